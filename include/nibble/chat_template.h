@@ -1,0 +1,51 @@
+// nibble — chat templates: renders tokenizer.chat_template (a Jinja template) for a list of
+// messages, with an interpreter for the Jinja subset real templates use. Templates are
+// untrusted: recursion depth, loop iterations and output size are bounded.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nibble/result.h"
+
+namespace nibble {
+
+struct ChatMessage {
+  std::string role;     // "system", "user", "assistant", ...
+  std::string content;
+};
+
+struct ChatTemplateOptions {
+  bool add_generation_prompt = true;
+  std::string bos_token;  // exposed to the template as bos_token / eos_token
+  std::string eos_token;
+};
+
+class ChatTemplate {
+ public:
+  // Parse a Jinja template; template_error naming line and column on a syntax error.
+  static Result<ChatTemplate> parse(std::string_view source);
+  // Built-in fallbacks by family: "chatml", "llama-3", "llama-2", "gemma", "phi-3".
+  static Result<ChatTemplate> builtin(std::string_view family);
+  // The model's template, or the built-in family guessed from its special tokens when the file
+  // has none (chatml when nothing fits).
+  static Result<ChatTemplate> for_tokenizer_template(std::string_view file_template,
+                                                     std::string_view family_hint);
+
+  Result<std::string> render(std::span<const ChatMessage> messages,
+                             const ChatTemplateOptions& options) const;
+
+  ChatTemplate(ChatTemplate&&) noexcept;
+  ChatTemplate& operator=(ChatTemplate&&) noexcept;
+  ~ChatTemplate();
+  struct Impl;
+
+ private:
+  explicit ChatTemplate(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nibble
