@@ -1,0 +1,158 @@
+// The two merge algorithms.
+//
+// SPM ("llama"): spaces become "▁" (and one "▁" is prefixed when add_space_prefix says so),
+// the text is split into characters, and adjacent pairs whose concatenation is a token are
+// merged highest score first (ties: leftmost). Characters left that are not tokens come out
+// as their bytes' <0xNN> tokens (byte fallback).
+//
+// BPE ("gpt2"): the pre-tokenizer splits the text into pieces; every byte of a piece starts as
+// the token of its GPT-2 mapped character, and adjacent pairs are merged by merge rank (lowest
+// first; ties: leftmost), as Hugging Face's BPE does.
+//
+// Both use a priority queue over a linked list of symbols, so a piece of n characters costs
+// O(n log n) whatever the input (long runs of one letter included).
+#include <queue>
+
+#include "tokenizer/tokenizer_impl.h"
+#include "tokenizer/unicode.h"
+
+namespace nibble::tok {
+namespace {
+
+struct Symbol {
+  int32_t prev, next;
+  uint32_t off, len;  // SPM: byte range in the escaped text
+  Token id;           // BPE: current token (-1: a byte without a token)
+};
+
+}  // namespace
+
+void VocabTokenizer::encode_spm(std::string_view raw, bool prefix_space,
+                                std::vector<Token>* out) const {
+  std::string s;
+  s.reserve(raw.size() + raw.size() / 4 + 3);
+  if (prefix_space) s += "\xE2\x96\x81";
+  for (char c : raw) {
+    if (c == ' ') s += "\xE2\x96\x81";
+    else s.push_back(c);
+  }
+  if (s.empty()) return;
+  std::vector<Symbol> sym;
+  sym.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    size_t len = utf8_next(s, i, &cp);
+    int32_t k = static_cast<int32_t>(sym.size());
+    sym.push_back({k - 1, k + 1, static_cast<uint32_t>(i), static_cast<uint32_t>(len), -1});
+    i += len;
+  }
+  sym.back().next = -1;
+
+  struct Bigram {
+    float score;
+    int32_t left, right;
+    uint32_t size;
+  };
+  auto worse = [](const Bigram& a, const Bigram& b) {
+    return a.score < b.score || (a.score == b.score && a.left > b.left);
+  };
+  std::priority_queue<Bigram, std::vector<Bigram>, decltype(worse)> queue(worse);
+  auto try_add = [&](int32_t l, int32_t r) {
+    if (l < 0 || r < 0) return;
+    std::string_view cat(s.data() + sym[l].off, sym[l].len + sym[r].len);
+    Token id = find(cat);
+    if (id < 0) return;
+    queue.push({scores_[id], l, r, static_cast<uint32_t>(cat.size())});
+  };
+  for (int32_t i = 1; i < static_cast<int32_t>(sym.size()); ++i) try_add(i - 1, i);
+  while (!queue.empty()) {
+    Bigram b = queue.top();
+    queue.pop();
+    Symbol& l = sym[b.left];
+    Symbol& r = sym[b.right];
+    if (l.len == 0 || r.len == 0 || l.len + r.len != b.size) continue;  // stale
+    l.len += r.len;
+    r.len = 0;
+    l.next = r.next;
+    if (r.next >= 0) sym[r.next].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+  for (int32_t i = 0; i >= 0; i = sym[i].next) {
+    std::string_view piece(s.data() + sym[i].off, sym[i].len);
+    Token id = find(piece);
+    if (id >= 0) {
+      out->push_back(id);
+    } else {
+      for (char c : piece) push_byte(static_cast<uint8_t>(c), out);
+    }
+  }
+}
+
+void VocabTokenizer::encode_bpe(std::string_view raw, std::vector<Token>* out) const {
+  std::string normalized;
+  if (pre_.nfc && !nfc_quick_check(raw)) {
+    normalized = nfc(raw);
+    raw = normalized;
+  }
+  std::vector<Piece> pieces;
+  std::vector<Cpt> scratch;
+  pre_tokenize(pre_, raw, &pieces, &scratch);
+  for (const Piece& p : pieces) bpe_word(raw.substr(p.offset, p.length), out);
+}
+
+void VocabTokenizer::bpe_word(std::string_view word, std::vector<Token>* out) const {
+  if (word.empty()) return;
+  if (pre_.ignore_merges || word.size() == 1) {
+    std::string mapped;
+    mapped.reserve(word.size() * 2);
+    for (char c : word) utf8_append(&mapped, byte_to_cp(static_cast<uint8_t>(c)));
+    if (Token id = find(mapped); id >= 0) {
+      out->push_back(id);
+      return;
+    }
+  }
+  std::vector<Symbol> sym(word.size());
+  for (size_t i = 0; i < word.size(); ++i) {
+    int32_t k = static_cast<int32_t>(i);
+    sym[i] = {k - 1, k + 1, 0, 1, byte_tok_[static_cast<uint8_t>(word[i])]};
+  }
+  sym.back().next = -1;
+  struct Bigram {
+    int32_t rank;
+    int32_t left, right;
+    Token lid, rid, merged;
+  };
+  auto worse = [](const Bigram& a, const Bigram& b) {
+    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
+  };
+  std::priority_queue<Bigram, std::vector<Bigram>, decltype(worse)> queue(worse);
+  auto try_add = [&](int32_t l, int32_t r) {
+    if (l < 0 || r < 0 || sym[l].id < 0 || sym[r].id < 0) return;
+    auto it = merges_.find((uint64_t(uint32_t(sym[l].id)) << 32) | uint32_t(sym[r].id));
+    if (it == merges_.end()) return;
+    queue.push({it->second.first, l, r, sym[l].id, sym[r].id, it->second.second});
+  };
+  for (int32_t i = 1; i < static_cast<int32_t>(sym.size()); ++i) try_add(i - 1, i);
+  while (!queue.empty()) {
+    Bigram b = queue.top();
+    queue.pop();
+    Symbol& l = sym[b.left];
+    Symbol& r = sym[b.right];
+    if (l.len == 0 || r.len == 0 || l.next != b.right || l.id != b.lid || r.id != b.rid)
+      continue;  // stale
+    l.id = b.merged;
+    l.len += r.len;
+    r.len = 0;
+    l.next = r.next;
+    if (r.next >= 0) sym[r.next].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+  for (int32_t i = 0; i >= 0; i = sym[i].next) {
+    if (sym[i].id >= 0) out->push_back(sym[i].id);
+    else if (unk_ >= 0) out->push_back(unk_);
+  }
+}
+
+}  // namespace nibble::tok

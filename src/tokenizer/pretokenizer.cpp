@@ -1,0 +1,296 @@
+#include "tokenizer/pretokenizer.h"
+
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+#include <utility>
+
+namespace nibble::tok {
+namespace {
+
+constexpr uint8_t kLNW = kLetter | kNumber | kWhitespace;
+
+// DeepSeek LLM's letter class, copied from its tokenizer.json as a character-set literal
+// ("a-b" is a range). Parsed once into sorted code-point ranges.
+constexpr std::string_view kDsLlmLetters =
+    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-"
+    "ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-"
+    "ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃";
+
+using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
+
+Ranges parse_class(std::string_view s) {
+  std::vector<uint32_t> cps;
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    i += utf8_next(s, i, &cp);
+    cps.push_back(cp);
+  }
+  Ranges r;
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (i + 2 < cps.size() && cps[i + 1] == '-') {
+      r.emplace_back(cps[i], cps[i + 2]);
+      i += 2;
+    } else {
+      r.emplace_back(cps[i], cps[i]);
+    }
+  }
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+bool in_ranges(const Ranges& r, uint32_t cp) {
+  auto it = std::upper_bound(r.begin(), r.end(), std::make_pair(cp, UINT32_MAX));
+  return it != r.begin() && std::prev(it)->second >= cp;
+}
+
+const Ranges& ds_letters() {
+  static const Ranges r = parse_class(kDsLlmLetters);
+  return r;
+}
+
+bool is_ds_punct(uint32_t c) {
+  return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x7E) || (c >= 0xFF01 && c <= 0xFF0F) ||
+         (c >= 0xFF1A && c <= 0xFF5E) || (c >= 0x2018 && c <= 0x201F) ||
+         (c >= 0x3000 && c <= 0x3002);
+}
+
+bool is_cjk(uint32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FA5) || (c >= 0x0800 && c <= 0x4E00) ||
+         (c >= 0xAC00 && c <= 0xD7FF);
+}
+
+bool is_extra_punct(uint32_t c, bool backtick) {
+  switch (c) {
+    case '$': case '+': case '<': case '=': case '>': case '^': case '~': case '|':
+      return true;
+    case '`':
+      return backtick;
+    default:
+      return false;
+  }
+}
+
+// Matching context over one piece [.., end) of decoded code points; positions at or past `end`
+// read as "nothing" (cp kInvalidCp, flags 0), as a regex applied to the piece alone sees them.
+struct View {
+  const Cpt* c;
+  size_t end;
+  uint32_t cp(size_t i) const { return i < end ? c[i].cp : kInvalidCp; }
+  uint8_t fl(size_t i) const { return i < end ? c[i].flags : 0; }
+  bool exists(size_t i) const { return i < end; }
+  template <typename Pred>
+  size_t run(size_t i, Pred p) const {
+    while (i < end && p(i)) ++i;
+    return i;
+  }
+};
+
+uint32_t ascii_lower(uint32_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+// 's|'t|'re|'ve|'m|'ll|'d, optionally case-insensitive (ASCII letters).
+size_t contraction(const View& v, size_t pos, bool ci) {
+  if (v.cp(pos) != '\'' || !v.exists(pos + 1)) return 0;
+  uint32_t c1 = ci ? ascii_lower(v.cp(pos + 1)) : v.cp(pos + 1);
+  if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return 2;
+  if (!v.exists(pos + 2)) return 0;
+  uint32_t c2 = ci ? ascii_lower(v.cp(pos + 2)) : v.cp(pos + 2);
+  if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) return 3;
+  return 0;
+}
+
+// Returns the match length at pos (> 0), or -k: no match starts at pos .. pos+k-1.
+long match_gpt2(const View& v, size_t pos) {
+  if (size_t n = contraction(v, pos, false)) return static_cast<long>(n);
+  const uint32_t c = v.cp(pos);
+  const size_t s = pos + (c == ' ' ? 1 : 0);
+  const uint8_t f2 = v.fl(s);
+  if (v.exists(s)) {
+    if (f2 & kLetter) return v.run(s, [&](size_t i) { return v.fl(i) & kLetter; }) - pos;
+    if (f2 & kNumber) return v.run(s, [&](size_t i) { return v.fl(i) & kNumber; }) - pos;
+    if (!(f2 & kLNW)) return v.run(s, [&](size_t i) { return !(v.fl(i) & kLNW); }) - pos;
+  }
+  // \s+(?!\S): the whole run at the end of the piece, else all but its last character.
+  size_t e = v.run(pos, [&](size_t i) { return v.fl(i) & kWhitespace; });
+  size_t n = e - pos;
+  if (n == 0) return -1;
+  if (e == v.end) return static_cast<long>(n);
+  return n > 1 ? static_cast<long>(n - 1) : -1;
+}
+
+long match_llama3(const View& v, size_t pos, int max_digits) {
+  if (size_t n = contraction(v, pos, true)) return static_cast<long>(n);
+  const uint32_t c = v.cp(pos);
+  const uint8_t f = v.fl(pos);
+  auto letters = [&](size_t i) { return v.fl(i) & kLetter; };
+  // [^\r\n\p{L}\p{N}]?\p{L}+
+  if (!(c == '\r' || c == '\n' || (f & kNumber))) {
+    if (f & kLetter) return v.run(pos, letters) - pos;
+    if (v.fl(pos + 1) & kLetter) return v.run(pos + 1, letters) - pos;
+  }
+  // \p{N}{1,K}
+  if (f & kNumber) {
+    size_t i = pos;
+    while (i < v.end && i - pos < static_cast<size_t>(max_digits) && (v.fl(i) & kNumber)) ++i;
+    return static_cast<long>(i - pos);
+  }
+  // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
+  const size_t s = pos + (c == ' ' ? 1 : 0);
+  if (v.exists(s) && !(v.fl(s) & kLNW)) {
+    size_t i = v.run(s, [&](size_t k) { return !(v.fl(k) & kLNW); });
+    i = v.run(i, [&](size_t k) { return v.cp(k) == '\r' || v.cp(k) == '\n'; });
+    return static_cast<long>(i - pos);
+  }
+  // \s*[\r\n]+ | \s+(?!\S) | \s+
+  size_t i = pos, last_nl = 0;
+  while (i < v.end && (v.fl(i) & kWhitespace)) {
+    if (v.cp(i) == '\r' || v.cp(i) == '\n') last_nl = i + 1;
+    ++i;
+  }
+  if (last_nl) return static_cast<long>(last_nl - pos);
+  size_t n = i - pos;
+  if (n > 1 && i < v.end) return static_cast<long>(n - 1);
+  if (n > 0) return static_cast<long>(n);
+  return -1;
+}
+
+template <typename Pred>
+long match_run(const View& v, size_t pos, Pred in_class, bool optional_ws) {
+  if (optional_ws && (v.fl(pos) & kWhitespace) && v.exists(pos + 1) && in_class(pos + 1))
+    return v.run(pos + 1, in_class) - pos;
+  if (in_class(pos)) return v.run(pos, in_class) - pos;
+  return -1;
+}
+
+long match_step(const SplitStep& st, const View& v, size_t pos) {
+  switch (st.pattern) {
+    case SplitPattern::gpt2:
+      return match_gpt2(v, pos);
+    case SplitPattern::llama3:
+      return match_llama3(v, pos, st.max_digits);
+    case SplitPattern::punct_run:
+      return match_run(
+          v, pos,
+          [&](size_t i) {
+            return (v.fl(i) & kPunct) || is_extra_punct(v.cp(i), st.with_backtick);
+          },
+          false);
+    case SplitPattern::number_run:
+      return match_run(v, pos, [&](size_t i) { return v.fl(i) & kNumber; }, false);
+    case SplitPattern::number_one:
+      return (v.fl(pos) & kNumber) ? 1 : -1;
+    case SplitPattern::ascii_digits3: {
+      for (size_t k = 0; k < 3; ++k) {
+        uint32_t c = v.cp(pos + k);
+        if (c < '0' || c > '9') return -1;
+      }
+      return 3;
+    }
+    case SplitPattern::newline_one:
+      return (v.cp(pos) == '\r' || v.cp(pos) == '\n') ? 1 : -1;
+    case SplitPattern::ws_letter_run:
+      return match_run(v, pos, [&](size_t i) { return v.fl(i) & kLetter; }, true);
+    case SplitPattern::ws_punct_run:
+      return match_run(v, pos, [&](size_t i) { return v.fl(i) & kPunct; }, true);
+    case SplitPattern::cjk_run:
+      return match_run(v, pos, [&](size_t i) { return i < v.end && is_cjk(v.cp(i)); }, false);
+    case SplitPattern::ws_end: {
+      size_t e = v.run(pos, [&](size_t i) { return v.fl(i) & kWhitespace; });
+      if (e == pos) return -1;
+      // A run that stops before the end cannot match from any of its positions.
+      return e == v.end ? static_cast<long>(e - pos) : -static_cast<long>(e - pos);
+    }
+    case SplitPattern::dsllm_letter_run:
+      return match_run(
+          v, pos, [&](size_t i) { return i < v.end && in_ranges(ds_letters(), v.cp(i)); }, true);
+    case SplitPattern::dsllm_punct_run:
+      return match_run(v, pos, [&](size_t i) { return i < v.end && is_ds_punct(v.cp(i)); },
+                       true);
+  }
+  return -1;
+}
+
+SplitStep step(SplitPattern p) { return SplitStep{p}; }
+
+}  // namespace
+
+Result<PreTokenizerSpec> pre_tokenizer_for(std::string_view pre) {
+  using P = SplitPattern;
+  auto is_any = [&](std::initializer_list<std::string_view> names) {
+    return std::find(names.begin(), names.end(), pre) != names.end();
+  };
+  PreTokenizerSpec spec;
+  spec.name = std::string(pre);
+  if (pre == "default") {
+    spec.steps = {step(P::punct_run), step(P::gpt2), step(P::number_run), step(P::ascii_digits3)};
+  } else if (is_any({"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral"})) {
+    spec.steps = {SplitStep{P::llama3, 3}};
+    spec.ignore_merges = true;
+  } else if (is_any({"dbrx", "smaug-bpe"})) {
+    spec.steps = {SplitStep{P::llama3, 3}};
+  } else if (is_any({"qwen2", "deepseek-r1-qwen"})) {
+    spec.steps = {SplitStep{P::llama3, 1}};
+    spec.nfc = true;
+  } else if (is_any({"stablelm2", "hunyuan"})) {
+    spec.steps = {SplitStep{P::llama3, 1}};
+  } else if (pre == "deepseek-llm") {
+    spec.steps = {step(P::newline_one),     step(P::dsllm_letter_run), step(P::dsllm_punct_run),
+                  step(P::ws_end),          step(P::cjk_run),          step(P::number_run)};
+  } else if (pre == "deepseek-coder") {
+    spec.steps = {step(P::newline_one), step(P::ws_letter_run), step(P::ws_punct_run),
+                  step(P::cjk_run), step(P::number_one)};
+  } else if (pre == "falcon") {
+    SplitStep punct{P::punct_run};
+    punct.with_backtick = true;
+    spec.steps = {punct, step(P::gpt2), step(P::ascii_digits3)};
+  } else if (is_any({"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone",
+                     "minerva-7b"})) {
+    spec.steps = {step(P::number_one), step(P::gpt2)};
+  } else if (is_any({"gpt-2", "gpt2", "phi-2", "mpt", "olmo", "jais", "trillion", "roberta-bpe",
+                     "jina-es", "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de",
+                     "jina-v2-code", "gigachat"})) {
+    spec.steps = {step(P::gpt2)};
+  } else {
+    return Error(ErrorCode::unsupported_tokenizer,
+                 "unsupported pre-tokenizer '" + std::string(pre) + "' (tokenizer.ggml.pre)");
+  }
+  return spec;
+}
+
+void pre_tokenize(const PreTokenizerSpec& spec, std::string_view text, std::vector<Piece>* out,
+                  std::vector<Cpt>* cps) {
+  out->clear();
+  utf8_decode(text, cps);
+  const size_t n = cps->size();
+  if (n == 0) return;
+  // Pieces as code-point index ranges while splitting.
+  std::vector<std::pair<size_t, size_t>> cur{{0, n}}, next;
+  for (const SplitStep& st : spec.steps) {
+    next.clear();
+    for (auto [b, e] : cur) {
+      View v{cps->data(), e};
+      size_t pos = b, gap = b;
+      while (pos < e) {
+        long m = match_step(st, v, pos);
+        if (m > 0) {
+          if (gap < pos) next.emplace_back(gap, pos);
+          next.emplace_back(pos, pos + static_cast<size_t>(m));
+          pos += static_cast<size_t>(m);
+          gap = pos;
+        } else {
+          pos += static_cast<size_t>(-m);
+        }
+      }
+      if (gap < e) next.emplace_back(gap, e);
+    }
+    cur.swap(next);
+  }
+  out->reserve(cur.size());
+  for (auto [b, e] : cur) {
+    uint32_t off = (*cps)[b].offset;
+    uint32_t end = e < n ? (*cps)[e].offset : static_cast<uint32_t>(text.size());
+    out->push_back({off, end - off});
+  }
+}
+
+}  // namespace nibble::tok

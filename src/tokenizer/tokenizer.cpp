@@ -1,0 +1,347 @@
+// Vocabulary loading and validation, special-token partitioning, decoding.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "runtime/log.h"
+#include "tokenizer/tokenizer_impl.h"
+#include "tokenizer/unicode.h"
+
+namespace nibble::tok {
+namespace {
+
+Error corrupt(std::string msg) { return Error(ErrorCode::corrupt_metadata, std::move(msg)); }
+
+// End-of-generation texts of chat models (besides the file's EOS/EOT ids).
+constexpr std::string_view kEogTexts[] = {
+    "<|eot_id|>", "<|im_end|>", "<|end|>",        "<|return|>",      "<|call|>",
+    "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>",
+    "<｜end▁of▁sentence｜>"};
+// Candidates for EOT when the file names none, in order of preference.
+constexpr std::string_view kEotTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
+                                          "<|endoftext|>", "<EOT>", "_<EOT>",
+                                          "<｜end▁of▁sentence｜>"};
+
+}  // namespace
+
+Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
+  std::shared_ptr<VocabTokenizer> t(new VocabTokenizer());
+  if (d.model == "llama") {
+    t->kind_ = TokenizerKind::spm;
+  } else if (d.model == "gpt2") {
+    t->kind_ = TokenizerKind::bpe;
+  } else {
+    return Error(ErrorCode::unsupported_tokenizer,
+                 "unsupported tokenizer model '" + d.model + "' (tokenizer.ggml.model)");
+  }
+  const size_t n = d.tokens.size();
+  if (n == 0) return corrupt("tokenizer.ggml.tokens is empty");
+  if (n > static_cast<size_t>(std::numeric_limits<int32_t>::max() / 2))
+    return corrupt("tokenizer.ggml.tokens has too many entries");
+  if (!d.scores.empty() && d.scores.size() != n)
+    return corrupt("tokenizer.ggml.scores has " + std::to_string(d.scores.size()) +
+                   " entries for " + std::to_string(n) + " tokens");
+  if (!d.types.empty() && d.types.size() != n)
+    return corrupt("tokenizer.ggml.token_type has " + std::to_string(d.types.size()) +
+                   " entries for " + std::to_string(n) + " tokens");
+
+  // Token texts.
+  size_t total = 0;
+  for (auto& s : d.tokens) total += s.size();
+  if (total > std::numeric_limits<uint32_t>::max() / 2)
+    return corrupt("tokenizer.ggml.tokens: texts too large");
+  t->text_.reserve(total);
+  t->text_off_.reserve(n + 1);
+  for (auto& s : d.tokens) {
+    t->text_off_.push_back(static_cast<uint32_t>(t->text_.size()));
+    t->text_ += s;
+  }
+  t->text_off_.push_back(static_cast<uint32_t>(t->text_.size()));
+  t->to_id_.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    if (t->text(static_cast<Token>(i)).empty()) continue;  // unreachable by text
+    t->to_id_[t->text(static_cast<Token>(i))] = static_cast<Token>(i);  // last one wins
+  }
+
+  t->scores_.assign(n, 0.0f);
+  for (size_t i = 0; i < d.scores.size(); ++i)
+    t->scores_[i] = std::isnan(d.scores[i]) ? -std::numeric_limits<float>::infinity() : d.scores[i];
+  t->types_.assign(n, static_cast<uint8_t>(TokenType::normal));
+  for (size_t i = 0; i < d.types.size(); ++i) {
+    if (d.types[i] < 0 || d.types[i] > 6)
+      return corrupt("tokenizer.ggml.token_type[" + std::to_string(i) + "] = " +
+                     std::to_string(d.types[i]) + " is not a token type (0..6)");
+    t->types_[i] = static_cast<uint8_t>(d.types[i]);
+  }
+
+  // Special ids: out-of-range ids are ignored with a warning, as they cannot be emitted.
+  auto check_id = [&](const std::optional<Token>& id, const char* key) -> Token {
+    if (!id) return -1;
+    if (*id < 0 || static_cast<size_t>(*id) >= n) {
+      NIBBLE_LOG_WARN("tokenizer: {} = {} is outside the vocabulary (n = {}); ignored", key, *id,
+                      n);
+      return -1;
+    }
+    return *id;
+  };
+  const bool spm = t->kind_ == TokenizerKind::spm;
+  // SentencePiece files written before these keys existed use the Llama ids.
+  auto spm_default = [&](Token id) -> std::optional<Token> {
+    return spm && static_cast<size_t>(id) < n ? std::optional<Token>(id) : std::nullopt;
+  };
+  t->bos_ = check_id(d.bos ? d.bos : spm_default(1), "tokenizer.ggml.bos_token_id");
+  t->eos_ = check_id(d.eos ? d.eos : spm_default(2), "tokenizer.ggml.eos_token_id");
+  t->unk_ = check_id(d.unk ? d.unk : spm_default(0), "tokenizer.ggml.unknown_token_id");
+  t->eot_ = check_id(d.eot, "tokenizer.ggml.eot_token_id");
+  t->eom_ = check_id(d.eom, "tokenizer.ggml.eom_token_id");
+  t->pad_ = check_id(d.pad, "tokenizer.ggml.padding_token_id");
+  if (t->eot_ < 0) {
+    for (auto s : kEotTexts) {
+      if (Token id = t->find(s); id >= 0) {
+        t->eot_ = id;
+        break;
+      }
+    }
+  }
+  if (t->eom_ < 0) t->eom_ = t->find("<|eom_id|>");
+  t->add_eos_ = d.add_eos.value_or(false);
+  t->add_space_prefix_ = spm && d.add_space_prefix.value_or(true);
+  t->chat_template_ = std::move(d.chat_template);
+
+  // Which tokens are "special": control and unknown types, plus the ids the file names (some
+  // vocabularies, e.g. GPT-2's, mark <|endoftext|> as a normal token).
+  t->hidden_.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    auto ty = static_cast<TokenType>(t->types_[i]);
+    t->hidden_[i] = ty == TokenType::control || ty == TokenType::unknown;
+  }
+  for (Token id : {t->bos_, t->eos_, t->eot_, t->eom_, t->pad_, t->unk_})
+    if (id >= 0) t->hidden_[id] = 1;
+  t->eog_.assign(n, 0);
+  for (Token id : {t->eos_, t->eot_, t->eom_})
+    if (id >= 0) t->eog_[id] = 1;
+  for (auto s : kEogTexts)
+    if (Token id = t->find(s); id >= 0) t->eog_[id] = 1;
+
+  // Tokens matched in raw text: user-defined always, the special ones with parse_special.
+  std::vector<Token> order;
+  for (size_t i = 0; i < n; ++i) {
+    auto ty = static_cast<TokenType>(t->types_[i]);
+    bool user = ty == TokenType::user_defined;
+    if ((user || t->hidden_[i]) && !t->text(static_cast<Token>(i)).empty())
+      order.push_back(static_cast<Token>(i));
+  }
+  std::stable_sort(order.begin(), order.end(), [&](Token a, Token b) {
+    return t->text(a).size() > t->text(b).size();
+  });
+  for (Token id : order) {
+    bool always = static_cast<TokenType>(t->types_[id]) == TokenType::user_defined;
+    t->specials_[static_cast<uint8_t>(t->text(id)[0])].push_back({id, always});
+    t->have_specials_ = true;
+    t->have_always_specials_ |= always;
+  }
+
+  // Byte tokens and the algorithm's tables.
+  t->byte_tok_.fill(-1);
+  if (spm) {
+    static const char* hex = "0123456789ABCDEF";
+    for (int b = 0; b < 256; ++b) {
+      char buf[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
+      Token id = t->find(buf);
+      if (id < 0) id = t->find(std::string_view(reinterpret_cast<const char*>(&b), 1));
+      t->byte_tok_[b] = id;
+    }
+  } else {
+    auto pre = pre_tokenizer_for(d.pre.empty() ? "default" : d.pre);
+    if (!pre.ok()) return std::move(pre).error();
+    if (d.pre.empty())
+      NIBBLE_LOG_WARN("tokenizer: no tokenizer.ggml.pre in the file; using 'default'");
+    t->pre_ = std::move(pre).value();
+    for (int b = 0; b < 256; ++b) {
+      std::string s;
+      utf8_append(&s, byte_to_cp(static_cast<uint8_t>(b)));
+      t->byte_tok_[b] = t->find(s);
+    }
+    if (d.merges.empty()) return corrupt("tokenizer.ggml.merges is missing or empty (BPE)");
+    t->merges_.reserve(d.merges.size() * 2);
+    size_t skipped = 0;
+    std::string joined;
+    for (size_t r = 0; r < d.merges.size(); ++r) {
+      const std::string& m = d.merges[r];
+      size_t sp = m.find(' ', 1);
+      if (sp == std::string::npos || sp + 1 >= m.size()) {
+        return corrupt("tokenizer.ggml.merges[" + std::to_string(r) + "] = '" + m.substr(0, 64) +
+                       "' is not 'left right'");
+      }
+      std::string_view l(m.data(), sp), rr(m.data() + sp + 1, m.size() - sp - 1);
+      joined.assign(l);
+      joined += rr;
+      Token a = t->find(l), b = t->find(rr), c = t->find(joined);
+      if (a < 0 || b < 0 || c < 0) {
+        ++skipped;  // a merge whose parts or result are not tokens can never be emitted
+        continue;
+      }
+      t->merges_.try_emplace((uint64_t(uint32_t(a)) << 32) | uint32_t(b),
+                             static_cast<int32_t>(r), c);
+    }
+    if (skipped)
+      NIBBLE_LOG_DEBUG("tokenizer: {} merges name pieces that are not tokens; ignored", skipped);
+  }
+
+  // Llama 3 style vocabularies add BOS unless the file says otherwise; SPM always did.
+  t->add_bos_ = d.add_bos.value_or(spm || t->pre_.ignore_merges);
+
+  // Decoded pieces.
+  t->piece_off_.reserve(n + 1);
+  t->piece_.reserve(total);
+  for (size_t i = 0; i < n; ++i) {
+    t->piece_off_.push_back(static_cast<uint32_t>(t->piece_.size()));
+    std::string_view s = t->text(static_cast<Token>(i));
+    auto ty = static_cast<TokenType>(t->types_[i]);
+    if (ty == TokenType::control || ty == TokenType::unknown || ty == TokenType::user_defined) {
+      t->piece_ += s;
+    } else if (spm) {
+      unsigned v = 0;
+      if (ty == TokenType::byte && s.size() == 6 && s.substr(0, 3) == "<0x" && s[5] == '>' &&
+          std::isxdigit(static_cast<unsigned char>(s[3])) &&
+          std::isxdigit(static_cast<unsigned char>(s[4]))) {
+        v = static_cast<unsigned>(std::stoul(std::string(s.substr(3, 2)), nullptr, 16));
+        t->piece_.push_back(static_cast<char>(v));
+      } else {
+        // "▁" (U+2581) stands for a space.
+        for (size_t k = 0; k < s.size();) {
+          if (s.compare(k, 3, "\xE2\x96\x81") == 0) {
+            t->piece_.push_back(' ');
+            k += 3;
+          } else {
+            t->piece_.push_back(s[k++]);
+          }
+        }
+      }
+    } else {
+      // Byte-level: every code point stands for one byte; anything else is kept as UTF-8.
+      for (size_t k = 0; k < s.size();) {
+        uint32_t cp;
+        size_t len = utf8_next(s, k, &cp);
+        int b = cp == kInvalidCp ? -1 : cp_to_byte(cp);
+        if (b >= 0) t->piece_.push_back(static_cast<char>(b));
+        else t->piece_.append(s.substr(k, len));
+        k += len;
+      }
+    }
+  }
+  t->piece_off_.push_back(static_cast<uint32_t>(t->piece_.size()));
+  return std::shared_ptr<Tokenizer>(std::move(t));
+}
+
+void VocabTokenizer::partition(std::string_view text, bool parse_special,
+                               std::vector<Fragment>* out) const {
+  out->clear();
+  if (!(parse_special ? have_specials_ : have_always_specials_)) {
+    if (!text.empty()) out->push_back({-1, 0, text.size()});
+    return;
+  }
+  size_t raw = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const auto& bucket = specials_[static_cast<uint8_t>(text[pos])];
+    Token hit = -1;
+    for (const SpecialEntry& e : bucket) {
+      if (!e.always && !parse_special) continue;
+      std::string_view s = this->text(e.id);
+      if (text.compare(pos, s.size(), s) == 0) {
+        hit = e.id;
+        break;  // longest first
+      }
+    }
+    if (hit < 0) {
+      ++pos;
+      continue;
+    }
+    if (raw < pos) out->push_back({-1, raw, pos - raw});
+    out->push_back({hit, pos, this->text(hit).size()});
+    pos += this->text(hit).size();
+    raw = pos;
+  }
+  if (raw < text.size()) out->push_back({-1, raw, text.size() - raw});
+}
+
+Result<std::vector<Token>> VocabTokenizer::encode(std::string_view text,
+                                                  const EncodeOptions& options) const {
+  if (text.size() > (size_t{1} << 31))
+    return Error(ErrorCode::invalid_argument,
+                 "text to tokenize is " + std::to_string(text.size()) + " bytes (limit 2 GiB)");
+  std::vector<Token> out;
+  out.reserve(text.size() / 3 + 4);
+  if (options.add_special && add_bos_ && bos_ >= 0) out.push_back(bos_);
+  std::vector<Fragment> frags;
+  partition(text, options.parse_special, &frags);
+  bool prev_special = true;  // SPM: the first fragment and those after a special get "▁"
+  for (const Fragment& f : frags) {
+    if (f.token >= 0) {
+      out.push_back(f.token);
+      prev_special = true;
+      continue;
+    }
+    std::string_view raw = text.substr(f.offset, f.length);
+    if (kind_ == TokenizerKind::spm) {
+      encode_spm(raw, add_space_prefix_ && prev_special, &out);
+    } else {
+      encode_bpe(raw, &out);
+    }
+    prev_special = false;
+  }
+  if (options.add_special && add_eos_ && eos_ >= 0) out.push_back(eos_);
+  return out;
+}
+
+void VocabTokenizer::push_byte(uint8_t b, std::vector<Token>* out) const {
+  if (byte_tok_[b] >= 0) out->push_back(byte_tok_[b]);
+  else if (unk_ >= 0) out->push_back(unk_);
+}
+
+std::string VocabTokenizer::token_to_piece(Token token, bool special) const {
+  if (token < 0 || token >= n_vocab()) return {};
+  if (hidden_[token] && !special) return {};
+  return piece_.substr(piece_off_[token], piece_off_[token + 1] - piece_off_[token]);
+}
+
+std::string VocabTokenizer::decode(std::span<const Token> tokens, bool skip_special) const {
+  std::string out;
+  bool strip = strips_leading_space();
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    Token t = tokens[i];
+    if (i == 0 && t == bos_ && bos_ >= 0) {
+      if (!skip_special) out += token_to_piece(t, true);
+      continue;  // the prefix space rule applies to the piece after a leading BOS
+    }
+    std::string p = token_to_piece(t, !skip_special);
+    if (strip && !p.empty() && p[0] == ' ') p.erase(0, 1);
+    strip = false;
+    out += p;
+  }
+  return out;
+}
+
+bool VocabTokenizer::is_end_of_generation(Token token) const {
+  return token >= 0 && token < n_vocab() && eog_[token];
+}
+
+bool VocabTokenizer::is_special(Token token) const {
+  return token >= 0 && token < n_vocab() && hidden_[token];
+}
+
+Result<Token> VocabTokenizer::token_id(std::string_view piece) const {
+  Token id = find(piece);
+  if (id < 0)
+    return Error(ErrorCode::invalid_argument,
+                 "no token '" + std::string(piece.substr(0, 64)) + "' in the vocabulary");
+  return id;
+}
+
+}  // namespace nibble::tok
+
+namespace nibble {
+Result<std::shared_ptr<Tokenizer>> tokenizer_from_vocab(VocabData data) {
+  return tok::VocabTokenizer::create(std::move(data));
+}
+}  // namespace nibble
