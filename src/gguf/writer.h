@@ -44,6 +44,17 @@ class Writer {
   void set_version(uint32_t v);          // default 3
   void set_alignment(uint32_t a);        // default 32, written as general.alignment when != 32
 
+  // Raw hooks for building deliberately broken files (tests, fuzz seeds). Nothing is checked.
+  // A key-value written verbatim: key, `type_id`, then `payload` (the encoded value). Appended
+  // even when the key already exists.
+  void add_raw_kv(std::string key, uint32_t type_id, std::vector<uint8_t> payload);
+  // A tensor-info entry written verbatim after the regular ones (n_dims = dims.size() unless
+  // `n_dims` is given); no data is written for it. `offset` is relative to the data section.
+  void add_raw_tensor_info(std::string name, uint32_t type_id, std::vector<uint64_t> dims,
+                           uint64_t offset, int64_t n_dims = -1);
+  // Header counts written instead of the real ones (-1: real count).
+  void set_raw_counts(int64_t n_tensors, int64_t n_kv);
+
   std::vector<uint8_t> to_bytes() const;
   Status write_file(const std::string& path) const;
 
