@@ -110,6 +110,13 @@ struct Writer::Impl {
 
 Writer::Writer() : impl_(std::make_unique<Impl>()) {}
 Writer::~Writer() = default;
+Writer::Writer(const Writer& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
+Writer& Writer::operator=(const Writer& o) {
+  if (this != &o) impl_ = std::make_unique<Impl>(*o.impl_);
+  return *this;
+}
+Writer::Writer(Writer&&) noexcept = default;
+Writer& Writer::operator=(Writer&&) noexcept = default;
 
 void Writer::set_u8(std::string key, uint8_t v) { impl_->set(std::move(key), ValueType::u8, scalar_bytes(v)); }
 void Writer::set_i8(std::string key, int8_t v) { impl_->set(std::move(key), ValueType::i8, scalar_bytes(v)); }

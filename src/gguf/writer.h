@@ -18,6 +18,10 @@ namespace nibble::gguf {
 class Writer {
  public:
   Writer();
+  Writer(const Writer&);
+  Writer& operator=(const Writer&);
+  Writer(Writer&&) noexcept;
+  Writer& operator=(Writer&&) noexcept;
   // Metadata (kept in insertion order).
   void set_u8(std::string key, uint8_t v);
   void set_i8(std::string key, int8_t v);
