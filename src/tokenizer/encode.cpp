@@ -60,7 +60,7 @@ void VocabTokenizer::encode_spm(std::string_view raw, bool prefix_space,
   auto try_add = [&](int32_t l, int32_t r) {
     if (l < 0 || r < 0) return;
     std::string_view cat(s.data() + sym[l].off, sym[l].len + sym[r].len);
-    Token id = find(cat);
+    Token id = find_text(cat);
     if (id < 0) return;
     queue.push({scores_[id], l, r, static_cast<uint32_t>(cat.size())});
   };
@@ -80,7 +80,7 @@ void VocabTokenizer::encode_spm(std::string_view raw, bool prefix_space,
   }
   for (int32_t i = 0; i >= 0; i = sym[i].next) {
     std::string_view piece(s.data() + sym[i].off, sym[i].len);
-    Token id = find(piece);
+    Token id = find_text(piece);
     if (id >= 0) {
       out->push_back(id);
     } else {
@@ -103,11 +103,16 @@ void VocabTokenizer::encode_bpe(std::string_view raw, std::vector<Token>* out) c
 
 void VocabTokenizer::bpe_word(std::string_view word, std::vector<Token>* out) const {
   if (word.empty()) return;
-  if (pre_.ignore_merges || word.size() == 1) {
+  if (word.size() == 1) {
+    if (Token id = byte_tok_[static_cast<uint8_t>(word[0])]; id >= 0) out->push_back(id);
+    return;
+  }
+  if (pre_.ignore_merges) {
     std::string mapped;
     mapped.reserve(word.size() * 2);
     for (char c : word) utf8_append(&mapped, byte_to_cp(static_cast<uint8_t>(c)));
-    if (Token id = find(mapped); id >= 0) {
+    Token id = find_text(mapped);
+    if (id >= 0 && static_cast<TokenType>(types_[id]) != TokenType::user_defined) {
       out->push_back(id);
       return;
     }
@@ -149,10 +154,10 @@ void VocabTokenizer::bpe_word(std::string_view word, std::vector<Token>* out) co
     try_add(l.prev, b.left);
     try_add(b.left, l.next);
   }
-  for (int32_t i = 0; i >= 0; i = sym[i].next) {
+  // A byte without a token (vocabularies built from valid UTF-8 often lack C0, C1, F5..FF) is
+  // dropped: these files' "unknown" id is usually <|endoftext|>, which must not appear mid-text.
+  for (int32_t i = 0; i >= 0; i = sym[i].next)
     if (sym[i].id >= 0) out->push_back(sym[i].id);
-    else if (unk_ >= 0) out->push_back(unk_);
-  }
 }
 
 }  // namespace nibble::tok

@@ -117,6 +117,12 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
   }
   for (Token id : {t->bos_, t->eos_, t->eot_, t->eom_, t->pad_, t->unk_})
     if (id >= 0) t->hidden_[id] = 1;
+  t->matchable_.assign(n, 1);
+  for (size_t i = 0; i < n; ++i) {
+    auto ty = static_cast<TokenType>(t->types_[i]);
+    t->matchable_[i] = !(ty == TokenType::control || ty == TokenType::unknown ||
+                         ty == TokenType::byte);
+  }
   t->eog_.assign(n, 0);
   for (Token id : {t->eos_, t->eot_, t->eom_})
     if (id >= 0) t->eog_[id] = 1;
@@ -160,7 +166,14 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
     for (int b = 0; b < 256; ++b) {
       std::string s;
       utf8_append(&s, byte_to_cp(static_cast<uint8_t>(b)));
-      t->byte_tok_[b] = t->find(s);
+      // Only an ordinary token stands for a byte: DeepSeek Coder's vocabulary adds the mapped
+      // characters of bytes it lacks (õ, ÷, ...) as user-defined tokens, which decode as the
+      // text they show, not as the byte.
+      Token id = t->find(s);
+      auto ty = id >= 0 ? static_cast<TokenType>(t->types_[id]) : TokenType::undefined;
+      bool ordinary = ty == TokenType::normal || ty == TokenType::undefined ||
+                      ty == TokenType::unused;
+      t->byte_tok_[b] = ordinary ? id : -1;
     }
     if (d.merges.empty()) return corrupt("tokenizer.ggml.merges is missing or empty (BPE)");
     t->merges_.reserve(d.merges.size() * 2);

@@ -51,6 +51,12 @@ class VocabTokenizer final : public Tokenizer {
     auto it = to_id_.find(s);
     return it == to_id_.end() ? -1 : it->second;
   }
+  // find() restricted to tokens that ordinary text may turn into (not control, unknown or
+  // byte tokens): SentencePiece never produces those from text, and merges must not either.
+  Token find_text(std::string_view s) const {
+    Token id = find(s);
+    return id >= 0 && matchable_[id] ? id : -1;
+  }
   // Split text on special / user-defined tokens (leftmost-longest); raw runs get token -1.
   struct Fragment {
     Token token;
@@ -72,6 +78,7 @@ class VocabTokenizer final : public Tokenizer {
   std::vector<uint8_t> types_;      // TokenType
   std::vector<uint8_t> hidden_;     // 1: special, piece shown only when asked for
   std::vector<uint8_t> eog_;
+  std::vector<uint8_t> matchable_;
   std::unordered_map<std::string_view, Token> to_id_;
   // BPE merges: (left id << 32 | right id) -> (rank, merged id).
   std::unordered_map<uint64_t, std::pair<int32_t, Token>> merges_;
