@@ -1,0 +1,274 @@
+// Runs the built `nibble info` on fixtures, on hostile strings (the JSON must still parse) and
+// on broken files (error printed, non-zero exit).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gguf/writer.h"
+#include "tests/common/shared_data.h"
+
+namespace nibble::gguf {
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("nibble_info_" + std::to_string(::getpid()) + "_" + name))
+      .string();
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Run run_info(const std::string& args) {
+  Run r;
+  std::string out = temp_path("stdout"), err = temp_path("stderr");
+  std::string cmd = std::string("'") + NIBBLE_CLI_PATH + "' info " + args + " >'" + out + "' 2>'" +
+                    err + "'";
+  int status = std::system(cmd.c_str());
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
+}
+
+// Minimal JSON syntax checker (RFC 8259 grammar; strings must be valid UTF-8 with no raw
+// control characters), enough to prove the output is well-formed.
+class JsonChecker {
+ public:
+  explicit JsonChecker(std::string_view s) : s_(s) {}
+  bool check() {
+    ws();
+    if (!value()) return false;
+    ws();
+    return i_ == s_.size();
+  }
+
+ private:
+  bool value() {
+    if (i_ >= s_.size()) return false;
+    char c = s_[i_];
+    if (c == '{') return object();
+    if (c == '[') return array();
+    if (c == '"') return string();
+    if (lit("true") || lit("false") || lit("null")) return true;
+    return number();
+  }
+  bool lit(std::string_view w) {
+    if (s_.substr(i_, w.size()) != w) return false;
+    i_ += w.size();
+    return true;
+  }
+  void ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r'))
+      ++i_;
+  }
+  bool object() {
+    ++i_;
+    ws();
+    if (i_ < s_.size() && s_[i_] == '}') return ++i_, true;
+    for (;;) {
+      ws();
+      if (!string()) return false;
+      ws();
+      if (i_ >= s_.size() || s_[i_++] != ':') return false;
+      ws();
+      if (!value()) return false;
+      ws();
+      if (i_ >= s_.size()) return false;
+      if (s_[i_] == '}') return ++i_, true;
+      if (s_[i_++] != ',') return false;
+    }
+  }
+  bool array() {
+    ++i_;
+    ws();
+    if (i_ < s_.size() && s_[i_] == ']') return ++i_, true;
+    for (;;) {
+      ws();
+      if (!value()) return false;
+      ws();
+      if (i_ >= s_.size()) return false;
+      if (s_[i_] == ']') return ++i_, true;
+      if (s_[i_++] != ',') return false;
+    }
+  }
+  bool string() {
+    if (i_ >= s_.size() || s_[i_] != '"') return false;
+    ++i_;
+    while (i_ < s_.size()) {
+      auto c = static_cast<unsigned char>(s_[i_]);
+      if (c == '"') return ++i_, true;
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (++i_ >= s_.size()) return false;
+        char e = s_[i_];
+        if (e == 'u') {
+          if (i_ + 4 >= s_.size()) return false;
+          for (int k = 1; k <= 4; ++k)
+            if (!std::isxdigit(static_cast<unsigned char>(s_[i_ + k]))) return false;
+          i_ += 5;
+        } else if (std::string_view("\"\\/bfnrt").find(e) != std::string_view::npos) {
+          ++i_;
+        } else {
+          return false;
+        }
+        continue;
+      }
+      if (c >= 0x80) {
+        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+        if (n == 0 || c > 0xf4 || i_ + n > s_.size()) return false;
+        for (size_t k = 1; k < n; ++k)
+          if ((static_cast<unsigned char>(s_[i_ + k]) & 0xc0) != 0x80) return false;
+        i_ += n;
+        continue;
+      }
+      ++i_;
+    }
+    return false;
+  }
+  bool number() {
+    size_t start = i_;
+    if (i_ < s_.size() && s_[i_] == '-') ++i_;
+    while (i_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.' ||
+                              s_[i_] == 'e' || s_[i_] == 'E' || s_[i_] == '+' || s_[i_] == '-'))
+      ++i_;
+    return i_ > start;
+  }
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+bool contains(const std::string& hay, std::string_view needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+// The value printed after `key` on a line of the text summary ("  key    value").
+std::string field(const std::string& out, std::string_view key) {
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t b = line.find_first_not_of(' ');
+    if (b == std::string::npos || line.compare(b, key.size(), key) != 0) continue;
+    size_t v = line.find_first_not_of(' ', b + key.size());
+    if (v == b + key.size()) continue;  // a longer key with this prefix
+    return v == std::string::npos ? "" : line.substr(v);
+  }
+  return "(absent)";
+}
+
+TEST(NibbleInfo, FixtureText) {
+  auto r = run_info("'" + test::shared_path("fixtures/llama-Q8_0.gguf") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_TRUE(contains(r.out, "architecture")) << r.out;
+  EXPECT_TRUE(contains(r.out, "llama"));
+  EXPECT_EQ(field(r.out, "architecture"), "llama");
+  EXPECT_EQ(field(r.out, "embedding_length"), "256");
+  EXPECT_EQ(field(r.out, "block_count"), "2");
+  EXPECT_EQ(field(r.out, "feed_forward_length"), "768");
+  EXPECT_EQ(field(r.out, "attention.head_count"), "8");
+  EXPECT_EQ(field(r.out, "attention.head_count_kv"), "2");
+  EXPECT_EQ(field(r.out, "tokenizer"), "\"llama\"");
+  EXPECT_EQ(field(r.out, "vocab size"), "4096");
+  EXPECT_TRUE(contains(r.out, "token_embd.weight"));
+  EXPECT_TRUE(contains(r.out, "Q8_0"));
+  EXPECT_TRUE(contains(r.out, "totals per type"));
+}
+
+TEST(NibbleInfo, FixtureJson) {
+  auto r = run_info("--json '" + test::shared_path("fixtures/stories260K-f32.gguf") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(JsonChecker(r.out).check()) << r.out;
+  EXPECT_TRUE(contains(r.out, "\"architecture\": \"llama\""));
+  EXPECT_TRUE(contains(r.out, "\"block_count\": 5"));
+  EXPECT_TRUE(contains(r.out, "\"vocab_size\": 512"));
+  EXPECT_TRUE(contains(r.out, "\"total_tensors\": 48"));
+  EXPECT_TRUE(contains(r.out, "\"name\": \"token_embd.weight\", \"type\": \"F32\", \"shape\": [64, 512]"));
+}
+
+TEST(NibbleInfo, VocabOnlyJsonWithTemplate) {
+  // The qwen2 vocab carries a Jinja chat template full of quotes and newlines.
+  auto r = run_info("--json '" + test::shared_path("vocab/ggml-vocab-qwen2.gguf") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(JsonChecker(r.out).check());
+  EXPECT_TRUE(contains(r.out, "\"pre\": \"qwen2\""));
+  EXPECT_TRUE(contains(r.out, "\"total_tensors\": 0"));
+}
+
+TEST(NibbleInfo, HostileStringsStayValidJson) {
+  Writer w;
+  w.set_string("general.architecture", "we\"ird\\arch\n");
+  w.set_string(std::string("key\x01\x1f\x7f", 6), "bad utf8 \xff\xc0\x80 \xed\xa0\x80 ok \xc3\xa9");
+  w.set_string("general.name", std::string("nul\0inside", 10));
+  w.set_f32("x.nan", std::numeric_limits<float>::quiet_NaN());
+  w.set_f64("x.inf", -std::numeric_limits<double>::infinity());
+  w.set_string_array("tokenizer.ggml.tokens", {"\"", "\\", "\xe2\x82"});
+  std::vector<uint8_t> d(4 * 32);
+  ASSERT_TRUE(w.add_tensor("t\"ensor", TensorType::F32, {32}, d).ok());
+  auto path = temp_path("hostile.gguf");
+  ASSERT_TRUE(w.write_file(path).ok());
+  auto r = run_info("--json '" + path + "'");
+  auto t = run_info("'" + path + "'");
+  std::filesystem::remove(path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(JsonChecker(r.out).check()) << r.out;
+  EXPECT_TRUE(contains(r.out, "\"architecture\": \"we\\\"ird\\\\arch\\n\"")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\\ufffd"));
+  EXPECT_TRUE(contains(r.out, "\\u0000"));
+  EXPECT_TRUE(contains(r.out, "\\u0001"));
+  EXPECT_TRUE(contains(r.out, "\xc3\xa9"));  // valid UTF-8 kept as is
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+}
+
+TEST(NibbleInfo, BrokenFileFails) {
+  Writer w;
+  w.set_string("general.architecture", "llama");
+  w.add_raw_tensor_info("far.weight", 0, {8}, uint64_t{1} << 40);
+  auto path = temp_path("broken.gguf");
+  ASSERT_TRUE(w.write_file(path).ok());
+  auto r = run_info("'" + path + "'");
+  auto j = run_info("--json '" + path + "'");
+  std::filesystem::remove(path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_TRUE(contains(r.err, "tensor_out_of_bounds")) << r.err;
+  EXPECT_TRUE(contains(r.err, "far.weight")) << r.err;
+  EXPECT_EQ(j.exit_code, 1);
+  EXPECT_TRUE(j.out.empty());
+
+  auto m = run_info("/nonexistent/model.gguf");
+  EXPECT_EQ(m.exit_code, 1);
+  EXPECT_TRUE(contains(m.err, "io_error")) << m.err;
+  auto n = run_info("'" + test::shared_path("vocab/ggml-vocab-qwen2.gguf.inp") + "'");
+  EXPECT_EQ(n.exit_code, 1);
+  EXPECT_TRUE(contains(n.err, "not_gguf")) << n.err;
+}
+
+TEST(NibbleInfo, UsageErrors) {
+  EXPECT_EQ(run_info("").exit_code, 2);
+  EXPECT_EQ(run_info("a.gguf b.gguf").exit_code, 2);
+  EXPECT_EQ(run_info("--bogus a.gguf").exit_code, 2);
+  auto h = run_info("--help");
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_TRUE(contains(h.out, "usage"));
+}
+
+}  // namespace
+}  // namespace nibble::gguf
