@@ -25,6 +25,13 @@ function(nibble_test name)
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 120
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    PROPERTIES TIMEOUT ${T_TIMEOUT}
                ENVIRONMENT "NIBBLE_SHARED_DIR=${NIBBLE_SHARED_DIR}")
+  # Labels are applied by a script that ctest includes after the discovered tests: passed
+  # through gtest_discover_tests' PROPERTIES, a list such as "unit;tokenizer" is flattened
+  # and only its first label survives.
+  set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+  file(WRITE "${labels_file}"
+       "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
 endfunction()
