@@ -323,9 +323,9 @@ std::string VocabTokenizer::decode(std::span<const Token> tokens, bool skip_spec
   bool strip = strips_leading_space();
   for (size_t i = 0; i < tokens.size(); ++i) {
     Token t = tokens[i];
-    if (i == 0 && t == bos_ && bos_ >= 0) {
+    if (strip && t == bos_ && bos_ >= 0) {
       if (!skip_special) out += token_to_piece(t, true);
-      continue;  // the prefix space rule applies to the piece after a leading BOS
+      continue;  // the prefix space rule applies to the piece after leading BOS tokens
     }
     std::string p = token_to_piece(t, !skip_special);
     if (strip && !p.empty() && p[0] == ' ') p.erase(0, 1);
