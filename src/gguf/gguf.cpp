@@ -293,11 +293,13 @@ Status parse(File::Impl& f) {
     return Error(ErrorCode::not_gguf, "not a GGUF file: bytes 0-3 are not the magic 'GGUF'");
   c.skip(4);
   NIBBLE_ASSIGN_OR_RETURN(f.version, c.read<uint32_t>("version"));
-  if (f.version != 2 && f.version != 3)
+  if (f.version != 2 && f.version != 3) {
+    bool big_endian = f.version == 0x02000000u || f.version == 0x03000000u;
     return Error(ErrorCode::unsupported_version,
                  fmt::format("GGUF version {} at offset 4 is not supported (2 and 3, "
-                             "little-endian, are)",
-                             f.version));
+                             "little-endian, are){}",
+                             f.version, big_endian ? "; this looks like a big-endian file" : ""));
+  }
   NIBBLE_ASSIGN_OR_RETURN(uint64_t n_tensors, c.read<uint64_t>("tensor count"));
   NIBBLE_ASSIGN_OR_RETURN(uint64_t n_kv, c.read<uint64_t>("metadata count"));
   // Smallest encodings: a key-value is 8 (empty key) + 4 (type) + 1 (u8); a tensor info is

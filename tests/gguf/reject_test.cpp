@@ -73,6 +73,9 @@ TEST(GgufReject, UnsupportedVersion) {
     w.set_version(v);
     expect_reject(w.to_bytes(), ErrorCode::unsupported_version, std::to_string(v));
   }
+  Writer be;
+  be.set_version(0x03000000u);
+  expect_reject(be.to_bytes(), ErrorCode::unsupported_version, "big-endian");
 }
 
 TEST(GgufReject, TooManyTensors) {
