@@ -19,8 +19,10 @@ volatile uint64_t g_sink;
 
 template <typename R>
 void consume(const R& r) {
-  if (r.ok()) g_sink = g_sink + 1;
-  else g_sink = g_sink + r.error().message().size();
+  if (r.ok())
+    g_sink = g_sink + 1;
+  else
+    g_sink = g_sink + r.error().message().size();
 }
 
 void walk(const Value& v, int depth) {
@@ -74,7 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (t.data < f.base() || t.data + t.n_bytes > f.base() + f.file_size()) std::abort();
     sum += t.data[0] + t.data[t.n_bytes - 1] + t.rows();
     std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-    if (t.n_bytes <= (1u << 20) && !w.add_tensor(std::string(t.name), t.type, ne, {t.data, t.n_bytes}).ok())
+    if (t.n_bytes <= (1u << 20) &&
+        !w.add_tensor(std::string(t.name), t.type, ne, {t.data, t.n_bytes}).ok())
       std::abort();
   }
   g_sink = g_sink + sum;

@@ -57,10 +57,10 @@ void synthetic(const fs::path& dir) {
   all.set_string_array("tokenizer.ggml.tokens", {"a", "b", "<s>"});
   all.set_f32_array("tokenizer.ggml.scores", {0.f, -1.f, 2.f});
   all.set_i32_array("tokenizer.ggml.token_type", {1, 1, 3});
-  std::vector<uint8_t> nested = {0x09, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,   // array of 2 arrays
-                                 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7,  // [u8: 7]
-                                 0x08, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,     // [string: "z"]
-                                 1, 0, 0, 0, 0, 0, 0, 0, 'z'};
+  std::vector<uint8_t> nested = {0x09, 0, 0, 0, 2, 0, 0, 0, 0,  0, 0, 0,     // array of 2 arrays
+                                 0x00, 0, 0, 0, 1, 0, 0, 0, 0,  0, 0, 0, 7,  // [u8: 7]
+                                 0x08, 0, 0, 0, 1, 0, 0, 0, 0,  0, 0, 0,     // [string: "z"]
+                                 1,    0, 0, 0, 0, 0, 0, 0, 'z'};
   all.add_raw_kv("nested", 9, nested);
   save(dir, "all_value_types.gguf", all.to_bytes());
 

@@ -101,8 +101,12 @@ class Cursor {
   uint64_t pos_ = 0;
 };
 
-bool mul_overflow(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
-bool add_overflow(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_add_overflow(a, b, out); }
+bool mul_overflow(uint64_t a, uint64_t b, uint64_t* out) {
+  return __builtin_mul_overflow(a, b, out);
+}
+bool add_overflow(uint64_t a, uint64_t b, uint64_t* out) {
+  return __builtin_add_overflow(a, b, out);
+}
 
 // Reads a value of type `type` (already read) for key `key`; `depth` = enclosing arrays.
 Result<Value> read_value(Cursor& c, uint32_t type, std::string_view key, int depth);
@@ -115,9 +119,9 @@ Result<Value> read_array(Cursor& c, std::string_view key, int depth) {
   uint64_t at = c.pos();
   NIBBLE_ASSIGN_OR_RETURN(uint32_t etype, c.read<uint32_t>("array element type"));
   if (!detail::is_known_value_type(etype))
-    return Error(ErrorCode::unknown_value_type,
-                 fmt::format("metadata '{}' at offset {}: unknown array element type {}", key, at,
-                             etype));
+    return Error(
+        ErrorCode::unknown_value_type,
+        fmt::format("metadata '{}' at offset {}: unknown array element type {}", key, at, etype));
   NIBBLE_ASSIGN_OR_RETURN(uint64_t count, c.read<uint64_t>("array length"));
   Value v;
   v.type_ = ValueType::array;
@@ -148,9 +152,9 @@ Result<Value> read_array(Cursor& c, std::string_view key, int depth) {
 
 Result<Value> read_value(Cursor& c, uint32_t type, std::string_view key, int depth) {
   if (!detail::is_known_value_type(type))
-    return Error(ErrorCode::unknown_value_type,
-                 fmt::format("metadata '{}' at offset {}: unknown value type {}", key, c.pos(),
-                             type));
+    return Error(
+        ErrorCode::unknown_value_type,
+        fmt::format("metadata '{}' at offset {}: unknown value type {}", key, c.pos(), type));
   auto t = static_cast<ValueType>(type);
   if (t == ValueType::array) return read_array(c, key, depth + 1);
   if (t == ValueType::string) {
@@ -354,14 +358,15 @@ Result<File> File::open(const std::string& path) {
   impl->path = path;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return Error(ErrorCode::io_error, fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    return Error(ErrorCode::io_error,
+                 fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     int err = errno;
     ::close(fd);
     return Error(ErrorCode::io_error,
-                 fmt::format("{}: {}", path, S_ISREG(st.st_mode) ? std::strerror(err)
-                                                                 : "not a regular file"));
+                 fmt::format("{}: {}", path,
+                             S_ISREG(st.st_mode) ? std::strerror(err) : "not a regular file"));
   }
   impl->size = static_cast<uint64_t>(st.st_size);
   if (impl->size > 0) {
@@ -369,7 +374,8 @@ Result<File> File::open(const std::string& path) {
     if (p == MAP_FAILED) {
       int err = errno;
       ::close(fd);
-      return Error(ErrorCode::io_error, fmt::format("{}: mmap failed: {}", path, std::strerror(err)));
+      return Error(ErrorCode::io_error,
+                   fmt::format("{}: mmap failed: {}", path, std::strerror(err)));
     }
     impl->map = p;
     impl->map_size = impl->size;
@@ -419,11 +425,11 @@ Error missing(const File& f, std::string_view key) {
 }
 }  // namespace
 
-#define NIBBLE_GGUF_GETTER_(Ret, name, method)                  \
-  Result<Ret> File::name(std::string_view key) const {          \
-    const Value* v = find(key);                                 \
-    if (!v) return missing(*this, key);                         \
-    return v->method(key);                                      \
+#define NIBBLE_GGUF_GETTER_(Ret, name, method)         \
+  Result<Ret> File::name(std::string_view key) const { \
+    const Value* v = find(key);                        \
+    if (!v) return missing(*this, key);                \
+    return v->method(key);                             \
   }
 NIBBLE_GGUF_GETTER_(uint64_t, get_uint, as_uint)
 NIBBLE_GGUF_GETTER_(int64_t, get_int, as_int)
@@ -435,11 +441,11 @@ NIBBLE_GGUF_GETTER_(std::vector<float>, get_f32_array, as_f32_array)
 NIBBLE_GGUF_GETTER_(std::vector<int32_t>, get_i32_array, as_i32_array)
 #undef NIBBLE_GGUF_GETTER_
 
-#define NIBBLE_GGUF_GETTER_OR_(Ret, name, method)                          \
-  Result<Ret> File::name(std::string_view key, Ret fallback) const {       \
-    const Value* v = find(key);                                            \
-    if (!v) return fallback;                                               \
-    return v->method(key);                                                 \
+#define NIBBLE_GGUF_GETTER_OR_(Ret, name, method)                    \
+  Result<Ret> File::name(std::string_view key, Ret fallback) const { \
+    const Value* v = find(key);                                      \
+    if (!v) return fallback;                                         \
+    return v->method(key);                                           \
   }
 NIBBLE_GGUF_GETTER_OR_(uint64_t, get_uint_or, as_uint)
 NIBBLE_GGUF_GETTER_OR_(double, get_float_or, as_float)

@@ -61,9 +61,11 @@ class Value {
   Value at(uint64_t i) const;
   // Whole-array helpers; type_mismatch unless the array has a fitting element type.
   Result<std::vector<std::string_view>> as_string_array(std::string_view what = {}) const;
-  Result<std::vector<float>> as_f32_array(std::string_view what = {}) const;      // f32 elements
-  Result<std::vector<int32_t>> as_i32_array(std::string_view what = {}) const;    // any int fitting i32
-  Result<std::vector<uint8_t>> as_u8_array(std::string_view what = {}) const;     // u8/i8/bool... fitting
+  Result<std::vector<float>> as_f32_array(std::string_view what = {}) const;  // f32 elements
+  Result<std::vector<int32_t>> as_i32_array(
+      std::string_view what = {}) const;  // any int fitting i32
+  Result<std::vector<uint8_t>> as_u8_array(
+      std::string_view what = {}) const;  // u8/i8/bool... fitting
 
   // Internal representation (public for the reader/writer; treat as read-only).
   ValueType type_ = ValueType::u8;
@@ -72,7 +74,7 @@ class Value {
     int64_t i;
     double f;
   } scalar_{0};
-  std::string_view str_;                 // string values
+  std::string_view str_;  // string values
   ValueType array_type_ = ValueType::u8;
   uint64_t array_size_ = 0;
   const uint8_t* array_data_ = nullptr;  // scalar arrays: raw little-endian elements
@@ -85,14 +87,14 @@ struct KeyValue {
 };
 
 struct TensorInfo {
-  std::string_view name;             // view into the file
+  std::string_view name;  // view into the file
   TensorType type;
-  uint32_t n_dims;                   // 1..4
+  uint32_t n_dims;                         // 1..4
   std::array<uint64_t, 4> ne{1, 1, 1, 1};  // ne[0] is the contiguous (row) dimension
   uint64_t n_elements;
-  uint64_t offset;                   // from the start of the data section
+  uint64_t offset;  // from the start of the data section
   uint64_t n_bytes;
-  const uint8_t* data;               // into the mapping
+  const uint8_t* data;  // into the mapping
   uint64_t rows() const { return n_elements / ne[0]; }
 };
 
@@ -112,7 +114,7 @@ class File {
   uint64_t alignment() const;
   uint64_t data_offset() const;  // start of the tensor data section
   uint64_t file_size() const;
-  const uint8_t* base() const;   // start of the mapping
+  const uint8_t* base() const;  // start of the mapping
 
   const std::vector<KeyValue>& metadata() const;
   const Value* find(std::string_view key) const;  // nullptr when absent

@@ -11,19 +11,32 @@ namespace nibble::gguf {
 
 std::string_view value_type_name(ValueType t) {
   switch (t) {
-    case ValueType::u8: return "u8";
-    case ValueType::i8: return "i8";
-    case ValueType::u16: return "u16";
-    case ValueType::i16: return "i16";
-    case ValueType::u32: return "u32";
-    case ValueType::i32: return "i32";
-    case ValueType::f32: return "f32";
-    case ValueType::boolean: return "bool";
-    case ValueType::string: return "string";
-    case ValueType::array: return "array";
-    case ValueType::u64: return "u64";
-    case ValueType::i64: return "i64";
-    case ValueType::f64: return "f64";
+    case ValueType::u8:
+      return "u8";
+    case ValueType::i8:
+      return "i8";
+    case ValueType::u16:
+      return "u16";
+    case ValueType::i16:
+      return "i16";
+    case ValueType::u32:
+      return "u32";
+    case ValueType::i32:
+      return "i32";
+    case ValueType::f32:
+      return "f32";
+    case ValueType::boolean:
+      return "bool";
+    case ValueType::string:
+      return "string";
+    case ValueType::array:
+      return "array";
+    case ValueType::u64:
+      return "u64";
+    case ValueType::i64:
+      return "i64";
+    case ValueType::f64:
+      return "f64";
   }
   return "unknown";
 }
@@ -34,17 +47,22 @@ size_t scalar_size(ValueType t) {
   switch (t) {
     case ValueType::u8:
     case ValueType::i8:
-    case ValueType::boolean: return 1;
+    case ValueType::boolean:
+      return 1;
     case ValueType::u16:
-    case ValueType::i16: return 2;
+    case ValueType::i16:
+      return 2;
     case ValueType::u32:
     case ValueType::i32:
-    case ValueType::f32: return 4;
+    case ValueType::f32:
+      return 4;
     case ValueType::u64:
     case ValueType::i64:
-    case ValueType::f64: return 8;
+    case ValueType::f64:
+      return 8;
     case ValueType::string:
-    case ValueType::array: return 0;
+    case ValueType::array:
+      return 0;
   }
   return 0;
 }
@@ -67,12 +85,24 @@ Value decode_scalar(ValueType t, const uint8_t* p) {
     case ValueType::u8:
     case ValueType::u16:
     case ValueType::u32:
-    case ValueType::u64: v.scalar_.u = raw; break;
-    case ValueType::i8: v.scalar_.i = static_cast<int8_t>(raw); break;
-    case ValueType::i16: v.scalar_.i = static_cast<int16_t>(raw); break;
-    case ValueType::i32: v.scalar_.i = static_cast<int32_t>(raw); break;
-    case ValueType::i64: v.scalar_.i = static_cast<int64_t>(raw); break;
-    case ValueType::boolean: v.scalar_.u = raw != 0 ? 1 : 0; break;
+    case ValueType::u64:
+      v.scalar_.u = raw;
+      break;
+    case ValueType::i8:
+      v.scalar_.i = static_cast<int8_t>(raw);
+      break;
+    case ValueType::i16:
+      v.scalar_.i = static_cast<int16_t>(raw);
+      break;
+    case ValueType::i32:
+      v.scalar_.i = static_cast<int32_t>(raw);
+      break;
+    case ValueType::i64:
+      v.scalar_.i = static_cast<int64_t>(raw);
+      break;
+    case ValueType::boolean:
+      v.scalar_.u = raw != 0 ? 1 : 0;
+      break;
     case ValueType::f32: {
       uint32_t bits = static_cast<uint32_t>(raw);
       float f;
@@ -87,7 +117,8 @@ Value decode_scalar(ValueType t, const uint8_t* p) {
       break;
     }
     case ValueType::string:
-    case ValueType::array: break;
+    case ValueType::array:
+      break;
   }
   return v;
 }
@@ -98,10 +129,10 @@ namespace {
 
 Error mismatch(std::string_view what, std::string_view wanted, const Value& v) {
   std::string got(value_type_name(v.type()));
-  if (v.type() == ValueType::array) got = fmt::format("array of {}", value_type_name(v.array_type()));
-  return Error(ErrorCode::type_mismatch,
-               fmt::format("metadata '{}': expected {}, found {}", what.empty() ? "value" : what,
-                           wanted, got));
+  if (v.type() == ValueType::array)
+    got = fmt::format("array of {}", value_type_name(v.array_type()));
+  return Error(ErrorCode::type_mismatch, fmt::format("metadata '{}': expected {}, found {}",
+                                                     what.empty() ? "value" : what, wanted, got));
 }
 
 Error range_error(std::string_view what, std::string_view wanted, const Value& v) {
@@ -113,12 +144,15 @@ Error range_error(std::string_view what, std::string_view wanted, const Value& v
 // Element `i` of an array as a Value (caller checked the index).
 Value element(const Value& a, uint64_t i) {
   if (a.array_items_) return (*a.array_items_)[i];
-  return detail::decode_scalar(a.array_type_, a.array_data_ + i * detail::scalar_size(a.array_type_));
+  return detail::decode_scalar(a.array_type_,
+                               a.array_data_ + i * detail::scalar_size(a.array_type_));
 }
 
 }  // namespace
 
-bool Value::is_integer() const { return detail::is_signed_int(type_) || detail::is_unsigned_int(type_); }
+bool Value::is_integer() const {
+  return detail::is_signed_int(type_) || detail::is_unsigned_int(type_);
+}
 
 Result<uint64_t> Value::as_uint(std::string_view what) const {
   if (detail::is_unsigned_int(type_)) return scalar_.u;
@@ -172,13 +206,14 @@ Result<std::vector<float>> Value::as_f32_array(std::string_view what) const {
   if (type_ != ValueType::array || array_type_ != ValueType::f32)
     return mismatch(what, "array of f32", *this);
   std::vector<float> out(array_size_);
-  for (uint64_t i = 0; i < array_size_; ++i) out[i] = static_cast<float>(element(*this, i).scalar_.f);
+  for (uint64_t i = 0; i < array_size_; ++i)
+    out[i] = static_cast<float>(element(*this, i).scalar_.f);
   return out;
 }
 
 Result<std::vector<int32_t>> Value::as_i32_array(std::string_view what) const {
-  if (type_ != ValueType::array || !(detail::is_signed_int(array_type_) ||
-                                     detail::is_unsigned_int(array_type_)))
+  if (type_ != ValueType::array ||
+      !(detail::is_signed_int(array_type_) || detail::is_unsigned_int(array_type_)))
     return mismatch(what, "array of integers", *this);
   std::vector<int32_t> out(array_size_);
   for (uint64_t i = 0; i < array_size_; ++i) {

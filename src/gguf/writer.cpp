@@ -54,7 +54,9 @@ std::vector<uint8_t> scalar_bytes(T v) {
 // Encodes the payload of a Value (everything after its type id).
 void encode_value(std::vector<uint8_t>& b, const Value& v) {
   switch (v.type()) {
-    case ValueType::string: put_string(b, v.str_); return;
+    case ValueType::string:
+      put_string(b, v.str_);
+      return;
     case ValueType::array: {
       put_u32(b, static_cast<uint32_t>(v.array_type()));
       put_u64(b, v.array_size());
@@ -118,16 +120,36 @@ Writer& Writer::operator=(const Writer& o) {
 Writer::Writer(Writer&&) noexcept = default;
 Writer& Writer::operator=(Writer&&) noexcept = default;
 
-void Writer::set_u8(std::string key, uint8_t v) { impl_->set(std::move(key), ValueType::u8, scalar_bytes(v)); }
-void Writer::set_i8(std::string key, int8_t v) { impl_->set(std::move(key), ValueType::i8, scalar_bytes(v)); }
-void Writer::set_u16(std::string key, uint16_t v) { impl_->set(std::move(key), ValueType::u16, scalar_bytes(v)); }
-void Writer::set_i16(std::string key, int16_t v) { impl_->set(std::move(key), ValueType::i16, scalar_bytes(v)); }
-void Writer::set_u32(std::string key, uint32_t v) { impl_->set(std::move(key), ValueType::u32, scalar_bytes(v)); }
-void Writer::set_i32(std::string key, int32_t v) { impl_->set(std::move(key), ValueType::i32, scalar_bytes(v)); }
-void Writer::set_u64(std::string key, uint64_t v) { impl_->set(std::move(key), ValueType::u64, scalar_bytes(v)); }
-void Writer::set_i64(std::string key, int64_t v) { impl_->set(std::move(key), ValueType::i64, scalar_bytes(v)); }
-void Writer::set_f32(std::string key, float v) { impl_->set(std::move(key), ValueType::f32, scalar_bytes(v)); }
-void Writer::set_f64(std::string key, double v) { impl_->set(std::move(key), ValueType::f64, scalar_bytes(v)); }
+void Writer::set_u8(std::string key, uint8_t v) {
+  impl_->set(std::move(key), ValueType::u8, scalar_bytes(v));
+}
+void Writer::set_i8(std::string key, int8_t v) {
+  impl_->set(std::move(key), ValueType::i8, scalar_bytes(v));
+}
+void Writer::set_u16(std::string key, uint16_t v) {
+  impl_->set(std::move(key), ValueType::u16, scalar_bytes(v));
+}
+void Writer::set_i16(std::string key, int16_t v) {
+  impl_->set(std::move(key), ValueType::i16, scalar_bytes(v));
+}
+void Writer::set_u32(std::string key, uint32_t v) {
+  impl_->set(std::move(key), ValueType::u32, scalar_bytes(v));
+}
+void Writer::set_i32(std::string key, int32_t v) {
+  impl_->set(std::move(key), ValueType::i32, scalar_bytes(v));
+}
+void Writer::set_u64(std::string key, uint64_t v) {
+  impl_->set(std::move(key), ValueType::u64, scalar_bytes(v));
+}
+void Writer::set_i64(std::string key, int64_t v) {
+  impl_->set(std::move(key), ValueType::i64, scalar_bytes(v));
+}
+void Writer::set_f32(std::string key, float v) {
+  impl_->set(std::move(key), ValueType::f32, scalar_bytes(v));
+}
+void Writer::set_f64(std::string key, double v) {
+  impl_->set(std::move(key), ValueType::f64, scalar_bytes(v));
+}
 void Writer::set_bool(std::string key, bool v) {
   impl_->set(std::move(key), ValueType::boolean, {static_cast<uint8_t>(v ? 1 : 0)});
 }
@@ -184,8 +206,8 @@ Status Writer::add_tensor(std::string name, TensorType type, std::vector<uint64_
   }
   if (ne[0] % ti.block_size != 0)
     return Error(ErrorCode::bad_block_multiple,
-                 fmt::format("tensor '{}': first dimension {} is not a multiple of {}", name,
-                             ne[0], ti.block_size));
+                 fmt::format("tensor '{}': first dimension {} is not a multiple of {}", name, ne[0],
+                             ti.block_size));
   uint64_t bytes = n / ti.block_size * ti.type_size;
   if (data.size() != bytes)
     return Error(ErrorCode::invalid_argument,
@@ -234,7 +256,8 @@ std::vector<uint8_t> Writer::to_bytes() const {
   uint64_t offset = 0;
   for (const TensorEntry& t : w.tensors) {
     put_string(b, t.name);
-    put_u32(b, t.n_dims >= 0 ? static_cast<uint32_t>(t.n_dims) : static_cast<uint32_t>(t.ne.size()));
+    put_u32(b,
+            t.n_dims >= 0 ? static_cast<uint32_t>(t.n_dims) : static_cast<uint32_t>(t.ne.size()));
     for (uint64_t d : t.ne) put_u64(b, d);
     put_u32(b, t.type);
     if (t.raw) {
@@ -260,7 +283,9 @@ std::vector<uint8_t> Writer::to_bytes() const {
 Status Writer::write_file(const std::string& path) const {
   std::vector<uint8_t> b = to_bytes();
   std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return Error(ErrorCode::io_error, fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  if (!f)
+    return Error(ErrorCode::io_error,
+                 fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
   size_t n = b.empty() ? 0 : std::fwrite(b.data(), 1, b.size(), f);
   bool ok = n == b.size();
   ok = (std::fclose(f) == 0) && ok;

@@ -45,8 +45,8 @@ class Writer {
   Status add_tensor(std::string name, TensorType type, std::vector<uint64_t> ne,
                     std::span<const uint8_t> data);
 
-  void set_version(uint32_t v);          // default 3
-  void set_alignment(uint32_t a);        // default 32, written as general.alignment when != 32
+  void set_version(uint32_t v);    // default 3
+  void set_alignment(uint32_t a);  // default 32, written as general.alignment when != 32
 
   // Raw hooks for building deliberately broken files (tests, fuzz seeds). Nothing is checked.
   // A key-value written verbatim: key, `type_id`, then `payload` (the encoded value). Appended

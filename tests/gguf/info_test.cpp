@@ -37,8 +37,8 @@ std::string slurp(const std::string& path) {
 Run run_info(const std::string& args) {
   Run r;
   std::string out = temp_path("stdout"), err = temp_path("stderr");
-  std::string cmd = std::string("'") + NIBBLE_CLI_PATH + "' info " + args + " >'" + out + "' 2>'" +
-                    err + "'";
+  std::string cmd =
+      std::string("'") + NIBBLE_CLI_PATH + "' info " + args + " >'" + out + "' 2>'" + err + "'";
   int status = std::system(cmd.c_str());
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   r.out = slurp(out);
@@ -200,7 +200,8 @@ TEST(NibbleInfo, FixtureJson) {
   EXPECT_TRUE(contains(r.out, "\"block_count\": 5"));
   EXPECT_TRUE(contains(r.out, "\"vocab_size\": 512"));
   EXPECT_TRUE(contains(r.out, "\"total_tensors\": 48"));
-  EXPECT_TRUE(contains(r.out, "\"name\": \"token_embd.weight\", \"type\": \"F32\", \"shape\": [64, 512]"));
+  EXPECT_TRUE(
+      contains(r.out, "\"name\": \"token_embd.weight\", \"type\": \"F32\", \"shape\": [64, 512]"));
 }
 
 TEST(NibbleInfo, VocabOnlyJsonWithTemplate) {

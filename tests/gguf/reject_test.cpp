@@ -100,7 +100,11 @@ TEST(GgufReject, StringPastEnd) {
   w.add_raw_kv("general.name", 8, u64le(1000));  // 1000-byte string, 0 bytes follow
   expect_reject(w.to_bytes(), ErrorCode::string_out_of_bounds, "general.name");
   // A key whose own length runs past the end.
-  auto b = cat({{'G', 'G', 'U', 'F'}, u32le(3), u64le(0), u64le(1), u64le(~uint64_t{0}),
+  auto b = cat({{'G', 'G', 'U', 'F'},
+                u32le(3),
+                u64le(0),
+                u64le(1),
+                u64le(~uint64_t{0}),
                 std::vector<uint8_t>(8, 'k')});
   expect_reject(b, ErrorCode::string_out_of_bounds, "metadata key #0");
   // A tensor name.
@@ -282,8 +286,8 @@ TEST(GgufReject, EmptyAndMissingFiles) {
 
 TEST(GgufReject, UncomputableTypesStillParse) {
   // Known types nibble cannot compute (yet) are valid GGUF; the model loader rejects them.
-  for (TensorType t : {TensorType::IQ2_XXS, TensorType::IQ1_M, TensorType::IQ3_S,
-                       TensorType::Q8_K}) {
+  for (TensorType t :
+       {TensorType::IQ2_XXS, TensorType::IQ1_M, TensorType::IQ3_S, TensorType::Q8_K}) {
     Writer w;
     auto ti = tensor_type_info(t);
     std::vector<uint8_t> data(ti.type_size * 2, 0x11);

@@ -170,7 +170,8 @@ TEST(GgufRoundTrip, EveryTensorTypeVersionsAndAlignment) {
         auto data = pattern(ne[0] / ti.block_size * ti.type_size * (ne.size() == 2 ? 3 : 4),
                             static_cast<uint8_t>(id));
         names.push_back(std::string("t.") + std::string(ti.name));
-        ASSERT_TRUE(w.add_tensor(names.back(), static_cast<TensorType>(id), ne, data).ok()) << ti.name;
+        ASSERT_TRUE(w.add_tensor(names.back(), static_cast<TensorType>(id), ne, data).ok())
+            << ti.name;
         datas.push_back(std::move(data));
       }
       auto bytes = w.to_bytes();

@@ -51,20 +51,35 @@ std::string json_string(std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
-          if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
-          else out += static_cast<char>(c);
+          if (c < 0x20 || c == 0x7f)
+            out += fmt::format("\\u{:04x}", c);
+          else
+            out += static_cast<char>(c);
       }
       ++i;
       continue;
     }
     // Length of a well-formed UTF-8 sequence starting here, 0 if malformed.
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
     bool ok = n != 0 && i + n <= s.size();
     for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
     if (ok && n == 3) {
@@ -104,19 +119,20 @@ std::string text_value(const Value& v) {
                            : fmt::format("\"{}\"", shown);
     }
     case ValueType::array:
-      if (v.array_type() == ValueType::array)
-        return fmt::format("[array x {}]", v.array_size());
+      if (v.array_type() == ValueType::array) return fmt::format("[array x {}]", v.array_size());
       if (v.array_size() <= 8 && v.array_type() != ValueType::string) {
         std::string s = "[";
-        for (uint64_t i = 0; i < v.array_size(); ++i)
-          s += (i ? ", " : "") + text_value(v.at(i));
+        for (uint64_t i = 0; i < v.array_size(); ++i) s += (i ? ", " : "") + text_value(v.at(i));
         return s + "]";
       }
       return fmt::format("[{} x {}]", gguf::value_type_name(v.array_type()), v.array_size());
-    case ValueType::boolean: return v.scalar_.u ? "true" : "false";
+    case ValueType::boolean:
+      return v.scalar_.u ? "true" : "false";
     // f32 printed as a float, so 1e-5 reads as 1e-05 and not 9.999999747378752e-06.
-    case ValueType::f32: return fmt::format("{}", static_cast<float>(v.scalar_.f));
-    case ValueType::f64: return fmt::format("{}", v.scalar_.f);
+    case ValueType::f32:
+      return fmt::format("{}", static_cast<float>(v.scalar_.f));
+    case ValueType::f64:
+      return fmt::format("{}", v.scalar_.f);
     default:
       if (v.is_integer()) {
         if (auto u = v.as_uint(); u.ok()) return fmt::format("{}", *u);
@@ -130,7 +146,8 @@ std::string text_value(const Value& v) {
 // larger arrays summarised as {"type": ..., "length": ...}.
 std::string json_value(const Value& v) {
   switch (v.type()) {
-    case ValueType::string: return json_string(v.str_);
+    case ValueType::string:
+      return json_string(v.str_);
     case ValueType::array:
       if (v.array_size() <= 64 && v.array_type() != ValueType::array) {
         std::string s = "[";
@@ -139,9 +156,12 @@ std::string json_value(const Value& v) {
       }
       return fmt::format("{{\"array_of\": {}, \"length\": {}}}",
                          json_string(gguf::value_type_name(v.array_type())), v.array_size());
-    case ValueType::boolean: return v.scalar_.u ? "true" : "false";
-    case ValueType::f32: return json_number(static_cast<float>(v.scalar_.f));
-    case ValueType::f64: return json_number(v.scalar_.f);
+    case ValueType::boolean:
+      return v.scalar_.u ? "true" : "false";
+    case ValueType::f32:
+      return json_number(static_cast<float>(v.scalar_.f));
+    case ValueType::f64:
+      return json_number(v.scalar_.f);
     default:
       if (auto u = v.as_uint(); u.ok()) return fmt::format("{}", *u);
       if (auto i = v.as_int(); i.ok()) return fmt::format("{}", *i);
@@ -195,7 +215,9 @@ Summary summarize(const gguf::File& f) {
 std::string print_text(const gguf::File& f) {
   Summary s = summarize(f);
   std::string o;
-  auto line = [&o](std::string_view k, const std::string& v) { o += fmt::format("{:<34} {}\n", k, v); };
+  auto line = [&o](std::string_view k, const std::string& v) {
+    o += fmt::format("{:<34} {}\n", k, v);
+  };
   line("file", f.path());
   line("format", fmt::format("GGUF v{}, alignment {}, {} bytes, tensor data at {}", f.version(),
                              f.alignment(), f.file_size(), f.data_offset()));
@@ -209,8 +231,8 @@ std::string print_text(const gguf::File& f) {
   for (const auto& kv : f.metadata())
     o += fmt::format("  {:<44} {:<7} {}\n", kv.key, gguf::value_type_name(kv.value.type()),
                      text_value(kv.value));
-  o += fmt::format("\ntensors ({}, {} elements, {} bytes)\n", f.tensors().size(),
-                   s.total_elements, s.total_bytes);
+  o += fmt::format("\ntensors ({}, {} elements, {} bytes)\n", f.tensors().size(), s.total_elements,
+                   s.total_bytes);
   if (!f.tensors().empty())
     o += fmt::format("  {:<40} {:<8} {:<24} {:>12}\n", "name", "type", "shape", "bytes");
   for (const auto& t : f.tensors())
@@ -229,8 +251,8 @@ std::string print_json(const gguf::File& f) {
   Summary s = summarize(f);
   std::string o = "{\n";
   o += fmt::format("  \"file\": {},\n", json_string(f.path()));
-  o += fmt::format("  \"version\": {},\n  \"alignment\": {},\n  \"file_size\": {},\n",
-                   f.version(), f.alignment(), f.file_size());
+  o += fmt::format("  \"version\": {},\n  \"alignment\": {},\n  \"file_size\": {},\n", f.version(),
+                   f.alignment(), f.file_size());
   o += fmt::format("  \"data_offset\": {},\n", f.data_offset());
   o += fmt::format("  \"architecture\": {},\n", s.arch.empty() ? "null" : json_string(s.arch));
   const Value* name = f.find("general.name");
@@ -240,10 +262,10 @@ std::string print_json(const gguf::File& f) {
     o += fmt::format("{}\n    {}: {}", i ? "," : "", json_string(s.hyper[i].first),
                      json_value(*s.hyper[i].second));
   o += s.hyper.empty() ? "},\n" : "\n  },\n";
-  o += fmt::format(
-      "  \"tokenizer\": {{\"model\": {}, \"pre\": {}, \"vocab_size\": {}}},\n",
-      s.tok_model ? json_value(*s.tok_model) : "null", s.tok_pre ? json_value(*s.tok_pre) : "null",
-      s.has_vocab ? fmt::format("{}", s.vocab_size) : "null");
+  o += fmt::format("  \"tokenizer\": {{\"model\": {}, \"pre\": {}, \"vocab_size\": {}}},\n",
+                   s.tok_model ? json_value(*s.tok_model) : "null",
+                   s.tok_pre ? json_value(*s.tok_pre) : "null",
+                   s.has_vocab ? fmt::format("{}", s.vocab_size) : "null");
   o += "  \"metadata\": {";
   for (size_t i = 0; i < f.metadata().size(); ++i) {
     const auto& kv = f.metadata()[i];
