@@ -19,6 +19,8 @@
 namespace nibble::tok {
 namespace {
 
+constexpr std::string_view kSpmSpace = "\xE2\x96\x81";  // "▁"
+
 struct Symbol {
   int32_t prev, next;
   uint32_t off, len;  // SPM: byte range in the escaped text
@@ -31,11 +33,30 @@ void VocabTokenizer::encode_spm(std::string_view raw, bool prefix_space,
                                 std::vector<Token>* out) const {
   std::string s;
   s.reserve(raw.size() + raw.size() / 4 + 3);
-  if (prefix_space) s += "\xE2\x96\x81";
+  if (prefix_space) s += kSpmSpace;
   for (char c : raw) {
-    if (c == ' ') s += "\xE2\x96\x81";
+    if (c == ' ') s += kSpmSpace;
     else s.push_back(c);
   }
+  if (!spm_word_split_) {
+    spm_merge(s, out);
+    return;
+  }
+  // No token spans a "▁" that follows another character (checked at load, see
+  // spm_word_split_), so the text splits there into pieces that merge independently: the
+  // result is the same and the merge queue stays small.
+  const std::string_view all(s);
+  size_t begin = 0;
+  for (size_t p = all.find(kSpmSpace, 1); p != std::string_view::npos;
+       p = all.find(kSpmSpace, p + 3)) {
+    if (p >= 3 && all.compare(p - 3, 3, kSpmSpace) == 0) continue;  // inside a run of "▁"
+    spm_merge(all.substr(begin, p - begin), out);
+    begin = p;
+  }
+  spm_merge(all.substr(begin), out);
+}
+
+void VocabTokenizer::spm_merge(std::string_view s, std::vector<Token>* out) const {
   if (s.empty()) return;
   std::vector<Symbol> sym;
   sym.reserve(s.size());
@@ -134,9 +155,10 @@ void VocabTokenizer::bpe_word(std::string_view word, std::vector<Token>* out) co
   std::priority_queue<Bigram, std::vector<Bigram>, decltype(worse)> queue(worse);
   auto try_add = [&](int32_t l, int32_t r) {
     if (l < 0 || r < 0 || sym[l].id < 0 || sym[r].id < 0) return;
-    auto it = merges_.find((uint64_t(uint32_t(sym[l].id)) << 32) | uint32_t(sym[r].id));
-    if (it == merges_.end()) return;
-    queue.push({it->second.first, l, r, sym[l].id, sym[r].id, it->second.second});
+    const PairIndex::Value* m =
+        merges_.get((uint64_t(uint32_t(sym[l].id)) << 32) | uint32_t(sym[r].id));
+    if (!m) return;
+    queue.push({m->rank, l, r, sym[l].id, sym[r].id, m->merged});
   };
   for (int32_t i = 1; i < static_cast<int32_t>(sym.size()); ++i) try_add(i - 1, i);
   while (!queue.empty()) {

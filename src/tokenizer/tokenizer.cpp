@@ -57,10 +57,10 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
     t->text_ += s;
   }
   t->text_off_.push_back(static_cast<uint32_t>(t->text_.size()));
-  t->to_id_.reserve(n * 2);
+  t->to_id_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     if (t->text(static_cast<Token>(i)).empty()) continue;  // unreachable by text
-    t->to_id_[t->text(static_cast<Token>(i))] = static_cast<Token>(i);  // last one wins
+    t->to_id_.put(t->text(static_cast<Token>(i)), static_cast<Token>(i), TextOf{t.get()});
   }
 
   t->scores_.assign(n, 0.0f);
@@ -147,6 +147,17 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
     t->have_always_specials_ |= always;
   }
 
+  if (spm) {
+    t->spm_word_split_ = true;
+    const std::string_view space = "\xE2\x96\x81";
+    for (size_t i = 0; i < n && t->spm_word_split_; ++i) {
+      std::string_view s = t->text(static_cast<Token>(i));
+      if (!t->matchable_[i] || s.find(space, 1) == std::string_view::npos) continue;
+      for (size_t k = 0; k < s.size(); k += 3)
+        if (s.compare(k, 3, space) != 0) t->spm_word_split_ = false;
+    }
+  }
+
   // Byte tokens and the algorithm's tables.
   t->byte_tok_.fill(-1);
   if (spm) {
@@ -176,7 +187,7 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
       t->byte_tok_[b] = ordinary ? id : -1;
     }
     if (d.merges.empty()) return corrupt("tokenizer.ggml.merges is missing or empty (BPE)");
-    t->merges_.reserve(d.merges.size() * 2);
+    t->merges_.reserve(d.merges.size());
     size_t skipped = 0;
     std::string joined;
     for (size_t r = 0; r < d.merges.size(); ++r) {
@@ -194,8 +205,8 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
         ++skipped;  // a merge whose parts or result are not tokens can never be emitted
         continue;
       }
-      t->merges_.try_emplace((uint64_t(uint32_t(a)) << 32) | uint32_t(b),
-                             static_cast<int32_t>(r), c);
+      t->merges_.put_first((uint64_t(uint32_t(a)) << 32) | uint32_t(b),
+                           {static_cast<int32_t>(r), c});
     }
     if (skipped)
       NIBBLE_LOG_DEBUG("tokenizer: {} merges name pieces that are not tokens; ignored", skipped);

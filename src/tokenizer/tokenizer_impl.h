@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nibble/tokenizer.h"
+#include "tokenizer/flat_map.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/vocab.h"
 
@@ -47,10 +48,7 @@ class VocabTokenizer final : public Tokenizer {
 
  private:
   VocabTokenizer() = default;
-  Token find(std::string_view s) const {
-    auto it = to_id_.find(s);
-    return it == to_id_.end() ? -1 : it->second;
-  }
+  Token find(std::string_view s) const { return to_id_.get(s, TextOf{this}); }
   // find() restricted to tokens that ordinary text may turn into (not control, unknown or
   // byte tokens): SentencePiece never produces those from text, and merges must not either.
   Token find_text(std::string_view s) const {
@@ -64,6 +62,7 @@ class VocabTokenizer final : public Tokenizer {
   };
   void partition(std::string_view text, bool parse_special, std::vector<Fragment>* out) const;
   void encode_spm(std::string_view text, bool prefix_space, std::vector<Token>* out) const;
+  void spm_merge(std::string_view escaped, std::vector<Token>* out) const;
   void encode_bpe(std::string_view text, std::vector<Token>* out) const;
   void bpe_word(std::string_view word, std::vector<Token>* out) const;
   void push_byte(uint8_t b, std::vector<Token>* out) const;
@@ -79,9 +78,13 @@ class VocabTokenizer final : public Tokenizer {
   std::vector<uint8_t> hidden_;     // 1: special, piece shown only when asked for
   std::vector<uint8_t> eog_;
   std::vector<uint8_t> matchable_;
-  std::unordered_map<std::string_view, Token> to_id_;
+  struct TextOf {
+    const VocabTokenizer* t;
+    std::string_view operator()(int32_t id) const { return t->text(id); }
+  };
+  TextIndex<TextOf> to_id_;
   // BPE merges: (left id << 32 | right id) -> (rank, merged id).
-  std::unordered_map<uint64_t, std::pair<int32_t, Token>> merges_;
+  PairIndex merges_;
   std::array<Token, 256> byte_tok_{};  // token of each byte (SPM <0xNN>, BPE mapped char)
   // Tokens matched in raw text, bucketed by first byte, longest first. `always` marks
   // user-defined tokens (matched even when parse_special is off).
@@ -92,6 +95,9 @@ class VocabTokenizer final : public Tokenizer {
   std::array<std::vector<SpecialEntry>, 256> specials_;
   bool have_always_specials_ = false;
   bool have_specials_ = false;
+  // SPM: every token with "▁" after its first character is all "▁" (true of the Llama,
+  // Phi-3 and Baichuan vocabularies), so text can be merged word by word.
+  bool spm_word_split_ = false;
 
   Token bos_ = -1, eos_ = -1, eot_ = -1, eom_ = -1, pad_ = -1, unk_ = -1;
   bool add_bos_ = false, add_eos_ = false, add_space_prefix_ = false;
