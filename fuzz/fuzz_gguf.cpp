@@ -90,6 +90,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again.ok() || again->metadata().size() != f.metadata().size() ||
         again->tensors().size() != f.tensors().size())
       std::abort();
+    // Writing is idempotent: the re-read file rewritten gives the same bytes.
+    nibble::gguf::Writer w2;
+    for (const auto& kv : again->metadata()) w2.set_value(std::string(kv.key), kv.value);
+    for (const auto& t : again->tensors()) {
+      std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
+      if (!w2.add_tensor(std::string(t.name), t.type, ne, {t.data, t.n_bytes}).ok()) std::abort();
+    }
+    if (w2.to_bytes() != bytes) std::abort();
   }
   return 0;
 }

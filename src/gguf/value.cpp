@@ -141,11 +141,16 @@ Error range_error(std::string_view what, std::string_view wanted, const Value& v
                            value_type_name(v.type()), wanted));
 }
 
-// Element `i` of an array as a Value (caller checked the index).
+// Element `i` of an array as a Value (caller checked i < array_size_). Values built by hand
+// (not by the reader) may lack their storage; they read as empty values rather than crash.
 Value element(const Value& a, uint64_t i) {
-  if (a.array_items_) return (*a.array_items_)[i];
-  return detail::decode_scalar(a.array_type_,
-                               a.array_data_ + i * detail::scalar_size(a.array_type_));
+  size_t es = detail::scalar_size(a.array_type_);
+  if (es == 0) {
+    if (!a.array_items_ || i >= a.array_items_->size()) return Value{};
+    return (*a.array_items_)[i];
+  }
+  if (!a.array_data_) return Value{};
+  return detail::decode_scalar(a.array_type_, a.array_data_ + i * es);
 }
 
 }  // namespace
@@ -197,8 +202,8 @@ Result<std::vector<std::string_view>> Value::as_string_array(std::string_view wh
   if (type_ != ValueType::array || array_type_ != ValueType::string)
     return mismatch(what, "array of string", *this);
   std::vector<std::string_view> out;
-  out.reserve(array_items_->size());
-  for (const Value& v : *array_items_) out.push_back(v.str_);
+  out.reserve(array_size_);
+  for (uint64_t i = 0; i < array_size_; ++i) out.push_back(element(*this, i).str_);
   return out;
 }
 

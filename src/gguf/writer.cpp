@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <unordered_set>
@@ -59,12 +60,17 @@ void encode_value(std::vector<uint8_t>& b, const Value& v) {
       return;
     case ValueType::array: {
       put_u32(b, static_cast<uint32_t>(v.array_type()));
-      put_u64(b, v.array_size());
       size_t es = detail::scalar_size(v.array_type());
       if (es) {
-        if (v.array_size()) b.insert(b.end(), v.array_data_, v.array_data_ + v.array_size() * es);
+        uint64_t n = v.array_data_ ? v.array_size() : 0;
+        put_u64(b, n);
+        if (n) b.insert(b.end(), v.array_data_, v.array_data_ + n * es);
       } else {
-        for (const Value& e : *v.array_items_) encode_value(b, e);
+        // Only the elements that exist (a hand-built Value may claim more than it holds).
+        uint64_t n =
+            v.array_items_ ? std::min<uint64_t>(v.array_size(), v.array_items_->size()) : 0;
+        put_u64(b, n);
+        for (uint64_t i = 0; i < n; ++i) encode_value(b, (*v.array_items_)[i]);
       }
       return;
     }
