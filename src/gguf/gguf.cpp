@@ -261,7 +261,7 @@ Status place_tensors(File::Impl& f) {
                                t.name, t.offset, f.alignment));
     uint64_t start = 0, end = 0;
     if (add_overflow(f.data_offset, t.offset, &start) || add_overflow(start, t.n_bytes, &end) ||
-        start >= f.size)
+        start > f.size)
       return Error(ErrorCode::tensor_out_of_bounds,
                    fmt::format("tensor '{}': data at offset {} (+{} bytes) lies outside the file "
                                "({} bytes, data section at {})",

@@ -100,5 +100,25 @@ TEST(GgufShared, Stories260KHyperParameters) {
   EXPECT_EQ(absent.error().code(), ErrorCode::missing_key);
 }
 
+TEST(GgufShared, EveryHeaderPrefixOfARealFileFailsCleanly) {
+  // Cut a real file at every byte of its header and at a few places in its data: each prefix
+  // is rejected with one of the "ends too early" codes, never accepted or crashed.
+  auto f = File::open(test::shared_path("fixtures/stories260K-f16.gguf"));
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  std::span<const uint8_t> all(f->base(), f->file_size());
+  std::vector<uint64_t> cuts;
+  for (uint64_t n = 0; n <= f->data_offset(); ++n) cuts.push_back(n);
+  for (uint64_t n = f->data_offset() + 1; n < f->file_size(); n += 4099) cuts.push_back(n);
+  cuts.push_back(f->file_size() - 1);
+  for (uint64_t n : cuts) {
+    auto r = File::from_bytes(all.first(n));
+    ASSERT_FALSE(r.ok()) << "prefix of " << n << " bytes accepted";
+    ErrorCode c = r.error().code();
+    EXPECT_TRUE(c == ErrorCode::truncated || c == ErrorCode::string_out_of_bounds ||
+                c == ErrorCode::array_out_of_bounds || c == ErrorCode::too_many_items)
+        << n << ": " << r.error().to_string();
+  }
+}
+
 }  // namespace
 }  // namespace nibble::gguf
