@@ -12,6 +12,7 @@
 // Both use a priority queue over a linked list of symbols, so a piece of n characters costs
 // O(n log n) whatever the input (long runs of one letter included).
 #include <queue>
+#include <unordered_map>
 
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
@@ -45,15 +46,28 @@ void VocabTokenizer::encode_spm(std::string_view raw, bool prefix_space,
   // No token spans a "▁" that follows another character (checked at load, see
   // spm_word_split_), so the text splits there into pieces that merge independently: the
   // result is the same and the merge queue stays small.
+  // Long texts repeat their words: merge each distinct short word once.
   const std::string_view all(s);
+  std::unordered_map<std::string_view, std::pair<size_t, size_t>> seen;
+  const bool cache = all.size() >= 4096;
+  auto word = [&](std::string_view w) {
+    if (!cache || w.size() > 32) return spm_merge(w, out);
+    auto [it, fresh] = seen.try_emplace(w, out->size(), 0);
+    if (!fresh) {
+      for (size_t k = 0; k < it->second.second; ++k) out->push_back((*out)[it->second.first + k]);
+      return;
+    }
+    spm_merge(w, out);
+    it->second.second = out->size() - it->second.first;
+  };
   size_t begin = 0;
   for (size_t p = all.find(kSpmSpace, 1); p != std::string_view::npos;
        p = all.find(kSpmSpace, p + 3)) {
     if (p >= 3 && all.compare(p - 3, 3, kSpmSpace) == 0) continue;  // inside a run of "▁"
-    spm_merge(all.substr(begin, p - begin), out);
+    word(all.substr(begin, p - begin));
     begin = p;
   }
-  spm_merge(all.substr(begin), out);
+  word(all.substr(begin));
 }
 
 void VocabTokenizer::spm_merge(std::string_view s, std::vector<Token>* out) const {
@@ -116,10 +130,36 @@ void VocabTokenizer::encode_bpe(std::string_view raw, std::vector<Token>* out) c
     normalized = nfc(raw);
     raw = normalized;
   }
-  std::vector<Piece> pieces;
-  std::vector<Cpt> scratch;
+  // Scratch reused across calls on this thread: a fresh 12-bytes-per-character array per call
+  // cost more in page faults than the splitting itself. Released when it grew very large.
+  thread_local std::vector<Piece> pieces;
+  thread_local std::vector<Cpt> scratch;
   pre_tokenize(pre_, raw, &pieces, &scratch);
-  for (const Piece& p : pieces) bpe_word(raw.substr(p.offset, p.length), out);
+  if (raw.size() < 4096) {
+    for (const Piece& p : pieces) bpe_word(raw.substr(p.offset, p.length), out);
+  } else {
+    // Long texts repeat their words: merge each distinct short piece once.
+    std::unordered_map<std::string_view, std::pair<size_t, size_t>> seen;
+    seen.reserve(pieces.size() / 4 + 16);
+    for (const Piece& p : pieces) {
+      std::string_view w = raw.substr(p.offset, p.length);
+      if (w.size() > 32) {
+        bpe_word(w, out);
+        continue;
+      }
+      auto [it, fresh] = seen.try_emplace(w, out->size(), 0);
+      if (!fresh) {
+        for (size_t k = 0; k < it->second.second; ++k) out->push_back((*out)[it->second.first + k]);
+        continue;
+      }
+      bpe_word(w, out);
+      it->second.second = out->size() - it->second.first;
+    }
+  }
+  if (scratch.capacity() > (size_t{8} << 20)) {
+    std::vector<Cpt>().swap(scratch);
+    std::vector<Piece>().swap(pieces);
+  }
 }
 
 void VocabTokenizer::bpe_word(std::string_view word, std::vector<Token>* out) const {

@@ -264,7 +264,8 @@ void pre_tokenize(const PreTokenizerSpec& spec, std::string_view text, std::vect
   const size_t n = cps->size();
   if (n == 0) return;
   // Pieces as code-point index ranges while splitting.
-  std::vector<std::pair<size_t, size_t>> cur{{0, n}}, next;
+  thread_local std::vector<std::pair<size_t, size_t>> cur, next;  // reused across calls
+  cur.assign(1, {0, n});
   for (const SplitStep& st : spec.steps) {
     next.clear();
     for (auto [b, e] : cur) {
@@ -290,6 +291,10 @@ void pre_tokenize(const PreTokenizerSpec& spec, std::string_view text, std::vect
     uint32_t off = (*cps)[b].offset;
     uint32_t end = e < n ? (*cps)[e].offset : static_cast<uint32_t>(text.size());
     out->push_back({off, end - off});
+  }
+  if (cur.capacity() > (size_t{4} << 20)) {
+    decltype(cur)().swap(cur);
+    decltype(next)().swap(next);
   }
 }
 

@@ -203,10 +203,90 @@ bool nfc_quick_check(std::string_view s) {
   return true;
 }
 
+namespace {
+
+// A code point NFC may change or combine with what precedes it: a non-starter, one with a
+// canonical decomposition (Hangul syllables excepted: they only change when a trailing jamo
+// follows, and that jamo is itself flagged), or the second element of a composition.
+// Anything else is left alone by NFC together with its neighbours.
+struct NfcFlags {
+  std::vector<uint8_t> bmp;  // 0x10000 entries
+  std::vector<uint32_t> astral;  // sorted flagged code points above the BMP
+  static bool compute(uint32_t cp, const std::vector<uint32_t>& seconds) {
+    if (cp < 0x300) return false;
+    if (ccc(cp) != 0) return true;
+    if (cp >= 0x1161 && cp <= 0x1175) return true;  // Hangul V
+    if (cp >= 0x11A8 && cp <= 0x11C2) return true;  // Hangul T
+    if (cp >= kSBase && cp < kSBase + kSCount) return false;
+    size_t lo = 0, hi = kDecompCount;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (kDecomp[mid][0] < cp) lo = mid + 1; else hi = mid;
+    }
+    if (lo < kDecompCount && kDecomp[lo][0] == cp) return true;
+    return std::binary_search(seconds.begin(), seconds.end(), cp);
+  }
+  NfcFlags() {
+    std::vector<uint32_t> seconds;
+    for (uint32_t i = 0; i < kCompCount; ++i)
+      seconds.push_back(static_cast<uint32_t>(kCompPairs[i] & 0xFFFFFFFFu));
+    std::sort(seconds.begin(), seconds.end());
+    bmp.resize(0x10000);
+    for (uint32_t cp = 0; cp < 0x10000; ++cp) bmp[cp] = compute(cp, seconds);
+    for (uint32_t i = 0; i < kCccCount; ++i)
+      if (kCcc[i][0] >= 0x10000) astral.push_back(kCcc[i][0]);
+    for (uint32_t i = 0; i < kDecompCount; ++i)
+      if (kDecomp[i][0] >= 0x10000) astral.push_back(kDecomp[i][0]);
+    for (uint32_t c : seconds)
+      if (c >= 0x10000) astral.push_back(c);
+    std::sort(astral.begin(), astral.end());
+  }
+  bool operator()(uint32_t cp) const {
+    if (cp < 0x10000) return bmp[cp];
+    return std::binary_search(astral.begin(), astral.end(), cp);
+  }
+};
+
+const NfcFlags& nfc_flags() {
+  static const NfcFlags f;
+  return f;
+}
+
+}  // namespace
+
 std::string nfc(std::string_view s) {
   if (nfc_quick_check(s)) return std::string(s);
+  const NfcFlags& flagged = nfc_flags();
+  std::vector<Cpt> cps;
+  utf8_decode(s, &cps);
+  const size_t n = cps.size();
+  auto valid = [&](size_t k) { return cps[k].cp != kInvalidCp; };
+  auto byte_at = [&](size_t k) { return k < n ? size_t{cps[k].offset} : s.size(); };
   std::string out;
   out.reserve(s.size());
+  std::vector<uint32_t> run;
+  size_t copied = 0;  // code points before this index are in `out`
+  for (size_t k = 0; k < n; ++k) {
+    if (!valid(k) || !flagged(cps[k].cp)) continue;
+    // Renormalize from the starter before this code point to the next unflagged one.
+    size_t j = k;
+    while (j > copied && valid(j - 1) && ccc(cps[j - 1].cp) != 0) --j;
+    if (j > copied && valid(j - 1)) --j;
+    size_t e = k + 1;
+    while (e < n && valid(e) && flagged(cps[e].cp)) ++e;
+    out.append(s.substr(byte_at(copied), byte_at(j) - byte_at(copied)));
+    run.clear();
+    for (size_t q = j; q < e; ++q) run.push_back(cps[q].cp);
+    nfc_run(run, &out);
+    copied = e;
+    k = e - 1;
+  }
+  out.append(s.substr(byte_at(copied)));
+  return out;
+}
+
+std::string nfc_reference(std::string_view s) {
+  std::string out;
   std::vector<uint32_t> run;
   for (size_t i = 0; i < s.size();) {
     uint32_t cp;

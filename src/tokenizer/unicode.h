@@ -46,6 +46,9 @@ bool utf8_valid(std::string_view s);
 
 // NFC-normalize; invalid bytes are copied through unchanged (they act as boundaries).
 std::string nfc(std::string_view s);
+// The same, normalizing everything (no skipping of unaffected spans): the specification
+// nfc() is tested against.
+std::string nfc_reference(std::string_view s);
 // True when nfc(s) == s is guaranteed cheaply (nothing at or above U+0300).
 bool nfc_quick_check(std::string_view s);
 

@@ -56,8 +56,11 @@ std::vector<std::string> corpus(bool with_invalid) {
     std::string s;
     int n = std::uniform_int_distribution<int>(1, 40)(rng);
     for (int k = 0; k < n; ++k) {
-      if (with_invalid && rng() % 6 == 0) s += bad[rng() % bad.size()];
-      else s += good[rng() % good.size()];
+      if (with_invalid && rng() % 6 == 0) {
+        s += bad[rng() % bad.size()];
+      } else {
+        s += good[rng() % good.size()];
+      }
     }
     out.push_back(std::move(s));
   }
@@ -110,7 +113,9 @@ TEST_P(RoundTrip, RandomAndAdversarialStrings) {
     ASSERT_TRUE(ids.ok());
     representable[b] = t->decode(*ids) == one;
     // (Falcon lacks some control bytes and F2, StarCoder F1: facts of those vocabularies.)
-    if ((b >= 0x20 && b < 0x7F) || b == '\n') EXPECT_TRUE(representable[b]) << name << " " << b;
+    if ((b >= 0x20 && b < 0x7F) || b == '\n') {
+      EXPECT_TRUE(representable[b]) << name << " " << b;
+    }
   }
   int mismatches = 0;
   for (bool with_invalid : {false, true}) {

@@ -72,6 +72,27 @@ TEST(Unicode, Nfc) {
   EXPECT_FALSE(nfc_quick_check(u8({'e', 0x301})));
 }
 
+TEST(Unicode, NfcMatchesFullNormalizationOnRandomText) {
+  // nfc() renormalizes only around code points that can change; compare with normalizing
+  // everything, on text dense in combining marks, Hangul jamo and precomposed letters.
+  const uint32_t palette[] = {'a', 'e', 'o', ' ', 'A', 0xE9, 0xC5, 0x212B, 0x301, 0x300, 0x308,
+                              0x323, 0x327, 0x1100, 0x1161, 0x11A8, 0xAC00, 0xAC01, 0x3099,
+                              0x304B, 0x1E0B, 0x0F73, 0x0F71, 0x0F72, 0x1D15E, 0x1D165,
+                              0x4F60, 0x1F600, 0x0345, 0x03B1, 0x0313};
+  uint32_t state = 1;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string s;
+    int len = 1 + iter % 17;
+    for (int k = 0; k < len; ++k) {
+      state = state * 1103515245u + 12345u;
+      uint32_t r = state >> 16;
+      if (r % 23 == 0) s.push_back('\xFF');
+      else utf8_append(&s, palette[r % (sizeof(palette) / sizeof(palette[0]))]);
+    }
+    ASSERT_EQ(nfc(s), nfc_reference(s)) << "iteration " << iter;
+  }
+}
+
 TEST(Unicode, ByteMapIsABijection) {
   EXPECT_EQ(byte_to_cp(' '), 0x120u);  // 'Ġ'
   EXPECT_EQ(byte_to_cp('\n'), 0x10Au); // 'Ċ'
