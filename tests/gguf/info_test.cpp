@@ -236,6 +236,10 @@ TEST(NibbleInfo, HostileStringsStayValidJson) {
   EXPECT_TRUE(contains(r.out, "\\u0001"));
   EXPECT_TRUE(contains(r.out, "\xc3\xa9"));  // valid UTF-8 kept as is
   EXPECT_EQ(t.exit_code, 0) << t.err;
+  // The text form escapes control characters.
+  EXPECT_TRUE(contains(t.out, "key\\x01\\x1f\\x7f")) << t.out;
+  EXPECT_FALSE(contains(t.out, "\x01"));
+  EXPECT_EQ(field(t.out, "architecture"), "we\"ird\\arch\\n");
 }
 
 TEST(NibbleInfo, BrokenFileFails) {

@@ -31,7 +31,7 @@ constexpr std::string_view kHyperKeys[] = {
     "attention.layer_norm_rms_epsilon",
     "attention.layer_norm_epsilon",
     "attention.sliding_window",
-    "attention.logit_softcapping",
+    "attn_logit_softcapping",
     "final_logit_softcapping",
     "rope.dimension_count",
     "rope.freq_base",
@@ -108,13 +108,28 @@ std::string json_number(F d) {
   return fmt::format("{}", d);
 }
 
+// Text form of file-provided text: control characters escaped, so a hostile string cannot
+// drive the terminal.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    auto u = static_cast<unsigned char>(ch);
+    if (ch == '\n')
+      out += "\\n";
+    else if (u < 0x20 || u == 0x7f)
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out += ch;
+  }
+  return out;
+}
+
 // Text rendering of a value; long strings and arrays are abbreviated.
 std::string text_value(const Value& v) {
   switch (v.type()) {
     case ValueType::string: {
       std::string_view s = v.str_;
-      std::string shown;
-      for (char ch : s.substr(0, 80)) shown += (ch == '\n' ? ' ' : ch);
+      std::string shown = printable(s.substr(0, 80));
       return s.size() > 80 ? fmt::format("\"{}\"... ({} bytes)", shown, s.size())
                            : fmt::format("\"{}\"", shown);
     }
@@ -218,10 +233,10 @@ std::string print_text(const gguf::File& f) {
   auto line = [&o](std::string_view k, const std::string& v) {
     o += fmt::format("{:<34} {}\n", k, v);
   };
-  line("file", f.path());
+  line("file", printable(f.path()));
   line("format", fmt::format("GGUF v{}, alignment {}, {} bytes, tensor data at {}", f.version(),
                              f.alignment(), f.file_size(), f.data_offset()));
-  line("architecture", s.arch.empty() ? "(none)" : s.arch);
+  line("architecture", s.arch.empty() ? "(none)" : printable(s.arch));
   if (const Value* n = f.find("general.name")) line("name", text_value(*n));
   for (auto& [k, v] : s.hyper) line(fmt::format("  {}", k), text_value(*v));
   line("tokenizer", s.tok_model ? text_value(*s.tok_model) : "(none)");
@@ -229,14 +244,14 @@ std::string print_text(const gguf::File& f) {
   if (s.has_vocab) line("  vocab size", fmt::format("{}", s.vocab_size));
   o += fmt::format("\nmetadata ({} keys)\n", f.metadata().size());
   for (const auto& kv : f.metadata())
-    o += fmt::format("  {:<44} {:<7} {}\n", kv.key, gguf::value_type_name(kv.value.type()),
-                     text_value(kv.value));
+    o += fmt::format("  {:<44} {:<7} {}\n", printable(kv.key),
+                     gguf::value_type_name(kv.value.type()), text_value(kv.value));
   o += fmt::format("\ntensors ({}, {} elements, {} bytes)\n", f.tensors().size(), s.total_elements,
                    s.total_bytes);
   if (!f.tensors().empty())
     o += fmt::format("  {:<40} {:<8} {:<24} {:>12}\n", "name", "type", "shape", "bytes");
   for (const auto& t : f.tensors())
-    o += fmt::format("  {:<40} {:<8} {:<24} {:>12}\n", t.name, tensor_type_name(t.type),
+    o += fmt::format("  {:<40} {:<8} {:<24} {:>12}\n", printable(t.name), tensor_type_name(t.type),
                      shape_text(t), t.n_bytes);
   if (!s.per_type.empty()) {
     o += "\ntotals per type\n";
