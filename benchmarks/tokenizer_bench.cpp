@@ -48,10 +48,11 @@ std::string code_text() {
 
 std::string multilingual_text() {
   const std::vector<std::string> words = {
-      "the", "of", "and", "tokenizer", "model", "inference", "quickly", "Hello", "world",
-      "don't", "it's", "2024", "3.14159", "(x + y)", "—", "naïve", "café", "Привет", "мир",
-      "你好", "世界", "東京", "こんにちは", "안녕하세요", "😀", "👋🏽", "🚀", "!!!", "\n", "\n\n", "\t",
-      "    ", "Straße", "العربية", "हिन्दी"};
+      "the",   "of",         "and",        "tokenizer", "model",    "inference", "quickly",
+      "Hello", "world",      "don't",      "it's",      "2024",     "3.14159",   "(x + y)",
+      "—",     "naïve",      "café",       "Привет",    "мир",      "你好",      "世界",
+      "東京",  "こんにちは", "안녕하세요", "😀",         "👋🏽", "🚀",         "!!!",
+      "\n",    "\n\n",       "\t",         "    ",      "Straße",   "العربية",   "हिन्दी"};
   std::mt19937 rng(7);
   std::string text;
   while (text.size() < kTextBytes) {
@@ -110,7 +111,7 @@ void BM_Load(benchmark::State& state, std::string name) {
   }
 }
 
-const char* kVocabs[] = {"llama-spm", "llama-bpe", "qwen2",       "gpt-2",
+const char* kVocabs[] = {"llama-spm", "llama-bpe", "qwen2",        "gpt-2",
                          "falcon",    "starcoder", "deepseek-llm", "deepseek-coder"};
 
 int register_all = [] {

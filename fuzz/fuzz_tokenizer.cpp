@@ -14,8 +14,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <span>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,8 +49,8 @@ std::shared_ptr<const Tokenizer> synthetic_bpe(const std::string& pre) {
   nibble::gguf::Writer w;
   std::vector<std::string> tokens;
   for (int b = 0; b < 256; ++b) tokens.push_back(mapped(static_cast<uint8_t>(b)));
-  std::vector<std::string> merges = {"Ġ t", "h e", "i n", "Ġt he", "e r", "a n", "Ġ a", "o n",
-                                     "r e", "Ġ Ġ", "ĠĠ ĠĠ", "1 2", "12 3", "ä ¸", "Ã ©"};
+  std::vector<std::string> merges = {"Ġ t", "h e", "i n",   "Ġt he", "e r",  "a n", "Ġ a", "o n",
+                                     "r e", "Ġ Ġ", "ĠĠ ĠĠ", "1 2",   "12 3", "ä ¸", "Ã ©"};
   for (auto& m : merges) {
     std::string t = m;
     t.erase(t.find(' '), 1);
@@ -81,8 +81,8 @@ std::shared_ptr<const Tokenizer> synthetic_spm() {
     tokens.push_back(std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">");
     types.push_back(6);
   }
-  for (const char* p : {"▁", "▁t", "h", "e", "▁th", "▁the", "a", "n", "an", "▁an", "d", "▁and",
-                        "é", "你", "好", "你好"}) {
+  for (const char* p : {"▁", "▁t", "h", "e", "▁th", "▁the", "a", "n", "an", "▁an", "d", "▁and", "é",
+                        "你", "好", "你好"}) {
     tokens.push_back(p);
     types.push_back(1);
   }
@@ -162,8 +162,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t mode = data[0];
   std::string_view payload(reinterpret_cast<const char*>(data + 1), size - 1);
   if (mode >= 0xF0) {
-    auto file = nibble::gguf::File::from_bytes(
-        std::span<const uint8_t>(data + 1, size - 1));
+    auto file = nibble::gguf::File::from_bytes(std::span<const uint8_t>(data + 1, size - 1));
     if (!file.ok()) return 0;
     auto t = nibble::tokenizer_from_gguf(*file);
     if (!t.ok()) return 0;

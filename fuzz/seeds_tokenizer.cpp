@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
     auto bytes = w.to_bytes();
     std::ofstream f(out + "/" + name, std::ios::binary);
     f.put(static_cast<char>(0xF0));
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   };
   {
     nibble::gguf::Writer w;

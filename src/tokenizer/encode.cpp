@@ -36,8 +36,10 @@ void VocabTokenizer::encode_spm(std::string_view raw, bool prefix_space,
   s.reserve(raw.size() + raw.size() / 4 + 3);
   if (prefix_space) s += kSpmSpace;
   for (char c : raw) {
-    if (c == ' ') s += kSpmSpace;
-    else s.push_back(c);
+    if (c == ' ')
+      s += kSpmSpace;
+    else
+      s.push_back(c);
   }
   if (!spm_word_split_) {
     spm_merge(s, out);

@@ -13,9 +13,12 @@ constexpr uint8_t kLNW = kLetter | kNumber | kWhitespace;
 // DeepSeek LLM's letter class, copied from its tokenizer.json as a character-set literal
 // ("a-b" is a range). Parsed once into sorted code-point ranges.
 constexpr std::string_view kDsLlmLetters =
-    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-"
-    "ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-"
-    "ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃";
+    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-"
+    "ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-"
+    "ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-"
+    "ꝯꝱ-"
+    "ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-"
+    "𞥃";
 
 using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
 
@@ -62,7 +65,14 @@ bool is_cjk(uint32_t c) {
 
 bool is_extra_punct(uint32_t c, bool backtick) {
   switch (c) {
-    case '$': case '+': case '<': case '=': case '>': case '^': case '~': case '|':
+    case '$':
+    case '+':
+    case '<':
+    case '=':
+    case '>':
+    case '^':
+    case '~':
+    case '|':
       return true;
     case '`':
       return backtick;
@@ -171,12 +181,11 @@ long match_step(const SplitStep& st, const View& v, size_t pos) {
     case SplitPattern::punct_run:
       return match_run(
           v, pos,
-          [&](size_t i) {
-            return (v.fl(i) & kPunct) || is_extra_punct(v.cp(i), st.with_backtick);
-          },
+          [&](size_t i) { return (v.fl(i) & kPunct) || is_extra_punct(v.cp(i), st.with_backtick); },
           false);
     case SplitPattern::number_run:
-      return match_run(v, pos, [&](size_t i) { return v.fl(i) & kNumber; }, false);
+      return match_run(
+          v, pos, [&](size_t i) { return v.fl(i) & kNumber; }, false);
     case SplitPattern::number_one:
       return (v.fl(pos) & kNumber) ? 1 : -1;
     case SplitPattern::ascii_digits3: {
@@ -189,11 +198,14 @@ long match_step(const SplitStep& st, const View& v, size_t pos) {
     case SplitPattern::newline_one:
       return (v.cp(pos) == '\r' || v.cp(pos) == '\n') ? 1 : -1;
     case SplitPattern::ws_letter_run:
-      return match_run(v, pos, [&](size_t i) { return v.fl(i) & kLetter; }, true);
+      return match_run(
+          v, pos, [&](size_t i) { return v.fl(i) & kLetter; }, true);
     case SplitPattern::ws_punct_run:
-      return match_run(v, pos, [&](size_t i) { return v.fl(i) & kPunct; }, true);
+      return match_run(
+          v, pos, [&](size_t i) { return v.fl(i) & kPunct; }, true);
     case SplitPattern::cjk_run:
-      return match_run(v, pos, [&](size_t i) { return i < v.end && is_cjk(v.cp(i)); }, false);
+      return match_run(
+          v, pos, [&](size_t i) { return i < v.end && is_cjk(v.cp(i)); }, false);
     case SplitPattern::ws_end: {
       size_t e = v.run(pos, [&](size_t i) { return v.fl(i) & kWhitespace; });
       if (e == pos) return -1;
@@ -204,8 +216,8 @@ long match_step(const SplitStep& st, const View& v, size_t pos) {
       return match_run(
           v, pos, [&](size_t i) { return i < v.end && in_ranges(ds_letters(), v.cp(i)); }, true);
     case SplitPattern::dsllm_punct_run:
-      return match_run(v, pos, [&](size_t i) { return i < v.end && is_ds_punct(v.cp(i)); },
-                       true);
+      return match_run(
+          v, pos, [&](size_t i) { return i < v.end && is_ds_punct(v.cp(i)); }, true);
   }
   return -1;
 }
@@ -234,8 +246,8 @@ Result<PreTokenizerSpec> pre_tokenizer_for(std::string_view pre) {
   } else if (is_any({"stablelm2", "hunyuan"})) {
     spec.steps = {SplitStep{P::llama3, 1}};
   } else if (pre == "deepseek-llm") {
-    spec.steps = {step(P::newline_one),     step(P::dsllm_letter_run), step(P::dsllm_punct_run),
-                  step(P::ws_end),          step(P::cjk_run),          step(P::number_run)};
+    spec.steps = {step(P::newline_one), step(P::dsllm_letter_run), step(P::dsllm_punct_run),
+                  step(P::ws_end),      step(P::cjk_run),          step(P::number_run)};
   } else if (pre == "deepseek-coder") {
     spec.steps = {step(P::newline_one), step(P::ws_letter_run), step(P::ws_punct_run),
                   step(P::cjk_run), step(P::number_one)};
@@ -247,8 +259,8 @@ Result<PreTokenizerSpec> pre_tokenizer_for(std::string_view pre) {
                      "minerva-7b"})) {
     spec.steps = {step(P::number_one), step(P::gpt2)};
   } else if (is_any({"gpt-2", "gpt2", "phi-2", "mpt", "olmo", "jais", "trillion", "roberta-bpe",
-                     "jina-es", "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de",
-                     "jina-v2-code", "gigachat"})) {
+                     "jina-es", "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de", "jina-v2-code",
+                     "gigachat"})) {
     spec.steps = {step(P::gpt2)};
   } else {
     return Error(ErrorCode::unsupported_tokenizer,

@@ -23,17 +23,17 @@ enum class SplitPattern : uint8_t {
   // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,K}| ?[^\s\p{L}\p{N}]+[\r\n]*
   //   |\s*[\r\n]+|\s+(?!\S)|\s+            (K = max_digits: 3 for Llama 3, 1 for Qwen2)
   llama3,
-  punct_run,          // [\p{P}\$\+<=>\^~\|]+  (with_backtick adds `)
-  number_run,         // \p{N}+
-  number_one,         // \p{N}
-  ascii_digits3,      // [0-9][0-9][0-9]
-  newline_one,        // [\r\n]
-  ws_letter_run,      // \s?\p{L}+
-  ws_punct_run,       // \s?\p{P}+
-  cjk_run,            // [一-龥ࠀ-一가-퟿]+
-  ws_end,             // \s+$
-  dsllm_letter_run,   // \s?[A-Za-zµÀ-ÖØ-öø-ƺ...]+  (DeepSeek LLM's explicit letter list)
-  dsllm_punct_run,    // \s?[!-/:-~！-／：-～‘-‟　-。]+
+  punct_run,         // [\p{P}\$\+<=>\^~\|]+  (with_backtick adds `)
+  number_run,        // \p{N}+
+  number_one,        // \p{N}
+  ascii_digits3,     // [0-9][0-9][0-9]
+  newline_one,       // [\r\n]
+  ws_letter_run,     // \s?\p{L}+
+  ws_punct_run,      // \s?\p{P}+
+  cjk_run,           // [一-龥ࠀ-一가-퟿]+
+  ws_end,            // \s+$
+  dsllm_letter_run,  // \s?[A-Za-zµÀ-ÖØ-öø-ƺ...]+  (DeepSeek LLM's explicit letter list)
+  dsllm_punct_run,   // \s?[!-/:-~！-／：-～‘-‟　-。]+
 };
 
 struct SplitStep {
@@ -43,10 +43,10 @@ struct SplitStep {
 };
 
 struct PreTokenizerSpec {
-  std::string name;           // as in tokenizer.ggml.pre ("default" when absent)
+  std::string name;  // as in tokenizer.ggml.pre ("default" when absent)
   std::vector<SplitStep> steps;
-  bool nfc = false;           // normalizer NFC before splitting (Qwen2)
-  bool ignore_merges = false; // a piece that is a whole token is taken as is (Llama 3)
+  bool nfc = false;            // normalizer NFC before splitting (Qwen2)
+  bool ignore_merges = false;  // a piece that is a whole token is taken as is (Llama 3)
 };
 
 // The spec for a tokenizer.ggml.pre value; unsupported_tokenizer naming it when unknown.

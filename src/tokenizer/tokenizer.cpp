@@ -14,13 +14,13 @@ Error corrupt(std::string msg) { return Error(ErrorCode::corrupt_metadata, std::
 
 // End-of-generation texts of chat models (besides the file's EOS/EOT ids).
 constexpr std::string_view kEogTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>",        "<|return|>",      "<|call|>",
-    "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>",
-    "<｜end▁of▁sentence｜>"};
+    "<|eot_id|>", "<|im_end|>",    "<|end|>",         "<|return|>",
+    "<|call|>",   "<end_of_turn>", "<|endoftext|>",   "<|eom_id|>",
+    "<EOT>",      "_<EOT>",        "<|end_of_text|>", "<｜end▁of▁sentence｜>"};
 // Candidates for EOT when the file names none, in order of preference.
-constexpr std::string_view kEotTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-                                          "<|endoftext|>", "<EOT>", "_<EOT>",
-                                          "<｜end▁of▁sentence｜>"};
+constexpr std::string_view kEotTexts[] = {"<|eot_id|>",    "<|im_end|>",           "<|end|>",
+                                          "<end_of_turn>", "<|endoftext|>",        "<EOT>",
+                                          "_<EOT>",        "<｜end▁of▁sentence｜>"};
 
 }  // namespace
 
@@ -69,8 +69,8 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
   t->types_.assign(n, static_cast<uint8_t>(TokenType::normal));
   for (size_t i = 0; i < d.types.size(); ++i) {
     if (d.types[i] < 0 || d.types[i] > 6)
-      return corrupt("tokenizer.ggml.token_type[" + std::to_string(i) + "] = " +
-                     std::to_string(d.types[i]) + " is not a token type (0..6)");
+      return corrupt("tokenizer.ggml.token_type[" + std::to_string(i) +
+                     "] = " + std::to_string(d.types[i]) + " is not a token type (0..6)");
     t->types_[i] = static_cast<uint8_t>(d.types[i]);
   }
 
@@ -120,8 +120,8 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
   t->matchable_.assign(n, 1);
   for (size_t i = 0; i < n; ++i) {
     auto ty = static_cast<TokenType>(t->types_[i]);
-    t->matchable_[i] = !(ty == TokenType::control || ty == TokenType::unknown ||
-                         ty == TokenType::byte);
+    t->matchable_[i] =
+        !(ty == TokenType::control || ty == TokenType::unknown || ty == TokenType::byte);
   }
   t->eog_.assign(n, 0);
   for (Token id : {t->eos_, t->eot_, t->eom_})
@@ -137,9 +137,8 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
     if ((user || t->hidden_[i]) && !t->text(static_cast<Token>(i)).empty())
       order.push_back(static_cast<Token>(i));
   }
-  std::stable_sort(order.begin(), order.end(), [&](Token a, Token b) {
-    return t->text(a).size() > t->text(b).size();
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Token a, Token b) { return t->text(a).size() > t->text(b).size(); });
   for (Token id : order) {
     bool always = static_cast<TokenType>(t->types_[id]) == TokenType::user_defined;
     t->specials_[static_cast<uint8_t>(t->text(id)[0])].push_back({id, always});
@@ -182,8 +181,8 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
       // text they show, not as the byte.
       Token id = t->find(s);
       auto ty = id >= 0 ? static_cast<TokenType>(t->types_[id]) : TokenType::undefined;
-      bool ordinary = ty == TokenType::normal || ty == TokenType::undefined ||
-                      ty == TokenType::unused;
+      bool ordinary =
+          ty == TokenType::normal || ty == TokenType::undefined || ty == TokenType::unused;
       t->byte_tok_[b] = ordinary ? id : -1;
     }
     if (d.merges.empty()) return corrupt("tokenizer.ggml.merges is missing or empty (BPE)");
@@ -248,8 +247,10 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
         uint32_t cp;
         size_t len = utf8_next(s, k, &cp);
         int b = cp == kInvalidCp ? -1 : cp_to_byte(cp);
-        if (b >= 0) t->piece_.push_back(static_cast<char>(b));
-        else t->piece_.append(s.substr(k, len));
+        if (b >= 0)
+          t->piece_.push_back(static_cast<char>(b));
+        else
+          t->piece_.append(s.substr(k, len));
         k += len;
       }
     }
@@ -319,8 +320,10 @@ Result<std::vector<Token>> VocabTokenizer::encode(std::string_view text,
 }
 
 void VocabTokenizer::push_byte(uint8_t b, std::vector<Token>* out) const {
-  if (byte_tok_[b] >= 0) out->push_back(byte_tok_[b]);
-  else if (unk_ >= 0) out->push_back(unk_);
+  if (byte_tok_[b] >= 0)
+    out->push_back(byte_tok_[b]);
+  else if (unk_ >= 0)
+    out->push_back(unk_);
 }
 
 std::string VocabTokenizer::token_to_piece(Token token, bool special) const {

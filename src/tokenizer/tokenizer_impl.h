@@ -74,8 +74,8 @@ class VocabTokenizer final : public Tokenizer {
   std::string piece_;               // decoded pieces (what token_to_piece returns)
   std::vector<uint32_t> piece_off_;
   std::vector<float> scores_;
-  std::vector<uint8_t> types_;      // TokenType
-  std::vector<uint8_t> hidden_;     // 1: special, piece shown only when asked for
+  std::vector<uint8_t> types_;   // TokenType
+  std::vector<uint8_t> hidden_;  // 1: special, piece shown only when asked for
   std::vector<uint8_t> eog_;
   std::vector<uint8_t> matchable_;
   struct TextOf {

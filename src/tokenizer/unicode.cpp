@@ -17,7 +17,10 @@ uint8_t ccc(uint32_t cp) {
   size_t lo = 0, hi = kCccCount;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (kCcc[mid][0] < cp) lo = mid + 1; else hi = mid;
+    if (kCcc[mid][0] < cp)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return (lo < kCccCount && kCcc[lo][0] == cp) ? static_cast<uint8_t>(kCcc[lo][1]) : 0;
 }
@@ -33,7 +36,10 @@ void decompose(uint32_t cp, std::vector<uint32_t>* out) {
   size_t lo = 0, hi = kDecompCount;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (kDecomp[mid][0] < cp) lo = mid + 1; else hi = mid;
+    if (kDecomp[mid][0] < cp)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo < kDecompCount && kDecomp[lo][0] == cp) {
     for (uint32_t k = 0; k < kDecomp[lo][2]; ++k) out->push_back(kDecompPool[kDecomp[lo][1] + k]);
@@ -61,7 +67,10 @@ void nfc_run(const std::vector<uint32_t>& cps, std::string* out) {
   for (uint32_t cp : cps) decompose(cp, &d);
   // Canonical ordering: stable sort of each run of non-starters by combining class.
   for (size_t i = 0; i < d.size();) {
-    if (ccc(d[i]) == 0) { ++i; continue; }
+    if (ccc(d[i]) == 0) {
+      ++i;
+      continue;
+    }
     size_t j = i;
     while (j < d.size() && ccc(d[j]) != 0) ++j;
     std::stable_sort(d.begin() + i, d.begin() + j,
@@ -129,17 +138,24 @@ size_t utf8_next(std::string_view s, size_t i, uint32_t* cp) {
   size_t n = s.size();
   uint8_t b0 = p[i];
   *cp = kInvalidCp;
-  if (b0 < 0x80) { *cp = b0; return 1; }
+  if (b0 < 0x80) {
+    *cp = b0;
+    return 1;
+  }
   size_t len;
   uint32_t v;
   uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) { len = 2; v = b0 & 0x1F; }
-  else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3; v = b0 & 0x0F;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+    v = b0 & 0x1F;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    v = b0 & 0x0F;
     if (b0 == 0xE0) lo = 0xA0;
     if (b0 == 0xED) hi = 0x9F;  // no surrogates
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4; v = b0 & 0x07;
+    len = 4;
+    v = b0 & 0x07;
     if (b0 == 0xF0) lo = 0x90;
     if (b0 == 0xF4) hi = 0x8F;
   } else {
@@ -210,7 +226,7 @@ namespace {
 // follows, and that jamo is itself flagged), or the second element of a composition.
 // Anything else is left alone by NFC together with its neighbours.
 struct NfcFlags {
-  std::vector<uint8_t> bmp;  // 0x10000 entries
+  std::vector<uint8_t> bmp;      // 0x10000 entries
   std::vector<uint32_t> astral;  // sorted flagged code points above the BMP
   static bool compute(uint32_t cp, const std::vector<uint32_t>& seconds) {
     if (cp < 0x300) return false;
@@ -221,7 +237,10 @@ struct NfcFlags {
     size_t lo = 0, hi = kDecompCount;
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (kDecomp[mid][0] < cp) lo = mid + 1; else hi = mid;
+      if (kDecomp[mid][0] < cp)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     if (lo < kDecompCount && kDecomp[lo][0] == cp) return true;
     return std::binary_search(seconds.begin(), seconds.end(), cp);

@@ -13,14 +13,14 @@ namespace nibble::tok {
 
 // Category flags of a code point (one general-category bit plus the White_Space property).
 enum CpFlags : uint8_t {
-  kLetter = 1,       // L*
-  kNumber = 2,       // N*
-  kPunct = 4,        // P*
-  kSymbol = 8,       // S*
-  kMark = 16,        // M*
-  kSeparator = 32,   // Z*
-  kOther = 64,       // C* (controls, format, private use, unassigned, surrogates)
-  kWhitespace = 128, // White_Space property (what regex \s matches)
+  kLetter = 1,        // L*
+  kNumber = 2,        // N*
+  kPunct = 4,         // P*
+  kSymbol = 8,        // S*
+  kMark = 16,         // M*
+  kSeparator = 32,    // Z*
+  kOther = 64,        // C* (controls, format, private use, unassigned, surrogates)
+  kWhitespace = 128,  // White_Space property (what regex \s matches)
 };
 
 uint8_t cp_flags(uint32_t cp);

@@ -29,7 +29,9 @@ size_t find_key(const std::string& s, const std::string& key, size_t pos) {
 std::string read_json_string(const std::string& s, size_t* pos) {
   std::string out;
   size_t i = s.find('"', *pos) + 1;
-  auto hex4 = [&](size_t at) { return static_cast<uint32_t>(std::stoul(s.substr(at, 4), nullptr, 16)); };
+  auto hex4 = [&](size_t at) {
+    return static_cast<uint32_t>(std::stoul(s.substr(at, 4), nullptr, 16));
+  };
   while (i < s.size() && s[i] != '"') {
     if (s[i] != '\\') {
       out.push_back(s[i++]);
@@ -38,11 +40,21 @@ std::string read_json_string(const std::string& s, size_t* pos) {
     char e = s[i + 1];
     i += 2;
     switch (e) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
       case 'u': {
         uint32_t cp = hex4(i);
         i += 4;
@@ -53,7 +65,8 @@ std::string read_json_string(const std::string& s, size_t* pos) {
         tok::utf8_append(&out, cp);
         break;
       }
-      default: out += e;  // \" \\ \/
+      default:
+        out += e;  // \" \\ \/
     }
   }
   *pos = i + 1;
@@ -66,8 +79,7 @@ std::vector<Case> read_cases(const std::string& path) {
   ss << in.rdbuf();
   const std::string s = ss.str();
   std::vector<Case> cases;
-  for (size_t p = find_key(s, "prompt", 0); p != std::string::npos;
-       p = find_key(s, "prompt", p)) {
+  for (size_t p = find_key(s, "prompt", 0); p != std::string::npos; p = find_key(s, "prompt", p)) {
     p += 9;
     Case c;
     c.prompt = read_json_string(s, &p);

@@ -28,23 +28,36 @@ std::string u8(uint32_t cp) {
 // Building blocks chosen to hit every branch of the pre-tokenizers and merge algorithms.
 std::vector<std::string> atoms() {
   std::vector<std::string> a = {
-      " ", "  ", "\t", "\n", "\r\n", "\n\n", "\v", "\f", "'s", "'LL", "'", "a", "Z", "hello",
-      " world", "The", "0", "42", "12345", "3.14", "!", "...", "$", "+=", "<|", "|>", "`", "~",
-      "(", ")", "{", "}", "_", "-", "@", "#", "%", "^", "&", "*", "\\", "/", "?", ",", ";",
-      "\x01", "\x1b", "\x7f", std::string(1, '\0')};
-  for (uint32_t cp :
-       {0xE9u, 0xF1u, 0xDFu, 0x301u, 0x308u, 0x3B1u, 0x416u, 0x627u, 0x915u, 0x93Fu, 0xE01u,
-        0x4F60u, 0x597Du, 0x3042u, 0x30A2u, 0xAC00u, 0x1100u, 0x1161u, 0x11A8u, 0x1F600u,
-        0x1F44Bu, 0x1F3FDu, 0x200Du, 0x2764u, 0xFE0Fu, 0x3000u, 0xA0u, 0x2028u, 0x85u, 0xE000u,
-        0x378u, 0xFFFFu, 0x10FFFFu, 0xFEFFu, 0xBDu, 0x663u, 0xFF01u, 0x2019u, 0x212Bu, 0xFB01u})
+      " ",      "  ",  "\t",  "\n",   "\r\n",  "\n\n", "\v",
+      "\f",     "'s",  "'LL", "'",    "a",     "Z",    "hello",
+      " world", "The", "0",   "42",   "12345", "3.14", "!",
+      "...",    "$",   "+=",  "<|",   "|>",    "`",    "~",
+      "(",      ")",   "{",   "}",    "_",     "-",    "@",
+      "#",      "%",   "^",   "&",    "*",     "\\",   "/",
+      "?",      ",",   ";",   "\x01", "\x1b",  "\x7f", std::string(1, '\0')};
+  for (uint32_t cp : {0xE9u,     0xF1u,   0xDFu,   0x301u,   0x308u,   0x3B1u,   0x416u,  0x627u,
+                      0x915u,    0x93Fu,  0xE01u,  0x4F60u,  0x597Du,  0x3042u,  0x30A2u, 0xAC00u,
+                      0x1100u,   0x1161u, 0x11A8u, 0x1F600u, 0x1F44Bu, 0x1F3FDu, 0x200Du, 0x2764u,
+                      0xFE0Fu,   0x3000u, 0xA0u,   0x2028u,  0x85u,    0xE000u,  0x378u,  0xFFFFu,
+                      0x10FFFFu, 0xFEFFu, 0xBDu,   0x663u,   0xFF01u,  0x2019u,  0x212Bu, 0xFB01u})
     a.push_back(u8(cp));
   return a;
 }
 
 std::vector<std::string> invalid_atoms() {
-  return {"\x80", "\xBF", "\xC0\xAF", "\xC1\xBF", "\xED\xA0\x80", "\xED\xBF\xBF",
-          "\xF4\x90\x80\x80", "\xF8\x88\x80\x80\x80", "\xE4\xBD", "\xF0\x9F\x98", "\xFF",
-          "\xFE", "\xC3"};
+  return {"\x80",
+          "\xBF",
+          "\xC0\xAF",
+          "\xC1\xBF",
+          "\xED\xA0\x80",
+          "\xED\xBF\xBF",
+          "\xF4\x90\x80\x80",
+          "\xF8\x88\x80\x80\x80",
+          "\xE4\xBD",
+          "\xF0\x9F\x98",
+          "\xFF",
+          "\xFE",
+          "\xC3"};
 }
 
 std::vector<std::string> corpus(bool with_invalid) {
@@ -72,9 +85,9 @@ std::vector<std::string> corpus(bool with_invalid) {
     if (with_invalid || tok::utf8_valid(s)) out.push_back(std::move(s));
   }
   // Long runs.
-  for (const std::string& unit : {std::string("a"), std::string(" "), std::string("\n"),
-                                  std::string("7"), std::string("!"), u8(0x4F60), u8(0x1F600),
-                                  std::string("ab "), u8(0x301)}) {
+  for (const std::string& unit :
+       {std::string("a"), std::string(" "), std::string("\n"), std::string("7"), std::string("!"),
+        u8(0x4F60), u8(0x1F600), std::string("ab "), u8(0x301)}) {
     std::string s;
     while (s.size() < 20000) s += unit;
     out.push_back(s);
@@ -104,8 +117,8 @@ TEST_P(RoundTrip, RandomAndAdversarialStrings) {
   const bool spm = t->kind() == TokenizerKind::spm;
   const bool nfc = t->pre_tokenizer() == "qwen2";
   // Bytes the vocabulary can express at all (byte-level vocabularies trained on valid UTF-8
-  // often lack C0, C1, F5..FF and some controls; those bytes are dropped, and the round trip is exact for
-  // everything else).
+  // often lack C0, C1, F5..FF and some controls; those bytes are dropped, and the round trip is
+  // exact for everything else).
   std::array<bool, 256> representable{};
   for (int b = 0; b < 256; ++b) {
     std::string one(1, static_cast<char>(b));
@@ -135,8 +148,8 @@ TEST_P(RoundTrip, RandomAndAdversarialStrings) {
           size_t at = 0;
           while (at < got.size() && at < expect.size() && got[at] == expect[at]) ++at;
           ADD_FAILURE() << name << ": round trip differs at byte " << at << " of a " << s.size()
-                        << "-byte input (add_special " << add_special << ")\n  expected: "
-                        << hex(expect.substr(at > 8 ? at - 8 : 0, 24))
+                        << "-byte input (add_special " << add_special
+                        << ")\n  expected: " << hex(expect.substr(at > 8 ? at - 8 : 0, 24))
                         << "\n  got:      " << hex(got.substr(at > 8 ? at - 8 : 0, 24));
         }
       }

@@ -23,10 +23,20 @@ VocabData spm_vocab() {
     d.tokens.push_back(std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">");
     d.types.push_back(6);
   }
-  const char* pieces[] = {"\xE2\x96\x81",      "H",     "e",       "l",
-                          "o",                 "\xE2\x96\x81H", "\xE2\x96\x81He", "He",
-                          "ll",                "llo",   "\xE2\x96\x81Hello", "Hello",
-                          "<|end|>",           "\xE2\x96\x81w"};
+  const char* pieces[] = {"\xE2\x96\x81",
+                          "H",
+                          "e",
+                          "l",
+                          "o",
+                          "\xE2\x96\x81H",
+                          "\xE2\x96\x81He",
+                          "He",
+                          "ll",
+                          "llo",
+                          "\xE2\x96\x81Hello",
+                          "Hello",
+                          "<|end|>",
+                          "\xE2\x96\x81w"};
   float score = -1;
   for (const char* p : pieces) {
     d.tokens.push_back(p);

@@ -36,8 +36,8 @@ std::string tmp(const std::string& name) {
 CliRun run_cli(const std::string& args) {
   CliRun r;
   std::string out = tmp("out"), err = tmp("err");
-  std::string cmd = std::string("'") + NIBBLE_CLI_PATH + "' tokenize " + args + " >'" + out +
-                    "' 2>'" + err + "'";
+  std::string cmd =
+      std::string("'") + NIBBLE_CLI_PATH + "' tokenize " + args + " >'" + out + "' 2>'" + err + "'";
   int status = std::system(cmd.c_str());
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   r.out = slurp(out);
@@ -65,7 +65,8 @@ TEST(TokenizeCli, IdsMatchTheLibrary) {
     auto tok = Tokenizer::load(vocab(name));
     ASSERT_TRUE(tok.ok());
     for (bool no_bos : {false, true}) {
-      CliRun r = run_cli("-m '" + vocab(name) + "' -f '" + file + "' --ids" + (no_bos ? " --no-bos" : ""));
+      CliRun r =
+          run_cli("-m '" + vocab(name) + "' -f '" + file + "' --ids" + (no_bos ? " --no-bos" : ""));
       ASSERT_EQ(r.exit_code, 0) << r.err;
       auto ids = (*tok)->encode(text, {.add_special = !no_bos});
       ASSERT_TRUE(ids.ok());
@@ -92,7 +93,8 @@ TEST(TokenizeCli, ErrorsExitNonZero) {
   EXPECT_EQ(usage.exit_code, 2);
   CliRun both = run_cli("-m '" + vocab("gpt-2") + "' -p x -f y");
   EXPECT_EQ(both.exit_code, 2);
-  CliRun not_gguf = run_cli("-m '" + test::shared_path("vocab/ggml-vocab-gpt-2.gguf.inp") + "' -p x");
+  CliRun not_gguf =
+      run_cli("-m '" + test::shared_path("vocab/ggml-vocab-gpt-2.gguf.inp") + "' -p x");
   EXPECT_EQ(not_gguf.exit_code, 1);
   EXPECT_NE(not_gguf.err.find("not_gguf"), std::string::npos);
 }

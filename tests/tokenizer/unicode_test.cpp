@@ -28,7 +28,7 @@ TEST(Unicode, CategoryFlags) {
   EXPECT_EQ(cp_flags(' '), kSeparator | kWhitespace);
   EXPECT_EQ(cp_flags('\n'), kOther | kWhitespace);
   EXPECT_EQ(cp_flags(0x3000), kSeparator | kWhitespace);  // ideographic space
-  EXPECT_EQ(cp_flags(0x1C), kOther);  // not White_Space, although str.isspace() says so
+  EXPECT_EQ(cp_flags(0x1C), kOther);      // not White_Space, although str.isspace() says so
   EXPECT_EQ(cp_flags(0x4F60), kLetter);   // 你
   EXPECT_EQ(cp_flags(0x1F600), kSymbol);  // 😀
   EXPECT_EQ(cp_flags(0x10FFFF), kOther);  // unassigned
@@ -38,7 +38,9 @@ TEST(Unicode, CategoryFlags) {
 
 TEST(Unicode, DecodeKeepsInvalidBytes) {
   // a, é, lone continuation, overlong '/', surrogate U+D800, truncated 3-byte, 😀
-  std::string s = "a\xC3\xA9\x80\xC0\xAF\xED\xA0\x80\xE4\xBD" "\xF0\x9F\x98\x80";
+  std::string s =
+      "a\xC3\xA9\x80\xC0\xAF\xED\xA0\x80\xE4\xBD"
+      "\xF0\x9F\x98\x80";
   std::vector<Cpt> cps;
   utf8_decode(s, &cps);
   std::vector<uint32_t> got;
@@ -75,10 +77,10 @@ TEST(Unicode, Nfc) {
 TEST(Unicode, NfcMatchesFullNormalizationOnRandomText) {
   // nfc() renormalizes only around code points that can change; compare with normalizing
   // everything, on text dense in combining marks, Hangul jamo and precomposed letters.
-  const uint32_t palette[] = {'a', 'e', 'o', ' ', 'A', 0xE9, 0xC5, 0x212B, 0x301, 0x300, 0x308,
-                              0x323, 0x327, 0x1100, 0x1161, 0x11A8, 0xAC00, 0xAC01, 0x3099,
-                              0x304B, 0x1E0B, 0x0F73, 0x0F71, 0x0F72, 0x1D15E, 0x1D165,
-                              0x4F60, 0x1F600, 0x0345, 0x03B1, 0x0313};
+  const uint32_t palette[] = {'a',     'e',     'o',    ' ',     'A',    0xE9,   0xC5,   0x212B,
+                              0x301,   0x300,   0x308,  0x323,   0x327,  0x1100, 0x1161, 0x11A8,
+                              0xAC00,  0xAC01,  0x3099, 0x304B,  0x1E0B, 0x0F73, 0x0F71, 0x0F72,
+                              0x1D15E, 0x1D165, 0x4F60, 0x1F600, 0x0345, 0x03B1, 0x0313};
   uint32_t state = 1;
   for (int iter = 0; iter < 3000; ++iter) {
     std::string s;
@@ -86,16 +88,18 @@ TEST(Unicode, NfcMatchesFullNormalizationOnRandomText) {
     for (int k = 0; k < len; ++k) {
       state = state * 1103515245u + 12345u;
       uint32_t r = state >> 16;
-      if (r % 23 == 0) s.push_back('\xFF');
-      else utf8_append(&s, palette[r % (sizeof(palette) / sizeof(palette[0]))]);
+      if (r % 23 == 0)
+        s.push_back('\xFF');
+      else
+        utf8_append(&s, palette[r % (sizeof(palette) / sizeof(palette[0]))]);
     }
     ASSERT_EQ(nfc(s), nfc_reference(s)) << "iteration " << iter;
   }
 }
 
 TEST(Unicode, ByteMapIsABijection) {
-  EXPECT_EQ(byte_to_cp(' '), 0x120u);  // 'Ġ'
-  EXPECT_EQ(byte_to_cp('\n'), 0x10Au); // 'Ċ'
+  EXPECT_EQ(byte_to_cp(' '), 0x120u);   // 'Ġ'
+  EXPECT_EQ(byte_to_cp('\n'), 0x10Au);  // 'Ċ'
   EXPECT_EQ(byte_to_cp('A'), uint32_t{'A'});
   for (int b = 0; b < 256; ++b) EXPECT_EQ(cp_to_byte(byte_to_cp(static_cast<uint8_t>(b))), b);
   EXPECT_EQ(cp_to_byte(0x4F60), -1);

@@ -81,8 +81,8 @@ TEST_P(Conformance, EveryLineMatchesTheReference) {
     ASSERT_TRUE(got.ok()) << got.error().to_string();
     if (*got != expected[i]) {
       ++failures;
-      ADD_FAILURE() << name << " line " << i << ": '" << inputs[i] << "'\n  expected: "
-                    << show(expected[i]) << "\n  got:      " << show(*got);
+      ADD_FAILURE() << name << " line " << i << ": '" << inputs[i]
+                    << "'\n  expected: " << show(expected[i]) << "\n  got:      " << show(*got);
     }
   }
   EXPECT_EQ(failures, 0);
@@ -104,20 +104,20 @@ TEST(VocabLoad, EveryVocabularyLoadsWithItsKind) {
     TokenizerKind kind;
     const char* pre;
   };
-  for (auto c : std::initializer_list<Case>{
-           {"llama-spm", TokenizerKind::spm, ""},
-           {"phi-3", TokenizerKind::spm, ""},
-           {"baichuan", TokenizerKind::spm, ""},
-           {"llama-bpe", TokenizerKind::bpe, "llama-bpe"},
-           {"qwen2", TokenizerKind::bpe, "qwen2"},
-           {"gpt-2", TokenizerKind::bpe, "gpt-2"},
-           {"falcon", TokenizerKind::bpe, "falcon"},
-           {"starcoder", TokenizerKind::bpe, "starcoder"},
-           {"deepseek-coder", TokenizerKind::bpe, "deepseek-coder"},
-           {"deepseek-llm", TokenizerKind::bpe, "deepseek-llm"},
-           {"mpt", TokenizerKind::bpe, "mpt"},
-           {"refact", TokenizerKind::bpe, "refact"},
-           {"gpt-neox", TokenizerKind::bpe, "default"}}) {
+  for (auto c :
+       std::initializer_list<Case>{{"llama-spm", TokenizerKind::spm, ""},
+                                   {"phi-3", TokenizerKind::spm, ""},
+                                   {"baichuan", TokenizerKind::spm, ""},
+                                   {"llama-bpe", TokenizerKind::bpe, "llama-bpe"},
+                                   {"qwen2", TokenizerKind::bpe, "qwen2"},
+                                   {"gpt-2", TokenizerKind::bpe, "gpt-2"},
+                                   {"falcon", TokenizerKind::bpe, "falcon"},
+                                   {"starcoder", TokenizerKind::bpe, "starcoder"},
+                                   {"deepseek-coder", TokenizerKind::bpe, "deepseek-coder"},
+                                   {"deepseek-llm", TokenizerKind::bpe, "deepseek-llm"},
+                                   {"mpt", TokenizerKind::bpe, "mpt"},
+                                   {"refact", TokenizerKind::bpe, "refact"},
+                                   {"gpt-neox", TokenizerKind::bpe, "default"}}) {
     auto t = load_vocab(c.name);
     ASSERT_TRUE(t) << c.name;
     EXPECT_EQ(t->kind(), c.kind) << c.name;
@@ -188,7 +188,8 @@ TEST(VocabLoad, SpecialTokensAndFlags) {
 TEST(StreamDecoderReal, EmojiAndCjkThroughByteFallback) {
   auto spm = load_vocab("llama-spm");
   ASSERT_TRUE(spm);
-  const std::string text = "Hi \xF0\x9F\xA6\x99 \xE4\xBD\xA0\xE5\xA5\xBD \xF0\x9F\x91\x8B\xF0\x9F\x8F\xBD!";
+  const std::string text =
+      "Hi \xF0\x9F\xA6\x99 \xE4\xBD\xA0\xE5\xA5\xBD \xF0\x9F\x91\x8B\xF0\x9F\x8F\xBD!";
   for (const char* name : {"llama-spm", "llama-bpe", "qwen2", "phi-3"}) {
     auto t = load_vocab(name);
     ASSERT_TRUE(t);

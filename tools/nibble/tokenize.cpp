@@ -21,8 +21,11 @@ namespace {
 // Length of the valid UTF-8 sequence at s[i], 0 when the bytes there are not one.
 size_t utf8_len(std::string_view s, size_t i) {
   auto b = static_cast<unsigned char>(s[i]);
-  size_t n = b < 0x80 ? 1 : (b >= 0xC2 && b <= 0xDF) ? 2 : (b >= 0xE0 && b <= 0xEF) ? 3
-                          : (b >= 0xF0 && b <= 0xF4) ? 4 : 0;
+  size_t n = b < 0x80                   ? 1
+             : (b >= 0xC2 && b <= 0xDF) ? 2
+             : (b >= 0xE0 && b <= 0xEF) ? 3
+             : (b >= 0xF0 && b <= 0xF4) ? 4
+                                        : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
@@ -37,11 +40,16 @@ std::string escape_piece(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\\') out += "\\\\";
-    else if (c < 0x20 || c == 0x7F) out += fmt::format("\\x{:02X}", c);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c < 0x20 || c == 0x7F)
+      out += fmt::format("\\x{:02X}", c);
     else if (size_t n = utf8_len(s, i); n > 0) {
       out.append(s.substr(i, n));
       i += n;
@@ -122,4 +130,5 @@ int run_tokenize(Args& args) {
 }  // namespace
 }  // namespace nibble::cli
 
-NIBBLE_COMMAND(tokenize, "tokenize a text with a GGUF file's vocabulary", ::nibble::cli::run_tokenize);
+NIBBLE_COMMAND(tokenize, "tokenize a text with a GGUF file's vocabulary",
+               ::nibble::cli::run_tokenize);
