@@ -11,13 +11,19 @@ namespace {
 constexpr uint8_t kLNW = kLetter | kNumber | kWhitespace;
 
 // DeepSeek LLM's letter class, copied from its tokenizer.json as a character-set literal
-// ("a-b" is a range). Parsed once into sorted code-point ranges.
+// ("a-b" is a range). Parsed once into sorted code-point ranges. Six characters are written as
+// \u escapes: they have singleton canonical decompositions (ώ U+1F7D, ι U+1FBE, ΐ U+1FD3,
+// Ί U+1FDB, Ohm U+2126, Kelvin U+212A), and an editor or tool that NFC-normalizes the file
+// would silently turn them into other letters (Kelvin into ASCII K, making K..U+212D a range).
 constexpr std::string_view kDsLlmLetters =
-    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-"
+    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-"
+    "ᵷᵹ-"
     "ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-"
-    "ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-"
+    "ὗὙὛὝὟ-\u1F7Dᾀ-ᾴᾶ-ᾼ\u1FBEῂ-ῄῆ-ῌῐ-\u1FD3ῖ-\u1FDBῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\u2126ℨ\u212A-ℭℯ-ℴℹℼ-ℿⅅ-"
+    "ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-"
     "ꝯꝱ-"
-    "ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-"
+    "ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-"
+    "𑣟𞤀-"
     "𞥃";
 
 using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
@@ -47,9 +53,25 @@ bool in_ranges(const Ranges& r, uint32_t cp) {
   return it != r.begin() && std::prev(it)->second >= cp;
 }
 
-const Ranges& ds_letters() {
-  static const Ranges r = parse_class(kDsLlmLetters);
-  return r;
+// DeepSeek LLM's letter class as a bitmap over the BMP plus ranges above it.
+struct DsLetters {
+  std::vector<uint64_t> bmp = std::vector<uint64_t>(0x10000 / 64, 0);
+  Ranges astral;
+  DsLetters() {
+    for (auto [lo, hi] : parse_class(kDsLlmLetters)) {
+      for (uint32_t c = lo; c <= hi && c < 0x10000; ++c) bmp[c >> 6] |= uint64_t{1} << (c & 63);
+      if (hi >= 0x10000) astral.emplace_back(std::max<uint32_t>(lo, 0x10000), hi);
+    }
+  }
+  bool operator()(uint32_t c) const {
+    if (c < 0x10000) return (bmp[c >> 6] >> (c & 63)) & 1;
+    return c != kInvalidCp && in_ranges(astral, c);
+  }
+};
+
+const DsLetters& ds_letters() {
+  static const DsLetters d;
+  return d;
 }
 
 bool is_ds_punct(uint32_t c) {
@@ -214,7 +236,7 @@ long match_step(const SplitStep& st, const View& v, size_t pos) {
     }
     case SplitPattern::dsllm_letter_run:
       return match_run(
-          v, pos, [&](size_t i) { return i < v.end && in_ranges(ds_letters(), v.cp(i)); }, true);
+          v, pos, [&](size_t i) { return i < v.end && ds_letters()(v.cp(i)); }, true);
     case SplitPattern::dsllm_punct_run:
       return match_run(
           v, pos, [&](size_t i) { return i < v.end && is_ds_punct(v.cp(i)); }, true);

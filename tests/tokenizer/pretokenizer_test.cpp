@@ -56,6 +56,11 @@ TEST(PreTokenizer, MultiStep) {
   EXPECT_EQ(split("falcon", "a`b 12345"), (V{"a", "`", "b", " ", "123", "45"}));
   EXPECT_EQ(split("deepseek-coder", "ab 12\ncd"), (V{"ab", " ", "1", "2", "\n", "cd"}));
   EXPECT_EQ(split("deepseek-llm", "Hi there  "), (V{"Hi", " there", "  "}));
+  // The letter class is an explicit list ending ranges at the Kelvin sign (U+212A): '[' is not
+  // in it (it was, when the literal had been NFC-normalized into 'K'-U+212D).
+  EXPECT_EQ(split("deepseek-llm", "ab[cd"), (V{"ab", "[", "cd"}));
+  // U+0800..U+4E00 is in the "CJK" split that follows, so such letters end up apart.
+  EXPECT_EQ(split("deepseek-llm", " x\u212A"), (V{" x", "\u212A"}));
 }
 
 TEST(PreTokenizer, UnknownNameIsAnError) {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tokenizer/unicode.h"
@@ -193,6 +195,27 @@ TEST(BpeSynthetic, ErrorsNameTheProblem) {
   EXPECT_EQ((*t)->bos(), -1);
   EXPECT_EQ((*t)->eos(), -1);
   EXPECT_EQ((*t)->token_id("nope").error().code(), ErrorCode::invalid_argument);
+}
+
+TEST(BpeSynthetic, ConcurrentEncodesAgree) {
+  // encode() keeps per-thread scratch; a shared tokenizer must give every thread the same ids.
+  std::shared_ptr<const Tokenizer> t = make(bpe_vocab("qwen2"));
+  ASSERT_TRUE(t);
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "hello world aaa 12345 caf\xC3\xA9 e\xCC\x81\n";
+  auto expected = enc(*t, text);
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&] {
+      for (int r = 0; r < 5; ++r) {
+        auto ids = t->encode(text, {});
+        if (!ids.ok() || *ids != expected) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 // --- StreamDecoder ---------------------------------------------------------------------
