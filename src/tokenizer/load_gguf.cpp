@@ -63,6 +63,10 @@ Result<std::shared_ptr<Tokenizer>> tokenizer_from_gguf(const gguf::File& f) {
   NIBBLE_TRY(read_flag(f, "tokenizer.ggml.add_space_prefix", &d.add_space_prefix));
   NIBBLE_ASSIGN_OR_RETURN(auto tmpl, f.get_string_or("tokenizer.chat_template", ""));
   d.chat_template = std::string(tmpl);
+  NIBBLE_ASSIGN_OR_RETURN(auto arch, f.get_string_or("general.architecture", ""));
+  d.architecture = std::string(arch);
+  NIBBLE_ASSIGN_OR_RETURN(auto name, f.get_string_or("general.name", ""));
+  d.name = std::string(name);
   return tokenizer_from_vocab(std::move(d));
 }
 

@@ -1,5 +1,6 @@
 // Vocabulary loading and validation, special-token partitioning, decoding.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -139,9 +140,17 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](Token a, Token b) { return t->text(a).size() > t->text(b).size(); });
+  // Phi-3's added tokens strip the whitespace that follows them (rstrip in its
+  // tokenizer.json), except <unk>, <s> and <|endoftext|>; llama.cpp recognizes the model by name.
+  std::string lname = d.name;
+  for (char& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool phi3 = spm && (d.architecture == "phi3" || lname.find("phi-3") != std::string::npos ||
+                            lname.find("phi3") != std::string::npos);
   for (Token id : order) {
     bool always = static_cast<TokenType>(t->types_[id]) == TokenType::user_defined;
-    t->specials_[static_cast<uint8_t>(t->text(id)[0])].push_back({id, always});
+    std::string_view s = t->text(id);
+    bool rstrip = phi3 && s != "<unk>" && s != "<s>" && s != "<|endoftext|>";
+    t->specials_[static_cast<uint8_t>(s[0])].push_back({id, always, false, rstrip});
     t->have_specials_ = true;
     t->have_always_specials_ |= always;
   }
@@ -266,25 +275,33 @@ void VocabTokenizer::partition(std::string_view text, bool parse_special,
     if (!text.empty()) out->push_back({-1, 0, text.size()});
     return;
   }
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+  };
   size_t raw = 0;
   for (size_t pos = 0; pos < text.size();) {
     const auto& bucket = specials_[static_cast<uint8_t>(text[pos])];
-    Token hit = -1;
+    const SpecialEntry* hit = nullptr;
     for (const SpecialEntry& e : bucket) {
       if (!e.always && !parse_special) continue;
       std::string_view s = this->text(e.id);
       if (text.compare(pos, s.size(), s) == 0) {
-        hit = e.id;
+        hit = &e;
         break;  // longest first
       }
     }
-    if (hit < 0) {
+    if (!hit) {
       ++pos;
       continue;
     }
-    if (raw < pos) out->push_back({-1, raw, pos - raw});
-    out->push_back({hit, pos, this->text(hit).size()});
-    pos += this->text(hit).size();
+    size_t raw_end = pos;
+    if (hit->lstrip)
+      while (raw_end > raw && is_space(text[raw_end - 1])) --raw_end;
+    if (raw < raw_end) out->push_back({-1, raw, raw_end - raw});
+    out->push_back({hit->id, pos, this->text(hit->id).size()});
+    pos += this->text(hit->id).size();
+    if (hit->rstrip)
+      while (pos < text.size() && is_space(text[pos])) ++pos;
     raw = pos;
   }
   if (raw < text.size()) out->push_back({-1, raw, text.size() - raw});

@@ -91,6 +91,8 @@ class VocabTokenizer final : public Tokenizer {
   struct SpecialEntry {
     Token id;
     bool always;
+    bool lstrip = false;  // whitespace before / after the token in the text is dropped
+    bool rstrip = false;  // (Hugging Face added-token attributes; Phi-3's specials rstrip)
   };
   std::array<std::vector<SpecialEntry>, 256> specials_;
   bool have_always_specials_ = false;

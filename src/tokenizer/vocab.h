@@ -39,6 +39,8 @@ struct VocabData {
   std::optional<Token> bos, eos, eot, eom, pad, unk;
   std::optional<bool> add_bos, add_eos, add_space_prefix;
   std::string chat_template;
+  std::string architecture;  // general.architecture, general.name: per-model token attributes
+  std::string name;
 };
 
 Result<std::shared_ptr<Tokenizer>> tokenizer_from_vocab(VocabData data);

@@ -168,6 +168,12 @@ TEST(VocabLoad, SpecialTokensAndFlags) {
   ASSERT_TRUE(phi);
   EXPECT_TRUE(phi->is_end_of_generation(*phi->token_id("<|end|>")));
   EXPECT_TRUE(phi->is_end_of_generation(32000));
+  // Phi-3's special tokens swallow the whitespace after them (rstrip), as its tokenizer does.
+  auto turn = phi->encode("<|user|>\nHello<|end|>\n<|assistant|>\n",
+                          {.add_special = true, .parse_special = true});
+  ASSERT_TRUE(turn.ok());
+  EXPECT_EQ(*turn,
+            (std::vector<Token>{1, 32010, *phi->token_id("\xE2\x96\x81Hello"), 32007, 32001}));
   auto spm = load_vocab("llama-spm");
   ASSERT_TRUE(spm);
   EXPECT_EQ(spm->bos(), 1);
