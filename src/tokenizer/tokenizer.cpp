@@ -150,7 +150,23 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
     bool always = static_cast<TokenType>(t->types_[id]) == TokenType::user_defined;
     std::string_view s = t->text(id);
     bool rstrip = phi3 && s != "<unk>" && s != "<s>" && s != "<|endoftext|>";
-    t->specials_[static_cast<uint8_t>(s[0])].push_back({id, always, false, rstrip});
+    uint32_t node = 0;
+    for (size_t k = 0; k < s.size(); ++k) {
+      auto b = static_cast<uint8_t>(s[k]);
+      uint32_t* slot = nullptr;
+      if (node == 0) {
+        slot = &t->trie_root_[b];
+      } else {
+        auto [it, fresh] = t->trie_edges_.try_emplace((uint64_t{node} << 8) | b, 0);
+        slot = &it->second;
+      }
+      if (*slot == 0) {
+        *slot = static_cast<uint32_t>(t->trie_.size());
+        t->trie_.push_back({});
+      }
+      node = *slot;
+    }
+    if (t->trie_[node].entry.id < 0) t->trie_[node].entry = {id, always, false, rstrip};
     t->have_specials_ = true;
     t->have_always_specials_ |= always;
   }
@@ -280,16 +296,7 @@ void VocabTokenizer::partition(std::string_view text, bool parse_special,
   };
   size_t raw = 0;
   for (size_t pos = 0; pos < text.size();) {
-    const auto& bucket = specials_[static_cast<uint8_t>(text[pos])];
-    const SpecialEntry* hit = nullptr;
-    for (const SpecialEntry& e : bucket) {
-      if (!e.always && !parse_special) continue;
-      std::string_view s = this->text(e.id);
-      if (text.compare(pos, s.size(), s) == 0) {
-        hit = &e;
-        break;  // longest first
-      }
-    }
+    const SpecialEntry* hit = match_special(text, pos, parse_special);
     if (!hit) {
       ++pos;
       continue;
@@ -305,6 +312,20 @@ void VocabTokenizer::partition(std::string_view text, bool parse_special,
     raw = pos;
   }
   if (raw < text.size()) out->push_back({-1, raw, text.size() - raw});
+}
+
+const VocabTokenizer::SpecialEntry* VocabTokenizer::match_special(std::string_view text, size_t pos,
+                                                                  bool parse_special) const {
+  uint32_t node = trie_root_[static_cast<uint8_t>(text[pos])];
+  const SpecialEntry* best = nullptr;  // the longest eligible token starting at pos
+  for (size_t k = pos + 1; node != 0; ++k) {
+    const SpecialEntry& e = trie_[node].entry;
+    if (e.id >= 0 && (e.always || parse_special)) best = &e;
+    if (k >= text.size()) break;
+    auto it = trie_edges_.find((uint64_t{node} << 8) | static_cast<uint8_t>(text[k]));
+    node = it == trie_edges_.end() ? 0 : it->second;
+  }
+  return best;
 }
 
 Result<std::vector<Token>> VocabTokenizer::encode(std::string_view text,

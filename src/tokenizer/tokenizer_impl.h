@@ -86,7 +86,7 @@ class VocabTokenizer final : public Tokenizer {
   // BPE merges: (left id << 32 | right id) -> (rank, merged id).
   PairIndex merges_;
   std::array<Token, 256> byte_tok_{};  // token of each byte (SPM <0xNN>, BPE mapped char)
-  // Tokens matched in raw text, bucketed by first byte, longest first. `always` marks
+  // Tokens matched in raw text (leftmost-longest). `always` marks
   // user-defined tokens (matched even when parse_special is off).
   struct SpecialEntry {
     Token id;
@@ -94,7 +94,15 @@ class VocabTokenizer final : public Tokenizer {
     bool lstrip = false;  // whitespace before / after the token in the text is dropped
     bool rstrip = false;  // (Hugging Face added-token attributes; Phi-3's specials rstrip)
   };
-  std::array<std::vector<SpecialEntry>, 256> specials_;
+  // A byte trie of those tokens: node 0 is the root; root edges in an array (the common
+  // "no special token starts here" costs one load per byte), deeper edges hashed.
+  struct TrieNode {
+    SpecialEntry entry{-1, false};  // entry.id < 0: no token ends here
+  };
+  std::vector<TrieNode> trie_{TrieNode{}};
+  std::array<uint32_t, 256> trie_root_{};              // 0: no edge
+  std::unordered_map<uint64_t, uint32_t> trie_edges_;  // (node << 8 | byte) -> node
+  const SpecialEntry* match_special(std::string_view text, size_t pos, bool parse_special) const;
   bool have_always_specials_ = false;
   bool have_specials_ = false;
   // SPM: every token with "▁" after its first character is all "▁" (true of the Llama,

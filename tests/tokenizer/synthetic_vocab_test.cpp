@@ -150,6 +150,23 @@ TEST(BpeSynthetic, MergesByRankLeftmostFirst) {
   EXPECT_EQ(t->decode(enc(*t, "a<|endoftext|>", false, true), true), "a");
 }
 
+TEST(BpeSynthetic, SpecialTokensMatchLeftmostLongest) {
+  VocabData d = bpe_vocab();
+  for (auto [text, type] : {std::pair{"QR", 4}, {"QRS", 3}, {"RST", 4}}) {
+    d.tokens.push_back(text);
+    d.types.push_back(type);
+  }
+  auto t = make(d);
+  ASSERT_TRUE(t);
+  Token qr = *t->token_id("QR"), qrs = *t->token_id("QRS"), rst = *t->token_id("RST");
+  Token S = *t->token_id("S"), T = *t->token_id("T"), x = *t->token_id("x");
+  // Without parse_special only user-defined tokens count: QR wins at the leftmost position.
+  EXPECT_EQ(enc(*t, "QRST"), (std::vector<Token>{qr, S, T}));
+  // With it the control token QRS is longer at the same position.
+  EXPECT_EQ(enc(*t, "QRST", false, true), (std::vector<Token>{qrs, T}));
+  EXPECT_EQ(enc(*t, "xRSTQ"), (std::vector<Token>{x, rst, *t->token_id("Q")}));
+}
+
 TEST(BpeSynthetic, ErrorsNameTheProblem) {
   auto bad_pre = tokenizer_from_vocab(bpe_vocab("not-a-pre"));
   ASSERT_FALSE(bad_pre.ok());
