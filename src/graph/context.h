@@ -12,6 +12,10 @@
 #include "nibble/result.h"
 #include "nibble/tokenizer.h"
 
+namespace nibble::model {
+struct LoadedModel;
+}
+
 namespace nibble::graph {
 
 struct ContextOptions {
@@ -50,5 +54,12 @@ class InferenceContext {
   virtual int n_vocab() const = 0;
   virtual MemoryReport memory() const = 0;
 };
+
+// A fresh context (empty KV cache) over a loaded model. Several contexts may share one model
+// and run concurrently on different threads. invalid_argument for bad options (n_ctx < 0 or
+// above the trained length x 4, n_batch < 1, n_threads < 0); out_of_memory when the KV cache
+// cannot be allocated.
+Result<std::unique_ptr<InferenceContext>> create_context(
+    std::shared_ptr<const model::LoadedModel> model, const ContextOptions& options);
 
 }  // namespace nibble::graph
