@@ -5,7 +5,7 @@ Run: python3 tools/gen_unicode_tables.py > src/tokenizer/unicode_tables.inc
 
 Tables:
   * per-code-point category flags (letter, number, punctuation, symbol, mark, separator,
-    other/control, White_Space) as a two-stage table: kCatStage1[cp >> 8] picks a 256-entry
+    other/control, White_Space, and the letter subcategories Lu/Ll/Lt/Lm/Lo) as a two-stage table: kCatStage1[cp >> 8] picks a 256-entry
     block of kCatStage2;
   * canonical combining classes (sorted (cp, ccc) pairs, non-zero only);
   * full canonical decompositions (sorted (cp, offset, length) into a pool), Hangul excluded
@@ -18,6 +18,8 @@ import unicodedata
 
 MAX = 0x110000
 F_L, F_N, F_P, F_S, F_M, F_Z, F_C, F_WS = 1, 2, 4, 8, 16, 32, 64, 128
+# Letter subcategories (the GPT-4o style regexes distinguish them).
+F_LU, F_LL, F_LT, F_LM, F_LO = 256, 512, 1024, 2048, 4096
 # The Unicode White_Space property (PropList.txt); str.isspace() differs (it includes
 # U+001C..U+001F), and the regexes' \s follows White_Space.
 WHITE_SPACE = set(list(range(0x09, 0x0E)) + [0x20, 0x85, 0xA0, 0x1680] +
@@ -29,6 +31,7 @@ def flags(cp):
     f = {"L": F_L, "N": F_N, "P": F_P, "S": F_S, "M": F_M, "Z": F_Z, "C": F_C}[cat[0]]
     if cp in WHITE_SPACE:
         f |= F_WS
+    f |= {"Lu": F_LU, "Ll": F_LL, "Lt": F_LT, "Lm": F_LM, "Lo": F_LO}.get(cat, 0)
     return f
 
 
@@ -52,7 +55,7 @@ def main():
     for i in range(0, len(stage1), 24):
         out.write("  " + ",".join(str(x) for x in stage1[i:i + 24]) + ",\n")
     out.write("};\n")
-    out.write("static constexpr uint8_t kCatStage2[%d] = {\n" % len(stage2))
+    out.write("static constexpr uint16_t kCatStage2[%d] = {\n" % len(stage2))
     for i in range(0, len(stage2), 32):
         out.write("  " + ",".join(str(x) for x in stage2[i:i + 32]) + ",\n")
     out.write("};\n")

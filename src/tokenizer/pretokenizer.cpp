@@ -8,7 +8,11 @@
 namespace nibble::tok {
 namespace {
 
-constexpr uint8_t kLNW = kLetter | kNumber | kWhitespace;
+constexpr uint16_t kLNW = kLetter | kNumber | kWhitespace;
+// GPT-4o's letter classes: "upper-ish" [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and "lower-ish"
+// [\p{Ll}\p{Lm}\p{Lo}\p{M}] (Lm, Lo and marks are in both).
+constexpr uint16_t kUpperish = kUpper | kTitle | kModifier | kOtherLetter | kMark;
+constexpr uint16_t kLowerish = kLower | kModifier | kOtherLetter | kMark;
 
 // DeepSeek LLM's letter class, copied from its tokenizer.json as a character-set literal
 // ("a-b" is a range). Parsed once into sorted code-point ranges. Six characters are written as
@@ -16,13 +20,15 @@ constexpr uint8_t kLNW = kLetter | kNumber | kWhitespace;
 // Ί U+1FDB, Ohm U+2126, Kelvin U+212A), and an editor or tool that NFC-normalizes the file
 // would silently turn them into other letters (Kelvin into ASCII K, making K..U+212D a range).
 constexpr std::string_view kDsLlmLetters =
-    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-"
+    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-"
+    "ᴫᵫ-"
     "ᵷᵹ-"
     "ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-"
     "ὗὙὛὝὟ-\u1F7Dᾀ-ᾴᾶ-ᾼ\u1FBEῂ-ῄῆ-ῌῐ-\u1FD3ῖ-\u1FDBῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\u2126ℨ\u212A-ℭℯ-ℴℹℼ-ℿⅅ-"
     "ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-"
     "ꝯꝱ-"
-    "ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-"
+    "ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-"
+    "𐳲𑢠-"
     "𑣟𞤀-"
     "𞥃";
 
@@ -109,7 +115,7 @@ struct View {
   const Cpt* c;
   size_t end;
   uint32_t cp(size_t i) const { return i < end ? c[i].cp : kInvalidCp; }
-  uint8_t fl(size_t i) const { return i < end ? c[i].flags : 0; }
+  uint16_t fl(size_t i) const { return i < end ? c[i].flags : 0; }
   bool exists(size_t i) const { return i < end; }
   template <typename Pred>
   size_t run(size_t i, Pred p) const {
@@ -136,7 +142,7 @@ long match_gpt2(const View& v, size_t pos) {
   if (size_t n = contraction(v, pos, false)) return static_cast<long>(n);
   const uint32_t c = v.cp(pos);
   const size_t s = pos + (c == ' ' ? 1 : 0);
-  const uint8_t f2 = v.fl(s);
+  const uint16_t f2 = v.fl(s);
   if (v.exists(s)) {
     if (f2 & kLetter) return v.run(s, [&](size_t i) { return v.fl(i) & kLetter; }) - pos;
     if (f2 & kNumber) return v.run(s, [&](size_t i) { return v.fl(i) & kNumber; }) - pos;
@@ -153,7 +159,7 @@ long match_gpt2(const View& v, size_t pos) {
 long match_llama3(const View& v, size_t pos, int max_digits) {
   if (size_t n = contraction(v, pos, true)) return static_cast<long>(n);
   const uint32_t c = v.cp(pos);
-  const uint8_t f = v.fl(pos);
+  const uint16_t f = v.fl(pos);
   auto letters = [&](size_t i) { return v.fl(i) & kLetter; };
   // [^\r\n\p{L}\p{N}]?\p{L}+
   if (!(c == '\r' || c == '\n' || (f & kNumber))) {
@@ -186,6 +192,55 @@ long match_llama3(const View& v, size_t pos, int max_digits) {
   return -1;
 }
 
+// [^\r\n\p{L}\p{N}]? U* W+ C? | [^\r\n\p{L}\p{N}]? U+ W* C? | \p{N}{1,3}
+//   | ' ?[^\s\p{L}\p{N}]+[\r\n/]*' | \s*[\r\n]+ | \s+(?!\S) | \s+
+// with U = kUpperish, W = kLowerish, C = (?i:'s|'t|'re|'ve|'m|'ll|'d).
+long match_gpt4o(const View& v, size_t pos) {
+  auto in = [&](size_t i, uint16_t cls) { return i < v.end && (v.fl(i) & cls) != 0; };
+  auto with_suffix = [&](size_t e) { return static_cast<long>(e + contraction(v, e, true) - pos); };
+  const uint32_t c = v.cp(pos);
+  const uint16_t f = v.fl(pos);
+  // The optional prefix is tried consumed first, then not (regex backtracking order).
+  const bool can_prefix = c != '\r' && c != '\n' && !(f & (kLetter | kNumber));
+  // Alternative 1: U* W+. U* is greedy and gives back characters until a W+ can start.
+  for (size_t s : {pos + 1, pos}) {
+    if (s == pos + 1 && !can_prefix) continue;
+    size_t u = v.run(s, [&](size_t i) { return in(i, kUpperish); });
+    for (size_t k = u + 1; k-- > s;) {
+      if (in(k, kLowerish))
+        return with_suffix(v.run(k, [&](size_t i) { return in(i, kLowerish); }));
+    }
+  }
+  // Alternative 2: U+ W*.
+  for (size_t s : {pos + 1, pos}) {
+    if (s == pos + 1 && !can_prefix) continue;
+    size_t u = v.run(s, [&](size_t i) { return in(i, kUpperish); });
+    if (u == s) continue;
+    return with_suffix(v.run(u, [&](size_t i) { return in(i, kLowerish); }));
+  }
+  if (f & kNumber) {
+    size_t i = pos;
+    while (i < v.end && i - pos < 3 && (v.fl(i) & kNumber)) ++i;
+    return static_cast<long>(i - pos);
+  }
+  const size_t s = pos + (c == ' ' ? 1 : 0);
+  if (v.exists(s) && !(v.fl(s) & kLNW)) {
+    size_t i = v.run(s, [&](size_t k) { return !(v.fl(k) & kLNW); });
+    i = v.run(i, [&](size_t k) { return v.cp(k) == '\r' || v.cp(k) == '\n' || v.cp(k) == '/'; });
+    return static_cast<long>(i - pos);
+  }
+  size_t i = pos, last_nl = 0;
+  while (i < v.end && (v.fl(i) & kWhitespace)) {
+    if (v.cp(i) == '\r' || v.cp(i) == '\n') last_nl = i + 1;
+    ++i;
+  }
+  if (last_nl) return static_cast<long>(last_nl - pos);
+  size_t n = i - pos;
+  if (n > 1 && i < v.end) return static_cast<long>(n - 1);
+  if (n > 0) return static_cast<long>(n);
+  return -1;
+}
+
 template <typename Pred>
 long match_run(const View& v, size_t pos, Pred in_class, bool optional_ws) {
   if (optional_ws && (v.fl(pos) & kWhitespace) && v.exists(pos + 1) && in_class(pos + 1))
@@ -200,6 +255,8 @@ long match_step(const SplitStep& st, const View& v, size_t pos) {
       return match_gpt2(v, pos);
     case SplitPattern::llama3:
       return match_llama3(v, pos, st.max_digits);
+    case SplitPattern::gpt4o:
+      return match_gpt4o(v, pos);
     case SplitPattern::punct_run:
       return match_run(
           v, pos,
@@ -260,6 +317,8 @@ Result<PreTokenizerSpec> pre_tokenizer_for(std::string_view pre) {
   } else if (is_any({"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral"})) {
     spec.steps = {SplitStep{P::llama3, 3}};
     spec.ignore_merges = true;
+  } else if (is_any({"gpt-4o", "llama4", "minimax-m2"})) {
+    spec.steps = {step(P::gpt4o)};
   } else if (is_any({"dbrx", "smaug-bpe"})) {
     spec.steps = {SplitStep{P::llama3, 3}};
   } else if (is_any({"qwen2", "deepseek-r1-qwen"})) {

@@ -23,6 +23,10 @@ enum class SplitPattern : uint8_t {
   // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,K}| ?[^\s\p{L}\p{N}]+[\r\n]*
   //   |\s*[\r\n]+|\s+(?!\S)|\s+            (K = max_digits: 3 for Llama 3, 1 for Qwen2)
   llama3,
+  // [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|...)?
+  //   |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|...)?
+  //   |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+   (GPT-4o, Phi-4, Llama 4)
+  gpt4o,
   punct_run,         // [\p{P}\$\+<=>\^~\|]+  (with_backtick adds `)
   number_run,        // \p{N}+
   number_one,        // \p{N}

@@ -126,7 +126,7 @@ const ByteMap& byte_map() {
 
 }  // namespace
 
-uint8_t cp_flags(uint32_t cp) {
+uint16_t cp_flags(uint32_t cp) {
   if (cp >= 0x110000) return 0;
   return kCatStage2[size_t{kCatStage1[cp >> 8]} * 256 + (cp & 0xFF)];
 }
@@ -179,7 +179,7 @@ void utf8_decode(std::string_view s, std::vector<Cpt>* out) {
     uint32_t cp;
     size_t len = utf8_next(s, i, &cp);
     out->push_back({cp, static_cast<uint32_t>(i), static_cast<uint8_t>(len),
-                    cp == kInvalidCp ? uint8_t{0} : cp_flags(cp)});
+                    cp == kInvalidCp ? uint16_t{0} : cp_flags(cp)});
     i += len;
   }
 }

@@ -11,19 +11,25 @@
 
 namespace nibble::tok {
 
-// Category flags of a code point (one general-category bit plus the White_Space property).
-enum CpFlags : uint8_t {
-  kLetter = 1,        // L*
-  kNumber = 2,        // N*
-  kPunct = 4,         // P*
-  kSymbol = 8,        // S*
-  kMark = 16,         // M*
-  kSeparator = 32,    // Z*
-  kOther = 64,        // C* (controls, format, private use, unassigned, surrogates)
-  kWhitespace = 128,  // White_Space property (what regex \s matches)
+// Category flags of a code point (one general-category bit, the White_Space property, and for
+// letters their subcategory).
+enum CpFlags : uint16_t {
+  kLetter = 1,          // L*
+  kNumber = 2,          // N*
+  kPunct = 4,           // P*
+  kSymbol = 8,          // S*
+  kMark = 16,           // M*
+  kSeparator = 32,      // Z*
+  kOther = 64,          // C* (controls, format, private use, unassigned, surrogates)
+  kWhitespace = 128,    // White_Space property (what regex \s matches)
+  kUpper = 256,         // Lu
+  kLower = 512,         // Ll
+  kTitle = 1024,        // Lt
+  kModifier = 2048,     // Lm
+  kOtherLetter = 4096,  // Lo
 };
 
-uint8_t cp_flags(uint32_t cp);
+uint16_t cp_flags(uint32_t cp);
 const char* unicode_version();
 
 // One decoded unit of a byte string: a code point, or a single byte that does not start a
@@ -33,7 +39,7 @@ struct Cpt {
   uint32_t cp;
   uint32_t offset;  // byte offset in the source string
   uint8_t len;      // byte length (1..4)
-  uint8_t flags;    // cp_flags(cp), 0 for invalid bytes
+  uint16_t flags;   // cp_flags(cp), 0 for invalid bytes
 };
 
 // Decode the sequence at s[i]; returns its length (1..4) and sets cp (kInvalidCp when the

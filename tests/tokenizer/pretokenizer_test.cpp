@@ -49,6 +49,20 @@ TEST(PreTokenizer, Llama3) {
   EXPECT_EQ(split("smaug-bpe", "ok"), (V{"ok"}));
 }
 
+TEST(PreTokenizer, Gpt4o) {
+  // Case-aware words: upper-case runs stay apart from a following capitalised word only when
+  // no lower-case letter follows; contractions stay attached; digits in threes.
+  EXPECT_EQ(split("gpt-4o", "Hello World"), (V{"Hello", " World"}));
+  EXPECT_EQ(split("gpt-4o", "HTTPServer"), (V{"HTTPServer"}));
+  EXPECT_EQ(split("gpt-4o", "ABC def"), (V{"ABC", " def"}));
+  EXPECT_EQ(split("gpt-4o", "don't I'M"), (V{"don't", " I'M"}));
+  EXPECT_EQ(split("gpt-4o", "123456"), (V{"123", "456"}));
+  EXPECT_EQ(split("gpt-4o", "a/b"), (V{"a", "/b"}));
+  EXPECT_EQ(split("gpt-4o", " ...\n/x"), (V{" ...\n/", "x"}));
+  EXPECT_EQ(split("gpt-4o", "x \n\n y"), (V{"x", " \n\n", " y"}));
+  EXPECT_EQ(split("llama4", "ok"), (V{"ok"}));
+}
+
 TEST(PreTokenizer, MultiStep) {
   // default: punctuation runs first, then gpt-2, then numbers and ASCII digit triples.
   EXPECT_EQ(split("default", "a+=b 1234"), (V{"a", "+=", "b", " ", "123", "4"}));

@@ -16,8 +16,10 @@ std::string u8(std::initializer_list<uint32_t> cps) {
 }
 
 TEST(Unicode, CategoryFlags) {
-  EXPECT_EQ(cp_flags('a'), kLetter);
-  EXPECT_EQ(cp_flags('Z'), kLetter);
+  EXPECT_EQ(cp_flags('a'), kLetter | kLower);
+  EXPECT_EQ(cp_flags('Z'), kLetter | kUpper);
+  EXPECT_EQ(cp_flags(0x1C5), kLetter | kTitle);     // ǅ
+  EXPECT_EQ(cp_flags(0x2B0), kLetter | kModifier);  // ʰ
   EXPECT_EQ(cp_flags('7'), kNumber);
   EXPECT_EQ(cp_flags(0x00BD), kNumber);  // ½ (No)
   EXPECT_EQ(cp_flags(0x0663), kNumber);  // Arabic-Indic 3
@@ -28,10 +30,10 @@ TEST(Unicode, CategoryFlags) {
   EXPECT_EQ(cp_flags(' '), kSeparator | kWhitespace);
   EXPECT_EQ(cp_flags('\n'), kOther | kWhitespace);
   EXPECT_EQ(cp_flags(0x3000), kSeparator | kWhitespace);  // ideographic space
-  EXPECT_EQ(cp_flags(0x1C), kOther);      // not White_Space, although str.isspace() says so
-  EXPECT_EQ(cp_flags(0x4F60), kLetter);   // 你
-  EXPECT_EQ(cp_flags(0x1F600), kSymbol);  // 😀
-  EXPECT_EQ(cp_flags(0x10FFFF), kOther);  // unassigned
+  EXPECT_EQ(cp_flags(0x1C), kOther);  // not White_Space, although str.isspace() says so
+  EXPECT_EQ(cp_flags(0x4F60), kLetter | kOtherLetter);  // 你
+  EXPECT_EQ(cp_flags(0x1F600), kSymbol);                // 😀
+  EXPECT_EQ(cp_flags(0x10FFFF), kOther);                // unassigned
   EXPECT_EQ(cp_flags(0x110000), 0);
   EXPECT_NE(std::string(unicode_version()), "");
 }
