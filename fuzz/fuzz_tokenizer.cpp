@@ -100,7 +100,8 @@ struct Fixture {
   std::vector<bool> exact;  // round trip must be exact
   Fixture() {
     nibble::set_log_level(nibble::LogLevel::off);
-    for (const char* pre : {"gpt-2", "llama-bpe", "deepseek-llm", "default"}) {
+    for (const char* pre : {"gpt-2", "llama-bpe", "deepseek-llm", "default", "gpt-4o", "falcon",
+                            "deepseek-coder", "starcoder"}) {
       toks.push_back(synthetic_bpe(pre));
       exact.push_back(true);
     }
