@@ -1,0 +1,357 @@
+// The executor: one InferenceContext per session over a shared, immutable LoadedModel.
+//
+// A forward pass over a chunk of up to n_batch tokens runs as ONE parallel region on the
+// context's thread pool: every thread walks the same layer sequence and takes its slice of
+// each op (rows of a matmul, (token, head) pairs of attention, tokens of a norm), with a
+// spinning barrier between dependent ops, so a token costs no thread wake-ups beyond the first.
+// All buffers are sized at creation for n_batch tokens; eval allocates nothing unless
+// all_logits asks for more logits rows than any earlier call.
+//
+// KV cache: per layer, K and V as f16 [n_ctx rows x n_head_kv * head_dim]; row j = position j.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "graph/context.h"
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "runtime/thread_pool.h"
+
+namespace nibble::graph {
+namespace {
+
+using model::Config;
+using model::Layer;
+using model::LoadedModel;
+using model::Matrix;
+
+struct Range {
+  int64_t begin, end;
+};
+// Split [0, n) into nt nearly equal parts, part i; with granule g the bounds are multiples of g.
+Range split(int64_t n, int nt, int i, int64_t g = 1) {
+  int64_t groups = (n + g - 1) / g;
+  int64_t b = groups * i / nt * g, e = groups * (i + 1) / nt * g;
+  return {std::min(b, n), std::min(e, n)};
+}
+
+class Context final : public InferenceContext {
+ public:
+  Context(std::shared_ptr<const LoadedModel> m, const ContextOptions& o, int n_ctx)
+      : m_(std::move(m)), c_(m_->config), k_(*m_->kernels), pool_(o.n_threads),
+        n_ctx_(n_ctx), n_batch_(o.n_batch) {}
+
+  Status init() {
+    try {
+      const int64_t B = n_batch_, E = c_.n_embd, Q = c_.n_head * c_.head_dim;
+      kv_dim_ = c_.n_head_kv * c_.head_dim;
+      qkv_dim_ = Q + 2 * kv_dim_;
+      x_.assign(B * E, 0);
+      xn_.assign(B * E, 0);
+      tmp_.assign(B * E, 0);
+      qkv_.assign(B * qkv_dim_, 0);
+      att_.assign(B * Q, 0);
+      gu_.assign(B * 2 * c_.n_ff, 0);
+      h_.assign(B * c_.n_ff, 0);
+      scores_.assign(static_cast<size_t>(pool_.size()) * n_ctx_, 0);
+      size_t xq = 0;
+      auto need = [&](const Matrix& mat) {
+        if (mat.present())
+          xq = std::max(xq, k_.activation_row_bytes(mat.w.type, mat.w.cols) * B);
+      };
+      for (const Layer& L : m_->layers) {
+        for (const Matrix* mat : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.ffn_gate, &L.ffn_up,
+                                  &L.ffn_gate_up, &L.ffn_down})
+          need(*mat);
+      }
+      need(m_->output);
+      xq_.assign(xq + 64, 0);
+      kcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
+      vcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
+      logits_.assign(c_.n_vocab, 0);
+    } catch (const std::bad_alloc&) {
+      return Error(ErrorCode::out_of_memory, "cannot allocate the context's KV cache and scratch");
+    }
+    return ok_status();
+  }
+
+  Status eval(std::span<const Token> tokens, bool all_logits,
+              const std::atomic<bool>* cancel) override {
+    if (tokens.empty()) return Error(ErrorCode::invalid_argument, "eval: no tokens");
+    if (static_cast<int64_t>(tokens.size()) > n_ctx_ - n_past_)
+      return Error(ErrorCode::context_full,
+                   "context full: " + std::to_string(n_past_) + " + " +
+                       std::to_string(tokens.size()) + " tokens > n_ctx " + std::to_string(n_ctx_));
+    for (size_t i = 0; i < tokens.size(); ++i)
+      if (tokens[i] < 0 || tokens[i] >= c_.n_vocab)
+        return Error(ErrorCode::invalid_argument,
+                     "token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+                         " is outside the vocabulary (n_vocab " + std::to_string(c_.n_vocab) + ")");
+    const int n = static_cast<int>(tokens.size());
+    const size_t rows = all_logits ? static_cast<size_t>(n) : 1;
+    if (logits_.size() < rows * c_.n_vocab) {
+      try {
+        logits_.resize(rows * c_.n_vocab);
+      } catch (const std::bad_alloc&) {
+        return Error(ErrorCode::out_of_memory, "cannot allocate logits");
+      }
+    }
+    n_logits_ = 0;
+    const int start = n_past_;
+    for (int off = 0; off < n; off += n_batch_) {
+      const int nb = std::min(n_batch_, n - off);
+      const bool last = off + nb == n;
+      float* out = all_logits ? logits_.data() + static_cast<size_t>(off) * c_.n_vocab
+                              : (last ? logits_.data() : nullptr);
+      if (!forward(tokens.data() + off, nb, all_logits, out, cancel)) {
+        n_past_ = start;
+        n_logits_ = 0;
+        return Error(ErrorCode::cancelled, "evaluation cancelled");
+      }
+      n_past_ += nb;
+    }
+    n_logits_ = static_cast<int>(rows);
+    return ok_status();
+  }
+
+  std::span<const float> logits(int i) const override {
+    if (n_logits_ == 0) return {};
+    if (i < 0 || n_logits_ == 1) i = n_logits_ - 1;
+    if (i >= n_logits_) return {};
+    return {logits_.data() + static_cast<size_t>(i) * c_.n_vocab,
+            static_cast<size_t>(c_.n_vocab)};
+  }
+  int n_past() const override { return n_past_; }
+  void truncate(int n) override {
+    if (n >= 0 && n < n_past_) n_past_ = n;
+  }
+  Status shift(int, int) override {
+    return Error(ErrorCode::invalid_argument, "context shift is not implemented");
+  }
+  int n_ctx() const override { return n_ctx_; }
+  int n_vocab() const override { return static_cast<int>(c_.n_vocab); }
+  MemoryReport memory() const override {
+    MemoryReport r;
+    r.weights_bytes = m_->weight_bytes;
+    r.kv_bytes = (kcache_.size() + vcache_.size()) * sizeof(uint16_t);
+    r.scratch_bytes = (x_.size() + xn_.size() + tmp_.size() + qkv_.size() + att_.size() +
+                       gu_.size() + h_.size() + scores_.size() + logits_.size()) *
+                          sizeof(float) +
+                      xq_.size();
+    return r;
+  }
+
+ private:
+  // y[t][r] (stride y_stride) = M x[t] (stride x_stride), n tokens, inside a parallel region.
+  // Quantizes the input once (threads split the tokens), then splits the rows.
+  void mm(int tid, const Matrix& M, const float* x, size_t x_stride, int n, float* y,
+          size_t y_stride, const std::vector<float>& bias) {
+    const int nt = pool_.size();
+    const size_t xrb = k_.activation_row_bytes(M.w.type, M.w.cols);
+    Range tr = split(n, nt, tid);
+    for (int64_t t = tr.begin; t < tr.end; ++t)
+      k_.quantize_activation(M.w.type, x + t * x_stride, xq_.data() + t * xrb, M.w.cols);
+    pool_.barrier();
+    Range rr = split(M.w.rows, nt, tid, M.w.rows_per_call);
+    if (rr.begin < rr.end) {
+      kernels::MatmulArgs a{M.w.data, M.w.row_bytes, xq_.data(), xrb, y, y_stride, M.w.cols,
+                            rr.begin, rr.end, n};
+      k_.matmul(M.w, a);
+      if (M.scale != 1.0f || !bias.empty()) {
+        for (int t = 0; t < n; ++t) {
+          float* yr = y + t * y_stride;
+          for (int64_t r = rr.begin; r < rr.end; ++r)
+            yr[r] = yr[r] * M.scale + (bias.empty() ? 0.0f : bias[r]);
+        }
+      }
+    }
+    pool_.barrier();
+  }
+
+  // Returns false when cancelled (nothing of this chunk is kept).
+  bool forward(const Token* tok, int n, bool all_logits, float* out,
+               const std::atomic<bool>* cancel) {
+    bool cancelled = false;
+    pool_.run([&](int tid) {
+      const bool done = forward_thread(tid, tok, n, all_logits, out, cancel);
+      if (tid == 0) cancelled = !done;  // every thread agrees (stop_ is read after a barrier)
+    });
+    return !cancelled;
+  }
+
+  bool forward_thread(int tid, const Token* tok, int n, bool all_logits, float* out,
+                      const std::atomic<bool>* cancel) {
+    const int nt = pool_.size();
+    const int64_t E = c_.n_embd, hd = c_.head_dim, Q = c_.n_head * hd, F = c_.n_ff;
+    const float eps = c_.norm_eps;
+    const Range trange = split(n, nt, tid);
+
+    // Embeddings (dequantized rows, gemma scales by sqrt(n_embd)).
+    for (int64_t t = trange.begin; t < trange.end; ++t) {
+      float* xr = x_.data() + t * E;
+      k_.dequantize(m_->tok_embd_type, m_->tok_embd + tok[t] * m_->tok_embd_row_bytes, xr, E);
+      if (c_.embd_scale != 1.0f) k_.scale(xr, c_.embd_scale, xr, E);
+    }
+
+    for (int64_t il = 0; il < c_.n_layer; ++il) {
+      // Cancellation is decided by thread 0 and published through the barrier below.
+      if (tid == 0) stop_ = cancel && cancel->load(std::memory_order_relaxed);
+      pool_.barrier();
+      if (stop_) return false;
+      const Layer& L = m_->layers[il];
+      for (int64_t t = trange.begin; t < trange.end; ++t)
+        k_.rmsnorm(x_.data() + t * E, L.attn_norm.data(), xn_.data() + t * E, E, eps);
+      pool_.barrier();
+      if (L.wqkv.present()) {
+        mm(tid, L.wqkv, xn_.data(), E, n, qkv_.data(), qkv_dim_, L.bq);
+      } else {
+        mm(tid, L.wq, xn_.data(), E, n, qkv_.data(), qkv_dim_, L.bq);
+        mm(tid, L.wk, xn_.data(), E, n, qkv_.data() + Q, qkv_dim_, L.bk);
+        mm(tid, L.wv, xn_.data(), E, n, qkv_.data() + Q + kv_dim_, qkv_dim_, L.bv);
+      }
+      rope_and_store(tid, L, il, n);
+      pool_.barrier();
+      attention(tid, il, n);
+      pool_.barrier();
+      if (!L.attn_sub_norm.empty()) {
+        for (int64_t t = trange.begin; t < trange.end; ++t)
+          k_.rmsnorm(att_.data() + t * Q, L.attn_sub_norm.data(), att_.data() + t * Q, Q, eps);
+        pool_.barrier();
+      }
+      mm(tid, L.wo, att_.data(), Q, n, tmp_.data(), E, L.bo);
+      for (int64_t t = trange.begin; t < trange.end; ++t) {
+        float* tr = tmp_.data() + t * E;
+        float* xr = x_.data() + t * E;
+        if (!L.post_attn_norm.empty()) k_.rmsnorm(tr, L.post_attn_norm.data(), tr, E, eps);
+        k_.add(xr, tr, xr, E);
+        k_.rmsnorm(xr, L.ffn_norm.data(), xn_.data() + t * E, E, eps);
+      }
+      pool_.barrier();
+      if (L.ffn_gate_up.present()) {
+        mm(tid, L.ffn_gate_up, xn_.data(), E, n, gu_.data(), 2 * F, {});
+      } else {
+        mm(tid, L.ffn_gate, xn_.data(), E, n, gu_.data(), 2 * F, {});
+        mm(tid, L.ffn_up, xn_.data(), E, n, gu_.data() + F, 2 * F, {});
+      }
+      for (int64_t t = trange.begin; t < trange.end; ++t) {
+        const float* g = gu_.data() + t * 2 * F;
+        float* hr = h_.data() + t * F;
+        if (c_.gelu) k_.geglu(g, g + F, hr, F);
+        else k_.swiglu(g, g + F, hr, F);
+        if (!L.ffn_sub_norm.empty()) k_.rmsnorm(hr, L.ffn_sub_norm.data(), hr, F, eps);
+      }
+      pool_.barrier();
+      mm(tid, L.ffn_down, h_.data(), F, n, tmp_.data(), E, {});
+      for (int64_t t = trange.begin; t < trange.end; ++t) {
+        float* tr = tmp_.data() + t * E;
+        float* xr = x_.data() + t * E;
+        if (!L.post_ffn_norm.empty()) k_.rmsnorm(tr, L.post_ffn_norm.data(), tr, E, eps);
+        k_.add(xr, tr, xr, E);
+      }
+      pool_.barrier();
+    }
+    if (!out) return true;
+    // Output head: every token (all_logits) or only the chunk's last one.
+    const int first = all_logits ? 0 : n - 1, nl = n - first;
+    Range lr = split(nl, nt, tid);
+    for (int64_t t = lr.begin; t < lr.end; ++t)
+      k_.rmsnorm(x_.data() + (first + t) * E, m_->output_norm.data(), xn_.data() + t * E, E, eps);
+    pool_.barrier();
+    mm(tid, m_->output, xn_.data(), E, nl, out, c_.n_vocab, {});
+    if (c_.final_softcap > 0) {
+      for (int64_t t = lr.begin; t < lr.end; ++t)
+        k_.softcap(out + t * c_.n_vocab, c_.n_vocab, c_.final_softcap);
+    }
+    return true;
+  }
+
+  // q/k norms, RoPE on q and k, K and V into the cache (f16); units are (token, head).
+  void rope_and_store(int tid, const Layer& L, int64_t il, int n) {
+    const int64_t hd = c_.head_dim, nh = c_.n_head, nkv = c_.n_head_kv, Q = nh * hd;
+    const bool local = c_.swa_layer[il] != 0;
+    const float base = local ? c_.rope_base_local : c_.rope_base;
+    const float* ff = m_->rope_freqs.empty() ? nullptr : m_->rope_freqs.data();
+    const int64_t units = static_cast<int64_t>(n) * (nh + nkv);
+    Range ur = split(units, pool_.size(), tid);
+    for (int64_t u = ur.begin; u < ur.end; ++u) {
+      const int64_t t = u / (nh + nkv), h = u % (nh + nkv);
+      const int64_t pos = n_past_ + t;
+      float* row = qkv_.data() + t * qkv_dim_;
+      if (h < nh) {
+        float* q = row + h * hd;
+        if (!L.q_norm.empty()) k_.rmsnorm(q, L.q_norm.data(), q, hd, c_.norm_eps);
+        k_.rope(q, hd, c_.n_rot, pos, base, c_.rope_freq_scale, ff, c_.rope_neox);
+      } else {
+        const int64_t kh = h - nh;
+        float* kk = row + Q + kh * hd;
+        float* vv = row + Q + kv_dim_ + kh * hd;
+        if (!L.k_norm.empty()) k_.rmsnorm(kk, L.k_norm.data(), kk, hd, c_.norm_eps);
+        k_.rope(kk, hd, c_.n_rot, pos, base, c_.rope_freq_scale, ff, c_.rope_neox);
+        const size_t at = (static_cast<size_t>(il) * n_ctx_ + pos) * kv_dim_ + kh * hd;
+        k_.f32_to_f16(kk, kcache_.data() + at, hd);
+        k_.f32_to_f16(vv, vcache_.data() + at, hd);
+      }
+    }
+  }
+
+  // Causal (optionally sliding-window) attention; units are (token, query head).
+  void attention(int tid, int64_t il, int n) {
+    const int64_t hd = c_.head_dim, nh = c_.n_head, group = nh / c_.n_head_kv;
+    const bool local = c_.swa_layer[il] != 0 && c_.sliding_window > 0;
+    float* scores = scores_.data() + static_cast<size_t>(tid) * n_ctx_;
+    const uint16_t* K = kcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
+    const uint16_t* V = vcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
+    Range ur = split(static_cast<int64_t>(n) * nh, pool_.size(), tid);
+    for (int64_t u = ur.begin; u < ur.end; ++u) {
+      const int64_t t = u / nh, h = u % nh, kh = h / group;
+      const int64_t pos = n_past_ + t;
+      const int64_t lo = local ? std::max<int64_t>(0, pos - c_.sliding_window + 1) : 0;
+      const int64_t nkv = pos + 1 - lo;
+      const float* q = qkv_.data() + t * qkv_dim_ + h * hd;
+      k_.attn_scores_f16(q, K + lo * kv_dim_ + kh * hd, kv_dim_, hd, nkv, scores);
+      k_.softmax(scores, nkv, c_.query_scale, c_.attn_softcap);
+      k_.attn_values_f16(scores, V + lo * kv_dim_ + kh * hd, kv_dim_, hd, nkv,
+                         att_.data() + t * nh * hd + h * hd);
+    }
+  }
+
+  std::shared_ptr<const LoadedModel> m_;
+  const Config& c_;
+  const kernels::KernelTable& k_;
+  ThreadPool pool_;
+  int n_ctx_, n_batch_;
+  int n_past_ = 0, n_logits_ = 0;
+  int64_t kv_dim_ = 0, qkv_dim_ = 0;
+  bool stop_ = false;
+  std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, scores_, logits_;
+  std::vector<uint8_t> xq_;
+  std::vector<uint16_t> kcache_, vcache_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<InferenceContext>> create_context(
+    std::shared_ptr<const model::LoadedModel> model, const ContextOptions& options) {
+  if (!model) return Error(ErrorCode::invalid_argument, "create_context: no model");
+  const auto& c = model->config;
+  if (options.n_ctx < 0) return Error(ErrorCode::invalid_argument, "n_ctx must be >= 0");
+  if (options.n_threads < 0 || options.n_threads > 512)
+    return Error(ErrorCode::invalid_argument, "n_threads must be in [0, 512]");
+  if (options.n_batch < 1 || options.n_batch > 4096)
+    return Error(ErrorCode::invalid_argument, "n_batch must be in [1, 4096]");
+  if (options.kv_q8_0)
+    return Error(ErrorCode::invalid_argument, "q8_0 KV cache is not implemented (use f16)");
+  int64_t n_ctx = options.n_ctx;
+  if (n_ctx == 0) n_ctx = std::min<int64_t>(c.n_ctx_train, 4096);
+  if (n_ctx > std::max<int64_t>(c.n_ctx_train * 4, 4096) || n_ctx > (1 << 20))
+    return Error(ErrorCode::invalid_argument,
+                 "n_ctx " + std::to_string(n_ctx) + " exceeds 4x the trained context " +
+                     std::to_string(c.n_ctx_train));
+  auto ctx = std::make_unique<Context>(std::move(model), options, static_cast<int>(n_ctx));
+  NIBBLE_TRY(ctx->init());
+  return std::unique_ptr<InferenceContext>(std::move(ctx));
+}
+
+}  // namespace nibble::graph

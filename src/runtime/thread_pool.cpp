@@ -1,0 +1,102 @@
+#include "runtime/thread_pool.h"
+
+#include <fstream>
+#include <set>
+#include <string>
+#include <utility>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define NIBBLE_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define NIBBLE_PAUSE() asm volatile("yield")
+#else
+#define NIBBLE_PAUSE() ((void)0)
+#endif
+
+namespace nibble {
+namespace {
+// Spin iterations before sleeping: a few tens of microseconds, long enough to cover the gap
+// between two ops of a forward pass, short enough not to burn a core between tokens.
+constexpr int kSpin = 1 << 14;
+
+template <typename T>
+void wait_change(const std::atomic<T>& a, T old) {
+  for (int i = 0; i < kSpin; ++i) {
+    if (a.load(std::memory_order_acquire) != old) return;
+    NIBBLE_PAUSE();
+  }
+  while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
+}
+}  // namespace
+
+int ThreadPool::physical_cores() {
+  // Count distinct (physical id, core id) pairs in /proc/cpuinfo; fall back to the logical
+  // count.
+  std::ifstream in("/proc/cpuinfo");
+  std::set<std::pair<int, int>> cores;
+  std::string line;
+  int phys = 0;
+  while (std::getline(in, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    if (line.rfind("physical id", 0) == 0) phys = std::atoi(line.c_str() + colon + 1);
+    if (line.rfind("core id", 0) == 0) cores.insert({phys, std::atoi(line.c_str() + colon + 1)});
+  }
+  int n = static_cast<int>(cores.size());
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  return n > 0 ? n : 1;
+}
+
+ThreadPool::ThreadPool(int n_threads) : n_(n_threads > 0 ? n_threads : physical_cores()) {
+  threads_.reserve(static_cast<size_t>(n_ - 1));
+  for (int i = 1; i < n_; ++i) threads_.emplace_back([this, i] { worker(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void ThreadPool::worker(int index) {
+  uint32_t seen = 0;
+  for (;;) {
+    wait_change(generation_, seen);
+    seen = generation_.load(std::memory_order_acquire);
+    if (stop_.load(std::memory_order_acquire)) return;
+    (*fn_)(index);
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_ - 1) done_.notify_one();
+  }
+}
+
+void ThreadPool::run(const std::function<void(int)>& fn) {
+  if (n_ == 1) {
+    fn(0);
+    return;
+  }
+  fn_ = &fn;
+  done_.store(0, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  fn(0);
+  for (int d = done_.load(std::memory_order_acquire); d != n_ - 1;
+       d = done_.load(std::memory_order_acquire))
+    wait_change(done_, d);
+  fn_ = nullptr;
+}
+
+void ThreadPool::barrier() {
+  if (n_ == 1) return;
+  uint32_t phase = barrier_phase_.load(std::memory_order_acquire);
+  if (barrier_count_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
+    barrier_count_.store(0, std::memory_order_relaxed);
+    barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
+    barrier_phase_.notify_all();
+    return;
+  }
+  wait_change(barrier_phase_, phase);
+}
+
+}  // namespace nibble
