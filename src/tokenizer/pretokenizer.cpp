@@ -20,7 +20,8 @@ constexpr uint16_t kLowerish = kLower | kModifier | kOtherLetter | kMark;
 // Ί U+1FDB, Ohm U+2126, Kelvin U+212A), and an editor or tool that NFC-normalizes the file
 // would silently turn them into other letters (Kelvin into ASCII K, making K..U+212D a range).
 constexpr std::string_view kDsLlmLetters =
-    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-"
+    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-"
+    "Ჿᴀ-"
     "ᴫᵫ-"
     "ᵷᵹ-"
     "ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-"
@@ -195,9 +196,11 @@ long match_llama3(const View& v, size_t pos, int max_digits) {
 // [^\r\n\p{L}\p{N}]? U* W+ C? | [^\r\n\p{L}\p{N}]? U+ W* C? | \p{N}{1,3}
 //   | ' ?[^\s\p{L}\p{N}]+[\r\n/]*' | \s*[\r\n]+ | \s+(?!\S) | \s+
 // with U = kUpperish, W = kLowerish, C = (?i:'s|'t|'re|'ve|'m|'ll|'d).
-long match_gpt4o(const View& v, size_t pos) {
+long match_gpt4o(const View& v, size_t pos, int max_digits, bool contractions) {
   auto in = [&](size_t i, uint16_t cls) { return i < v.end && (v.fl(i) & cls) != 0; };
-  auto with_suffix = [&](size_t e) { return static_cast<long>(e + contraction(v, e, true) - pos); };
+  auto with_suffix = [&](size_t e) {
+    return static_cast<long>(e + (contractions ? contraction(v, e, true) : 0) - pos);
+  };
   const uint32_t c = v.cp(pos);
   const uint16_t f = v.fl(pos);
   // The optional prefix is tried consumed first, then not (regex backtracking order).
@@ -220,7 +223,7 @@ long match_gpt4o(const View& v, size_t pos) {
   }
   if (f & kNumber) {
     size_t i = pos;
-    while (i < v.end && i - pos < 3 && (v.fl(i) & kNumber)) ++i;
+    while (i < v.end && i - pos < static_cast<size_t>(max_digits) && (v.fl(i) & kNumber)) ++i;
     return static_cast<long>(i - pos);
   }
   const size_t s = pos + (c == ' ' ? 1 : 0);
@@ -256,7 +259,7 @@ long match_step(const SplitStep& st, const View& v, size_t pos) {
     case SplitPattern::llama3:
       return match_llama3(v, pos, st.max_digits);
     case SplitPattern::gpt4o:
-      return match_gpt4o(v, pos);
+      return match_gpt4o(v, pos, st.max_digits, st.contractions);
     case SplitPattern::punct_run:
       return match_run(
           v, pos,
@@ -319,7 +322,12 @@ Result<PreTokenizerSpec> pre_tokenizer_for(std::string_view pre) {
     spec.ignore_merges = true;
   } else if (is_any({"gpt-4o", "llama4", "minimax-m2"})) {
     spec.steps = {step(P::gpt4o)};
-  } else if (is_any({"dbrx", "smaug-bpe"})) {
+  } else if (pre == "tekken") {
+    SplitStep tekken{P::gpt4o, 1};
+    tekken.contractions = false;
+    spec.steps = {tekken};
+    spec.ignore_merges = true;
+  } else if (is_any({"dbrx", "smaug-bpe", "chatglm-bpe"})) {
     spec.steps = {SplitStep{P::llama3, 3}};
   } else if (is_any({"qwen2", "deepseek-r1-qwen"})) {
     spec.steps = {SplitStep{P::llama3, 1}};

@@ -25,7 +25,8 @@ enum class SplitPattern : uint8_t {
   llama3,
   // [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|...)?
   //   |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|...)?
-  //   |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+   (GPT-4o, Phi-4, Llama 4)
+  //   |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+   (GPT-4o, Phi-4, Llama 4;
+  //   Mistral's tekken: the same without contractions and with \p{N} one digit)
   gpt4o,
   punct_run,         // [\p{P}\$\+<=>\^~\|]+  (with_backtick adds `)
   number_run,        // \p{N}+
@@ -42,7 +43,8 @@ enum class SplitPattern : uint8_t {
 
 struct SplitStep {
   SplitPattern pattern;
-  int max_digits = 3;          // llama3
+  int max_digits = 3;          // llama3, gpt4o
+  bool contractions = true;    // gpt4o: words take a following 's, 't, ... (tekken: no)
   bool with_backtick = false;  // punct_run
 };
 

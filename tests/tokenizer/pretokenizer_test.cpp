@@ -61,6 +61,8 @@ TEST(PreTokenizer, Gpt4o) {
   EXPECT_EQ(split("gpt-4o", " ...\n/x"), (V{" ...\n/", "x"}));
   EXPECT_EQ(split("gpt-4o", "x \n\n y"), (V{"x", " \n\n", " y"}));
   EXPECT_EQ(split("llama4", "ok"), (V{"ok"}));
+  // tekken: no contractions, single digits.
+  EXPECT_EQ(split("tekken", "don't 123"), (V{"don", "'t", " ", "1", "2", "3"}));
 }
 
 TEST(PreTokenizer, MultiStep) {
