@@ -28,7 +28,7 @@ struct ChatTemplateOptions {
   // Bounds for untrusted templates: bytes of output (and of any one string value), executed
   // steps (statements, loop iterations, filter/method calls).
   size_t max_output_bytes = size_t{16} << 20;
-  size_t max_steps = 10'000'000;
+  size_t max_steps = 1'000'000;
 };
 
 class ChatTemplate {

@@ -388,7 +388,7 @@ Value Interpreter::apply_filter(const std::string& name, Value v, const Args& ar
     std::string method = m && m->is_string() ? m->s : "common";
     double scale = std::pow(10.0, static_cast<double>(prec));
     double x = v.as_double() * scale;
-    x = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x) : std::round(x);
+    x = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x) : std::nearbyint(x);  // Python rounds half to even
     return Value::floating(x / scale);
   }
   if (name == "indent") {
@@ -661,6 +661,12 @@ Value Interpreter::call_global(const std::string& name, const Args& args, const 
       fail("range takes 1 to 3 arguments");
     }
     if (stp == 0) fail("range step cannot be zero");
+    // Count first, so a huge range fails before allocating anything.
+    const __int128 span = stp > 0 ? (__int128)stop - start : (__int128)start - stop;
+    const __int128 count = span <= 0 ? 0 : (span + (stp > 0 ? stp : -(__int128)stp) - 1) /
+                                               (stp > 0 ? stp : -(__int128)stp);
+    step(count > (__int128)limits_max_steps_hint() ? limits_max_steps_hint() + 1
+                                                   : static_cast<size_t>(count));
     ValueList out;
     for (int64_t i = start; stp > 0 ? i < stop : i > stop;) {
       step();

@@ -15,7 +15,7 @@ namespace nibble::chat {
 
 struct Limits {
   size_t max_output_bytes = size_t{16} << 20;  // also the bound on any one string value
-  size_t max_steps = 10'000'000;
+  size_t max_steps = 1'000'000;
   int max_depth = 400;
 };
 
@@ -34,6 +34,7 @@ class Interpreter {
   // Used by the builtins.
   void check_string(size_t bytes) const;
   void step(size_t n = 1);
+  size_t limits_max_steps_hint() const { return limits_.max_steps; }
   Value apply_filter(const std::string& name, Value v, const Args& args, const Kwargs& kwargs);
   bool apply_test(const std::string& name, const Value& v, const Args& args);
   Value call_method(Value& obj, const std::string& name, const Args& args, const Kwargs& kwargs);

@@ -24,6 +24,7 @@ class Parser {
   std::vector<Token> t_;
   size_t p_ = 0;
   int depth_ = 0;
+  uint32_t stmt_open_ = 0;  // offset of the '{%' of the statement being parsed
 
   struct DepthGuard {
     Parser* p;
@@ -93,13 +94,13 @@ class Parser {
   std::vector<NodePtr> parse_block(std::initializer_list<const char*> terms, std::string* term) {
     DepthGuard g(this);
     std::vector<NodePtr> out;
-    const uint32_t block_start = peek().offset;
+    const uint32_t block_start = stmt_open_;
     for (;;) {
       const Token& tok = peek();
       switch (tok.type) {
         case Tok::end:
           if (terms.size() == 0) return out;
-          error_at(block_start, std::string("unterminated block: expected '{% ") + *terms.begin() +
+          error_at(block_start, std::string("unterminated block: expected '{% ") + *(terms.end() - 1) +
                                     " %}' before the end of the template");
         case Tok::text: {
           auto n = make(NodeKind::text, tok.offset);
@@ -128,6 +129,7 @@ class Parser {
               return out;
             }
           }
+          stmt_open_ = tok.offset;
           auto n = parse_statement();
           if (n) out.push_back(std::move(n));
           break;
@@ -138,7 +140,15 @@ class Parser {
   }
 
   NodePtr parse_statement() {
+    const uint32_t opener = stmt_open_;
+    // Nested statements move stmt_open_; an unterminated block of this one names our '{%'.
     const Token kw = next();
+    auto block = [&](std::initializer_list<const char*> terms, std::string* term) {
+      stmt_open_ = opener;
+      auto body = parse_block(terms, term);
+      stmt_open_ = opener;
+      return body;
+    };
     const std::string& k = kw.text;
     if (k == "if") {
       auto n = make(NodeKind::if_stmt, kw.offset);
@@ -146,7 +156,7 @@ class Parser {
       expect_close_stmt();
       for (;;) {
         std::string term;
-        n->bodies.push_back(parse_block({"elif", "else", "endif"}, &term));
+        n->bodies.push_back(block({"elif", "else", "endif"}, &term));
         if (term == "elif") {
           n->kids.push_back(parse_expr());
           expect_close_stmt();
@@ -154,7 +164,7 @@ class Parser {
         }
         if (term == "else") {
           expect_close_stmt();
-          n->else_body = parse_block({"endif"}, &term);
+          n->else_body = block({"endif"}, &term);
         }
         expect_close_stmt();
         return n;
@@ -178,10 +188,10 @@ class Parser {
       if (is_name("recursive")) error("recursive loops are not supported");
       expect_close_stmt();
       std::string term;
-      n->body = parse_block({"else", "endfor"}, &term);
+      n->body = block({"else", "endfor"}, &term);
       if (term == "else") {
         expect_close_stmt();
-        n->else_body = parse_block({"endfor"}, &term);
+        n->else_body = block({"endfor"}, &term);
       }
       expect_close_stmt();
       return n;
@@ -219,7 +229,7 @@ class Parser {
         expect_close_stmt();
         n->kids.push_back(nullptr);
         std::string term;
-        n->body = parse_block({"endset"}, &term);
+        n->body = block({"endset"}, &term);
         expect_close_stmt();
       }
       return n;
@@ -242,7 +252,7 @@ class Parser {
       expect_op(")");
       expect_close_stmt();
       std::string term;
-      n->body = parse_block({"endmacro"}, &term);
+      n->body = block({"endmacro"}, &term);
       expect_close_stmt();
       return n;
     }

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Template } from "@huggingface/jinja";
 import { readGgufMetadata } from "./gguf.mjs";
+import { snippets } from "./snippets.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
@@ -133,4 +134,15 @@ const out = {
 };
 mkdirSync(join(root, "tests/data/chat"), { recursive: true });
 writeFileSync(join(root, "tests/data/chat/reference.json"), JSON.stringify(out, null, 1) + "\n");
+const snippetCases = snippets.map(([template, context]) => {
+  const c = { template, context };
+  try {
+    c.expected = new Template(template).render(context);
+  } catch (e) {
+    c.error = String(e.message ?? e);
+  }
+  return c;
+});
+writeFileSync(join(root, "tests/data/chat/snippets.json"), JSON.stringify(snippetCases, null, 1) + "\n");
+console.log(`wrote ${snippetCases.length} snippets (${snippetCases.filter((c) => c.error).length} errors)`);
 console.log(`wrote ${cases.length} cases (${cases.filter((c) => c.error).length} expected errors)`);
