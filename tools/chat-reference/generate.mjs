@@ -4,7 +4,7 @@
 //
 //   cd tools/chat-reference && npm ci && node generate.mjs [SHARED_DIR]
 //
-// Output: tests/data/chat/reference.json (committed; tests/chat/reference_test.cpp reads it).
+// Output: tests/data/chat/reference.json and snippets.json (committed; tests/chat/reference_test.cpp reads it).
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,13 +88,21 @@ function builtinSources() {
 }
 
 const templates = [];
-for (const vocab of ["llama-bpe", "qwen2"]) {
+// FNV-1a 64 of the UTF-8 bytes: the file templates are identified, not copied into the repo.
+function fnv1a64(text) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(text, "utf8")) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, "0");
+}
+
+for (const vocab of ["llama-bpe", "qwen2", "phi-3"]) {
   const file = `vocab/ggml-vocab-${vocab}.gguf`;
   const kv = readGgufMetadata(join(shared, file));
   templates.push({
     name: vocab,
     gguf: file,
-    source: kv["tokenizer.chat_template"],
+    source_fnv1a64: fnv1a64(kv["tokenizer.chat_template"]),
+    source_bytes: Buffer.byteLength(kv["tokenizer.chat_template"], "utf8"),
     bos_token: tokenText(kv, "tokenizer.ggml.bos_token_id"),
     eos_token: tokenText(kv, "tokenizer.ggml.eos_token_id"),
   });
@@ -104,8 +112,12 @@ for (const [family, source] of Object.entries(builtinSources())) {
 }
 
 const cases = [];
+const fileSources = {};
 for (const t of templates) {
-  const tmpl = new Template(t.source);
+  if (t.gguf) fileSources[t.name] = readGgufMetadata(join(shared, t.gguf))["tokenizer.chat_template"];
+}
+for (const t of templates) {
+  const tmpl = new Template(t.source ?? fileSources[t.name]);
   for (const [convName, conv] of Object.entries(conversations)) {
     const flagSets = [{}];
     if (t.name === "qwen2") flagSets.push({ enable_thinking: false });
