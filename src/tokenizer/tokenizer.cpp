@@ -32,8 +32,9 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
   } else if (d.model == "gpt2") {
     t->kind_ = TokenizerKind::bpe;
   } else {
-    return Error(ErrorCode::unsupported_tokenizer,
-                 "unsupported tokenizer model '" + d.model + "' (tokenizer.ggml.model)");
+    return Error(
+        ErrorCode::unsupported_tokenizer,
+        "unsupported tokenizer model '" + d.model.substr(0, 64) + "' (tokenizer.ggml.model)");
   }
   const size_t n = d.tokens.size();
   if (n == 0) return corrupt("tokenizer.ggml.tokens is empty");
