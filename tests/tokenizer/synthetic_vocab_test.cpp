@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "gguf/gguf.h"
+#include "gguf/writer.h"
 #include "tokenizer/unicode.h"
 #include "tokenizer/vocab.h"
 
@@ -233,6 +235,73 @@ TEST(BpeSynthetic, ConcurrentEncodesAgree) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+// --- GGUF metadata ---------------------------------------------------------------------
+
+Result<std::shared_ptr<Tokenizer>> from_writer(const gguf::Writer& w) {
+  auto bytes = w.to_bytes();
+  auto file = gguf::File::from_bytes(bytes);
+  EXPECT_TRUE(file.ok());
+  if (!file.ok()) return std::move(file).error();
+  return tokenizer_from_gguf(*file);
+}
+
+TEST(GgufVocab, LoadsAndRejectsWithTheKeyNamed) {
+  gguf::Writer w;
+  w.set_string("tokenizer.ggml.model", "gpt2");
+  w.set_string("tokenizer.ggml.pre", "qwen2");
+  std::vector<std::string> tokens;
+  for (int b = 0; b < 256; ++b) tokens.push_back(mapped(std::string(1, static_cast<char>(b))));
+  tokens.push_back("ab");
+  tokens.push_back("<|im_end|>");
+  w.set_string_array("tokenizer.ggml.tokens", tokens);
+  std::vector<int32_t> types(tokens.size(), 1);
+  types.back() = 3;
+  w.set_i32_array("tokenizer.ggml.token_type", types);
+  w.set_string_array("tokenizer.ggml.merges", {"a b"});
+  w.set_i32("tokenizer.ggml.eos_token_id", static_cast<int32_t>(tokens.size() - 1));
+  w.set_bool("tokenizer.ggml.add_bos_token", false);
+  w.set_string("tokenizer.chat_template", "{{ messages }}");
+  auto ok = from_writer(w);
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ((*ok)->chat_template(), "{{ messages }}");
+  EXPECT_EQ((*ok)->eos(), static_cast<Token>(tokens.size() - 1));
+  EXPECT_TRUE((*ok)->is_end_of_generation((*ok)->eos()));
+  EXPECT_EQ(enc(**ok, "ab"), (std::vector<Token>{256}));
+
+  gguf::Writer no_model;
+  no_model.set_string_array("tokenizer.ggml.tokens", tokens);
+  auto r1 = from_writer(no_model);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.error().code(), ErrorCode::missing_key);
+  EXPECT_NE(r1.error().message().find("tokenizer.ggml.model"), std::string::npos);
+
+  gguf::Writer bad_type;
+  bad_type.set_string("tokenizer.ggml.model", "llama");
+  bad_type.set_string("tokenizer.ggml.tokens", "not an array");
+  auto r2 = from_writer(bad_type);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().code(), ErrorCode::type_mismatch);
+  EXPECT_NE(r2.error().message().find("tokenizer.ggml.tokens"), std::string::npos);
+
+  gguf::Writer bad_flag;
+  bad_flag.set_string("tokenizer.ggml.model", "llama");
+  bad_flag.set_string_array("tokenizer.ggml.tokens", {"<unk>", "a"});
+  bad_flag.set_string("tokenizer.ggml.add_bos_token", "yes");
+  auto r3 = from_writer(bad_flag);
+  ASSERT_FALSE(r3.ok());
+  EXPECT_EQ(r3.error().code(), ErrorCode::type_mismatch);
+  EXPECT_NE(r3.error().message().find("add_bos_token"), std::string::npos);
+
+  gguf::Writer bad_scores;
+  bad_scores.set_string("tokenizer.ggml.model", "llama");
+  bad_scores.set_string_array("tokenizer.ggml.tokens", {"<unk>", "a"});
+  bad_scores.set_f32_array("tokenizer.ggml.scores", {0.0f});
+  auto r4 = from_writer(bad_scores);
+  ASSERT_FALSE(r4.ok());
+  EXPECT_EQ(r4.error().code(), ErrorCode::corrupt_metadata);
+  EXPECT_NE(r4.error().message().find("tokenizer.ggml.scores"), std::string::npos);
 }
 
 // --- StreamDecoder ---------------------------------------------------------------------
