@@ -39,9 +39,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return 0;
   }
-  std::vector<nibble::ChatMessage> msgs = {
-      {"system", content}, {"user", content}, {"assistant", "<think>\nr\n</think>\n\n" + content},
-      {"tool", content}, {"user", ""}};
+  std::vector<nibble::ChatMessage> msgs = {{"system", content},
+                                           {"user", content},
+                                           {"assistant", "<think>\nr\n</think>\n\n" + content},
+                                           {"tool", content},
+                                           {"user", ""}};
   nibble::ChatTemplateOptions opt;
   opt.add_generation_prompt = flags & 1;
   opt.bos_token = "<s>";

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   }
   for (const char* sub : {"vocab", "fixtures"}) {
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(std::string(argv[2]) + "/" + sub, ec)) {
+    for (const auto& e :
+         std::filesystem::directory_iterator(std::string(argv[2]) + "/" + sub, ec)) {
       if (e.path().extension() != ".gguf") continue;
       auto file = nibble::gguf::File::open(e.path().string());
       if (!file.ok()) continue;

@@ -28,13 +28,15 @@ enum class NodeKind : uint8_t {
   list_lit,  // kids
   dict_lit,  // kids: key0, value0, key1, value1, ...
   // statements
-  text,      // str
-  output,    // {{ kids[0] }}
-  if_stmt,   // kids: cond0, cond1, ...; bodies[i] for each; else_body
-  for_stmt,  // names: targets; kids[0]: iterable; kids[1]: filter condition (or null); body; else_body
-  set_stmt,  // kids[0]: target (name/attr/list_lit of names); kids[1]: value or null (block set: body)
-  macro,     // str: name; names: params; kids: defaults (null = none); body
-  call_block,// kids[0]: call expression; body: caller()
+  text,        // str
+  output,      // {{ kids[0] }}
+  if_stmt,     // kids: cond0, cond1, ...; bodies[i] for each; else_body
+  for_stmt,    // names: targets; kids[0]: iterable; kids[1]: filter condition (or null); body;
+               // else_body
+  set_stmt,    // kids[0]: target (name/attr/list_lit of names); kids[1]: value or null (block set:
+               // body)
+  macro,       // str: name; names: params; kids: defaults (null = none); body
+  call_block,  // kids[0]: call expression; body: caller()
   filter_block,  // kids[0]: filter chain applied to the body's output (kids[0] filter on literal)
   break_stmt,
   continue_stmt,

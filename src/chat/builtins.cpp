@@ -2,8 +2,8 @@
 // only (documented in docs/chat-templates.md); whitespace stripping knows the Unicode spaces
 // JavaScript's trim() knows, because the reference renders with it.
 #include <algorithm>
-#include <cmath>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 
@@ -36,10 +36,10 @@ static bool is_js_space(std::string_view ch) {
     char c = ch[0];
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
   }
-  static const char* const kSpaces[] = {
-      "\u00a0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006",
-      "\u2007", "\u2008", "\u2009", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
-      "\ufeff"};
+  static const char* const kSpaces[] = {"\u00a0", "\u1680", "\u2000", "\u2001", "\u2002",
+                                        "\u2003", "\u2004", "\u2005", "\u2006", "\u2007",
+                                        "\u2008", "\u2009", "\u200a", "\u2028", "\u2029",
+                                        "\u202f", "\u205f", "\u3000", "\ufeff"};
   for (const char* sp : kSpaces) {
     if (ch == sp) return true;
   }
@@ -261,7 +261,9 @@ Value Interpreter::apply_filter(const std::string& name, Value v, const Args& ar
   }
   if (name == "tojson") {
     const Value* ind = arg(args, kwargs, 0, "indent");
-    int indent = ind && ind->kind == Value::Kind::integer ? static_cast<int>(std::clamp<int64_t>(ind->i, 0, 64)) : -1;
+    int indent = ind && ind->kind == Value::Kind::integer
+                     ? static_cast<int>(std::clamp<int64_t>(ind->i, 0, 64))
+                     : -1;
     std::string s = to_json(v, indent);
     check_string(s.size());
     return Value::string(std::move(s));
@@ -276,12 +278,23 @@ Value Interpreter::apply_filter(const std::string& name, Value v, const Args& ar
     std::string out;
     for (char c : str_in()) {
       switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&#34;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&#34;";
+          break;
+        case '\'':
+          out += "&#39;";
+          break;
+        default:
+          out += c;
       }
     }
     check_string(out.size());
@@ -291,8 +304,8 @@ Value Interpreter::apply_filter(const std::string& name, Value v, const Args& ar
     const std::string& from = need_string(arg(args, kwargs, 0, "old"), "replace: old");
     const std::string& to = need_string(arg(args, kwargs, 1, "new"), "replace: new");
     const Value* c = arg(args, kwargs, 2, "count");
-    return Value::string(replace_all(*this, str_in(), from, to,
-                                     c && c->kind == Value::Kind::integer ? c->i : -1));
+    return Value::string(
+        replace_all(*this, str_in(), from, to, c && c->kind == Value::Kind::integer ? c->i : -1));
   }
   if (name == "join") {
     const Value* sep = arg(args, kwargs, 0, "d");
@@ -388,24 +401,29 @@ Value Interpreter::apply_filter(const std::string& name, Value v, const Args& ar
     std::string method = m && m->is_string() ? m->s : "common";
     double scale = std::pow(10.0, static_cast<double>(prec));
     double x = v.as_double() * scale;
-    x = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x) : std::nearbyint(x);  // Python rounds half to even
+    x = method == "ceil"    ? std::ceil(x)
+        : method == "floor" ? std::floor(x)
+                            : std::nearbyint(x);  // Python rounds half to even
     return Value::floating(x / scale);
   }
   if (name == "indent") {
     const Value* w = arg(args, kwargs, 0, "width");
     const Value* first = arg(args, kwargs, 1, "first");
     const Value* blank = arg(args, kwargs, 2, "blank");
-    std::string pad = w && w->is_string() ? w->s
-                      : std::string(static_cast<size_t>(std::clamp<int64_t>(
-                                        w && w->kind == Value::Kind::integer ? w->i : 4, 0, 256)),
-                                    ' ');
+    std::string pad =
+        w && w->is_string()
+            ? w->s
+            : std::string(static_cast<size_t>(std::clamp<int64_t>(
+                              w && w->kind == Value::Kind::integer ? w->i : 4, 0, 256)),
+                          ' ');
     std::string s = str_in(), out;
     size_t pos = 0;
     bool first_line = true;
     for (;;) {
       size_t nl = s.find('\n', pos);
       std::string line = s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-      bool add = first_line ? (first && truthy(*first)) : (!line.empty() || (blank && truthy(*blank)));
+      bool add =
+          first_line ? (first && truthy(*first)) : (!line.empty() || (blank && truthy(*blank)));
       if (add) out += pad;
       out += line;
       check_string(out.size());
@@ -502,7 +520,8 @@ Value Interpreter::apply_filter(const std::string& name, Value v, const Args& ar
     return is_float ? Value::floating(sf) : Value::integer(si);
   }
   if (name == "wordcount") {
-    return Value::integer(static_cast<int64_t>(split(*this, str_in(), nullptr, nullptr).list->size()));
+    return Value::integer(
+        static_cast<int64_t>(split(*this, str_in(), nullptr, nullptr).list->size()));
   }
   fail("unknown filter '" + name + "'");
 }
@@ -534,13 +553,15 @@ bool Interpreter::apply_test(const std::string& name, const Value& v, const Args
   }
   if (name == "divisibleby") {
     const Value& d = need_arg();
-    if (v.kind != K::integer || d.kind != K::integer || d.i == 0) fail("divisibleby needs non-zero integers");
+    if (v.kind != K::integer || d.kind != K::integer || d.i == 0)
+      fail("divisibleby needs non-zero integers");
     if (d.i == -1) return true;
     return v.i % d.i == 0;
   }
   if (name == "lower") return v.is_string() && ascii_lower(v.s) == v.s;
   if (name == "upper") return v.is_string() && ascii_upper(v.s) == v.s;
-  if (name == "equalto" || name == "eq" || name == "==" || name == "sameas") return equals(v, need_arg());
+  if (name == "equalto" || name == "eq" || name == "==" || name == "sameas")
+    return equals(v, need_arg());
   if (name == "ne" || name == "!=") return !equals(v, need_arg());
   if (name == "lt" || name == "gt" || name == "le" || name == "ge") {
     int c = compare_values(v, need_arg());
@@ -567,8 +588,8 @@ Value Interpreter::call_method(Value& obj, const std::string& name, const Args& 
   if (obj.is_string()) {
     const std::string& s = obj.s;
     if (name == "strip" || name == "lstrip" || name == "rstrip") {
-      return Value::string(strip_chars(s, arg(args, kwargs, 0, "chars"), name != "rstrip",
-                                       name != "lstrip"));
+      return Value::string(
+          strip_chars(s, arg(args, kwargs, 0, "chars"), name != "rstrip", name != "lstrip"));
     }
     if (name == "startswith" || name == "endswith") {
       const Value* p = arg(args, kwargs, 0, "prefix");
@@ -587,14 +608,16 @@ Value Interpreter::call_method(Value& obj, const std::string& name, const Args& 
       }
       return Value::boolean(check(*p));
     }
-    if (name == "split") return split(*this, s, arg(args, kwargs, 0, "sep"), arg(args, kwargs, 1, "maxsplit"));
+    if (name == "split")
+      return split(*this, s, arg(args, kwargs, 0, "sep"), arg(args, kwargs, 1, "maxsplit"));
     if (name == "upper") return Value::string(ascii_upper(s));
     if (name == "lower") return Value::string(ascii_lower(s));
     if (name == "title") return Value::string(title_case(s));
     if (name == "capitalize") return Value::string(capitalize(s));
     if (name == "replace") {
       const Value* c = arg(args, kwargs, 2, "count");
-      return Value::string(replace_all(*this, s, need_string(arg(args, kwargs, 0, "old"), "replace: old"),
+      return Value::string(replace_all(*this, s,
+                                       need_string(arg(args, kwargs, 0, "old"), "replace: old"),
                                        need_string(arg(args, kwargs, 1, "new"), "replace: new"),
                                        c && c->kind == Value::Kind::integer ? c->i : -1));
     }
@@ -663,8 +686,9 @@ Value Interpreter::call_global(const std::string& name, const Args& args, const 
     if (stp == 0) fail("range step cannot be zero");
     // Count first, so a huge range fails before allocating anything.
     const __int128 span = stp > 0 ? (__int128)stop - start : (__int128)start - stop;
-    const __int128 count = span <= 0 ? 0 : (span + (stp > 0 ? stp : -(__int128)stp) - 1) /
-                                               (stp > 0 ? stp : -(__int128)stp);
+    const __int128 count = span <= 0 ? 0
+                                     : (span + (stp > 0 ? stp : -(__int128)stp) - 1) /
+                                           (stp > 0 ? stp : -(__int128)stp);
     step(count > (__int128)limits_max_steps_hint() ? limits_max_steps_hint() + 1
                                                    : static_cast<size_t>(count));
     ValueList out;

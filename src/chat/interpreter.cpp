@@ -4,8 +4,8 @@
 // attributes are undefined rather than errors).
 #include "chat/interpreter.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -76,7 +76,9 @@ Interpreter::Flow Interpreter::exec(const Node& n, std::string& out) {
   step();
   cur_offset_ = n.offset;
   switch (n.kind) {
-    case NodeKind::text: emit(out, n.str); return Flow::normal;
+    case NodeKind::text:
+      emit(out, n.str);
+      return Flow::normal;
     case NodeKind::output: {
       Value v = eval(*n.kids[0]);
       emit(out, to_output(v));
@@ -92,7 +94,9 @@ Interpreter::Flow Interpreter::exec(const Node& n, std::string& out) {
       exec_for(n, out, &f);
       return f;
     }
-    case NodeKind::set_stmt: exec_set(n, out); return Flow::normal;
+    case NodeKind::set_stmt:
+      exec_set(n, out);
+      return Flow::normal;
     case NodeKind::macro: {
       Value m;
       m.kind = Value::Kind::macro;
@@ -100,16 +104,20 @@ Interpreter::Flow Interpreter::exec(const Node& n, std::string& out) {
       assign(n.str, std::move(m));
       return Flow::normal;
     }
-    case NodeKind::break_stmt: return Flow::break_loop;
-    case NodeKind::continue_stmt: return Flow::continue_loop;
-    default: fail("internal: expression node in statement position");
+    case NodeKind::break_stmt:
+      return Flow::break_loop;
+    case NodeKind::continue_stmt:
+      return Flow::continue_loop;
+    default:
+      fail("internal: expression node in statement position");
   }
 }
 
 // Items a for loop (or list filter) walks: list elements, dict keys, string characters.
 static ValueList iterate(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::list: return *v.list;
+    case Value::Kind::list:
+      return *v.list;
     case Value::Kind::dict: {
       ValueList keys;
       keys.reserve(v.dict->size());
@@ -122,8 +130,10 @@ static ValueList iterate(const Value& v) {
       return chars;
     }
     case Value::Kind::undefined:
-    case Value::Kind::none: return {};
-    default: fail(std::string("cannot iterate over a ") + kind_name(v.kind));
+    case Value::Kind::none:
+      return {};
+    default:
+      fail(std::string("cannot iterate over a ") + kind_name(v.kind));
   }
 }
 
@@ -199,7 +209,9 @@ void Interpreter::exec_set(const Node& n, std::string& out) {
   }
   const Node& target = *n.kids[0];
   switch (target.kind) {
-    case NodeKind::name: assign(target.str, std::move(v)); return;
+    case NodeKind::name:
+      assign(target.str, std::move(v));
+      return;
     case NodeKind::attr: {
       Value obj = eval(*target.kids[0]);
       if (!obj.is_dict() || !obj.is_namespace) {
@@ -216,7 +228,8 @@ void Interpreter::exec_set(const Node& n, std::string& out) {
       for (size_t i = 0; i < target.kids.size(); ++i) assign(target.kids[i]->str, (*v.list)[i]);
       return;
     }
-    default: fail("bad set target");
+    default:
+      fail("bad set target");
   }
 }
 
@@ -273,8 +286,10 @@ Value Interpreter::eval(const Node& n) {
   DepthGuard g(this);
   cur_offset_ = n.offset;
   switch (n.kind) {
-    case NodeKind::literal: return n.lit;
-    case NodeKind::name: return lookup(n.str);
+    case NodeKind::literal:
+      return n.lit;
+    case NodeKind::name:
+      return lookup(n.str);
     case NodeKind::attr: {
       Value obj = eval(*n.kids[0]);
       cur_offset_ = n.offset;
@@ -315,7 +330,8 @@ Value Interpreter::eval(const Node& n) {
       cur_offset_ = n.offset;
       return slice(obj, &a, &b, &c);
     }
-    case NodeKind::call: return eval_call(n);
+    case NodeKind::call:
+      return eval_call(n);
     case NodeKind::filter: {
       Value v = eval(*n.kids[0]);
       Args args;
@@ -344,7 +360,8 @@ Value Interpreter::eval(const Node& n) {
       if (v.kind == Value::Kind::floating) return n.str == "-" ? Value::floating(-v.f) : v;
       fail("bad operand type for unary " + n.str + ": " + kind_name(v.kind));
     }
-    case NodeKind::binary: return eval_binary(n);
+    case NodeKind::binary:
+      return eval_binary(n);
     case NodeKind::ternary: {
       if (truthy(eval(*n.kids[1]))) return eval(*n.kids[0]);
       return n.kids[2] ? eval(*n.kids[2]) : Value::undefined();
@@ -363,7 +380,8 @@ Value Interpreter::eval(const Node& n) {
       }
       return d;
     }
-    default: fail("internal: statement node in expression position");
+    default:
+      fail("internal: statement node in expression position");
   }
 }
 

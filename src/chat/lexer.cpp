@@ -11,11 +11,11 @@
 namespace nibble::chat {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_name_start(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
 
 [[noreturn]] void fail_at(uint32_t offset, std::string msg) {
@@ -104,7 +104,8 @@ std::vector<Token> tokenize(std::string_view source) {
   while (i < n) {
     // Text up to the next tag.
     size_t start = i;
-    while (i < n && !(s[i] == '{' && i + 1 < n && (s[i + 1] == '%' || s[i + 1] == '{' || s[i + 1] == '#'))) {
+    while (i < n &&
+           !(s[i] == '{' && i + 1 < n && (s[i + 1] == '%' || s[i + 1] == '{' || s[i + 1] == '#'))) {
       ++i;
     }
     if (i > start) toks.push_back({Tok::text, s.substr(start, i - start), orig(start)});
@@ -120,14 +121,16 @@ std::vector<Token> tokenize(std::string_view source) {
     }
     if (kind == '#') {
       size_t close = s.find("#}", i);
-      if (close == std::string::npos) fail_at(orig(tag_start), "unterminated comment (missing '#}')");
+      if (close == std::string::npos)
+        fail_at(orig(tag_start), "unterminated comment (missing '#}')");
       bool strip_after = close > i && s[close - 1] == '-';
       i = close + 2;
       if (strip_after) skip_leading();
       continue;
     }
     const bool is_stmt = kind == '%';
-    toks.push_back({is_stmt ? Tok::open_stmt : Tok::open_expr, is_stmt ? "{%" : "{{", orig(tag_start)});
+    toks.push_back(
+        {is_stmt ? Tok::open_stmt : Tok::open_expr, is_stmt ? "{%" : "{{", orig(tag_start)});
     int brace_depth = 0;  // "}}" inside a dict literal is two braces, not the tag end
     for (;;) {
       while (i < n && is_space(s[i])) ++i;
@@ -139,7 +142,8 @@ std::vector<Token> tokenize(std::string_view source) {
       const char c = s[i];
       // Tag end, with optional whitespace control.
       if (c == '-' && i + 2 < n + 0 && s[i + 2] == '}' && (s[i + 1] == '%' || s[i + 1] == '}')) {
-        bool ends = (is_stmt && s[i + 1] == '%') || (!is_stmt && s[i + 1] == '}' && brace_depth == 0);
+        bool ends =
+            (is_stmt && s[i + 1] == '%') || (!is_stmt && s[i + 1] == '}' && brace_depth == 0);
         if (ends) {
           toks.push_back({is_stmt ? Tok::close_stmt : Tok::close_expr, "", orig(i)});
           i += 3;
@@ -172,16 +176,36 @@ std::vector<Token> tokenize(std::string_view source) {
             char e = s[i + 1];
             i += 2;
             switch (e) {
-              case 'n': val += '\n'; break;
-              case 't': val += '\t'; break;
-              case 'r': val += '\r'; break;
-              case 'b': val += '\b'; break;
-              case 'f': val += '\f'; break;
-              case 'v': val += '\v'; break;
-              case '0': val += '\0'; break;
-              case '\\': val += '\\'; break;
-              case '\'': val += '\''; break;
-              case '"': val += '"'; break;
+              case 'n':
+                val += '\n';
+                break;
+              case 't':
+                val += '\t';
+                break;
+              case 'r':
+                val += '\r';
+                break;
+              case 'b':
+                val += '\b';
+                break;
+              case 'f':
+                val += '\f';
+                break;
+              case 'v':
+                val += '\v';
+                break;
+              case '0':
+                val += '\0';
+                break;
+              case '\\':
+                val += '\\';
+                break;
+              case '\'':
+                val += '\'';
+                break;
+              case '"':
+                val += '"';
+                break;
               case 'x':
               case 'u': {
                 size_t len = e == 'x' ? 2 : 4;
@@ -189,9 +213,10 @@ std::vector<Token> tokenize(std::string_view source) {
                 uint32_t cp = 0;
                 for (size_t k = 0; k < len; ++k) {
                   char h = s[i + k];
-                  int dv = is_digit(h) ? h - '0'
+                  int dv = is_digit(h)              ? h - '0'
                            : (h >= 'a' && h <= 'f') ? h - 'a' + 10
-                           : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+                           : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                                    : -1;
                   if (dv < 0) fail_at(orig(i - 2), "bad \\x/\\u escape in string literal");
                   cp = cp * 16 + static_cast<uint32_t>(dv);
                 }
@@ -240,9 +265,9 @@ std::vector<Token> tokenize(std::string_view source) {
         toks.push_back({Tok::name, s.substr(tok_start, i - tok_start), orig(tok_start)});
         continue;
       }
-      static const char* const kOps[] = {"//", "**", "==", "!=", "<=", ">=", "(", ")", "[", "]",
-                                         "{",  "}",  ".",  ",",  ":",  "|",  "=", "~", "+", "-",
-                                         "*",  "/",  "%",  "<",  ">"};
+      static const char* const kOps[] = {"//", "**", "==", "!=", "<=", ">=", "(", ")", "[",
+                                         "]",  "{",  "}",  ".",  ",",  ":",  "|", "=", "~",
+                                         "+",  "-",  "*",  "/",  "%",  "<",  ">"};
       bool matched = false;
       for (const char* op : kOps) {
         size_t len = std::strlen(op);

@@ -17,10 +17,10 @@ enum class Tok : uint8_t {
   open_expr,   // {{
   close_expr,  // }}
   name,
-  string,      // quoted literal, escapes resolved
+  string,  // quoted literal, escapes resolved
   integer,
   floating,
-  op,          // punctuation / operator: ( ) [ ] { } . , : | = ~ + - * / // % ** == != < > <= >=
+  op,  // punctuation / operator: ( ) [ ] { } . , : | = ~ + - * / // % ** == != < > <= >=
   end,
 };
 

@@ -51,14 +51,22 @@ class Parser {
   }
   static std::string describe(const Token& tok) {
     switch (tok.type) {
-      case Tok::end: return "end of template";
-      case Tok::text: return "text";
-      case Tok::close_stmt: return "'%}'";
-      case Tok::close_expr: return "'}}'";
-      case Tok::open_stmt: return "'{%'";
-      case Tok::open_expr: return "'{{'";
-      case Tok::string: return "string literal";
-      default: return "'" + tok.text + "'";
+      case Tok::end:
+        return "end of template";
+      case Tok::text:
+        return "text";
+      case Tok::close_stmt:
+        return "'%}'";
+      case Tok::close_expr:
+        return "'}}'";
+      case Tok::open_stmt:
+        return "'{%'";
+      case Tok::open_expr:
+        return "'{{'";
+      case Tok::string:
+        return "string literal";
+      default:
+        return "'" + tok.text + "'";
     }
   }
   bool is_op(const char* op, size_t k = 0) const {
@@ -76,7 +84,8 @@ class Parser {
     next();
   }
   std::string expect_identifier(const char* what) {
-    if (peek().type != Tok::name) error(std::string("expected ") + what + " but found " + describe(peek()));
+    if (peek().type != Tok::name)
+      error(std::string("expected ") + what + " but found " + describe(peek()));
     return next().text;
   }
   void expect_close_stmt() {
@@ -100,8 +109,8 @@ class Parser {
       switch (tok.type) {
         case Tok::end:
           if (terms.size() == 0) return out;
-          error_at(block_start, std::string("unterminated block: expected '{% ") + *(terms.end() - 1) +
-                                    " %}' before the end of the template");
+          error_at(block_start, std::string("unterminated block: expected '{% ") +
+                                    *(terms.end() - 1) + " %}' before the end of the template");
         case Tok::text: {
           auto n = make(NodeKind::text, tok.offset);
           n->str = tok.text;
@@ -134,7 +143,8 @@ class Parser {
           if (n) out.push_back(std::move(n));
           break;
         }
-        default: error("unexpected " + describe(tok));
+        default:
+          error("unexpected " + describe(tok));
       }
     }
   }
@@ -596,7 +606,8 @@ class Parser {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
     error("expected an expression but found " + describe(tok));
   }

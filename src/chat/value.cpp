@@ -29,14 +29,22 @@ void Value::set(std::string_view key, Value v) {
 bool truthy(const Value& v) {
   switch (v.kind) {
     case Value::Kind::undefined:
-    case Value::Kind::none: return false;
-    case Value::Kind::boolean: return v.b;
-    case Value::Kind::integer: return v.i != 0;
-    case Value::Kind::floating: return v.f != 0;
-    case Value::Kind::string: return !v.s.empty();
-    case Value::Kind::list: return !v.list->empty();
-    case Value::Kind::dict: return !v.dict->empty();
-    case Value::Kind::macro: return true;
+    case Value::Kind::none:
+      return false;
+    case Value::Kind::boolean:
+      return v.b;
+    case Value::Kind::integer:
+      return v.i != 0;
+    case Value::Kind::floating:
+      return v.f != 0;
+    case Value::Kind::string:
+      return !v.s.empty();
+    case Value::Kind::list:
+      return !v.list->empty();
+    case Value::Kind::dict:
+      return !v.dict->empty();
+    case Value::Kind::macro:
+      return true;
   }
   return false;
 }
@@ -52,9 +60,12 @@ bool equals(const Value& a, const Value& b, int depth) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
     case Value::Kind::undefined:
-    case Value::Kind::none: return true;
-    case Value::Kind::boolean: return a.b == b.b;
-    case Value::Kind::string: return a.s == b.s;
+    case Value::Kind::none:
+      return true;
+    case Value::Kind::boolean:
+      return a.b == b.b;
+    case Value::Kind::string:
+      return a.s == b.s;
     case Value::Kind::list:
       if (a.list->size() != b.list->size()) return false;
       for (size_t i = 0; i < a.list->size(); ++i) {
@@ -68,8 +79,10 @@ bool equals(const Value& a, const Value& b, int depth) {
         if (!o || !equals(v, *o, depth + 1)) return false;
       }
       return true;
-    case Value::Kind::macro: return a.macro == b.macro;
-    default: return false;
+    case Value::Kind::macro:
+      return a.macro == b.macro;
+    default:
+      return false;
   }
 }
 
@@ -86,15 +99,24 @@ std::string format_float(double f) {
 
 const char* kind_name(Value::Kind k) {
   switch (k) {
-    case Value::Kind::undefined: return "undefined";
-    case Value::Kind::none: return "none";
-    case Value::Kind::boolean: return "boolean";
-    case Value::Kind::integer: return "integer";
-    case Value::Kind::floating: return "float";
-    case Value::Kind::string: return "string";
-    case Value::Kind::list: return "list";
-    case Value::Kind::dict: return "dict";
-    case Value::Kind::macro: return "macro";
+    case Value::Kind::undefined:
+      return "undefined";
+    case Value::Kind::none:
+      return "none";
+    case Value::Kind::boolean:
+      return "boolean";
+    case Value::Kind::integer:
+      return "integer";
+    case Value::Kind::floating:
+      return "float";
+    case Value::Kind::string:
+      return "string";
+    case Value::Kind::list:
+      return "list";
+    case Value::Kind::dict:
+      return "dict";
+    case Value::Kind::macro:
+      return "macro";
   }
   return "?";
 }
@@ -103,13 +125,27 @@ static void json_string(std::string& out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -133,11 +169,21 @@ static void json_into(std::string& out, const Value& v, int indent, int depth) {
   switch (v.kind) {
     case Value::Kind::undefined:
     case Value::Kind::none:
-    case Value::Kind::macro: out += "null"; return;
-    case Value::Kind::boolean: out += v.b ? "true" : "false"; return;
-    case Value::Kind::integer: out += std::to_string(v.i); return;
-    case Value::Kind::floating: out += format_float(v.f); return;
-    case Value::Kind::string: json_string(out, v.s); return;
+    case Value::Kind::macro:
+      out += "null";
+      return;
+    case Value::Kind::boolean:
+      out += v.b ? "true" : "false";
+      return;
+    case Value::Kind::integer:
+      out += std::to_string(v.i);
+      return;
+    case Value::Kind::floating:
+      out += format_float(v.f);
+      return;
+    case Value::Kind::string:
+      json_string(out, v.s);
+      return;
     case Value::Kind::list: {
       out += '[';
       bool first = true;
@@ -178,14 +224,21 @@ std::string to_json(const Value& v, int indent, int depth) {
 std::string to_output(const Value& v) {
   switch (v.kind) {
     case Value::Kind::undefined:
-    case Value::Kind::none: return {};
-    case Value::Kind::boolean: return v.b ? "true" : "false";
-    case Value::Kind::integer: return std::to_string(v.i);
-    case Value::Kind::floating: return format_float(v.f);
-    case Value::Kind::string: return v.s;
+    case Value::Kind::none:
+      return {};
+    case Value::Kind::boolean:
+      return v.b ? "true" : "false";
+    case Value::Kind::integer:
+      return std::to_string(v.i);
+    case Value::Kind::floating:
+      return format_float(v.f);
+    case Value::Kind::string:
+      return v.s;
     case Value::Kind::list:
-    case Value::Kind::dict: return to_json(v, -1);
-    case Value::Kind::macro: return "<macro>";
+    case Value::Kind::dict:
+      return to_json(v, -1);
+    case Value::Kind::macro:
+      return "<macro>";
   }
   return {};
 }

@@ -32,7 +32,17 @@ struct TemplateFailure {
 inline constexpr int kMaxValueDepth = 128;
 
 struct Value {
-  enum class Kind : uint8_t { undefined, none, boolean, integer, floating, string, list, dict, macro };
+  enum class Kind : uint8_t {
+    undefined,
+    none,
+    boolean,
+    integer,
+    floating,
+    string,
+    list,
+    dict,
+    macro
+  };
 
   Kind kind = Kind::undefined;
   bool b = false;
@@ -45,10 +55,29 @@ struct Value {
   std::shared_ptr<const Macro> macro;
 
   static Value undefined() { return {}; }
-  static Value none() { Value v; v.kind = Kind::none; return v; }
-  static Value boolean(bool x) { Value v; v.kind = Kind::boolean; v.b = x; return v; }
-  static Value integer(int64_t x) { Value v; v.kind = Kind::integer; v.i = x; return v; }
-  static Value floating(double x) { Value v; v.kind = Kind::floating; v.f = x; return v; }
+  static Value none() {
+    Value v;
+    v.kind = Kind::none;
+    return v;
+  }
+  static Value boolean(bool x) {
+    Value v;
+    v.kind = Kind::boolean;
+    v.b = x;
+    return v;
+  }
+  static Value integer(int64_t x) {
+    Value v;
+    v.kind = Kind::integer;
+    v.i = x;
+    return v;
+  }
+  static Value floating(double x) {
+    Value v;
+    v.kind = Kind::floating;
+    v.f = x;
+    return v;
+  }
   static Value string(std::string x) {
     Value v;
     v.kind = Kind::string;

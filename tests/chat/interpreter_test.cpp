@@ -20,7 +20,8 @@ std::string render(std::string_view src, std::vector<ChatMessage> msgs = {},
 TEST(ChatInterpreter, StripWithCharactersFollowsPython) {
   // The reference ignores the argument and strips all whitespace; Qwen3's template relies on
   // Python's meaning (strip only newlines).
-  EXPECT_EQ(render("[{{ 'xxsxx'.strip('x') }}][{{ '\\n  a\\n'.lstrip('\\n') }}][{{ 'a \\n\\n'.rstrip('\\n') }}]"),
+  EXPECT_EQ(render("[{{ 'xxsxx'.strip('x') }}][{{ '\\n  a\\n'.lstrip('\\n') }}][{{ 'a "
+                   "\\n\\n'.rstrip('\\n') }}]"),
             "[s][  a\n][a ]");
   EXPECT_EQ(render("{{ 'xxhixx' | trim('x') }}"), "hi");
   EXPECT_EQ(render("{{ 'abcba'.strip('ab') }}"), "c");
@@ -45,18 +46,21 @@ TEST(ChatInterpreter, SelectRejectMapSum) {
             "[1, 2] [2, 4]");
   EXPECT_EQ(render("{{ [1, 2, 3, 4] | select('divisibleby', 2) | list }}"), "[2, 4]");
   EXPECT_EQ(render("{{ ['a', 'b'] | map('upper') | join }}"), "AB");
-  EXPECT_EQ(render("{{ [1, 2, 3] | sum }} {{ [1, 2.5] | sum }} {{ [3, 1, 2] | min }} {{ [3, 1] | max }}"),
-            "6 3.5 1 3");
+  EXPECT_EQ(
+      render("{{ [1, 2, 3] | sum }} {{ [1, 2.5] | sum }} {{ [3, 1, 2] | min }} {{ [3, 1] | max }}"),
+      "6 3.5 1 3");
   EXPECT_EQ(render("{{ 'abc' | list }} {{ 'a b  c' | wordcount }}"), "[\"a\", \"b\", \"c\"] 3");
-  EXPECT_EQ(render("{{ [{'n': 'b'}, {'n': 'a'}] | sort(attribute='n') | map(attribute='n') | join }}"),
-            "ab");
+  EXPECT_EQ(
+      render("{{ [{'n': 'b'}, {'n': 'a'}] | sort(attribute='n') | map(attribute='n') | join }}"),
+      "ab");
   EXPECT_EQ(render("{{ {'b': 1, 'a': 2} | dictsort }}"), "[[\"a\", 2], [\"b\", 1]]");
   EXPECT_EQ(render("{{ '<a href=\"x\">&' | e }}"), "&lt;a href=&#34;x&#34;&gt;&amp;");
 }
 
 TEST(ChatInterpreter, Arithmetic) {
-  EXPECT_EQ(render("{{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** -1 }} {{ 'ab' * 3 }} {{ [0] * 2 }}"),
-            "-4 2 -2 0.5 ababab [0, 0]");
+  EXPECT_EQ(
+      render("{{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** -1 }} {{ 'ab' * 3 }} {{ [0] * 2 }}"),
+      "-4 2 -2 0.5 ababab [0, 0]");
   EXPECT_EQ(render("{{ 1e0 if false else 0.1 + 0.2 }}").substr(0, 11), "PARSE ERROR");
   EXPECT_EQ(render("{{ 0.1 + 0.2 }} {{ 3.0 }} {{ 1 / 4 }}"), "0.30000000000000004 3.0 0.25");
   EXPECT_EQ(render("{{ 3.14159 | round(2) }} {{ 2.5 | round }} {{ 2.1 | round(0, 'ceil') }}"),
@@ -68,13 +72,15 @@ TEST(ChatInterpreter, StringsAndIndexing) {
             "b 2 x, y");
   EXPECT_EQ(render("{{ 'hello'.startswith(('x', 'he')) }} {{ 'a-b-c'.replace('-', '', 1) }}"),
             "true ab-c");
-  EXPECT_EQ(render("{{ '日本語'[1] }} {{ '日本語' | length }} {{ '日本語'[::-1] }}"), "本 3 語本日");
+  EXPECT_EQ(render("{{ '日本語'[1] }} {{ '日本語' | length }} {{ '日本語'[::-1] }}"),
+            "本 3 語本日");
   EXPECT_EQ(render("{{ xs.0 }}{% set xs = [7, 8] %}{{ xs.1 }}"), "8");
   EXPECT_EQ(render("{{ [1, 2, 3][5] }}|{{ {'a': 1}['b'] }}|{{ undefined_thing.attr }}"), "||");
 }
 
 TEST(ChatInterpreter, ListMutationAndDict) {
-  EXPECT_EQ(render("{% set xs = [] %}{% for i in range(3) %}{% set _ = xs.append(i * i) %}{% endfor %}{{ xs }}"),
+  EXPECT_EQ(render("{% set xs = [] %}{% for i in range(3) %}{% set _ = xs.append(i * i) %}{% "
+                   "endfor %}{{ xs }}"),
             "[0, 1, 4]");
   EXPECT_EQ(render("{% set d = dict(a=1) %}{{ d.a }} {{ d | tojson }}"), "1 {\"a\": 1}");
   EXPECT_EQ(render("{% set xs = [1, 2, 3] %}{{ xs.pop() }}{{ xs }}"), "3[1, 2]");
@@ -93,15 +99,18 @@ TEST(ChatInterpreter, MessagesAndOptions) {
 }
 
 TEST(ChatInterpreter, MacrosAndScopes) {
-  EXPECT_EQ(render("{% macro m(a, b=2) %}{{ a }}-{{ b }}{% endmacro %}{{ m(1) }} {{ m(b=3, a=4) }}"),
-            "1-2 4-3");
+  EXPECT_EQ(
+      render("{% macro m(a, b=2) %}{{ a }}-{{ b }}{% endmacro %}{{ m(1) }} {{ m(b=3, a=4) }}"),
+      "1-2 4-3");
   // A set inside a macro does not leak out.
-  EXPECT_EQ(render("{% set x = 'outer' %}{% macro m() %}{% set x = 'inner' %}{{ x }}{% endmacro %}{{ m() }} {{ x }}"),
+  EXPECT_EQ(render("{% set x = 'outer' %}{% macro m() %}{% set x = 'inner' %}{{ x }}{% endmacro "
+                   "%}{{ m() }} {{ x }}"),
             "inner outer");
   // Loop variables do not leak out of the loop.
   EXPECT_EQ(render("{% for i in [1] %}{% endfor %}[{{ i }}]"), "[]");
-  EXPECT_EQ(render("{% for i in [1, 2] %}{% for j in [] %}{% else %}{{ i }}{% endfor %}{% endfor %}"),
-            "12");
+  EXPECT_EQ(
+      render("{% for i in [1, 2] %}{% for j in [] %}{% else %}{{ i }}{% endfor %}{% endfor %}"),
+      "12");
 }
 
 TEST(ChatInterpreter, StrftimeNow) {

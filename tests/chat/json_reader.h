@@ -25,7 +25,8 @@ class JsonReader {
   size_t i_ = 0;
 
   void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r'))
+      ++i_;
   }
   bool lit(std::string_view w) {
     if (s_.substr(i_, w.size()) != w) return false;
@@ -68,14 +69,30 @@ class JsonReader {
       if (i_ >= s_.size()) return false;
       char e = s_[i_++];
       switch (e) {
-        case 'n': *o += '\n'; break;
-        case 't': *o += '\t'; break;
-        case 'r': *o += '\r'; break;
-        case 'b': *o += '\b'; break;
-        case 'f': *o += '\f'; break;
-        case '/': *o += '/'; break;
-        case '\\': *o += '\\'; break;
-        case '"': *o += '"'; break;
+        case 'n':
+          *o += '\n';
+          break;
+        case 't':
+          *o += '\t';
+          break;
+        case 'r':
+          *o += '\r';
+          break;
+        case 'b':
+          *o += '\b';
+          break;
+        case 'f':
+          *o += '\f';
+          break;
+        case '/':
+          *o += '/';
+          break;
+        case '\\':
+          *o += '\\';
+          break;
+        case '"':
+          *o += '"';
+          break;
         case 'u': {
           uint32_t cp;
           if (!hex4(&cp)) return false;
@@ -87,7 +104,8 @@ class JsonReader {
           put_utf8(*o, cp);
           break;
         }
-        default: return false;
+        default:
+          return false;
       }
     }
     if (i_ >= s_.size()) return false;
@@ -142,7 +160,9 @@ class JsonReader {
     if (lit("false")) return *out = Value::boolean(false), true;
     if (lit("null")) return *out = Value::none(), true;
     size_t start = i_;
-    while (i_ < s_.size() && (std::string_view("+-.eE0123456789").find(s_[i_]) != std::string_view::npos)) ++i_;
+    while (i_ < s_.size() &&
+           (std::string_view("+-.eE0123456789").find(s_[i_]) != std::string_view::npos))
+      ++i_;
     std::string_view num = s_.substr(start, i_ - start);
     if (num.empty()) return false;
     if (num.find_first_of(".eE") == std::string_view::npos) {
