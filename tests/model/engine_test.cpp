@@ -1,0 +1,247 @@
+// Engine behaviour on the fixture models: every fixture loads and evaluates, chunked prefill
+// equals token-by-token decode, thread counts agree, context_full / cancel / truncate, and
+// several contexts on one model run concurrently.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/common/shared_data.h"
+#include "graph/context.h"
+#include "model/loader.h"
+
+namespace nibble {
+namespace {
+
+using Model = std::shared_ptr<const model::LoadedModel>;
+
+Model load(const std::string& name) {
+  model::LoadOptions lo;
+  lo.load_tokenizer = false;
+  auto m = model::load_model(test::shared_path("fixtures/" + name), lo);
+  EXPECT_TRUE(m.ok()) << name << ": " << (m.ok() ? "" : m.error().to_string());
+  return m.ok() ? *m : nullptr;
+}
+
+std::unique_ptr<graph::InferenceContext> ctx(const Model& m, int n_ctx, int threads = 2,
+                                             int batch = 64) {
+  graph::ContextOptions o;
+  o.n_ctx = n_ctx;
+  o.n_threads = threads;
+  o.n_batch = batch;
+  auto c = graph::create_context(m, o);
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().to_string());
+  return c.ok() ? std::move(c).value() : nullptr;
+}
+
+// A fixed token sequence valid for every fixture vocabulary (>= 512 tokens).
+std::vector<Token> seq(int n) {
+  std::vector<Token> t{1};
+  for (int i = 1; i < n; ++i) t.push_back(static_cast<Token>((i * 37 + 11) % 500 + 3));
+  return t;
+}
+
+std::vector<float> all_logits(graph::InferenceContext& c, int n) {
+  std::vector<float> out;
+  for (int i = 0; i < n; ++i) {
+    auto l = c.logits(i);
+    out.insert(out.end(), l.begin(), l.end());
+  }
+  return out;
+}
+
+double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double m = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    m = std::max(m, static_cast<double>(std::fabs(a[i] - b[i])));
+  return m;
+}
+
+TEST(Fixtures, EveryFixtureLoadsAndEvaluates) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::shared_path("fixtures"))) {
+    if (e.path().extension() != ".gguf") continue;
+    ++n;
+    const std::string name = e.path().filename().string();
+    SCOPED_TRACE(name);
+    Model m = load(name);
+    if (!m) continue;
+    auto c = ctx(m, 16);
+    ASSERT_TRUE(c);
+    auto toks = seq(6);
+    ASSERT_TRUE(c->eval(toks, false).ok());
+    auto l = c->logits();
+    ASSERT_EQ(l.size(), static_cast<size_t>(m->config.n_vocab));
+    for (float v : l) ASSERT_TRUE(std::isfinite(v)) << name;
+    auto mem = c->memory();
+    EXPECT_GT(mem.weights_bytes, 0u);
+    EXPECT_EQ(mem.kv_bytes, static_cast<uint64_t>(2 * 2 * 16 * m->config.n_layer *
+                                                  m->config.n_head_kv * m->config.head_dim));
+    EXPECT_GT(mem.scratch_bytes, 0u);
+  }
+  EXPECT_GE(n, 30);
+}
+
+// Prefill in chunks of several sizes and token-by-token decode give the same logits.
+class Consistency : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Consistency, ChunkedPrefillEqualsDecode) {
+  Model m = load(GetParam());
+  ASSERT_TRUE(m);
+  const int n = 21;
+  auto toks = seq(n);
+  auto whole = ctx(m, n, 2, 64);
+  ASSERT_TRUE(whole->eval(toks, true).ok());
+  auto ref = all_logits(*whole, n);
+  for (int batch : {1, 5, 8}) {
+    auto c = ctx(m, n, 2, batch);
+    ASSERT_TRUE(c->eval(toks, true).ok());
+    EXPECT_LT(max_diff(all_logits(*c, n), ref), 2e-3) << "n_batch " << batch;
+  }
+  auto dec = ctx(m, n, 2, 64);
+  std::vector<float> got;
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(dec->eval(std::span<const Token>(&toks[i], 1), false).ok());
+    auto l = dec->logits();
+    got.insert(got.end(), l.begin(), l.end());
+  }
+  EXPECT_EQ(dec->n_past(), n);
+  // Decode takes the n_tokens == 1 kernels (gemv), prefill the gemm ones: same math, maybe
+  // another summation order.
+  EXPECT_LT(max_diff(got, ref), 2e-3);
+}
+
+TEST_P(Consistency, ThreadCountsAgree) {
+  Model m = load(GetParam());
+  ASSERT_TRUE(m);
+  const int n = 12;
+  auto toks = seq(n);
+  auto one = ctx(m, n, 1);
+  ASSERT_TRUE(one->eval(toks, true).ok());
+  auto ref = all_logits(*one, n);
+  for (int threads : {2, 3, 4}) {
+    auto c = ctx(m, n, threads);
+    ASSERT_TRUE(c->eval(toks, true).ok());
+    EXPECT_LT(max_diff(all_logits(*c, n), ref), 1e-4) << threads << " threads";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Consistency,
+                         ::testing::Values("llama-f32.gguf", "llama-Q4_K_M.gguf",
+                                           "gemma2-Q8_0.gguf", "phi3-Q8_0.gguf",
+                                           "qwen2-Q4_0.gguf", "bitnet-TQ2_0.gguf"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           n = n.substr(0, n.find(".gguf"));
+                           for (char& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+TEST(Context, ContextFullEvaluatesNothing) {
+  Model m = load("stories260K-f32.gguf");
+  ASSERT_TRUE(m);
+  auto c = ctx(m, 8);
+  auto toks = seq(9);
+  auto st = c->eval(toks, false);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::context_full);
+  EXPECT_EQ(c->n_past(), 0);
+  ASSERT_TRUE(c->eval(std::span<const Token>(toks.data(), 8), false).ok());
+  EXPECT_EQ(c->n_past(), 8);
+  st = c->eval(std::span<const Token>(toks.data(), 1), false);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::context_full);
+  EXPECT_EQ(c->n_past(), 8);
+}
+
+TEST(Context, BadTokensAndOptions) {
+  Model m = load("stories260K-f32.gguf");
+  ASSERT_TRUE(m);
+  auto c = ctx(m, 8);
+  std::vector<Token> bad{1, 512};
+  auto st = c->eval(bad, false);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::invalid_argument);
+  EXPECT_NE(st.error().message().find("512"), std::string::npos);
+  EXPECT_EQ(c->n_past(), 0);
+  EXPECT_EQ(c->eval({}, false).error().code(), ErrorCode::invalid_argument);
+  graph::ContextOptions o;
+  o.n_batch = 0;
+  EXPECT_EQ(graph::create_context(m, o).error().code(), ErrorCode::invalid_argument);
+  o = {};
+  o.kv_q8_0 = true;
+  EXPECT_EQ(graph::create_context(m, o).error().code(), ErrorCode::invalid_argument);
+  o = {};
+  o.n_ctx = -1;
+  EXPECT_EQ(graph::create_context(m, o).error().code(), ErrorCode::invalid_argument);
+  o = {};
+  auto d = graph::create_context(m, o);  // n_ctx 0 = trained length (128)
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)->n_ctx(), 128);
+}
+
+TEST(Context, CancelRollsBack) {
+  Model m = load("llama-f32.gguf");
+  ASSERT_TRUE(m);
+  auto toks = seq(10);
+  auto c = ctx(m, 32, 2, 4);
+  ASSERT_TRUE(c->eval(std::span<const Token>(toks.data(), 3), false).ok());
+  std::atomic<bool> cancel{true};
+  auto st = c->eval(std::span<const Token>(toks.data() + 3, 7), false, &cancel);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::cancelled);
+  EXPECT_EQ(c->n_past(), 3);
+  cancel = false;
+  ASSERT_TRUE(c->eval(std::span<const Token>(toks.data() + 3, 7), false, &cancel).ok());
+  auto fresh = ctx(m, 32);
+  ASSERT_TRUE(fresh->eval(toks, false).ok());
+  auto a = c->logits(), b = fresh->logits();
+  EXPECT_LT(max_diff({a.begin(), a.end()}, {b.begin(), b.end()}), 2e-3);
+}
+
+TEST(Context, TruncateReusesPrefix) {
+  Model m = load("llama-f32.gguf");
+  ASSERT_TRUE(m);
+  auto toks = seq(12);
+  auto c = ctx(m, 32);
+  ASSERT_TRUE(c->eval(toks, false).ok());
+  c->truncate(5);
+  EXPECT_EQ(c->n_past(), 5);
+  std::vector<Token> tail{7, 9, 11};
+  ASSERT_TRUE(c->eval(tail, false).ok());
+  std::vector<Token> full(toks.begin(), toks.begin() + 5);
+  full.insert(full.end(), tail.begin(), tail.end());
+  auto fresh = ctx(m, 32);
+  ASSERT_TRUE(fresh->eval(full, false).ok());
+  auto a = c->logits(), b = fresh->logits();
+  EXPECT_LT(max_diff({a.begin(), a.end()}, {b.begin(), b.end()}), 2e-3);
+}
+
+TEST(Context, ConcurrentContextsOnOneModel) {
+  Model m = load("llama-Q8_0.gguf");
+  ASSERT_TRUE(m);
+  auto toks = seq(24);
+  auto ref_ctx = ctx(m, 24);
+  ASSERT_TRUE(ref_ctx->eval(toks, true).ok());
+  auto ref = all_logits(*ref_ctx, 24);
+  std::vector<double> diffs(3, 1e9);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      auto c = ctx(m, 24);
+      if (!c || !c->eval(toks, true).ok()) return;
+      diffs[t] = max_diff(all_logits(*c, 24), ref);
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (double d : diffs) EXPECT_LT(d, 1e-4);
+}
+
+}  // namespace
+}  // namespace nibble
