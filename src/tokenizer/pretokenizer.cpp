@@ -20,7 +20,8 @@ constexpr uint16_t kLowerish = kLower | kModifier | kOtherLetter | kMark;
 // Ί U+1FDB, Ohm U+2126, Kelvin U+212A), and an editor or tool that NFC-normalizes the file
 // would silently turn them into other letters (Kelvin into ASCII K, making K..U+212D a range).
 constexpr std::string_view kDsLlmLetters =
-    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-"
+    "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-"
+    "ᏽᲐ-"
     "ᲺᲽ-"
     "Ჿᴀ-"
     "ᴫᵫ-"
