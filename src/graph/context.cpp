@@ -56,6 +56,8 @@ class Context final : public InferenceContext {
       gu_.assign(B * 2 * c_.n_ff, 0);
       h_.assign(B * c_.n_ff, 0);
       scores_.assign(static_cast<size_t>(pool_.size()) * n_ctx_, 0);
+      qh_.assign(static_cast<size_t>(pool_.size()) * c_.head_dim, 0);
+      h16_.assign(static_cast<size_t>(pool_.size()) * std::max<int64_t>(n_ctx_, c_.head_dim), 0);
       size_t xq = 0;
       auto need = [&](const Matrix& mat) {
         if (mat.present())
@@ -137,9 +139,9 @@ class Context final : public InferenceContext {
     r.weights_bytes = m_->weight_bytes;
     r.kv_bytes = (kcache_.size() + vcache_.size()) * sizeof(uint16_t);
     r.scratch_bytes = (x_.size() + xn_.size() + tmp_.size() + qkv_.size() + att_.size() +
-                       gu_.size() + h_.size() + scores_.size() + logits_.size()) *
+                       gu_.size() + h_.size() + scores_.size() + qh_.size() + logits_.size()) *
                           sizeof(float) +
-                      xq_.size();
+                      xq_.size() + h16_.size() * sizeof(uint16_t);
     return r;
   }
 
@@ -301,6 +303,8 @@ class Context final : public InferenceContext {
     const int64_t hd = c_.head_dim, nh = c_.n_head, group = nh / c_.n_head_kv;
     const bool local = c_.swa_layer[il] != 0 && c_.sliding_window > 0;
     float* scores = scores_.data() + static_cast<size_t>(tid) * n_ctx_;
+    float* qh = qh_.data() + static_cast<size_t>(tid) * hd;
+    uint16_t* h16 = h16_.data() + static_cast<size_t>(tid) * std::max<int64_t>(n_ctx_, hd);
     const uint16_t* K = kcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
     const uint16_t* V = vcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
     Range ur = split(static_cast<int64_t>(n) * nh, pool_.size(), tid);
@@ -309,9 +313,15 @@ class Context final : public InferenceContext {
       const int64_t pos = n_past_ + t;
       const int64_t lo = local ? std::max<int64_t>(0, pos - c_.sliding_window + 1) : 0;
       const int64_t nkv = pos + 1 - lo;
-      const float* q = qkv_.data() + t * qkv_dim_ + h * hd;
-      k_.attn_scores_f16(q, K + lo * kv_dim_ + kh * hd, kv_dim_, hd, nkv, scores);
+      // q and the probabilities are rounded to f16 like the K/V they meet: this is the
+      // arithmetic of the reference engines' f16 attention (an f16 x f16 dot), and matching it
+      // halves the golden error of 8-bit models (docs/engine.md).
+      k_.f32_to_f16(qkv_.data() + t * qkv_dim_ + h * hd, h16, hd);
+      k_.f16_to_f32(h16, qh, hd);
+      k_.attn_scores_f16(qh, K + lo * kv_dim_ + kh * hd, kv_dim_, hd, nkv, scores);
       k_.softmax(scores, nkv, c_.query_scale, c_.attn_softcap);
+      k_.f32_to_f16(scores, h16, nkv);
+      k_.f16_to_f32(h16, scores, nkv);
       k_.attn_values_f16(scores, V + lo * kv_dim_ + kh * hd, kv_dim_, hd, nkv,
                          att_.data() + t * nh * hd + h * hd);
     }
@@ -325,7 +335,8 @@ class Context final : public InferenceContext {
   int n_past_ = 0, n_logits_ = 0;
   int64_t kv_dim_ = 0, qkv_dim_ = 0;
   bool stop_ = false;
-  std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, scores_, logits_;
+  std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, scores_, qh_, logits_;
+  std::vector<uint16_t> h16_;  // per-thread f16 rounding scratch
   std::vector<uint8_t> xq_;
   std::vector<uint16_t> kcache_, vcache_;
 };
