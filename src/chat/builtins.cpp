@@ -648,6 +648,7 @@ Value Interpreter::call_method(Value& obj, const std::string& name, const Args& 
     if (name == "append") {
       if (args.size() != 1) fail("append takes one argument");
       step(obj.list->size() / 64);
+      note_mutation(obj, args[0]);
       obj.list->push_back(args[0]);
       return Value::none();
     }

@@ -11,6 +11,18 @@
 
 namespace nibble::chat {
 
+Interpreter::~Interpreter() {
+  scopes_.clear();
+  for (auto& d : mutated_dicts_) d->clear();
+  for (auto& l : mutated_lists_) l->clear();
+}
+
+void Interpreter::note_mutation(const Value& container, const Value& stored) {
+  if (!stored.is_list() && !stored.is_dict()) return;
+  if (container.is_dict()) mutated_dicts_.push_back(container.dict);
+  if (container.is_list()) mutated_lists_.push_back(container.list);
+}
+
 void Interpreter::check_string(size_t bytes) const {
   if (bytes > limits_.max_output_bytes) {
     fail("string of " + std::to_string(bytes) + " bytes exceeds the limit of " +
@@ -218,6 +230,7 @@ void Interpreter::exec_set(const Node& n, std::string& out) {
         fail("cannot set attribute '" + target.str + "' on a " + kind_name(obj.kind) +
              " (only on a namespace())");
       }
+      note_mutation(obj, v);
       obj.set(target.str, std::move(v));
       return;
     }

@@ -25,6 +25,9 @@ using Kwargs = std::vector<std::pair<std::string, Value>>;
 class Interpreter {
  public:
   Interpreter(const Limits& limits, std::string_view source) : limits_(limits), source_(source) {}
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
 
   // Runs the statements with `globals` as the outermost scope; throws TemplateFailure.
   std::string run(const std::vector<NodePtr>& body, ValueDict globals);
@@ -39,6 +42,10 @@ class Interpreter {
   bool apply_test(const std::string& name, const Value& v, const Args& args);
   Value call_method(Value& obj, const std::string& name, const Args& args, const Kwargs& kwargs);
   Value call_global(const std::string& name, const Args& args, const Kwargs& kwargs);
+  // A container was made to hold another container (namespace attribute, list append): the
+  // only ways a template can build a reference cycle. They are emptied when the interpreter
+  // ends, so cycles do not leak.
+  void note_mutation(const Value& container, const Value& stored);
 
  private:
   enum class Flow { normal, break_loop, continue_loop };
@@ -67,6 +74,8 @@ class Interpreter {
   Limits limits_;
   std::string_view source_;
   std::vector<ValueDict> scopes_;
+  std::vector<std::shared_ptr<ValueDict>> mutated_dicts_;
+  std::vector<std::shared_ptr<ValueList>> mutated_lists_;
   size_t steps_ = 0;
   size_t emitted_ = 0;  // bytes written to any output, captures included
   int depth_ = 0;
