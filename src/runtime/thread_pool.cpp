@@ -18,7 +18,7 @@ namespace nibble {
 namespace {
 // Spin iterations before sleeping: a few tens of microseconds, long enough to cover the gap
 // between two ops of a forward pass, short enough not to burn a core between tokens.
-constexpr int kSpin = 1 << 14;
+constexpr int kSpin = 1 << 11;
 
 template <typename T>
 void wait_change(const std::atomic<T>& a, T old) {
