@@ -129,8 +129,33 @@ class Context final : public InferenceContext {
   void truncate(int n) override {
     if (n >= 0 && n < n_past_) n_past_ = n;
   }
-  Status shift(int, int) override {
-    return Error(ErrorCode::invalid_argument, "context shift is not implemented");
+  // Drops positions [first, first + count): later K/V rows move down by count and their keys
+  // are rotated back by count positions (RoPE is a rotation linear in the position, so
+  // rotating by -count turns position p into p - count exactly, up to f16 rounding).
+  Status shift(int first, int count) override {
+    if (first < 0 || count <= 0 || first > n_past_ - count)
+      return Error(ErrorCode::invalid_argument,
+                   "shift(" + std::to_string(first) + ", " + std::to_string(count) +
+                       ") outside the " + std::to_string(n_past_) + " cached positions");
+    const int64_t hd = c_.head_dim;
+    const float* ff = m_->rope_freqs.empty() ? nullptr : m_->rope_freqs.data();
+    std::vector<float> row(static_cast<size_t>(hd));
+    for (int64_t il = 0; il < c_.n_layer; ++il) {
+      const float base = c_.swa_layer[il] ? c_.rope_base_local : c_.rope_base;
+      uint16_t* K = kcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
+      uint16_t* V = vcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
+      for (int64_t j = first + count; j < n_past_; ++j) {
+        uint16_t* dst_k = K + (j - count) * kv_dim_;
+        std::memcpy(V + (j - count) * kv_dim_, V + j * kv_dim_, kv_dim_ * sizeof(uint16_t));
+        for (int64_t h = 0; h < c_.n_head_kv; ++h) {
+          k_.f16_to_f32(K + j * kv_dim_ + h * hd, row.data(), hd);
+          k_.rope(row.data(), hd, c_.n_rot, -count, base, c_.rope_freq_scale, ff, c_.rope_neox);
+          k_.f32_to_f16(row.data(), dst_k + h * hd, hd);
+        }
+      }
+    }
+    n_past_ -= count;
+    return ok_status();
   }
   int n_ctx() const override { return n_ctx_; }
   int n_vocab() const override { return static_cast<int>(c_.n_vocab); }

@@ -245,3 +245,41 @@ TEST(Context, ConcurrentContextsOnOneModel) {
 
 }  // namespace
 }  // namespace nibble
+
+namespace nibble {
+namespace {
+
+// shift(first, count): argument checks, n_past bookkeeping, finite logits afterwards. (An exact
+// comparison with a fresh context is impossible: the kept positions' deeper-layer K/V were
+// computed attending to the dropped ones, so the re-rotation of moved keys is only checked for
+// sanity here.) Dropping the last position must leave earlier rows untouched and equal
+// truncate(n-1).
+TEST(Context, ShiftDropsPositions) {
+  Model m = load("llama-f32.gguf");
+  ASSERT_TRUE(m);
+  auto toks = seq(12);
+  auto c = ctx(m, 32);
+  ASSERT_TRUE(c->eval(toks, false).ok());
+  EXPECT_EQ(c->shift(5, 20).error().code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(c->shift(-1, 2).error().code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(c->shift(0, 0).error().code(), ErrorCode::invalid_argument);
+  ASSERT_TRUE(c->shift(3, 4).ok());
+  EXPECT_EQ(c->n_past(), 8);
+  std::vector<Token> tail{17, 19};
+  ASSERT_TRUE(c->eval(tail, false).ok());
+  EXPECT_EQ(c->n_past(), 10);
+  for (float v : c->logits()) ASSERT_TRUE(std::isfinite(v));
+
+  auto a = ctx(m, 32), b = ctx(m, 32);
+  ASSERT_TRUE(a->eval(toks, false).ok());
+  ASSERT_TRUE(b->eval(toks, false).ok());
+  ASSERT_TRUE(a->shift(11, 1).ok());
+  b->truncate(11);
+  ASSERT_TRUE(a->eval(tail, false).ok());
+  ASSERT_TRUE(b->eval(tail, false).ok());
+  auto la = a->logits(), lb = b->logits();
+  EXPECT_LT(max_diff({la.begin(), la.end()}, {lb.begin(), lb.end()}), 1e-6);
+}
+
+}  // namespace
+}  // namespace nibble
