@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <new>
 #include <vector>
 
@@ -171,26 +172,49 @@ class Context final : public InferenceContext {
   }
 
  private:
-  // y[t][r] (stride y_stride) = M x[t] (stride x_stride), n tokens, inside a parallel region.
-  // Quantizes the input once (threads split the tokens), then splits the rows.
-  void mm(int tid, const Matrix& M, const float* x, size_t x_stride, int n, float* y,
-          size_t y_stride, const std::vector<float>& bias) {
+  struct MatJob {
+    const Matrix* m;
+    float* y;
+    size_t y_stride;
+    const std::vector<float>* bias;  // may be empty
+  };
+
+  // y[t][r] (stride y_stride) = M x[t] (stride x_stride) for n tokens and every job, inside a
+  // parallel region. Jobs reading the same input in the same activation format (q/k/v,
+  // gate/up) share one quantization (threads split the tokens) and one pair of barriers; the
+  // rows of every job are then split across the threads.
+  void mm(int tid, std::initializer_list<MatJob> jobs, const float* x, size_t x_stride, int n) {
+    const MatJob& j0 = *jobs.begin();
+    bool shared = true;
+    for (const MatJob& j : jobs)
+      shared = shared && k_.activation_type(j.m->w.type) == k_.activation_type(j0.m->w.type) &&
+               j.m->w.cols == j0.m->w.cols;
+    if (!shared) {
+      for (const MatJob& j : jobs) mm(tid, {j}, x, x_stride, n);
+      return;
+    }
     const int nt = pool_.size();
-    const size_t xrb = k_.activation_row_bytes(M.w.type, M.w.cols);
+    const TensorType wt = j0.m->w.type;
+    const int64_t k = j0.m->w.cols;
+    const size_t xrb = k_.activation_row_bytes(wt, k);
     Range tr = split(n, nt, tid);
     for (int64_t t = tr.begin; t < tr.end; ++t)
-      k_.quantize_activation(M.w.type, x + t * x_stride, xq_.data() + t * xrb, M.w.cols);
+      k_.quantize_activation(wt, x + t * x_stride, xq_.data() + t * xrb, k);
     pool_.barrier();
-    Range rr = split(M.w.rows, nt, tid, M.w.rows_per_call);
-    if (rr.begin < rr.end) {
-      kernels::MatmulArgs a{M.w.data, M.w.row_bytes, xq_.data(), xrb, y, y_stride, M.w.cols,
+    for (const MatJob& j : jobs) {
+      const kernels::PreparedWeights& w = j.m->w;
+      Range rr = split(w.rows, nt, tid, std::max(1, w.rows_per_call));
+      if (rr.begin >= rr.end) continue;
+      kernels::MatmulArgs a{w.data, w.row_bytes, xq_.data(), xrb, j.y, j.y_stride, k,
                             rr.begin, rr.end, n};
-      k_.matmul(M.w, a);
-      if (M.scale != 1.0f || !bias.empty()) {
+      k_.matmul(w, a);
+      const float sc = j.m->scale;
+      const bool has_bias = j.bias && !j.bias->empty();
+      if (sc != 1.0f || has_bias) {
         for (int t = 0; t < n; ++t) {
-          float* yr = y + t * y_stride;
+          float* yr = j.y + t * j.y_stride;
           for (int64_t r = rr.begin; r < rr.end; ++r)
-            yr[r] = yr[r] * M.scale + (bias.empty() ? 0.0f : bias[r]);
+            yr[r] = yr[r] * sc + (has_bias ? (*j.bias)[r] : 0.0f);
         }
       }
     }
@@ -232,11 +256,13 @@ class Context final : public InferenceContext {
         k_.rmsnorm(x_.data() + t * E, L.attn_norm.data(), xn_.data() + t * E, E, eps);
       pool_.barrier();
       if (L.wqkv.present()) {
-        mm(tid, L.wqkv, xn_.data(), E, n, qkv_.data(), qkv_dim_, L.bq);
+        mm(tid, {{&L.wqkv, qkv_.data(), static_cast<size_t>(qkv_dim_), &L.bq}}, xn_.data(), E, n);
       } else {
-        mm(tid, L.wq, xn_.data(), E, n, qkv_.data(), qkv_dim_, L.bq);
-        mm(tid, L.wk, xn_.data(), E, n, qkv_.data() + Q, qkv_dim_, L.bk);
-        mm(tid, L.wv, xn_.data(), E, n, qkv_.data() + Q + kv_dim_, qkv_dim_, L.bv);
+        mm(tid,
+           {{&L.wq, qkv_.data(), static_cast<size_t>(qkv_dim_), &L.bq},
+            {&L.wk, qkv_.data() + Q, static_cast<size_t>(qkv_dim_), &L.bk},
+            {&L.wv, qkv_.data() + Q + kv_dim_, static_cast<size_t>(qkv_dim_), &L.bv}},
+           xn_.data(), E, n);
       }
       rope_and_store(tid, L, il, n);
       pool_.barrier();
@@ -247,7 +273,7 @@ class Context final : public InferenceContext {
           k_.rmsnorm(att_.data() + t * Q, L.attn_sub_norm.data(), att_.data() + t * Q, Q, eps);
         pool_.barrier();
       }
-      mm(tid, L.wo, att_.data(), Q, n, tmp_.data(), E, L.bo);
+      mm(tid, {{&L.wo, tmp_.data(), static_cast<size_t>(E), &L.bo}}, att_.data(), Q, n);
       for (int64_t t = trange.begin; t < trange.end; ++t) {
         float* tr = tmp_.data() + t * E;
         float* xr = x_.data() + t * E;
@@ -256,11 +282,12 @@ class Context final : public InferenceContext {
         k_.rmsnorm(xr, L.ffn_norm.data(), xn_.data() + t * E, E, eps);
       }
       pool_.barrier();
+      const size_t gs = static_cast<size_t>(2 * F);
       if (L.ffn_gate_up.present()) {
-        mm(tid, L.ffn_gate_up, xn_.data(), E, n, gu_.data(), 2 * F, {});
+        mm(tid, {{&L.ffn_gate_up, gu_.data(), gs, nullptr}}, xn_.data(), E, n);
       } else {
-        mm(tid, L.ffn_gate, xn_.data(), E, n, gu_.data(), 2 * F, {});
-        mm(tid, L.ffn_up, xn_.data(), E, n, gu_.data() + F, 2 * F, {});
+        mm(tid, {{&L.ffn_gate, gu_.data(), gs, nullptr}, {&L.ffn_up, gu_.data() + F, gs, nullptr}},
+           xn_.data(), E, n);
       }
       for (int64_t t = trange.begin; t < trange.end; ++t) {
         const float* g = gu_.data() + t * 2 * F;
@@ -270,7 +297,7 @@ class Context final : public InferenceContext {
         if (!L.ffn_sub_norm.empty()) k_.rmsnorm(hr, L.ffn_sub_norm.data(), hr, F, eps);
       }
       pool_.barrier();
-      mm(tid, L.ffn_down, h_.data(), F, n, tmp_.data(), E, {});
+      mm(tid, {{&L.ffn_down, tmp_.data(), static_cast<size_t>(E), nullptr}}, h_.data(), F, n);
       for (int64_t t = trange.begin; t < trange.end; ++t) {
         float* tr = tmp_.data() + t * E;
         float* xr = x_.data() + t * E;
@@ -286,7 +313,7 @@ class Context final : public InferenceContext {
     for (int64_t t = lr.begin; t < lr.end; ++t)
       k_.rmsnorm(x_.data() + (first + t) * E, m_->output_norm.data(), xn_.data() + t * E, E, eps);
     pool_.barrier();
-    mm(tid, m_->output, xn_.data(), E, nl, out, c_.n_vocab, {});
+    mm(tid, {{&m_->output, out, static_cast<size_t>(c_.n_vocab), nullptr}}, xn_.data(), E, nl);
     if (c_.final_softcap > 0) {
       for (int64_t t = lr.begin; t < lr.end; ++t)
         k_.softcap(out + t * c_.n_vocab, c_.n_vocab, c_.final_softcap);
