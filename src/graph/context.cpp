@@ -225,9 +225,19 @@ class Context final : public InferenceContext {
   bool forward(const Token* tok, int n, bool all_logits, float* out,
                const std::atomic<bool>* cancel) {
     bool cancelled = false;
-    pool_.run([&](int tid) {
-      const bool done = forward_thread(tid, tok, n, all_logits, out, cancel);
-      if (tid == 0) cancelled = !done;  // every thread agrees (stop_ is read after a barrier)
+    struct Call {
+      const Token* tok;
+      int n;
+      bool all_logits;
+      float* out;
+      const std::atomic<bool>* cancel;
+      bool* cancelled;
+    } call{tok, n, all_logits, out, cancel, &cancelled};
+    // Two pointers of capture: std::function keeps them inline (no allocation per chunk).
+    pool_.run([this, &call](int tid) {
+      const bool done =
+          forward_thread(tid, call.tok, call.n, call.all_logits, call.out, call.cancel);
+      if (tid == 0) *call.cancelled = !done;  // all threads agree: stop_ is read after a barrier
     });
     return !cancelled;
   }
