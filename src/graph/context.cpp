@@ -143,6 +143,7 @@ class Context final : public InferenceContext {
     std::vector<float> row(static_cast<size_t>(hd));
     for (int64_t il = 0; il < c_.n_layer; ++il) {
       const float base = c_.swa_layer[il] ? c_.rope_base_local : c_.rope_base;
+      const float fscale = c_.swa_layer[il] ? c_.rope_freq_scale_local : c_.rope_freq_scale;
       uint16_t* K = kcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
       uint16_t* V = vcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
       for (int64_t j = first + count; j < n_past_; ++j) {
@@ -150,7 +151,7 @@ class Context final : public InferenceContext {
         std::memcpy(V + (j - count) * kv_dim_, V + j * kv_dim_, kv_dim_ * sizeof(uint16_t));
         for (int64_t h = 0; h < c_.n_head_kv; ++h) {
           k_.f16_to_f32(K + j * kv_dim_ + h * hd, row.data(), hd);
-          k_.rope(row.data(), hd, c_.n_rot, -count, base, c_.rope_freq_scale, ff, c_.rope_neox);
+          k_.rope(row.data(), hd, c_.n_rot, -count, base, fscale, ff, c_.rope_neox);
           k_.f32_to_f16(row.data(), dst_k + h * hd, hd);
         }
       }
@@ -336,6 +337,7 @@ class Context final : public InferenceContext {
     const int64_t hd = c_.head_dim, nh = c_.n_head, nkv = c_.n_head_kv, Q = nh * hd;
     const bool local = c_.swa_layer[il] != 0;
     const float base = local ? c_.rope_base_local : c_.rope_base;
+    const float fscale = local ? c_.rope_freq_scale_local : c_.rope_freq_scale;
     const float* ff = m_->rope_freqs.empty() ? nullptr : m_->rope_freqs.data();
     const int64_t units = static_cast<int64_t>(n) * (nh + nkv);
     Range ur = split(units, pool_.size(), tid);
@@ -346,13 +348,13 @@ class Context final : public InferenceContext {
       if (h < nh) {
         float* q = row + h * hd;
         if (!L.q_norm.empty()) k_.rmsnorm(q, L.q_norm.data(), q, hd, c_.norm_eps);
-        k_.rope(q, hd, c_.n_rot, pos, base, c_.rope_freq_scale, ff, c_.rope_neox);
+        k_.rope(q, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
       } else {
         const int64_t kh = h - nh;
         float* kk = row + Q + kh * hd;
         float* vv = row + Q + kv_dim_ + kh * hd;
         if (!L.k_norm.empty()) k_.rmsnorm(kk, L.k_norm.data(), kk, hd, c_.norm_eps);
-        k_.rope(kk, hd, c_.n_rot, pos, base, c_.rope_freq_scale, ff, c_.rope_neox);
+        k_.rope(kk, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
         const size_t at = (static_cast<size_t>(il) * n_ctx_ + pos) * kv_dim_ + kh * hd;
         k_.f32_to_f16(kk, kcache_.data() + at, hd);
         k_.f32_to_f16(vv, vcache_.data() + at, hd);

@@ -143,7 +143,10 @@ Result<Config> read_config(const gguf::File& f) {
       break;
     }
   }
-  if (c.arch != Arch::gemma3) c.rope_base_local = c.rope_base;
+  if (c.arch != Arch::gemma3) {
+    c.rope_base_local = c.rope_base;
+    c.rope_freq_scale_local = c.rope_freq_scale;
+  }
   return c;
 }
 

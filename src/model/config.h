@@ -29,6 +29,7 @@ struct Config {
   float rope_base = 10000.0f;
   float rope_base_local = 10000.0f;  // gemma3 sliding-window layers
   float rope_freq_scale = 1.0f;      // 1 / rope.scaling.factor for linear scaling
+  float rope_freq_scale_local = 1.0f;  // the same for sliding-window layers (gemma3: none)
   bool rope_neox = false;            // pairs (i, i + n_rot/2) instead of (2i, 2i+1)
   float norm_eps = 1e-5f;
   bool layer_norm = false;           // LayerNorm instead of RMSNorm (unused by current archs)
