@@ -140,6 +140,8 @@ Result<Config> read_config(const gguf::File& f) {
       // Five local layers, then one global one; local layers use RoPE base 10000.
       for (int64_t i = 0; i < c.n_layer; ++i) c.swa_layer[i] = ((i + 1) % 6 != 0);
       c.rope_base_local = 10000.0f;
+      // Same query_pre_attn_scalar rule as gemma2: n_embd / n_head for the 27B (62 layers).
+      if (c.n_layer == 62) c.query_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
       break;
     }
   }
