@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "graph/context.h"
+#include "graph/plan.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "runtime/thread_pool.h"
@@ -74,6 +75,7 @@ class Context final : public InferenceContext {
       kcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
       vcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
       logits_.assign(c_.n_vocab, 0);
+      build_plan();
     } catch (const std::bad_alloc&) {
       return Error(ErrorCode::out_of_memory, "cannot allocate the context's KV cache and scratch");
     }
@@ -173,25 +175,18 @@ class Context final : public InferenceContext {
   }
 
  private:
-  struct MatJob {
-    const Matrix* m;
-    float* y;
-    size_t y_stride;
-    const std::vector<float>* bias;  // may be empty
-  };
-
   // y[t][r] (stride y_stride) = M x[t] (stride x_stride) for n tokens and every job, inside a
   // parallel region. Jobs reading the same input in the same activation format (q/k/v,
   // gate/up) share one quantization (threads split the tokens) and one pair of barriers; the
   // rows of every job are then split across the threads.
-  void mm(int tid, std::initializer_list<MatJob> jobs, const float* x, size_t x_stride, int n) {
-    const MatJob& j0 = *jobs.begin();
+  void mm(int tid, const MatJob* jobs, int n_jobs, const float* x, size_t x_stride, int n) {
+    const MatJob& j0 = jobs[0];
     bool shared = true;
-    for (const MatJob& j : jobs)
+    for (const MatJob& j : std::span<const MatJob>(jobs, n_jobs))
       shared = shared && k_.activation_type(j.m->w.type) == k_.activation_type(j0.m->w.type) &&
                j.m->w.cols == j0.m->w.cols;
     if (!shared) {
-      for (const MatJob& j : jobs) mm(tid, {j}, x, x_stride, n);
+      for (int i = 0; i < n_jobs; ++i) mm(tid, jobs + i, 1, x, x_stride, n);
       return;
     }
     const int nt = pool_.size();
@@ -202,7 +197,7 @@ class Context final : public InferenceContext {
     for (int64_t t = tr.begin; t < tr.end; ++t)
       k_.quantize_activation(wt, x + t * x_stride, xq_.data() + t * xrb, k);
     pool_.barrier();
-    for (const MatJob& j : jobs) {
+    for (const MatJob& j : std::span<const MatJob>(jobs, n_jobs)) {
       const kernels::PreparedWeights& w = j.m->w;
       Range rr = split(w.rows, nt, tid, std::max(1, w.rows_per_call));
       if (rr.begin >= rr.end) continue;
@@ -243,91 +238,150 @@ class Context final : public InferenceContext {
     return !cancelled;
   }
 
+  // The layer program, once, with every buffer assigned (see plan.h).
+  void build_plan() {
+    const int64_t E = c_.n_embd, Q = c_.n_head * c_.head_dim, F = c_.n_ff;
+    const size_t qs = static_cast<size_t>(qkv_dim_), gs = static_cast<size_t>(2 * F);
+    auto norm = [&](const float* src, size_t ss, const std::vector<float>& w, float* dst,
+                    int64_t dim) {
+      Node nd{NodeKind::norm};
+      nd.src = src, nd.src_stride = ss, nd.w = w.data(), nd.dst = dst, nd.dst_stride = ss;
+      nd.dim = dim;
+      plan_.push_back(nd);
+    };
+    auto matmul = [&](const float* src, int64_t dim, std::initializer_list<MatJob> jobs) {
+      Node nd{NodeKind::matmul};
+      nd.src = src, nd.src_stride = static_cast<size_t>(dim), nd.dim = dim;
+      for (const MatJob& j : jobs) nd.jobs[nd.n_jobs++] = j;
+      plan_.push_back(nd);
+    };
+    plan_.push_back(Node{NodeKind::embed});
+    for (int il = 0; il < c_.n_layer; ++il) {
+      const Layer& L = m_->layers[il];
+      Node cp{NodeKind::cancel_point};
+      cp.layer = il;
+      plan_.push_back(cp);
+      norm(x_.data(), E, L.attn_norm, xn_.data(), E);
+      if (L.wqkv.present()) {
+        matmul(xn_.data(), E, {{&L.wqkv, qkv_.data(), qs, &L.bq}});
+      } else {
+        matmul(xn_.data(), E,
+               {{&L.wq, qkv_.data(), qs, &L.bq},
+                {&L.wk, qkv_.data() + Q, qs, &L.bk},
+                {&L.wv, qkv_.data() + Q + kv_dim_, qs, &L.bv}});
+      }
+      Node rs{NodeKind::rope_store};
+      rs.layer = il;
+      plan_.push_back(rs);
+      Node at{NodeKind::attention};
+      at.layer = il, at.dst = att_.data(), at.dst_stride = static_cast<size_t>(Q);
+      plan_.push_back(at);
+      if (!L.attn_sub_norm.empty()) norm(att_.data(), Q, L.attn_sub_norm, att_.data(), Q);
+      matmul(att_.data(), Q, {{&L.wo, tmp_.data(), static_cast<size_t>(E), &L.bo}});
+      Node r1{NodeKind::residual};
+      r1.src = tmp_.data(), r1.src_stride = E, r1.dst = x_.data(), r1.dst_stride = E;
+      r1.w = L.post_attn_norm.empty() ? nullptr : L.post_attn_norm.data();
+      r1.w2 = L.ffn_norm.data(), r1.dst2 = xn_.data(), r1.dim = E;
+      plan_.push_back(r1);
+      if (L.ffn_gate_up.present()) {
+        matmul(xn_.data(), E, {{&L.ffn_gate_up, gu_.data(), gs, nullptr}});
+      } else {
+        matmul(xn_.data(), E,
+               {{&L.ffn_gate, gu_.data(), gs, nullptr}, {&L.ffn_up, gu_.data() + F, gs, nullptr}});
+      }
+      Node ga{NodeKind::gated_act};
+      ga.src = gu_.data(), ga.src_stride = gs, ga.dst = h_.data(), ga.dst_stride = F, ga.dim = F;
+      ga.w = L.ffn_sub_norm.empty() ? nullptr : L.ffn_sub_norm.data();
+      plan_.push_back(ga);
+      matmul(h_.data(), F, {{&L.ffn_down, tmp_.data(), static_cast<size_t>(E), nullptr}});
+      Node r2{NodeKind::residual};
+      r2.src = tmp_.data(), r2.src_stride = E, r2.dst = x_.data(), r2.dst_stride = E, r2.dim = E;
+      r2.w = L.post_ffn_norm.empty() ? nullptr : L.post_ffn_norm.data();
+      plan_.push_back(r2);
+    }
+    Node on{NodeKind::output_norm};
+    on.src = x_.data(), on.src_stride = E, on.w = m_->output_norm.data(), on.dst = xn_.data();
+    on.dst_stride = E, on.dim = E;
+    plan_.push_back(on);
+    Node oh{NodeKind::output_head};
+    oh.src = xn_.data(), oh.src_stride = E, oh.dim = E;
+    oh.jobs[0] = {&m_->output, nullptr, static_cast<size_t>(c_.n_vocab), nullptr};
+    oh.n_jobs = 1;
+    plan_.push_back(oh);
+  }
+
   bool forward_thread(int tid, const Token* tok, int n, bool all_logits, float* out,
                       const std::atomic<bool>* cancel) {
     const int nt = pool_.size();
-    const int64_t E = c_.n_embd, hd = c_.head_dim, Q = c_.n_head * hd, F = c_.n_ff;
     const float eps = c_.norm_eps;
-    const Range trange = split(n, nt, tid);
-
-    // Embeddings (dequantized rows, gemma scales by sqrt(n_embd)).
-    for (int64_t t = trange.begin; t < trange.end; ++t) {
-      float* xr = x_.data() + t * E;
-      k_.dequantize(m_->tok_embd_type, m_->tok_embd + tok[t] * m_->tok_embd_row_bytes, xr, E);
-      if (c_.embd_scale != 1.0f) k_.scale(xr, c_.embd_scale, xr, E);
-    }
-
-    for (int64_t il = 0; il < c_.n_layer; ++il) {
-      // Cancellation is decided by thread 0 and published through the barrier below.
-      if (tid == 0) stop_ = cancel && cancel->load(std::memory_order_relaxed);
-      pool_.barrier();
-      if (stop_) return false;
-      const Layer& L = m_->layers[il];
-      for (int64_t t = trange.begin; t < trange.end; ++t)
-        k_.rmsnorm(x_.data() + t * E, L.attn_norm.data(), xn_.data() + t * E, E, eps);
-      pool_.barrier();
-      if (L.wqkv.present()) {
-        mm(tid, {{&L.wqkv, qkv_.data(), static_cast<size_t>(qkv_dim_), &L.bq}}, xn_.data(), E, n);
-      } else {
-        mm(tid,
-           {{&L.wq, qkv_.data(), static_cast<size_t>(qkv_dim_), &L.bq},
-            {&L.wk, qkv_.data() + Q, static_cast<size_t>(qkv_dim_), &L.bk},
-            {&L.wv, qkv_.data() + Q + kv_dim_, static_cast<size_t>(qkv_dim_), &L.bv}},
-           xn_.data(), E, n);
-      }
-      rope_and_store(tid, L, il, n);
-      pool_.barrier();
-      attention(tid, il, n);
-      pool_.barrier();
-      if (!L.attn_sub_norm.empty()) {
-        for (int64_t t = trange.begin; t < trange.end; ++t)
-          k_.rmsnorm(att_.data() + t * Q, L.attn_sub_norm.data(), att_.data() + t * Q, Q, eps);
-        pool_.barrier();
-      }
-      mm(tid, {{&L.wo, tmp_.data(), static_cast<size_t>(E), &L.bo}}, att_.data(), Q, n);
-      for (int64_t t = trange.begin; t < trange.end; ++t) {
-        float* tr = tmp_.data() + t * E;
-        float* xr = x_.data() + t * E;
-        if (!L.post_attn_norm.empty()) k_.rmsnorm(tr, L.post_attn_norm.data(), tr, E, eps);
-        k_.add(xr, tr, xr, E);
-        k_.rmsnorm(xr, L.ffn_norm.data(), xn_.data() + t * E, E, eps);
-      }
-      pool_.barrier();
-      const size_t gs = static_cast<size_t>(2 * F);
-      if (L.ffn_gate_up.present()) {
-        mm(tid, {{&L.ffn_gate_up, gu_.data(), gs, nullptr}}, xn_.data(), E, n);
-      } else {
-        mm(tid, {{&L.ffn_gate, gu_.data(), gs, nullptr}, {&L.ffn_up, gu_.data() + F, gs, nullptr}},
-           xn_.data(), E, n);
-      }
-      for (int64_t t = trange.begin; t < trange.end; ++t) {
-        const float* g = gu_.data() + t * 2 * F;
-        float* hr = h_.data() + t * F;
-        if (c_.gelu) k_.geglu(g, g + F, hr, F);
-        else k_.swiglu(g, g + F, hr, F);
-        if (!L.ffn_sub_norm.empty()) k_.rmsnorm(hr, L.ffn_sub_norm.data(), hr, F, eps);
-      }
-      pool_.barrier();
-      mm(tid, {{&L.ffn_down, tmp_.data(), static_cast<size_t>(E), nullptr}}, h_.data(), F, n);
-      for (int64_t t = trange.begin; t < trange.end; ++t) {
-        float* tr = tmp_.data() + t * E;
-        float* xr = x_.data() + t * E;
-        if (!L.post_ffn_norm.empty()) k_.rmsnorm(tr, L.post_ffn_norm.data(), tr, E, eps);
-        k_.add(xr, tr, xr, E);
-      }
-      pool_.barrier();
-    }
-    if (!out) return true;
-    // Output head: every token (all_logits) or only the chunk's last one.
+    const Range tr = split(n, nt, tid);
+    // Tokens that want logits: all of the chunk, or only its last one.
     const int first = all_logits ? 0 : n - 1, nl = n - first;
-    Range lr = split(nl, nt, tid);
-    for (int64_t t = lr.begin; t < lr.end; ++t)
-      k_.rmsnorm(x_.data() + (first + t) * E, m_->output_norm.data(), xn_.data() + t * E, E, eps);
-    pool_.barrier();
-    mm(tid, {{&m_->output, out, static_cast<size_t>(c_.n_vocab), nullptr}}, xn_.data(), E, nl);
-    if (c_.final_softcap > 0) {
-      for (int64_t t = lr.begin; t < lr.end; ++t)
-        k_.softcap(out + t * c_.n_vocab, c_.n_vocab, c_.final_softcap);
+    const Range lr = split(nl, nt, tid);
+    for (const Node& nd : plan_) {
+      switch (nd.kind) {
+        case NodeKind::embed:
+          for (int64_t t = tr.begin; t < tr.end; ++t) {
+            float* xr = x_.data() + t * c_.n_embd;
+            k_.dequantize(m_->tok_embd_type, m_->tok_embd + tok[t] * m_->tok_embd_row_bytes, xr,
+                          c_.n_embd);
+            if (c_.embd_scale != 1.0f) k_.scale(xr, c_.embd_scale, xr, c_.n_embd);
+          }
+          break;
+        case NodeKind::cancel_point:
+          if (tid == 0) stop_ = cancel && cancel->load(std::memory_order_relaxed);
+          pool_.barrier();
+          if (stop_) return false;
+          continue;  // no second barrier
+        case NodeKind::norm:
+          for (int64_t t = tr.begin; t < tr.end; ++t)
+            k_.rmsnorm(nd.src + t * nd.src_stride, nd.w, nd.dst + t * nd.dst_stride, nd.dim, eps);
+          break;
+        case NodeKind::matmul:
+          mm(tid, nd.jobs.data(), nd.n_jobs, nd.src, nd.src_stride, n);
+          continue;  // mm ends with a barrier
+        case NodeKind::rope_store:
+          rope_and_store(tid, m_->layers[nd.layer], nd.layer, n);
+          break;
+        case NodeKind::attention:
+          attention(tid, nd.layer, n);
+          break;
+        case NodeKind::residual:
+          for (int64_t t = tr.begin; t < tr.end; ++t) {
+            float* sr = const_cast<float*>(nd.src) + t * nd.src_stride;
+            float* xr = nd.dst + t * nd.dst_stride;
+            if (nd.w) k_.rmsnorm(sr, nd.w, sr, nd.dim, eps);
+            k_.add(xr, sr, xr, nd.dim);
+            if (nd.w2) k_.rmsnorm(xr, nd.w2, nd.dst2 + t * nd.dst_stride, nd.dim, eps);
+          }
+          break;
+        case NodeKind::gated_act:
+          for (int64_t t = tr.begin; t < tr.end; ++t) {
+            const float* g = nd.src + t * nd.src_stride;
+            float* hr = nd.dst + t * nd.dst_stride;
+            if (c_.gelu) k_.geglu(g, g + nd.dim, hr, nd.dim);
+            else k_.swiglu(g, g + nd.dim, hr, nd.dim);
+            if (nd.w) k_.rmsnorm(hr, nd.w, hr, nd.dim, eps);
+          }
+          break;
+        case NodeKind::output_norm:
+          if (!out) return true;
+          for (int64_t t = lr.begin; t < lr.end; ++t)
+            k_.rmsnorm(nd.src + (first + t) * nd.src_stride, nd.w, nd.dst + t * nd.dst_stride,
+                       nd.dim, eps);
+          break;
+        case NodeKind::output_head: {
+          MatJob j = nd.jobs[0];
+          j.y = out;
+          mm(tid, &j, 1, nd.src, nd.src_stride, nl);
+          if (c_.final_softcap > 0) {
+            for (int64_t t = lr.begin; t < lr.end; ++t)
+              k_.softcap(out + t * c_.n_vocab, c_.n_vocab, c_.final_softcap);
+          }
+          continue;  // last node: run() joins the threads
+        }
+      }
+      pool_.barrier();
     }
     return true;
   }
@@ -399,6 +453,7 @@ class Context final : public InferenceContext {
   int n_past_ = 0, n_logits_ = 0;
   int64_t kv_dim_ = 0, qkv_dim_ = 0;
   bool stop_ = false;
+  std::vector<Node> plan_;
   std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, scores_, qh_, logits_;
   std::vector<uint16_t> h16_;  // per-thread f16 rounding scratch
   std::vector<uint8_t> xq_;
