@@ -1,0 +1,201 @@
+// KernelTable: CPU features detected once, the best registered variant per weight format
+// resolved once per ISA cap, row ops bound to their (scalar or SIMD) implementation.
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "kernels/kernels.h"
+#include "kernels/ref/fp16.h"
+#include "kernels/ref/ops.h"
+#include "kernels/ref/ref.h"
+#include "kernels/registry.h"
+#include "runtime/cpu_features.h"
+
+namespace nibble::kernels {
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::scalar: return "scalar";
+    case Isa::avx2: return "avx2";
+    case Isa::avxvnni: return "avxvnni";
+    case Isa::avx512: return "avx512";
+    case Isa::avx512vnni: return "avx512vnni";
+    case Isa::neon: return "neon";
+    case Isa::dotprod: return "dotprod";
+    case Isa::i8mm: return "i8mm";
+  }
+  return "unknown";
+}
+
+bool parse_isa(std::string_view name, Isa* out) {
+  for (int i = 0; i <= static_cast<int>(Isa::i8mm); ++i) {
+    if (isa_name(static_cast<Isa>(i)) == name) {
+      *out = static_cast<Isa>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool isa_supported(Isa isa) {
+  const auto& f = cpu_features();
+  const bool avx512 = f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.avx2;
+  switch (isa) {
+    case Isa::scalar: return true;
+    case Isa::avx2: return f.avx2;
+    case Isa::avxvnni: return f.avx2 && f.avx_vnni;
+    case Isa::avx512: return avx512;
+    case Isa::avx512vnni: return avx512 && f.avx512vnni;
+    case Isa::neon: return f.neon;
+    case Isa::dotprod: return f.neon && f.dotprod;
+    case Isa::i8mm: return f.neon && f.dotprod && f.i8mm;
+  }
+  return false;
+}
+
+Isa best_supported_isa() {
+  for (int i = static_cast<int>(Isa::i8mm); i > 0; --i)
+    if (isa_supported(static_cast<Isa>(i))) return static_cast<Isa>(i);
+  return Isa::scalar;
+}
+
+namespace {
+
+constexpr size_t kTypes = kMaxTensorTypeId + 1;
+
+// The cap from NIBBLE_ISA, or i8mm (no cap) when unset or unparsable.
+Isa env_cap() {
+  const char* v = std::getenv("NIBBLE_ISA");
+  Isa isa = Isa::i8mm;
+  if (v && *v && !parse_isa(v, &isa)) isa = Isa::i8mm;
+  return isa;
+}
+
+}  // namespace
+
+struct KernelTable::Impl {
+  std::array<const MatmulVariant*, kTypes> matmul{};
+};
+
+KernelTable::KernelTable(Isa cap) : isa_(Isa::scalar), impl_(std::make_unique<Impl>()) {
+  for (const MatmulVariant& v : matmul_variants()) {
+    if (static_cast<int>(v.isa) > static_cast<int>(cap) || !isa_supported(v.isa)) continue;
+    const auto id = static_cast<size_t>(v.weight);
+    const MatmulVariant*& slot = impl_->matmul[id];
+    if (!slot || v.priority > slot->priority) slot = &v;
+    if (static_cast<int>(v.isa) > static_cast<int>(isa_)) isa_ = v.isa;
+  }
+  isa_ = std::min(cap, best_supported_isa());
+}
+
+KernelTable::~KernelTable() = default;
+
+const KernelTable& KernelTable::get(Isa cap) {
+  static std::array<std::unique_ptr<KernelTable>, static_cast<size_t>(Isa::i8mm) + 1> tables;
+  static std::mutex mu;
+  const Isa env = env_cap();
+  if (static_cast<int>(env) < static_cast<int>(cap)) cap = env;
+  std::lock_guard lock(mu);
+  auto& t = tables[static_cast<size_t>(cap)];
+  if (!t) t.reset(new KernelTable(cap));
+  return *t;
+}
+
+bool KernelTable::supports(TensorType w) const { return ref::computable(w); }
+
+TensorType KernelTable::activation_type(TensorType w) const { return ref::activation_type(w); }
+
+size_t KernelTable::activation_row_bytes(TensorType w, int64_t k) const {
+  const auto info = tensor_type_info(ref::activation_type(w));
+  return static_cast<size_t>(k / info.block_size) * info.type_size;
+}
+
+void KernelTable::quantize_activation(TensorType w, const float* x, void* xq, int64_t k) const {
+  ref::quantize_row(ref::activation_type(w), x, xq, k);
+}
+
+PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols,
+                                     const void* data, bool /*allow_repack*/) const {
+  PreparedWeights p;
+  p.type = type;
+  p.rows = rows;
+  p.cols = cols;
+  p.data = data;
+  const auto info = tensor_type_info(type);
+  p.row_bytes = info.block_size ? static_cast<size_t>(cols / info.block_size) * info.type_size : 0;
+  const auto id = static_cast<size_t>(type);
+  const MatmulVariant* v = id < kTypes ? impl_->matmul[id] : nullptr;
+  if (v) {
+    p.gemv = v->fn;
+    p.gemm = v->fn;
+    p.rows_per_call = v->rows_per_call;
+  }
+  return p;
+}
+
+void KernelTable::matmul(const PreparedWeights& w, const MatmulArgs& a) const {
+  const MatmulFn fn = a.n_tokens == 1 ? w.gemv : w.gemm;
+  if (fn) fn(a);
+}
+
+void KernelTable::dequantize(TensorType type, const void* src, float* dst, int64_t n) const {
+  ref::dequantize_row(type, src, dst, n);
+}
+
+void KernelTable::f16_to_f32(const uint16_t* s, float* d, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) d[i] = fp16_to_f32(s[i]);
+}
+void KernelTable::f32_to_f16(const float* s, uint16_t* d, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) d[i] = f32_to_fp16(s[i]);
+}
+
+void KernelTable::rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) const {
+  ref::rmsnorm(x, w, y, n, eps);
+}
+void KernelTable::layernorm(const float* x, const float* w, const float* b, float* y, int64_t n,
+                            float eps) const {
+  ref::layernorm(x, w, b, y, n, eps);
+}
+void KernelTable::softmax(float* x, int64_t n, float scale, float cap) const {
+  ref::softmax(x, n, scale, cap);
+}
+void KernelTable::silu(const float* x, float* y, int64_t n) const { ref::silu(x, y, n); }
+void KernelTable::gelu(const float* x, float* y, int64_t n) const { ref::gelu(x, y, n); }
+void KernelTable::swiglu(const float* g, const float* u, float* y, int64_t n) const {
+  ref::swiglu(g, u, y, n);
+}
+void KernelTable::geglu(const float* g, const float* u, float* y, int64_t n) const {
+  ref::geglu(g, u, y, n);
+}
+void KernelTable::add(const float* a, const float* b, float* y, int64_t n) const {
+  ref::add(a, b, y, n);
+}
+void KernelTable::mul(const float* a, const float* b, float* y, int64_t n) const {
+  ref::mul(a, b, y, n);
+}
+void KernelTable::scale(const float* x, float s, float* y, int64_t n) const {
+  ref::scale(x, s, y, n);
+}
+void KernelTable::softcap(float* x, int64_t n, float cap) const { ref::softcap(x, n, cap); }
+void KernelTable::rope(float* x, int64_t hd, int64_t n_rot, int64_t pos, float base, float fs,
+                       const float* ff, bool neox) const {
+  ref::rope(x, hd, n_rot, pos, base, fs, ff, neox);
+}
+void KernelTable::attn_scores_f16(const float* q, const uint16_t* k, size_t ks, int64_t hd,
+                                  int64_t n, float* sc) const {
+  const MatmulVariant* v = impl_->matmul[static_cast<size_t>(TensorType::F16)];
+  if (v && v->isa != Isa::scalar) {  // reuse the f16 GEMV: K rows are an f16 matrix
+    MatmulArgs a{k, ks * 2, q, 0, sc, 0, hd, 0, n, 1};
+    v->fn(a);
+    return;
+  }
+  ref::attn_scores_f16(q, k, ks, hd, n, sc);
+}
+void KernelTable::attn_values_f16(const float* p, const uint16_t* v, size_t vs, int64_t hd,
+                                  int64_t n, float* out) const {
+  ref::attn_values_f16(p, v, vs, hd, n, out);
+}
+
+}  // namespace nibble::kernels
