@@ -36,7 +36,8 @@ void softmax(float* x, int64_t n, float scale, float cap) {
   float mx = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) {
     x[i] *= scale;
-    if (cap > 0) x[i] = cap * std::tanh(x[i] / cap);
+    // Masked entries (-inf) stay masked: capping would turn them into -cap.
+    if (cap > 0 && std::isfinite(x[i])) x[i] = cap * std::tanh(x[i] / cap);
     mx = std::max(mx, x[i]);
   }
   if (mx == -std::numeric_limits<float>::infinity()) {  // everything masked: uniform zero
