@@ -1,0 +1,157 @@
+// nibble — the public API: load a GGUF model, open sessions on it, stream tokens.
+//
+//   auto model = nibble::Model::load("model.gguf");            // Result<Model>
+//   auto session = nibble::Session::create(*model, {});         // Result<Session>
+//   session->generate("Once upon a time", {.max_tokens = 32},
+//                     [](std::string_view text, nibble::Token) { fputs(...); return true; });
+//
+// Model is immutable after load and shareable across threads (copies share one model).
+// A Session owns a KV cache and scratch; use it from one thread at a time, except cancel(),
+// which any thread may call. No exception crosses this API: failures come back as Result.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nibble/chat_template.h"
+#include "nibble/result.h"
+#include "nibble/tokenizer.h"
+
+namespace nibble {
+
+struct ModelOptions {
+  // Highest instruction set the kernels may use ("scalar", "avx2", "avx512", "neon",
+  // "dotprod", ...); empty = the best this CPU has. NIBBLE_ISA in the environment also caps.
+  std::string isa;
+  // Progress in [0, 1] while weights are prepared; return false to cancel the load.
+  std::function<bool(float progress)> progress;
+};
+
+struct ModelInfo {
+  std::string architecture;  // general.architecture, e.g. "llama"
+  std::string name;          // general.name ("" when absent)
+  int n_ctx_train = 0;
+  int n_vocab = 0;
+  int n_layer = 0;
+  int n_embd = 0;
+  bool has_chat_template = false;
+  uint64_t weight_bytes = 0;  // weights in memory (mapped + repacked)
+  std::string isa;            // kernels in use
+};
+
+class Model {
+ public:
+  static Result<Model> load(const std::string& path, const ModelOptions& options = {});
+  ModelInfo info() const;
+  const std::shared_ptr<const Tokenizer>& tokenizer() const;
+
+  struct Impl;
+  std::shared_ptr<const Impl> impl() const { return impl_; }
+
+ private:
+  explicit Model(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+// Sampling. temperature <= 0 is greedy (argmax, ties to the lowest id). Otherwise the chain
+// is: logit bias -> penalties -> top-k -> temperature -> top-p -> min-p -> draw.
+struct SamplerConfig {
+  float temperature = 0.8f;
+  int top_k = 40;           // <= 0: off
+  float top_p = 0.95f;      // >= 1: off
+  float min_p = 0.05f;      // <= 0: off (relative to the most likely token)
+  float repeat_penalty = 1.0f;     // 1: off (llama.cpp rule: divide positive logits, multiply negative)
+  float frequency_penalty = 0.0f;  // subtract count * f
+  float presence_penalty = 0.0f;   // subtract p once a token occurred
+  int penalty_last_n = 64;         // window of recent tokens the penalties look at
+  uint64_t seed = 0;
+  std::vector<std::pair<Token, float>> logit_bias;  // added to the logit; -inf bans
+};
+
+struct SessionOptions {
+  int n_ctx = 0;      // 0: the model's trained length, capped at 4096
+  int n_threads = 0;  // 0: physical cores
+  int n_batch = 64;   // prompt tokens per forward pass
+  SamplerConfig sampling;
+  // When the context fills up during generation: false (default) ends the generation with
+  // StopReason::context_full; true drops the oldest half of the tokens after the first
+  // `n_keep` (e.g. the system prompt) and continues.
+  bool context_shift = false;
+  int n_keep = 0;
+};
+
+struct GenerateOptions {
+  int max_tokens = 256;
+  std::vector<std::string> stop;  // stop strings (matched across token boundaries)
+  bool parse_special = false;     // plain prompts: recognise special-token text
+};
+
+enum class StopReason { none, end_of_generation, stop_string, max_tokens, cancelled, callback,
+                        context_full };
+std::string_view stop_reason_name(StopReason r);
+
+struct Stats {
+  int prompt_tokens = 0;     // tokens of the prompt (whole rendered conversation for chat)
+  int reused_tokens = 0;     // of those, already in the KV cache (not evaluated again)
+  int generated_tokens = 0;
+  double time_to_first_token_ms = 0;
+  double prefill_tokens_per_s = 0;  // evaluated prompt tokens / prefill time
+  double decode_tokens_per_s = 0;   // generated tokens after the first / their time
+  StopReason stop_reason = StopReason::none;
+};
+
+// Receives text as it becomes complete UTF-8 (never half a character; held-back text that
+// might start a stop string comes later or not at all). Return false to stop.
+using TextCallback = std::function<bool(std::string_view text)>;
+
+class Session {
+ public:
+  static Result<Session> create(const Model& model, const SessionOptions& options = {});
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  ~Session();
+
+  // Generate a completion of `prompt` (the whole text; BOS added as the vocabulary says).
+  // Prefix reuse: the tokens it shares with what is already in the KV cache (an earlier
+  // prompt and its completion) are not evaluated again. The sampler is re-seeded with
+  // SamplerConfig::seed on every call, so the same prompt gives the same tokens.
+  Result<Stats> generate(std::string_view prompt, const GenerateOptions& options,
+                         const TextCallback& on_text);
+  // Render the conversation with the model's chat template (or a built-in fallback) with the
+  // generation prompt, and generate the assistant's answer.
+  Result<Stats> chat(std::span<const ChatMessage> messages, const GenerateOptions& options,
+                     const TextCallback& on_text);
+  // Non-streaming convenience: the whole completion.
+  Result<std::string> complete(std::string_view prompt, const GenerateOptions& options);
+
+  // Pull-style: start(), then next() until it returns nullopt; stats() after.
+  Status start(std::string_view prompt, const GenerateOptions& options);
+  Status start_chat(std::span<const ChatMessage> messages, const GenerateOptions& options);
+  Result<std::optional<std::string>> next();
+  const Stats& stats() const;
+
+  // Stop the running call at the next layer/token boundary (any thread).
+  void cancel();
+  // Forget the conversation (the KV cache is reused).
+  void reset();
+  // Tokens in the KV cache.
+  std::span<const Token> tokens() const;
+  int n_ctx() const;
+  uint64_t kv_bytes() const;
+  uint64_t scratch_bytes() const;
+
+  struct Impl;
+
+ private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nibble

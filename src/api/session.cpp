@@ -1,0 +1,231 @@
+// Session: prompt -> tokens (prefix reuse against the KV cache) -> sampling loop with
+// streaming text, stop strings, cancellation and statistics.
+#include <algorithm>
+#include <chrono>
+
+#include "api/impl.h"
+
+namespace nibble {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+Result<Session> Session::create(const Model& model, const SessionOptions& options) {
+  if (!model.impl()) return Error(ErrorCode::invalid_argument, "Session::create: empty model");
+  if (options.n_ctx < 0) return Error(ErrorCode::invalid_argument, "n_ctx must be >= 0");
+  if (options.n_threads < 0) return Error(ErrorCode::invalid_argument, "n_threads must be >= 0");
+  if (options.n_batch < 1) return Error(ErrorCode::invalid_argument, "n_batch must be >= 1");
+  if (options.n_keep < 0) return Error(ErrorCode::invalid_argument, "n_keep must be >= 0");
+  const auto& m = model.impl()->model;
+  NIBBLE_TRY(sampling::validate(options.sampling, static_cast<int>(m->config.n_vocab)));
+  graph::ContextOptions co;
+  co.n_ctx = options.n_ctx;
+  co.n_threads = options.n_threads;
+  co.n_batch = options.n_batch;
+  NIBBLE_ASSIGN_OR_RETURN(auto ctx, graph::create_context(m, co));
+  return Session(std::make_unique<Impl>(model.impl(), std::move(ctx), options));
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+void Session::cancel() { impl_->cancel.store(true); }
+
+void Session::reset() {
+  impl_->ctx->truncate(0);
+  impl_->cached.clear();
+  impl_->active = false;
+}
+
+std::span<const Token> Session::tokens() const { return impl_->cached; }
+int Session::n_ctx() const { return impl_->ctx->n_ctx(); }
+uint64_t Session::kv_bytes() const { return impl_->ctx->memory().kv_bytes; }
+uint64_t Session::scratch_bytes() const { return impl_->ctx->memory().scratch_bytes; }
+const Stats& Session::stats() const { return impl_->stats; }
+
+Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g) {
+  active = false;
+  cancel.store(false);
+  if (g.max_tokens < 0) return Error(ErrorCode::invalid_argument, "max_tokens must be >= 0");
+  if (prompt.empty()) return Error(ErrorCode::invalid_argument, "empty prompt (no tokens)");
+  if (static_cast<int>(prompt.size()) > ctx->n_ctx())
+    return Error(ErrorCode::context_full,
+                 "prompt of " + std::to_string(prompt.size()) + " tokens exceeds the context of " +
+                     std::to_string(ctx->n_ctx()));
+  stats = Stats{};
+  gen = g;
+  t_start = Clock::now();
+  // Prefix reuse: keep the tokens the prompt shares with the cache, but always evaluate at
+  // least the last prompt token (its logits start the generation).
+  size_t p = 0;
+  while (p < cached.size() && p < prompt.size() && cached[p] == prompt[p]) ++p;
+  if (p == prompt.size()) --p;
+  ctx->truncate(static_cast<int>(p));
+  cached.resize(p);
+  stats.prompt_tokens = static_cast<int>(prompt.size());
+  stats.reused_tokens = static_cast<int>(p);
+  std::span<const Token> rest(prompt.data() + p, prompt.size() - p);
+  Status st = ctx->eval(rest, false, &cancel);
+  if (!st.ok()) {
+    cached.resize(static_cast<size_t>(ctx->n_past()));
+    if (st.error().code() != ErrorCode::cancelled) return st;
+    stats.stop_reason = StopReason::cancelled;
+    return ok_status();  // active stays false: the pull loop ends at once
+  }
+  cached.insert(cached.end(), rest.begin(), rest.end());
+  const double prefill_ms = ms_since(t_start);
+  stats.prefill_tokens_per_s = prefill_ms > 0 ? rest.size() * 1000.0 / prefill_ms : 0;
+  sampler.reseed(options.sampling.seed);
+  decoder.emplace(model->model->tokenizer, /*skip_special=*/true);
+  stop = sampling::StopMatcher(gen.stop);
+  produced = 0;
+  active = true;
+  return ok_status();
+}
+
+Status Session::Impl::make_room() {
+  if (ctx->n_past() < ctx->n_ctx()) return ok_status();
+  if (!options.context_shift)
+    return Error(ErrorCode::context_full, "context of " + std::to_string(ctx->n_ctx()) + " full");
+  const int n_past = ctx->n_past();
+  const int keep = std::min(options.n_keep, n_past - 1);
+  const int discard = std::max(1, (n_past - keep) / 2);
+  NIBBLE_TRY(ctx->shift(keep, discard));
+  cached.erase(cached.begin() + keep, cached.begin() + keep + discard);
+  return ok_status();
+}
+
+std::string Session::Impl::finish_text() {
+  active = false;
+  std::string tail = stop.push(decoder->flush());
+  tail += stop.flush();
+  if (stats.generated_tokens > 1) {
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_first).count();
+    stats.decode_tokens_per_s = ms > 0 ? (stats.generated_tokens - 1) * 1000.0 / ms : 0;
+  }
+  return tail;
+}
+
+Result<std::optional<std::string>> Session::Impl::step() {
+  auto finish = [&](StopReason why) -> std::optional<std::string> {
+    stats.stop_reason = why;
+    std::string tail = finish_text();
+    if (tail.empty()) return std::nullopt;
+    return tail;
+  };
+  while (active) {
+    if (cancel.load()) return finish(StopReason::cancelled);
+    if (produced >= gen.max_tokens) return finish(StopReason::max_tokens);
+    const Token tok = sampler.sample(ctx->logits(), cached);
+    if (produced == 0) {
+      t_first = Clock::now();
+      stats.time_to_first_token_ms =
+          std::chrono::duration<double, std::milli>(t_first - t_start).count();
+    }
+    if (model->model->tokenizer->is_end_of_generation(tok))
+      return finish(StopReason::end_of_generation);
+    ++produced;
+    ++stats.generated_tokens;
+    std::string out = stop.push(decoder->push(tok));
+    if (stop.stopped()) {
+      stats.stop_reason = StopReason::stop_string;
+      finish_text();
+      if (out.empty()) return std::optional<std::string>();
+      return std::optional<std::string>(std::move(out));
+    }
+    if (produced < gen.max_tokens) {
+      Status room = make_room();
+      if (!room.ok()) {
+        if (room.error().code() != ErrorCode::context_full) return std::move(room).error();
+        auto tail = finish(StopReason::context_full);
+        return std::optional<std::string>(out + tail.value_or(""));
+      }
+      const Token one[1] = {tok};
+      Status st = ctx->eval(one, false, &cancel);
+      if (!st.ok()) {
+        if (st.error().code() != ErrorCode::cancelled) return std::move(st).error();
+        auto tail = finish(StopReason::cancelled);
+        return std::optional<std::string>(out + tail.value_or(""));
+      }
+      cached.push_back(tok);
+    }
+    if (!out.empty()) return std::optional<std::string>(std::move(out));
+  }
+  return std::optional<std::string>();
+}
+
+static Result<std::vector<Token>> tokenize_prompt(const Model::Impl& m, std::string_view text,
+                                                  bool parse_special) {
+  EncodeOptions eo;
+  eo.add_special = true;
+  eo.parse_special = parse_special;
+  return m.model->tokenizer->encode(text, eo);
+}
+
+Status Session::start(std::string_view prompt, const GenerateOptions& options) {
+  NIBBLE_ASSIGN_OR_RETURN(auto toks, tokenize_prompt(*impl_->model, prompt, options.parse_special));
+  return impl_->begin(std::move(toks), options);
+}
+
+Status Session::start_chat(std::span<const ChatMessage> messages, const GenerateOptions& options) {
+  const auto& tok = impl_->model->model->tokenizer;
+  NIBBLE_ASSIGN_OR_RETURN(
+      auto tmpl, ChatTemplate::for_tokenizer_template(tok->chat_template(),
+                                                      impl_->model->model->config.arch_name));
+  ChatTemplateOptions to;
+  to.add_generation_prompt = true;
+  if (tok->bos() >= 0) to.bos_token = tok->token_to_piece(tok->bos());
+  if (tok->eos() >= 0) to.eos_token = tok->token_to_piece(tok->eos());
+  NIBBLE_ASSIGN_OR_RETURN(std::string text, tmpl.render(messages, to));
+  EncodeOptions eo;
+  eo.parse_special = true;
+  // A template that writes BOS itself must not get a second one.
+  eo.add_special = to.bos_token.empty() || text.compare(0, to.bos_token.size(), to.bos_token) != 0;
+  NIBBLE_ASSIGN_OR_RETURN(auto toks, tok->encode(text, eo));
+  return impl_->begin(std::move(toks), options);
+}
+
+Result<std::optional<std::string>> Session::next() { return impl_->step(); }
+
+static Result<Stats> drain(Session& s, Session::Impl& impl, const TextCallback& on_text) {
+  while (true) {
+    NIBBLE_ASSIGN_OR_RETURN(auto chunk, s.next());
+    if (!chunk) break;
+    if (on_text && !on_text(*chunk)) {
+      impl.stats.stop_reason = StopReason::callback;
+      impl.finish_text();
+      break;
+    }
+  }
+  return impl.stats;
+}
+
+Result<Stats> Session::generate(std::string_view prompt, const GenerateOptions& options,
+                                const TextCallback& on_text) {
+  NIBBLE_TRY(start(prompt, options));
+  return drain(*this, *impl_, on_text);
+}
+
+Result<Stats> Session::chat(std::span<const ChatMessage> messages, const GenerateOptions& options,
+                            const TextCallback& on_text) {
+  NIBBLE_TRY(start_chat(messages, options));
+  return drain(*this, *impl_, on_text);
+}
+
+Result<std::string> Session::complete(std::string_view prompt, const GenerateOptions& options) {
+  std::string out;
+  NIBBLE_TRY(generate(prompt, options, [&](std::string_view t) {
+    out.append(t);
+    return true;
+  }));
+  return out;
+}
+
+}  // namespace nibble

@@ -1,0 +1,114 @@
+#include "sampling/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace nibble::sampling {
+
+Status validate(const SamplerConfig& c, int n_vocab) {
+  auto bad = [](const std::string& m) { return Error(ErrorCode::invalid_argument, m); };
+  if (!std::isfinite(c.temperature)) return bad("temperature must be finite");
+  if (!(c.top_p > 0.0f) || !std::isfinite(c.top_p)) return bad("top_p must be in (0, 1]");
+  if (!(c.min_p >= 0.0f && c.min_p <= 1.0f)) return bad("min_p must be in [0, 1]");
+  if (!(c.repeat_penalty > 0.0f) || !std::isfinite(c.repeat_penalty))
+    return bad("repeat_penalty must be > 0");
+  if (!std::isfinite(c.frequency_penalty) || !std::isfinite(c.presence_penalty))
+    return bad("frequency/presence penalties must be finite");
+  if (c.penalty_last_n < 0) return bad("penalty_last_n must be >= 0");
+  for (auto& [id, b] : c.logit_bias) {
+    if (id < 0 || id >= n_vocab)
+      return bad("logit_bias token " + std::to_string(id) + " outside the vocabulary");
+    if (std::isnan(b)) return bad("logit_bias value is NaN");
+  }
+  return ok_status();
+}
+
+Sampler::Sampler(const SamplerConfig& config, int n_vocab)
+    : cfg_(config), n_vocab_(n_vocab), state_(config.seed), cand_(n_vocab), counts_(n_vocab) {}
+
+double Sampler::uniform() {
+  uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+Token Sampler::sample(std::span<const float> logits, std::span<const Token> history) {
+  const int n = std::min<int>(n_vocab_, static_cast<int>(logits.size()));
+  for (int i = 0; i < n; ++i) cand_[i] = {i, logits[i], 0.0f};
+  for (auto& [id, b] : cfg_.logit_bias)
+    if (id >= 0 && id < n) cand_[id].logit += b;
+
+  // Penalties over the last penalty_last_n tokens.
+  const bool penalize = cfg_.repeat_penalty != 1.0f || cfg_.frequency_penalty != 0.0f ||
+                        cfg_.presence_penalty != 0.0f;
+  if (penalize && cfg_.penalty_last_n > 0 && !history.empty()) {
+    const size_t start = history.size() > static_cast<size_t>(cfg_.penalty_last_n)
+                             ? history.size() - cfg_.penalty_last_n : 0;
+    for (size_t i = start; i < history.size(); ++i)
+      if (history[i] >= 0 && history[i] < n) ++counts_[history[i]];
+    for (size_t i = start; i < history.size(); ++i) {
+      const Token t = history[i];
+      if (t < 0 || t >= n || counts_[t] == 0) continue;
+      float& l = cand_[t].logit;
+      l = l > 0 ? l / cfg_.repeat_penalty : l * cfg_.repeat_penalty;
+      l -= counts_[t] * cfg_.frequency_penalty + cfg_.presence_penalty;
+      counts_[t] = 0;  // applied once per distinct token; also resets the counter
+    }
+  }
+
+  auto better = [](const Cand& a, const Cand& b) {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+  };
+  if (cfg_.temperature <= 0.0f) {
+    return std::min_element(cand_.begin(), cand_.begin() + n, better)->id;
+  }
+
+  int size = n;
+  if (cfg_.top_k > 0 && cfg_.top_k < size) {
+    std::partial_sort(cand_.begin(), cand_.begin() + cfg_.top_k, cand_.begin() + size, better);
+    size = cfg_.top_k;
+  } else {
+    std::sort(cand_.begin(), cand_.begin() + size, better);
+  }
+  // Softmax with temperature (candidates sorted, the first is the max).
+  const float mx = cand_[0].logit;
+  if (!std::isfinite(mx)) return cand_[0].id;  // everything banned: deterministic fallback
+  double sum = 0;
+  for (int i = 0; i < size; ++i) {
+    cand_[i].p = static_cast<float>(std::exp((cand_[i].logit - mx) / cfg_.temperature));
+    sum += cand_[i].p;
+  }
+  for (int i = 0; i < size; ++i) cand_[i].p = static_cast<float>(cand_[i].p / sum);
+  if (cfg_.top_p < 1.0f) {
+    double cum = 0;
+    int keep = size;
+    for (int i = 0; i < size; ++i) {
+      cum += cand_[i].p;
+      if (cum >= cfg_.top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+    size = keep;
+  }
+  if (cfg_.min_p > 0.0f) {
+    const float floor = cand_[0].p * cfg_.min_p;
+    int keep = 1;
+    while (keep < size && cand_[keep].p >= floor) ++keep;
+    size = keep;
+  }
+  double total = 0;
+  for (int i = 0; i < size; ++i) total += cand_[i].p;
+  double r = uniform() * total;
+  for (int i = 0; i < size; ++i) {
+    r -= cand_[i].p;
+    if (r < 0) return cand_[i].id;
+  }
+  return cand_[size - 1].id;
+}
+
+}  // namespace nibble::sampling

@@ -1,0 +1,81 @@
+// nibble generate -m MODEL -p TEXT [-n N] [sampling flags] [--stop S]... [--chat] [--system S]
+// Streams the completion to stdout; statistics go to stderr.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "command.h"
+#include "nibble/nibble.h"
+#include "sampling_flags.h"
+
+namespace nibble::cli {
+namespace {
+
+int run_generate(Args& args) {
+  if (args.flag({"--help", "-h"})) {
+    fmt::print("usage: nibble generate -m MODEL.gguf -p TEXT [-n N] [--stop STR]... [--chat]\n"
+               "       [--system TEXT] [--quiet]\n{}", kSessionFlagsHelp);
+    return 0;
+  }
+  auto model_path = args.value({"-m", "--model"});
+  auto prompt = args.value({"-p", "--prompt"});
+  GenerateOptions g;
+  g.max_tokens = 128;
+  if (auto n = args.integer({"-n", "--max-tokens"})) g.max_tokens = static_cast<int>(*n);
+  while (auto s = args.value({"--stop"})) g.stop.push_back(*s);
+  const bool chat = args.flag({"--chat"});
+  const bool quiet = args.flag({"--quiet", "-q"});
+  auto system = args.value({"--system"});
+  ModelOptions mo;
+  if (auto isa = args.value({"--isa"})) mo.isa = *isa;
+  SessionOptions so;
+  read_session_flags(args, so);
+  if (!model_path) args.error("missing -m MODEL.gguf");
+  if (!prompt) args.error("missing -p TEXT");
+  if (!args.finish()) return 2;
+
+  auto model = Model::load(*model_path, mo);
+  if (!model) {
+    fmt::print(stderr, "nibble generate: {}\n", model.error().to_string());
+    return 1;
+  }
+  auto session = Session::create(*model, so);
+  if (!session) {
+    fmt::print(stderr, "nibble generate: {}\n", session.error().to_string());
+    return 1;
+  }
+  auto print = [](std::string_view t) {
+    std::fwrite(t.data(), 1, t.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  };
+  Result<Stats> stats = Error(ErrorCode::internal, "not run");
+  if (chat) {
+    std::vector<ChatMessage> msgs;
+    if (system) msgs.push_back({"system", *system});
+    msgs.push_back({"user", *prompt});
+    stats = session->chat(msgs, g, print);
+  } else {
+    if (!quiet) print(*prompt);
+    stats = session->generate(*prompt, g, print);
+  }
+  std::fputc('\n', stdout);
+  if (!stats) {
+    fmt::print(stderr, "nibble generate: {}\n", stats.error().to_string());
+    return 1;
+  }
+  if (!quiet)
+    fmt::print(stderr,
+               "[{} prompt tokens ({} reused), {} generated, first token {:.1f} ms, prefill "
+               "{:.1f} tok/s, decode {:.1f} tok/s, stop: {}]\n",
+               stats->prompt_tokens, stats->reused_tokens, stats->generated_tokens,
+               stats->time_to_first_token_ms, stats->prefill_tokens_per_s,
+               stats->decode_tokens_per_s, stop_reason_name(stats->stop_reason));
+  return 0;
+}
+
+}  // namespace
+
+NIBBLE_COMMAND(generate, "generate a completion (streamed) from a prompt", run_generate);
+
+}  // namespace nibble::cli
