@@ -42,8 +42,12 @@ Range split(int64_t n, int nt, int i, int64_t g = 1) {
 class Context final : public InferenceContext {
  public:
   Context(std::shared_ptr<const LoadedModel> m, const ContextOptions& o, int n_ctx)
-      : m_(std::move(m)), c_(m_->config), k_(*m_->kernels), pool_(o.n_threads),
-        n_ctx_(n_ctx), n_batch_(o.n_batch) {}
+      : m_(std::move(m)),
+        c_(m_->config),
+        k_(*m_->kernels),
+        pool_(o.n_threads),
+        n_ctx_(n_ctx),
+        n_batch_(o.n_batch) {}
 
   Status init() {
     try {
@@ -62,8 +66,7 @@ class Context final : public InferenceContext {
       h16_.assign(static_cast<size_t>(pool_.size()) * std::max<int64_t>(n_ctx_, c_.head_dim), 0);
       size_t xq = 0;
       auto need = [&](const Matrix& mat) {
-        if (mat.present())
-          xq = std::max(xq, k_.activation_row_bytes(mat.w.type, mat.w.cols) * B);
+        if (mat.present()) xq = std::max(xq, k_.activation_row_bytes(mat.w.type, mat.w.cols) * B);
       };
       for (const Layer& L : m_->layers) {
         for (const Matrix* mat : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.ffn_gate, &L.ffn_up,
@@ -86,9 +89,9 @@ class Context final : public InferenceContext {
               const std::atomic<bool>* cancel) override {
     if (tokens.empty()) return Error(ErrorCode::invalid_argument, "eval: no tokens");
     if (static_cast<int64_t>(tokens.size()) > n_ctx_ - n_past_)
-      return Error(ErrorCode::context_full,
-                   "context full: " + std::to_string(n_past_) + " + " +
-                       std::to_string(tokens.size()) + " tokens > n_ctx " + std::to_string(n_ctx_));
+      return Error(ErrorCode::context_full, "context full: " + std::to_string(n_past_) + " + " +
+                                                std::to_string(tokens.size()) + " tokens > n_ctx " +
+                                                std::to_string(n_ctx_));
     for (size_t i = 0; i < tokens.size(); ++i)
       if (tokens[i] < 0 || tokens[i] >= c_.n_vocab)
         return Error(ErrorCode::invalid_argument,
@@ -125,8 +128,7 @@ class Context final : public InferenceContext {
     if (n_logits_ == 0) return {};
     if (i < 0 || n_logits_ == 1) i = n_logits_ - 1;
     if (i >= n_logits_) return {};
-    return {logits_.data() + static_cast<size_t>(i) * c_.n_vocab,
-            static_cast<size_t>(c_.n_vocab)};
+    return {logits_.data() + static_cast<size_t>(i) * c_.n_vocab, static_cast<size_t>(c_.n_vocab)};
   }
   int n_past() const override { return n_past_; }
   void truncate(int n) override {
@@ -137,9 +139,9 @@ class Context final : public InferenceContext {
   // rotating by -count turns position p into p - count exactly, up to f16 rounding).
   Status shift(int first, int count) override {
     if (first < 0 || count <= 0 || first > n_past_ - count)
-      return Error(ErrorCode::invalid_argument,
-                   "shift(" + std::to_string(first) + ", " + std::to_string(count) +
-                       ") outside the " + std::to_string(n_past_) + " cached positions");
+      return Error(ErrorCode::invalid_argument, "shift(" + std::to_string(first) + ", " +
+                                                    std::to_string(count) + ") outside the " +
+                                                    std::to_string(n_past_) + " cached positions");
     const int64_t hd = c_.head_dim;
     const float* ff = m_->rope_freqs.empty() ? nullptr : m_->rope_freqs.data();
     std::vector<float> row(static_cast<size_t>(hd));
@@ -201,8 +203,8 @@ class Context final : public InferenceContext {
       const kernels::PreparedWeights& w = j.m->w;
       Range rr = split(w.rows, nt, tid, std::max(1, w.rows_per_call));
       if (rr.begin >= rr.end) continue;
-      kernels::MatmulArgs a{w.data, w.row_bytes, xq_.data(), xrb, j.y, j.y_stride, k,
-                            rr.begin, rr.end, n};
+      kernels::MatmulArgs a{w.data,     w.row_bytes, xq_.data(), xrb,    j.y,
+                            j.y_stride, k,           rr.begin,   rr.end, n};
       k_.matmul(w, a);
       const float sc = j.m->scale;
       const bool has_bias = j.bias && !j.bias->empty();
@@ -359,8 +361,10 @@ class Context final : public InferenceContext {
           for (int64_t t = tr.begin; t < tr.end; ++t) {
             const float* g = nd.src + t * nd.src_stride;
             float* hr = nd.dst + t * nd.dst_stride;
-            if (c_.gelu) k_.geglu(g, g + nd.dim, hr, nd.dim);
-            else k_.swiglu(g, g + nd.dim, hr, nd.dim);
+            if (c_.gelu)
+              k_.geglu(g, g + nd.dim, hr, nd.dim);
+            else
+              k_.swiglu(g, g + nd.dim, hr, nd.dim);
             if (nd.w) k_.rmsnorm(hr, nd.w, hr, nd.dim, eps);
           }
           break;
@@ -476,9 +480,9 @@ Result<std::unique_ptr<InferenceContext>> create_context(
   int64_t n_ctx = options.n_ctx;
   if (n_ctx == 0) n_ctx = std::min<int64_t>(c.n_ctx_train, 4096);
   if (n_ctx > std::max<int64_t>(c.n_ctx_train * 4, 4096) || n_ctx > (1 << 20))
-    return Error(ErrorCode::invalid_argument,
-                 "n_ctx " + std::to_string(n_ctx) + " exceeds 4x the trained context " +
-                     std::to_string(c.n_ctx_train));
+    return Error(ErrorCode::invalid_argument, "n_ctx " + std::to_string(n_ctx) +
+                                                  " exceeds 4x the trained context " +
+                                                  std::to_string(c.n_ctx_train));
   auto ctx = std::make_unique<Context>(std::move(model), options, static_cast<int>(n_ctx));
   NIBBLE_TRY(ctx->init());
   return std::unique_ptr<InferenceContext>(std::move(ctx));

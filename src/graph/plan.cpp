@@ -5,8 +5,8 @@
 namespace nibble::graph {
 
 std::string describe(const std::vector<Node>& plan) {
-  static const char* kNames[] = {"embed",     "cancel_point", "norm",     "matmul",
-                                 "rope_store", "attention",   "residual", "gated_act",
+  static const char* kNames[] = {"embed",       "cancel_point", "norm",     "matmul",
+                                 "rope_store",  "attention",    "residual", "gated_act",
                                  "output_norm", "output_head"};
   std::string s;
   for (const Node& n : plan) {

@@ -16,22 +16,22 @@ namespace nibble::graph {
 
 struct MatJob {
   const model::Matrix* m = nullptr;
-  float* y = nullptr;          // output, token t at y + t * y_stride
-  size_t y_stride = 0;         // floats
+  float* y = nullptr;                        // output, token t at y + t * y_stride
+  size_t y_stride = 0;                       // floats
   const std::vector<float>* bias = nullptr;  // may be null or empty
 };
 
 enum class NodeKind : uint8_t {
-  embed,        // token rows -> x (dequantized, scaled)
-  cancel_point, // thread 0 samples the cancel flag; all threads see it after a barrier
-  norm,         // dst[t] = rmsnorm(src[t]) * w, t < n (in place allowed)
-  matmul,       // jobs[0..n_jobs) over src (one shared quantization)
-  rope_store,   // q/k norms, RoPE, K/V into the cache for `layer`
-  attention,    // causal / sliding-window attention for `layer` -> dst
-  residual,     // x[t] += post_norm(src[t]); then xn[t] = rmsnorm(x[t]) * w2 when w2 set
-  gated_act,    // h[t] = act(gate[t]) * up[t], then optional sub-norm w
-  output_norm,  // xn[t] = rmsnorm(x[first + t]) * w for the tokens that want logits
-  output_head,  // logits = output · xn (+ final soft-cap)
+  embed,         // token rows -> x (dequantized, scaled)
+  cancel_point,  // thread 0 samples the cancel flag; all threads see it after a barrier
+  norm,          // dst[t] = rmsnorm(src[t]) * w, t < n (in place allowed)
+  matmul,        // jobs[0..n_jobs) over src (one shared quantization)
+  rope_store,    // q/k norms, RoPE, K/V into the cache for `layer`
+  attention,     // causal / sliding-window attention for `layer` -> dst
+  residual,      // x[t] += post_norm(src[t]); then xn[t] = rmsnorm(x[t]) * w2 when w2 set
+  gated_act,     // h[t] = act(gate[t]) * up[t], then optional sub-norm w
+  output_norm,   // xn[t] = rmsnorm(x[first + t]) * w for the tokens that want logits
+  output_head,   // logits = output · xn (+ final soft-cap)
 };
 
 struct Node {

@@ -9,13 +9,20 @@ namespace nibble::model {
 
 std::string_view arch_name(Arch a) {
   switch (a) {
-    case Arch::llama: return "llama";
-    case Arch::qwen2: return "qwen2";
-    case Arch::qwen3: return "qwen3";
-    case Arch::gemma2: return "gemma2";
-    case Arch::gemma3: return "gemma3";
-    case Arch::phi3: return "phi3";
-    case Arch::bitnet: return "bitnet";
+    case Arch::llama:
+      return "llama";
+    case Arch::qwen2:
+      return "qwen2";
+    case Arch::qwen3:
+      return "qwen3";
+    case Arch::gemma2:
+      return "gemma2";
+    case Arch::gemma3:
+      return "gemma3";
+    case Arch::phi3:
+      return "phi3";
+    case Arch::bitnet:
+      return "bitnet";
   }
   return "?";
 }
@@ -54,14 +61,22 @@ Result<Config> read_config(const gguf::File& f) {
   if (!an.ok()) return Error(ErrorCode::missing_key, "missing key general.architecture");
   c.arch_name = std::string(*an);
   const std::string& a = c.arch_name;
-  if (a == "llama") c.arch = Arch::llama;
-  else if (a == "qwen2") c.arch = Arch::qwen2;
-  else if (a == "qwen3") c.arch = Arch::qwen3;
-  else if (a == "gemma2") c.arch = Arch::gemma2;
-  else if (a == "gemma3") c.arch = Arch::gemma3;
-  else if (a == "phi3") c.arch = Arch::phi3;
-  else if (a == "bitnet") c.arch = Arch::bitnet;
-  else return Error(ErrorCode::unsupported_architecture, "unsupported architecture '" + a + "'");
+  if (a == "llama")
+    c.arch = Arch::llama;
+  else if (a == "qwen2")
+    c.arch = Arch::qwen2;
+  else if (a == "qwen3")
+    c.arch = Arch::qwen3;
+  else if (a == "gemma2")
+    c.arch = Arch::gemma2;
+  else if (a == "gemma3")
+    c.arch = Arch::gemma3;
+  else if (a == "phi3")
+    c.arch = Arch::phi3;
+  else if (a == "bitnet")
+    c.arch = Arch::bitnet;
+  else
+    return Error(ErrorCode::unsupported_architecture, "unsupported architecture '" + a + "'");
 
   NIBBLE_ASSIGN_OR_RETURN(c.n_embd, dim(f, a + ".embedding_length", 0, true));
   NIBBLE_ASSIGN_OR_RETURN(c.n_layer, dim(f, a + ".block_count", 0, true));
@@ -73,8 +88,8 @@ Result<Config> read_config(const gguf::File& f) {
   if (c.n_embd % c.n_head != 0 && !f.find(a + ".attention.key_length"))
     return Error(ErrorCode::corrupt_metadata,
                  a + ".embedding_length is not a multiple of " + a + ".attention.head_count");
-  NIBBLE_ASSIGN_OR_RETURN(c.head_dim, dim(f, a + ".attention.key_length", c.n_embd / c.n_head,
-                                          false));
+  NIBBLE_ASSIGN_OR_RETURN(c.head_dim,
+                          dim(f, a + ".attention.key_length", c.n_embd / c.n_head, false));
   NIBBLE_ASSIGN_OR_RETURN(int64_t vlen, dim(f, a + ".attention.value_length", c.head_dim, false));
   if (vlen != c.head_dim)
     return Error(ErrorCode::corrupt_metadata, a + ".attention.value_length != key_length");
@@ -124,24 +139,28 @@ Result<Config> read_config(const gguf::File& f) {
       c.embd_scale = std::sqrt(static_cast<float>(c.n_embd));
       NIBBLE_ASSIGN_OR_RETURN(c.attn_softcap, real(f, a + ".attn_logit_softcapping", 50.0f));
       NIBBLE_ASSIGN_OR_RETURN(c.final_softcap, real(f, a + ".final_logit_softcapping", 30.0f));
-      NIBBLE_ASSIGN_OR_RETURN(c.sliding_window, dim(f, a + ".attention.sliding_window", 4096, false));
+      NIBBLE_ASSIGN_OR_RETURN(c.sliding_window,
+                              dim(f, a + ".attention.sliding_window", 4096, false));
       // Even layers attend locally (sliding window), odd layers globally.
       for (int64_t i = 0; i < c.n_layer; ++i) c.swa_layer[i] = (i % 2 == 0);
       // query_pre_attn_scalar: head_dim for the 2B/9B models, n_embd / n_head for the 27B
       // (46 layers), as the reference implementations choose by model size.
-      if (c.n_layer == 46) c.query_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
+      if (c.n_layer == 46)
+        c.query_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
       break;
     }
     case Arch::gemma3: {
       c.rope_neox = true;
       c.gelu = true;
       c.embd_scale = std::sqrt(static_cast<float>(c.n_embd));
-      NIBBLE_ASSIGN_OR_RETURN(c.sliding_window, dim(f, a + ".attention.sliding_window", 512, false));
+      NIBBLE_ASSIGN_OR_RETURN(c.sliding_window,
+                              dim(f, a + ".attention.sliding_window", 512, false));
       // Five local layers, then one global one; local layers use RoPE base 10000.
       for (int64_t i = 0; i < c.n_layer; ++i) c.swa_layer[i] = ((i + 1) % 6 != 0);
       c.rope_base_local = 10000.0f;
       // Same query_pre_attn_scalar rule as gemma2: n_embd / n_head for the 27B (62 layers).
-      if (c.n_layer == 62) c.query_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
+      if (c.n_layer == 62)
+        c.query_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
       break;
     }
   }

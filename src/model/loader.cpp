@@ -39,14 +39,14 @@ class Binder {
                                                   ", expected [" + std::to_string(cols) + ", " +
                                                   std::to_string(rows) + "]");
     if (!m_.kernels->supports(t->type))
-      return Error(ErrorCode::unsupported_tensor_type,
-                   "unsupported tensor type " + std::string(tensor_type_name(t->type)) +
-                       " of tensor " + name);
+      return Error(ErrorCode::unsupported_tensor_type, "unsupported tensor type " +
+                                                           std::string(tensor_type_name(t->type)) +
+                                                           " of tensor " + name);
     out->w = m_.kernels->prepare(t->type, rows, cols, t->data, allow_repack);
     if (out->w.data == nullptr)
-      return Error(ErrorCode::unsupported_tensor_type,
-                   "unsupported tensor type " + std::string(tensor_type_name(t->type)) +
-                       " of tensor " + name);
+      return Error(ErrorCode::unsupported_tensor_type, "unsupported tensor type " +
+                                                           std::string(tensor_type_name(t->type)) +
+                                                           " of tensor " + name);
     if (out->w.repacked()) {
       f_.release(t->data, t->n_bytes);
       m_.weight_bytes += static_cast<uint64_t>(out->w.row_bytes) * rows;
@@ -59,7 +59,8 @@ class Binder {
       if (s->n_elements != 1)
         return Error(ErrorCode::shape_mismatch, "tensor " + base + ".scale must hold one value");
       float v = 0;
-      if (s->type == TensorType::F32) std::memcpy(&v, s->data, 4);
+      if (s->type == TensorType::F32)
+        std::memcpy(&v, s->data, 4);
       else if (s->type == TensorType::F16 || s->type == TensorType::BF16) {
         Vec tmp;
         NIBBLE_TRY(vec(base + ".scale", 1, &tmp, true));
@@ -86,7 +87,9 @@ class Binder {
                                                   ", expected [" + std::to_string(n) + "]");
     out->resize(static_cast<size_t>(n));
     switch (t->type) {
-      case TensorType::F32: std::memcpy(out->data(), t->data, n * sizeof(float)); break;
+      case TensorType::F32:
+        std::memcpy(out->data(), t->data, n * sizeof(float));
+        break;
       case TensorType::F16:
         m_.kernels->f16_to_f32(reinterpret_cast<const uint16_t*>(t->data), out->data(), n);
         break;
@@ -179,15 +182,15 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const std::string& path,
   if (!te) return Error(ErrorCode::missing_tensor, "missing tensor token_embd.weight");
   if (te->n_dims != 2 || static_cast<int64_t>(te->ne[0]) != config.n_embd ||
       (config.n_vocab && static_cast<int64_t>(te->ne[1]) != config.n_vocab))
-    return Error(ErrorCode::shape_mismatch,
-                 "tensor token_embd.weight has shape " + shape_str(*te) + ", expected [" +
-                     std::to_string(config.n_embd) + ", n_vocab]");
+    return Error(ErrorCode::shape_mismatch, "tensor token_embd.weight has shape " + shape_str(*te) +
+                                                ", expected [" + std::to_string(config.n_embd) +
+                                                ", n_vocab]");
   config.n_vocab = static_cast<int64_t>(te->ne[1]);
   const auto ti = tensor_type_info(te->type);
-  if (!m->kernels->supports(te->type) || ti.block_size == 0 ||
-      config.n_embd % ti.block_size != 0)
-    return Error(ErrorCode::unsupported_tensor_type,
-                 "unsupported tensor type " + std::string(ti.name) + " of tensor token_embd.weight");
+  if (!m->kernels->supports(te->type) || ti.block_size == 0 || config.n_embd % ti.block_size != 0)
+    return Error(
+        ErrorCode::unsupported_tensor_type,
+        "unsupported tensor type " + std::string(ti.name) + " of tensor token_embd.weight");
   m->tok_embd_type = te->type;
   m->tok_embd = te->data;
   m->tok_embd_row_bytes = static_cast<size_t>(config.n_embd / ti.block_size) * ti.type_size;

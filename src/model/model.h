@@ -15,8 +15,8 @@ namespace nibble::model {
 
 // One weight matrix (rows x cols, rows = output features) prepared for matmul.
 struct Matrix {
-  kernels::PreparedWeights w;   // w.data == nullptr: absent (optional tensor)
-  float scale = 1.0f;           // per-tensor scale applied to the output (BitNet), 1 = none
+  kernels::PreparedWeights w;  // w.data == nullptr: absent (optional tensor)
+  float scale = 1.0f;          // per-tensor scale applied to the output (BitNet), 1 = none
   bool present() const { return w.data != nullptr; }
 };
 
@@ -26,9 +26,9 @@ using Vec = std::vector<float>;
 struct Layer {
   // [n_embd] norms
   Vec attn_norm, attn_norm_b, post_attn_norm, ffn_norm, ffn_norm_b, post_ffn_norm;
-  Vec attn_sub_norm;  // [n_embd_head * n_head] (BitNet, before the output projection)
-  Vec ffn_sub_norm;   // [n_ff] (BitNet, before the down projection)
-  Vec q_norm, k_norm; // [head_dim] (qwen3, gemma3)
+  Vec attn_sub_norm;   // [n_embd_head * n_head] (BitNet, before the output projection)
+  Vec ffn_sub_norm;    // [n_ff] (BitNet, before the down projection)
+  Vec q_norm, k_norm;  // [head_dim] (qwen3, gemma3)
   // projections: wq [n_head*hd x n_embd], wk/wv [n_head_kv*hd x n_embd], wo [n_embd x n_head*hd]
   Matrix wq, wk, wv, wqkv, wo;
   Vec bq, bk, bv, bo;
@@ -49,8 +49,8 @@ struct LoadedModel {
   size_t tok_embd_row_bytes = 0;
 
   Vec output_norm, output_norm_b;
-  Matrix output;  // [n_vocab x n_embd]; tied models prepare the embedding matrix here
-  Vec rope_freqs; // [n_rot/2] llama3 frequency factors, empty when absent
+  Matrix output;   // [n_vocab x n_embd]; tied models prepare the embedding matrix here
+  Vec rope_freqs;  // [n_rot/2] llama3 frequency factors, empty when absent
   std::vector<Layer> layers;
 
   uint64_t weight_bytes = 0;  // bytes of weights in memory (mapped + repacked)

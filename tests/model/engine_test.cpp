@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include "tests/common/shared_data.h"
 #include "graph/context.h"
 #include "model/loader.h"
+#include "tests/common/shared_data.h"
 
 namespace nibble {
 namespace {
@@ -133,8 +133,8 @@ TEST_P(Consistency, ThreadCountsAgree) {
 
 INSTANTIATE_TEST_SUITE_P(Models, Consistency,
                          ::testing::Values("llama-f32.gguf", "llama-Q4_K_M.gguf",
-                                           "gemma2-Q8_0.gguf", "phi3-Q8_0.gguf",
-                                           "qwen2-Q4_0.gguf", "bitnet-TQ2_0.gguf"),
+                                           "gemma2-Q8_0.gguf", "phi3-Q8_0.gguf", "qwen2-Q4_0.gguf",
+                                           "bitnet-TQ2_0.gguf"),
                          [](const auto& info) {
                            std::string n = info.param;
                            n = n.substr(0, n.find(".gguf"));

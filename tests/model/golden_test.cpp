@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/common/shared_data.h"
 #include "graph/context.h"
 #include "model/loader.h"
+#include "tests/common/shared_data.h"
 #include "tests/model/mini_json.h"
 
 namespace nibble {
@@ -39,11 +39,11 @@ struct GoldenCase {
 };
 
 const GoldenCase kGoldens[] = {
-    {"stories260K-f32", 0.02}, {"llama-f32", 0.05},    {"llama-F16", 0.05},
-    {"llama-Q8_0", 0.3},      {"llama-Q6_K", 0.3},   {"llama-Q4_0", 0.4},
-    {"llama-Q4_K_M", 0.5},    {"llama-Q2_K", 0.5},    {"llama-TQ2_0", 0.5},
-    {"llama-TQ1_0", 0.5},     {"qwen2-Q8_0", 0.3},   {"gemma2-Q8_0", 1.5, 8},
-    {"phi3-Q8_0", 0.3},       {"bitnet-TQ2_0", 0.5},
+    {"stories260K-f32", 0.02}, {"llama-f32", 0.05},   {"llama-F16", 0.05},
+    {"llama-Q8_0", 0.3},       {"llama-Q6_K", 0.3},   {"llama-Q4_0", 0.4},
+    {"llama-Q4_K_M", 0.5},     {"llama-Q2_K", 0.5},   {"llama-TQ2_0", 0.5},
+    {"llama-TQ1_0", 0.5},      {"qwen2-Q8_0", 0.3},   {"gemma2-Q8_0", 1.5, 8},
+    {"phi3-Q8_0", 0.3},        {"bitnet-TQ2_0", 0.5},
 };
 
 std::string read_all(const std::string& path) {
@@ -116,17 +116,17 @@ TEST_P(Golden, TeacherForcedTop8) {
       }
     }
   }
-  std::printf("[golden] %-16s max abs err %.5f over %d logits (tolerance %.3f), top-1 checked at "
-              "%d positions; unchecked positions max err %.3f\n",
-              g.model, max_err, checked, g.tol, top1_checked, max_err_unchecked);
+  std::printf(
+      "[golden] %-16s max abs err %.5f over %d logits (tolerance %.3f), top-1 checked at "
+      "%d positions; unchecked positions max err %.3f\n",
+      g.model, max_err, checked, g.tol, top1_checked, max_err_unchecked);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(kGoldens),
-                         [](const auto& info) {
-                           std::string n = info.param.model;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(kGoldens), [](const auto& info) {
+  std::string n = info.param.model;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+});
 
 }  // namespace
 }  // namespace nibble

@@ -2,11 +2,11 @@
 // broken file is rejected with the right code and a message naming the key or tensor.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <string>
-#include <unistd.h>
 
 #include "gguf/writer.h"
 #include "model/loader.h"
@@ -89,8 +89,8 @@ TEST(Loader, UnknownArchitecture) {
 
 TEST(Loader, MissingKey) {
   auto p = rewrite(
-      "llama-f32.gguf", [](const std::string& k, gguf::Writer&) { return k == "llama.block_count"; },
-      nullptr, "key");
+      "llama-f32.gguf",
+      [](const std::string& k, gguf::Writer&) { return k == "llama.block_count"; }, nullptr, "key");
   auto e = load_error(p);
   EXPECT_EQ(e.code(), ErrorCode::missing_key);
   EXPECT_NE(e.message().find("llama.block_count"), std::string::npos);
@@ -111,27 +111,27 @@ TEST(Loader, ZeroHeads) {
 }
 
 TEST(Loader, MissingTensor) {
-  auto p = rewrite("llama-f32.gguf", nullptr,
-                   [](const gguf::TensorInfo& t, gguf::Writer&) {
-                     return t.name == "blk.1.ffn_up.weight";
-                   },
-                   "tensor");
+  auto p = rewrite(
+      "llama-f32.gguf", nullptr,
+      [](const gguf::TensorInfo& t, gguf::Writer&) { return t.name == "blk.1.ffn_up.weight"; },
+      "tensor");
   auto e = load_error(p);
   EXPECT_EQ(e.code(), ErrorCode::missing_tensor);
   EXPECT_NE(e.message().find("blk.1.ffn_up.weight"), std::string::npos);
 }
 
 TEST(Loader, ShapeMismatch) {
-  auto p = rewrite("llama-f32.gguf", nullptr,
-                   [](const gguf::TensorInfo& t, gguf::Writer& w) {
-                     if (t.name != "blk.0.attn_k.weight") return false;
-                     // [256, 64] -> [64, 256]: same bytes, transposed shape.
-                     EXPECT_TRUE(w.add_tensor(std::string(t.name), t.type, {t.ne[1], t.ne[0]},
-                                              {t.data, t.n_bytes})
-                                     .ok());
-                     return true;
-                   },
-                   "shape");
+  auto p = rewrite(
+      "llama-f32.gguf", nullptr,
+      [](const gguf::TensorInfo& t, gguf::Writer& w) {
+        if (t.name != "blk.0.attn_k.weight") return false;
+        // [256, 64] -> [64, 256]: same bytes, transposed shape.
+        EXPECT_TRUE(
+            w.add_tensor(std::string(t.name), t.type, {t.ne[1], t.ne[0]}, {t.data, t.n_bytes})
+                .ok());
+        return true;
+      },
+      "shape");
   auto e = load_error(p);
   EXPECT_EQ(e.code(), ErrorCode::shape_mismatch);
   EXPECT_NE(e.message().find("blk.0.attn_k.weight"), std::string::npos);
@@ -141,16 +141,15 @@ TEST(Loader, UncomputableTensorType) {
   // IQ2_XXS: a known GGUF type nibble has no kernel for (if the kernels ever support it, the
   // file must load instead).
   const auto& kt = kernels::KernelTable::get();
-  auto p = rewrite("llama-f32.gguf", nullptr,
-                   [](const gguf::TensorInfo& t, gguf::Writer& w) {
-                     if (t.name != "blk.0.attn_q.weight") return false;
-                     std::vector<uint8_t> bytes(256 * (256 / 256) * 66, 0);
-                     EXPECT_TRUE(w.add_tensor(std::string(t.name), TensorType::IQ2_XXS,
-                                              {256, 256}, bytes)
-                                     .ok());
-                     return true;
-                   },
-                   "type");
+  auto p = rewrite(
+      "llama-f32.gguf", nullptr,
+      [](const gguf::TensorInfo& t, gguf::Writer& w) {
+        if (t.name != "blk.0.attn_q.weight") return false;
+        std::vector<uint8_t> bytes(256 * (256 / 256) * 66, 0);
+        EXPECT_TRUE(w.add_tensor(std::string(t.name), TensorType::IQ2_XXS, {256, 256}, bytes).ok());
+        return true;
+      },
+      "type");
   auto e = load_error(p);
   if (kt.supports(TensorType::IQ2_XXS)) {
     EXPECT_EQ(e.code(), ErrorCode::ok) << e.message();

@@ -33,11 +33,11 @@ std::string slurp(const std::string& path) {
 
 CliRun run_logits(const std::string& args) {
   CliRun r;
-  auto base = std::filesystem::temp_directory_path() /
-              ("nibble_logits_" + std::to_string(::getpid()));
+  auto base =
+      std::filesystem::temp_directory_path() / ("nibble_logits_" + std::to_string(::getpid()));
   std::string out = base.string() + ".out", err = base.string() + ".err";
-  std::string cmd = std::string("'") + NIBBLE_CLI_PATH + "' logits " + args + " >'" + out +
-                    "' 2>'" + err + "'";
+  std::string cmd =
+      std::string("'") + NIBBLE_CLI_PATH + "' logits " + args + " >'" + out + "' 2>'" + err + "'";
   int status = std::system(cmd.c_str());
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   r.out = slurp(out);
@@ -73,7 +73,9 @@ TEST(LogitsCli, MatchesInProcessEvaluation) {
     for (size_t i = 0; i < 5; ++i) {
       const int id = static_cast<int>(top[i][0].num);
       EXPECT_NEAR(lg[id], top[i][1].num, 1e-4 * (1 + std::fabs(lg[id])));
-      if (i > 0) EXPECT_GE(top[i - 1][1].num, top[i][1].num);
+      if (i > 0) {
+        EXPECT_GE(top[i - 1][1].num, top[i][1].num);
+      }
     }
   }
 }

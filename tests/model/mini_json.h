@@ -57,17 +57,28 @@ class JsonReader {
         if (i_ >= s_.size()) return false;
         char e = s_[i_++];
         switch (e) {
-          case 'n': c = '\n'; break;
-          case 't': c = '\t'; break;
-          case 'r': c = '\r'; break;
-          case 'b': c = '\b'; break;
-          case 'f': c = '\f'; break;
+          case 'n':
+            c = '\n';
+            break;
+          case 't':
+            c = '\t';
+            break;
+          case 'r':
+            c = '\r';
+            break;
+          case 'b':
+            c = '\b';
+            break;
+          case 'f':
+            c = '\f';
+            break;
           case 'u':
             if (i_ + 4 > s_.size()) return false;
             i_ += 4;
             c = '?';
             break;
-          default: c = e;
+          default:
+            c = e;
         }
       }
       out->push_back(c);
@@ -95,7 +106,10 @@ class JsonReader {
         if (!value(&v->obj[k], depth + 1)) return false;
         ws();
         if (i_ >= s_.size()) return false;
-        if (s_[i_] == ',') { ++i_; continue; }
+        if (s_[i_] == ',') {
+          ++i_;
+          continue;
+        }
         if (s_[i_] == '}') return ++i_, true;
         return false;
       }
@@ -110,7 +124,10 @@ class JsonReader {
         if (!value(&v->arr.back(), depth + 1)) return false;
         ws();
         if (i_ >= s_.size()) return false;
-        if (s_[i_] == ',') { ++i_; continue; }
+        if (s_[i_] == ',') {
+          ++i_;
+          continue;
+        }
         if (s_[i_] == ']') return ++i_, true;
         return false;
       }
@@ -119,8 +136,15 @@ class JsonReader {
       v->kind = Json::string;
       return str(&v->str);
     }
-    if (lit("true")) { v->kind = Json::boolean; v->b = true; return true; }
-    if (lit("false")) { v->kind = Json::boolean; return true; }
+    if (lit("true")) {
+      v->kind = Json::boolean;
+      v->b = true;
+      return true;
+    }
+    if (lit("false")) {
+      v->kind = Json::boolean;
+      return true;
+    }
     if (lit("null")) return true;
     const char* begin = s_.c_str() + i_;
     char* end = nullptr;

@@ -37,8 +37,9 @@ bool parse_tokens(const std::string& s, std::vector<Token>* out) {
 
 int run_logits(Args& args) {
   if (args.flag({"-h", "--help"})) {
-    fmt::print("usage: nibble logits -m FILE.gguf --tokens ID,ID,... [--top K] [--threads N] "
-               "[--batch B]\n");
+    fmt::print(
+        "usage: nibble logits -m FILE.gguf --tokens ID,ID,... [--top K] [--threads N] "
+        "[--batch B]\n");
     return 0;
   }
   auto path = args.value({"-m", "--model"});
@@ -48,8 +49,10 @@ int run_logits(Args& args) {
   long long batch = args.integer({"--batch", "-b"}).value_or(64);
   if (!path) args.error("-m FILE.gguf is required");
   std::vector<Token> tokens;
-  if (!tokens_s) args.error("--tokens ID,ID,... is required");
-  else if (!parse_tokens(*tokens_s, &tokens)) args.error("--tokens: expected ID,ID,... (non-negative integers)");
+  if (!tokens_s)
+    args.error("--tokens ID,ID,... is required");
+  else if (!parse_tokens(*tokens_s, &tokens))
+    args.error("--tokens: expected ID,ID,... (non-negative integers)");
   if (top < 1 || top > 1000000) args.error("--top must be >= 1");
   if (threads < 0 || threads > 512) args.error("--threads must be in [0, 512]");
   if (batch < 1 || batch > 4096) args.error("--batch must be in [1, 4096]");
@@ -82,9 +85,8 @@ int run_logits(Args& args) {
   for (size_t p = 0; p < tokens.size(); ++p) {
     auto lg = (*ctx)->logits(static_cast<int>(p));
     std::iota(idx.begin(), idx.end(), 0);
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int a, int b) {
-      return lg[a] > lg[b] || (lg[a] == lg[b] && a < b);
-    });
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                      [&](int a, int b) { return lg[a] > lg[b] || (lg[a] == lg[b] && a < b); });
     out += p ? ",\n  [" : "\n  [";
     for (int i = 0; i < k; ++i)
       out += fmt::format("{}[{}, {:.6g}]", i ? ", " : "", idx[i], lg[idx[i]]);
