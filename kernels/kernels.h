@@ -72,6 +72,7 @@ class KernelTable {
   // Best variants for this CPU, capped at `cap` (clamped to what the CPU supports) and by the
   // NIBBLE_ISA environment variable when set.
   static const KernelTable& get(Isa cap = Isa::i8mm);
+  // The highest instruction set among the chosen kernels.
   Isa isa() const { return isa_; }
 
   // --- matrix multiply --------------------------------------------------------------------

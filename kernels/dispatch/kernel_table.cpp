@@ -85,9 +85,10 @@ KernelTable::KernelTable(Isa cap) : isa_(Isa::scalar), impl_(std::make_unique<Im
     const auto id = static_cast<size_t>(v.weight);
     const MatmulVariant*& slot = impl_->matmul[id];
     if (!slot || v.priority > slot->priority) slot = &v;
-    if (static_cast<int>(v.isa) > static_cast<int>(isa_)) isa_ = v.isa;
   }
-  isa_ = std::min(cap, best_supported_isa());
+  // Report the highest ISA among the kernels actually chosen.
+  for (const MatmulVariant* v : impl_->matmul)
+    if (v && static_cast<int>(v->isa) > static_cast<int>(isa_)) isa_ = v->isa;
 }
 
 KernelTable::~KernelTable() = default;

@@ -1,0 +1,135 @@
+// nibble-chat: interactive multi-turn chat in a terminal.
+//   nibble-chat -m MODEL.gguf [--system TEXT] [-n N] [sampling flags] [--threads N] [--ctx N]
+// Streams answers; Ctrl-C stops the current answer, Ctrl-C at the prompt quits. Commands:
+// /reset, /stats, /help, /quit. When stdin is not a terminal it reads the conversation as a
+// script, one user message per line.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "nibble/nibble.h"
+#include "sampling_flags.h"
+
+namespace {
+
+std::atomic<nibble::Session*> g_session{nullptr};
+std::atomic<bool> g_generating{false};
+
+void on_sigint(int) {
+  if (g_generating.load()) {
+    if (auto* s = g_session.load()) s->cancel();  // an atomic store: async-signal-safe
+    return;
+  }
+  const char nl[] = "\n";
+  (void)!write(STDOUT_FILENO, nl, 1);
+  _exit(0);
+}
+
+void help() {
+  fmt::print("commands: /reset (forget the conversation)  /stats (last answer and memory)\n"
+             "          /help  /quit    Ctrl-C stops an answer; Ctrl-C at the prompt quits.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace nibble;
+  cli::Args args("chat", std::vector<std::string>(argv + 1, argv + argc));
+  if (args.flag({"--help", "-h"})) {
+    fmt::print("usage: nibble-chat -m MODEL.gguf [--system TEXT] [-n N] [--isa NAME]\n{}",
+               cli::kSessionFlagsHelp);
+    return 0;
+  }
+  auto path = args.value({"-m", "--model"});
+  auto system = args.value({"--system"});
+  GenerateOptions g;
+  g.max_tokens = 256;
+  if (auto n = args.integer({"-n", "--max-tokens"})) g.max_tokens = static_cast<int>(*n);
+  ModelOptions mo;
+  if (auto isa = args.value({"--isa"})) mo.isa = *isa;
+  SessionOptions so;
+  so.n_ctx = 2048;
+  cli::read_session_flags(args, so);
+  auto pos = args.positionals();
+  if (!path && !pos.empty()) path = pos.front();
+  if (!path) args.error("missing -m MODEL.gguf");
+  if (!args.finish()) return 2;
+
+  auto model = Model::load(*path, mo);
+  if (!model) {
+    fmt::print(stderr, "nibble-chat: cannot use model '{}': {}\n", *path,
+               model.error().to_string());
+    return 1;
+  }
+  auto session = Session::create(*model, so);
+  if (!session) {
+    fmt::print(stderr, "nibble-chat: {}\n", session.error().to_string());
+    return 1;
+  }
+  const auto info = model->info();
+  const bool tty = isatty(STDIN_FILENO);
+  fmt::print("nibble-chat: {} ({}), context {}, kernels {}{}\n", info.name, info.architecture,
+             session->n_ctx(), info.isa, info.has_chat_template ? "" : ", built-in chat template");
+  if (tty) help();
+  g_session.store(&*session);
+  std::signal(SIGINT, on_sigint);
+
+  std::vector<ChatMessage> messages;
+  if (system) messages.push_back({"system", *system});
+  Stats last;
+  std::string line;
+  while (true) {
+    if (tty) fmt::print("\n> ");
+    std::fflush(stdout);
+    if (!std::getline(std::cin, line)) break;
+    if (line.empty()) continue;
+    if (line == "/quit" || line == "/exit") break;
+    if (line == "/help") { help(); continue; }
+    if (line == "/reset") {
+      messages.resize(system ? 1 : 0);
+      session->reset();
+      fmt::print("(conversation reset)\n");
+      continue;
+    }
+    if (line == "/stats") {
+      fmt::print("last answer: {} prompt tokens ({} reused from the cache), {} generated, first "
+                 "token {:.1f} ms, prefill {:.1f} tok/s, decode {:.1f} tok/s, stop: {}\n"
+                 "context: {}/{} tokens, KV cache {:.1f} MiB, weights {:.1f} MiB\n",
+                 last.prompt_tokens, last.reused_tokens, last.generated_tokens,
+                 last.time_to_first_token_ms, last.prefill_tokens_per_s, last.decode_tokens_per_s,
+                 stop_reason_name(last.stop_reason), session->tokens().size(), session->n_ctx(),
+                 session->kv_bytes() / 1048576.0, info.weight_bytes / 1048576.0);
+      continue;
+    }
+    if (!tty) fmt::print("> {}\n", line);
+    messages.push_back({"user", line});
+    std::string answer;
+    g_generating.store(true);
+    auto stats = session->chat(messages, g, [&](std::string_view t) {
+      answer.append(t);
+      std::fwrite(t.data(), 1, t.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    });
+    g_generating.store(false);
+    fmt::print("\n");
+    if (!stats) {
+      fmt::print(stderr, "nibble-chat: {}\n", stats.error().to_string());
+      messages.pop_back();
+      if (stats.error().code() == ErrorCode::context_full) fmt::print("(try /reset)\n");
+      continue;
+    }
+    last = *stats;
+    if (last.stop_reason == StopReason::cancelled) fmt::print("(stopped)\n");
+    messages.push_back({"assistant", answer});
+  }
+  g_session.store(nullptr);
+  return 0;
+}
