@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -316,6 +317,31 @@ TEST(Session, SameSeedSameTokens) {
   Session c = open(o);
   auto rc = stream(c, kPrompt, gen(64)).text;
   EXPECT_NE(rc, ra);  // 64 tokens at temperature 1: another seed diverges
+}
+
+TEST(Session, EveryFixtureGenerates) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::shared_path("fixtures"))) {
+    if (e.path().extension() != ".gguf") continue;
+    SCOPED_TRACE(e.path().filename().string());
+    ++n;
+    auto m = Model::load(e.path().string());
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    SessionOptions o = greedy(64);
+    auto s = Session::create(*m, o);
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
+    auto st = s->generate("Hello world", gen(8), nullptr);
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+    EXPECT_GE(st->generated_tokens, 1);
+    EXPECT_TRUE(st->stop_reason == StopReason::max_tokens ||
+                st->stop_reason == StopReason::end_of_generation);
+    if (m->info().has_chat_template) {
+      std::vector<ChatMessage> msgs{{"user", "Hi"}};
+      auto c = s->chat(msgs, gen(4), nullptr);
+      ASSERT_TRUE(c.ok()) << c.error().to_string();
+    }
+  }
+  EXPECT_GE(n, 30);
 }
 
 TEST(Session, BadOptionsAreErrors) {
