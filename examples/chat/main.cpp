@@ -82,6 +82,9 @@ int main(int argc, char** argv) {
   const bool tty = isatty(STDIN_FILENO);
   fmt::print("nibble-chat: {} ({}), context {}, kernels {}{}\n", info.name, info.architecture,
              session->n_ctx(), info.isa, info.has_chat_template ? "" : ", built-in chat template");
+  fmt::print("memory: weights {:.1f} MiB, KV cache {:.1f} MiB, scratch {:.1f} MiB\n",
+             info.weight_bytes / 1048576.0, session->kv_bytes() / 1048576.0,
+             session->scratch_bytes() / 1048576.0);
   if (tty) help();
   g_session.store(&*session);
   std::signal(SIGINT, on_sigint);
