@@ -123,10 +123,18 @@ size_t KernelTable::activation_row_bytes(TensorType w, int64_t k) const {
 
 void KernelTable::quantize_activation(TensorType w, const float* x, void* xq, int64_t k) const {
   switch (ref::activation_type(w)) {
-    case TensorType::Q8_0: impl_->ops->quantize_q8_0(x, xq, k); return;
-    case TensorType::Q8_1: impl_->ops->quantize_q8_1(x, xq, k); return;
-    case TensorType::Q8_K: impl_->ops->quantize_q8_k(x, xq, k); return;
-    default: ref::quantize_row(ref::activation_type(w), x, xq, k); return;  // F32: a copy
+    case TensorType::Q8_0:
+      impl_->ops->quantize_q8_0(x, xq, k);
+      return;
+    case TensorType::Q8_1:
+      impl_->ops->quantize_q8_1(x, xq, k);
+      return;
+    case TensorType::Q8_K:
+      impl_->ops->quantize_q8_k(x, xq, k);
+      return;
+    default:
+      ref::quantize_row(ref::activation_type(w), x, xq, k);
+      return;  // F32: a copy
   }
 }
 

@@ -253,7 +253,8 @@ TEST_P(Table, ActivationsMatchReference) {
   };
   for (int64_t n : kSizes) {
     auto g = scaled(n, 70 + n, 4.0f), u = gaussian(n, 80 + n);
-    const float extremes[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 88.0f, -88.0f, 100.0f, -100.0f, 1e30f, -1e30f};
+    const float extremes[] = {0.0f,   -0.0f,  1e-30f,  -1e-30f, 88.0f,
+                              -88.0f, 100.0f, -100.0f, 1e30f,   -1e30f};
     for (int64_t i = 0; i < n && i < 10; ++i) g[n - 1 - i] = extremes[i];
     std::vector<float> got(n), want(n);
     t().silu(g.data(), got.data(), n);
@@ -331,7 +332,8 @@ TEST_P(Table, AttentionMatchesReference) {
       for (int64_t i = 0; i < hd; ++i) {
         double mag = 0;
         for (int64_t j = 0; j < n; ++j) mag += std::fabs(p[j] * fp16_to_f32(h[j * stride + i]));
-        ASSERT_NEAR(out[i], out_ref[i], 1e-5 * mag) << "values hd=" << hd << " n=" << n << " i=" << i;
+        ASSERT_NEAR(out[i], out_ref[i], 1e-5 * mag)
+            << "values hd=" << hd << " n=" << n << " i=" << i;
       }
     }
   }
