@@ -96,7 +96,6 @@ KernelTable::KernelTable(Isa cap) : isa_(Isa::scalar), impl_(std::make_unique<Im
   // Report the highest ISA among the kernels actually chosen.
   for (const MatmulVariant* v : impl_->matmul)
     if (v && static_cast<int>(v->isa) > static_cast<int>(isa_)) isa_ = v->isa;
-  if (static_cast<int>(impl_->ops->isa) > static_cast<int>(isa_)) isa_ = impl_->ops->isa;
 }
 
 KernelTable::~KernelTable() = default;
@@ -111,6 +110,8 @@ const KernelTable& KernelTable::get(Isa cap) {
   if (!t) t.reset(new KernelTable(cap));
   return *t;
 }
+
+Isa KernelTable::row_ops_isa() const { return impl_->ops->isa; }
 
 bool KernelTable::supports(TensorType w) const { return ref::computable(w); }
 
