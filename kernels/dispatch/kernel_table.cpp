@@ -7,8 +7,6 @@
 #include <string>
 
 #include "kernels/kernels.h"
-#include "kernels/ref/fp16.h"
-#include "kernels/ref/ops.h"
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
 #include "kernels/row_ops.h"
