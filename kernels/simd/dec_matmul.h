@@ -16,6 +16,8 @@
 //   static int32_t dot_scaled(const int8_t* w, const int8_t* x, const int16_t* sc, int sub);
 //       sum over the 256 / sub sub-blocks s of sc[s] * (sum of its sub products), sub 16 or 32
 //   static batch<float, arch> load_bf16(const uint16_t* p);   W bfloat16 -> float
+//   static void lut16(const int8_t* table, const uint8_t* qs, int8_t* out);
+//       out[j] = table[qs[j] & 15], out[j + 16] = table[qs[j] >> 4] for j < 16 (IQ4_NL)
 //
 // Accumulation: int8 x int8 products in int16 pairs (|w| <= 128, |x| <= 127: a pair is at most
 // 2 * 128 * 127 = 32512 < 2^15), widened to int32; per block at most 256 products times a
@@ -72,10 +74,7 @@ inline void decode_q5(const uint8_t* qs, const uint8_t* qh_bytes, DecBlock* o) {
 template <class H>
 inline void decode_iq4_nl(const BlockIQ4_NL& b, DecBlock* o) {
   o->d = H::h2f(b.d);
-  for (int j = 0; j < QK / 2; ++j) {
-    o->q[j] = kIQ4NLValues[b.qs[j] & 0xF];
-    o->q[j + 16] = kIQ4NLValues[b.qs[j] >> 4];
-  }
+  H::lut16(kIQ4NLValues, b.qs, o->q);
 }
 
 template <class H>
@@ -177,22 +176,33 @@ inline float block_term(const DecBlock& b, const uint8_t* x, int64_t i) {
 template <class H, TensorType T>
 void matmul_dec(const MatmulArgs& a) {
   constexpr int kTokens = 8;
+  // 32-element blocks are decoded 8 at a time, so the dot of a block does not load bytes the
+  // decoder has just stored (a store-forwarding stall) and the f32 sum stays in a register.
+  constexpr int kGroup = T == TensorType::Q3_K || T == TensorType::Q5_K ? 1 : 8;
   const auto info = tensor_type_info(T);
   const int64_t nb = a.k / info.block_size;
   const size_t row_bytes = a.w_row_bytes ? a.w_row_bytes : static_cast<size_t>(nb) * info.type_size;
-  alignas(64) DecBlock blk;
-  blk.dmin = 0;
-  for (auto& m : blk.mn) m = 0;
-  for (auto& s : blk.sc) s = 1;
+  alignas(64) DecBlock blk[kGroup];
+  for (DecBlock& b : blk) {
+    b.dmin = 0;
+    for (auto& m : b.mn) m = 0;
+    for (auto& s : b.sc) s = 1;
+  }
   for (int64_t r = a.row_begin; r < a.row_end; ++r) {
     const uint8_t* w = static_cast<const uint8_t*>(a.w) + r * row_bytes;
     for (int t0 = 0; t0 < a.n_tokens; t0 += kTokens) {
       const int nt = std::min(kTokens, a.n_tokens - t0);
       const uint8_t* x0 = static_cast<const uint8_t*>(a.x) + t0 * a.x_stride;
       float acc[kTokens] = {};
-      for (int64_t i = 0; i < nb; ++i) {
-        decode<H, T>(w, i, &blk);
-        for (int t = 0; t < nt; ++t) acc[t] += block_term<H, T>(blk, x0 + t * a.x_stride, i);
+      for (int64_t i0 = 0; i0 < nb; i0 += kGroup) {
+        const int g = static_cast<int>(std::min<int64_t>(kGroup, nb - i0));
+        for (int b = 0; b < g; ++b) decode<H, T>(w, i0 + b, &blk[b]);
+        for (int t = 0; t < nt; ++t) {
+          const uint8_t* x = x0 + t * a.x_stride;
+          float sum = acc[t];  // the reference's order: one block after the other
+          for (int b = 0; b < g; ++b) sum += block_term<H, T>(blk[b], x, i0 + b);
+          acc[t] = sum;
+        }
       }
       for (int t = 0; t < nt; ++t) a.y[(t0 + t) * a.y_stride + r] = acc[t];
     }

@@ -38,6 +38,12 @@ struct Hooks {
     }
     return vaddvq_s32(acc);
   }
+  static void lut16(const int8_t* table, const uint8_t* qs, int8_t* out) {
+    const int8x16_t t = vld1q_s8(table);
+    const uint8x16_t b = vld1q_u8(qs);
+    vst1q_s8(out, vqtbl1q_s8(t, vandq_u8(b, vdupq_n_u8(0xF))));
+    vst1q_s8(out + 16, vqtbl1q_s8(t, vshrq_n_u8(b, 4)));
+  }
   static F load_bf16(const uint16_t* p) {
     return F(vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)));
   }

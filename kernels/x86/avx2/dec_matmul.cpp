@@ -45,6 +45,14 @@ struct Hooks {
     }
     return hsum_i32(acc);
   }
+  static void lut16(const int8_t* table, const uint8_t* qs, int8_t* out) {
+    const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(table));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i m = _mm_set1_epi8(0xF);
+    const __m128i lo = _mm_shuffle_epi8(t, _mm_and_si128(b, m));
+    const __m128i hi = _mm_shuffle_epi8(t, _mm_and_si128(_mm_srli_epi16(b, 4), m));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_set_m128i(hi, lo));
+  }
   static F load_bf16(const uint16_t* p) {
     const __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return F(_mm256_castsi256_ps(_mm256_slli_epi32(u, 16)));
