@@ -179,7 +179,8 @@ void matmul_dec(const MatmulArgs& a) {
   // 32-element blocks are decoded 8 at a time, so the dot of a block does not load bytes the
   // decoder has just stored (a store-forwarding stall) and the f32 sum stays in a register.
   constexpr int kGroup = T == TensorType::Q3_K || T == TensorType::Q5_K ? 1 : 8;
-  const auto info = tensor_type_info(T);
+  // constexpr: no call to the inline tensor_type_info compiled with this folder's flags.
+  constexpr auto info = tensor_type_info(T);
   const int64_t nb = a.k / info.block_size;
   const size_t row_bytes = a.w_row_bytes ? a.w_row_bytes : static_cast<size_t>(nb) * info.type_size;
   alignas(64) DecBlock blk[kGroup];

@@ -16,10 +16,10 @@
 // kernels/ref/ops.cpp only by summation order and by xsimd's exp/tanh/sincos (a few ulp) versus
 // libm. The tolerances are stated and tested in tests/kernels/ops_test.cpp:
 //   add, mul, scale, f16<->f32: bit-exact (f32->f16: every non-NaN input; NaN stays NaN);
-//   rmsnorm, layernorm, softmax: relative 2e-5 (reduction order over n <= 4096);
+//   rmsnorm, layernorm: 5e-6 of max |y|; softmax: 5e-6 relative (reduction order, n <= 4099);
 //   silu, gelu, swiglu, geglu, softcap: 4e-6 * |ref| + 2.5e-7 * |x * up| + 1e-7 (exp/tanh
 //     ulps; the |x| term is gelu's tail, where 1 + tanh cancels in the reference too);
-//   rope: 2e-6 of the pair's magnitude (sincos ulps; the angle chain is the reference's);
+//   rope: 2e-6 of the pair's magnitude (Cephes sin/cos vs libm; same angle chain);
 //   attn_scores_f16: 1e-5 of sum |q||k|; attn_values_f16: 1e-5 of sum |p||v| (same j order).
 // Activation quantizers (Q8_0, Q8_1, Q8_K) are bit-exact with ref::quantize_row: the scale is
 // computed by the same scalar formula, each product is the same f32 multiply, rounding is the
@@ -320,9 +320,42 @@ void scale(const float* x, float s, float* y, int64_t n) {
 }
 
 // --- RoPE ------------------------------------------------------------------------------------
+// sin and cos of lanes with |x| <= 4096 (Cephes sinf/cosf: reduction by pi/4 in three parts
+// whose products with j stay exact, minimax polynomials on [-pi/4, pi/4]; ~1e-7 absolute).
+// Written here rather than using xsimd::sincos, whose large-argument path calls the non-template
+// inline xsimd::detail::__ieee754_rem_pio2: one copy of it, compiled with some ISA's flags,
+// would be shared by every ISA's translation unit (an AVX-512 copy on an AVX2-only CPU).
+template <class H>
+inline void sincos_4096(FBatch<H> x, FBatch<H>* s, FBatch<H>* c) {
+  using B = FBatch<H>;
+  using I = IBatch<H>;
+  const B ax = xsimd::abs(x);
+  I j = xsimd::to_int(ax * B(1.27323954473516f));  // 4 / pi
+  j = (j + I(1)) & I(~1);                          // even octant
+  const B y = xsimd::to_float(j);
+  const B z = ((ax - y * B(0.78515625f)) - y * B(2.4187564849853515625e-4f)) -
+              y * B(3.77489497744594108e-8f);
+  const B zz = z * z;
+  const B pc =
+      ((B(2.443315711809948e-5f) * zz - B(1.388731625493765e-3f)) * zz + B(4.166664568298827e-2f)) *
+          zz * zz -
+      B(0.5f) * zz + B(1.0f);
+  const B ps =
+      ((B(-1.9515295891e-4f) * zz + B(8.3321608736e-3f)) * zz - B(1.6666654611e-1f)) * zz * z + z;
+  // Octant j/2 mod 4 = q: sin = ps, pc, -ps, -pc; cos = pc, -ps, -pc, ps.
+  const B swap = xsimd::bitwise_cast<B>(xsimd::select((j & I(2)) == I(2), I(-1), I(0)));
+  const B diff = (ps ^ pc) & swap;  // blend by xor (xsimd 8.1's andnot differs between ISAs)
+  const B sv = ps ^ diff;
+  const B cv = pc ^ diff;
+  const I sign_x = xsimd::bitwise_cast<I>(x) & I(std::numeric_limits<int32_t>::min());
+  *s = sv ^ xsimd::bitwise_cast<B>(((j & I(4)) << 29) ^ sign_x);
+  *c = cv ^ xsimd::bitwise_cast<B>(((j + I(2)) & I(4)) << 29);
+}
+
 // The angles follow the reference's chain exactly (theta *= theta_scale in f32, then
-// theta * freq_scale / freq_factor); only sin/cos are vectorised (xsimd::sincos on chunks of up
-// to 64 angles, zero-padded to whole batches), then the pairs are rotated.
+// theta * freq_scale / freq_factor); sin/cos are vectorised on chunks of up to 64 angles
+// (zero-padded to whole batches; a batch with an angle beyond 4096 rad uses libm), then the
+// pairs are rotated.
 template <class H>
 void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float base, float freq_scale,
           const float* ff, bool neox) {
@@ -341,9 +374,18 @@ void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float base, fl
     const int64_t mp = (m + W - 1) / W * W;
     for (int64_t i = m; i < mp; ++i) t[i] = 0;
     for (int64_t i = 0; i < mp; i += W) {
-      const auto sc = xsimd::sincos(B::load_aligned(t + i));
-      sc.first.store_aligned(s + i);
-      sc.second.store_aligned(c + i);
+      const B tv = B::load_aligned(t + i);
+      if (xsimd::all(xsimd::abs(tv) <= B(4096.0f))) {
+        B sv, cv;
+        sincos_4096<H>(tv, &sv, &cv);
+        sv.store_aligned(s + i);
+        cv.store_aligned(c + i);
+      } else {
+        for (int64_t l = i; l < i + W; ++l) {
+          s[l] = std::sin(t[l]);
+          c[l] = std::cos(t[l]);
+        }
+      }
     }
     if (neox) {
       float* xa = x + i0;

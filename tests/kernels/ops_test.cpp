@@ -193,7 +193,7 @@ TEST_P(Table, HalfConversionsAreExact) {
   }
 }
 
-// Norms: |got - ref| <= 2e-5 * max |ref| (only the reduction order differs).
+// Norms: |got - ref| <= 5e-6 * max |ref| (only the reduction order differs; measured 6e-7).
 TEST_P(Table, NormsMatchReference) {
   for (int64_t n : kSizes) {
     auto x = scaled(n, 30 + n, 3.0f), w = gaussian(n, 40 + n), b = gaussian(n, 50 + n);
@@ -206,22 +206,23 @@ TEST_P(Table, NormsMatchReference) {
       ref::rmsnorm(x.data(), wp, want.data(), n, 1e-6f);
       double mx = 0;
       for (float v : want) mx = std::max(mx, std::fabs(double(v)));
-      EXPECT_LE(worst(got, want, 0, 2e-5 * mx), 1.0) << "rmsnorm n=" << n;
+      EXPECT_LE(worst(got, want, 0, 5e-6 * mx), 1.0) << "rmsnorm n=" << n;
       t().layernorm(x.data(), wp, bp, got.data(), n, 1e-5f);
       ref::layernorm(x.data(), wp, bp, want.data(), n, 1e-5f);
       mx = 0;
       for (float v : want) mx = std::max(mx, std::fabs(double(v)));
-      EXPECT_LE(worst(got, want, 0, 2e-5 * mx), 1.0) << "layernorm n=" << n;
+      EXPECT_LE(worst(got, want, 0, 5e-6 * mx), 1.0) << "layernorm n=" << n;
       auto inplace = x;  // y == x allowed
       t().rmsnorm(inplace.data(), wp, inplace.data(), n, 1e-6f);
       ref::rmsnorm(x.data(), wp, want.data(), n, 1e-6f);
       for (float v : want) mx = std::max(mx, std::fabs(double(v)));
-      EXPECT_LE(worst(inplace, want, 0, 2e-5 * mx), 1.0) << "rmsnorm in place n=" << n;
+      EXPECT_LE(worst(inplace, want, 0, 5e-6 * mx), 1.0) << "rmsnorm in place n=" << n;
     }
   }
 }
 
-// Softmax: |got - ref| <= 2e-5 * ref + 1e-9; masked entries exactly 0; all masked: all 0.
+// Softmax: |got - ref| <= 5e-6 * ref + 1e-9 (measured 7e-7); masked entries exactly 0; all masked:
+// all 0.
 TEST_P(Table, SoftmaxMatchesReference) {
   for (int64_t n : kSizes) {
     for (float cap : {0.0f, 30.0f, 5.0f}) {
@@ -230,7 +231,7 @@ TEST_P(Table, SoftmaxMatchesReference) {
       auto got = x, want = x;
       t().softmax(got.data(), n, 0.125f, cap);
       ref::softmax(want.data(), n, 0.125f, cap);
-      EXPECT_LE(worst(got, want, 2e-5, 1e-9), 1.0) << "n=" << n << " cap=" << cap;
+      EXPECT_LE(worst(got, want, 5e-6, 1e-9), 1.0) << "n=" << n << " cap=" << cap;
       for (int64_t i = 3; i < n; i += 7) EXPECT_EQ(got[i], 0.0f);
     }
     std::vector<float> masked(n, -INFINITY);

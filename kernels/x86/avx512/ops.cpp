@@ -3,7 +3,9 @@
 // conversions on zmm (vcvtph2ps / vcvtps2ph) and vpmovdb for the truncating int32 -> int8
 // narrowing of the activation quantizers.
 // GCC 12 warns about _mm512_undefined_*() inside its own intrinsic headers (a false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "kernels/simd/ops_impl.h"
