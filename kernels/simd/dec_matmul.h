@@ -18,6 +18,8 @@
 //   static batch<float, arch> load_bf16(const uint16_t* p);   W bfloat16 -> float
 //   static void lut16(const int8_t* table, const uint8_t* qs, int8_t* out);
 //       out[j] = table[qs[j] & 15], out[j + 16] = table[qs[j] >> 4] for j < 16 (IQ4_NL)
+//   static void bits_to_16(const uint8_t* qh, uint8_t* out);
+//       out[j] = 16 if bit j of the little-endian 32-bit qh is set, else 0 (Q5_0 / Q5_1)
 //
 // Accumulation: int8 x int8 products in int16 pairs (|w| <= 128, |x| <= 127: a pair is at most
 // 2 * 128 * 127 = 32512 < 2^15), widened to int32; per block at most 256 products times a
@@ -60,14 +62,12 @@ inline void decode_q4_1(const BlockQ4_1& b, DecBlock* o) {
 
 // Q5_0 (offset 16) and Q5_1 (no offset, min m): the fifth bit of element j is bit j of qh.
 template <class H, int kOffset>
-inline void decode_q5(const uint8_t* qs, const uint8_t* qh_bytes, DecBlock* o) {
-  uint32_t qh;
-  std::memcpy(&qh, qh_bytes, 4);
+inline void decode_q5(const uint8_t* qs, const uint8_t* qh, DecBlock* o) {
+  alignas(32) uint8_t hb[QK];
+  H::bits_to_16(qh, hb);  // hb[j] = 16 * bit j
   for (int j = 0; j < QK / 2; ++j) {
-    const int h0 = static_cast<int>((qh >> j) << 4) & 0x10;
-    const int h1 = static_cast<int>(qh >> (j + 12)) & 0x10;
-    o->q[j] = static_cast<int8_t>(((qs[j] & 0xF) | h0) - kOffset);
-    o->q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | h1) - kOffset);
+    o->q[j] = static_cast<int8_t>(((qs[j] & 0xF) | hb[j]) - kOffset);
+    o->q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | hb[j + 16]) - kOffset);
   }
 }
 

@@ -44,6 +44,15 @@ struct Hooks {
     vst1q_s8(out, vqtbl1q_s8(t, vandq_u8(b, vdupq_n_u8(0xF))));
     vst1q_s8(out + 16, vqtbl1q_s8(t, vshrq_n_u8(b, 4)));
   }
+  // Byte j gets byte j / 8 of qh and tests bit j % 8.
+  static void bits_to_16(const uint8_t* qh, uint8_t* out) {
+    static const uint8_t kBit[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    const uint8x16_t bit = vld1q_u8(kBit), sixteen = vdupq_n_u8(16);
+    const uint8x16_t lo = vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1]));
+    const uint8x16_t hi = vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3]));
+    vst1q_u8(out, vandq_u8(vtstq_u8(lo, bit), sixteen));
+    vst1q_u8(out + 16, vandq_u8(vtstq_u8(hi, bit), sixteen));
+  }
   static F load_bf16(const uint16_t* p) {
     return F(vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)));
   }

@@ -53,6 +53,17 @@ struct Hooks {
     const __m128i hi = _mm_shuffle_epi8(t, _mm_and_si128(_mm_srli_epi16(b, 4), m));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_set_m128i(hi, lo));
   }
+  // Byte j gets byte j / 8 of qh, ORed with every bit but bit j % 8: all ones iff bit j is set.
+  static void bits_to_16(const uint8_t* qh, uint8_t* out) {
+    uint32_t bits;
+    std::memcpy(&bits, qh, 4);
+    const __m256i shuf =
+        _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303);
+    __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), shuf);
+    b = _mm256_or_si256(b, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    b = _mm256_and_si256(_mm256_cmpeq_epi8(b, _mm256_set1_epi8(-1)), _mm256_set1_epi8(16));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), b);
+  }
   static F load_bf16(const uint16_t* p) {
     const __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return F(_mm256_castsi256_ps(_mm256_slli_epi32(u, 16)));
