@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "kernels/row_ops.h"
 
@@ -116,6 +117,24 @@ TEST_P(ActQuant, BitExactWithReference) {
 INSTANTIATE_TEST_SUITE_P(RowOps, ActQuant,
                          ::testing::ValuesIn(row_op_tables().begin(), row_op_tables().end()),
                          [](const auto& info) { return std::string(info.param->name); });
+
+// The KernelTable routes each weight format to its partner's quantizer (and copies F32).
+TEST(ActQuant, KernelTableQuantizesIntoThePartnerFormat) {
+  const auto xs = rows();
+  const std::vector<float>& x = xs.front().second;
+  for (TensorType w :
+       {TensorType::Q4_0, TensorType::Q5_0, TensorType::IQ4_NL, TensorType::Q4_1, TensorType::Q5_1,
+        TensorType::Q3_K, TensorType::Q4_K, TensorType::TQ1_0, TensorType::F16, TensorType::F32}) {
+    for (Isa cap : {Isa::scalar, Isa::i8mm}) {
+      const KernelTable& kt = KernelTable::get(cap);
+      const size_t bytes = kt.activation_row_bytes(w, kN);
+      std::vector<uint8_t> got(bytes, 0xAB), want(bytes, 0xCD);
+      kt.quantize_activation(w, x.data(), got.data(), kN);
+      ASSERT_TRUE(ref::quantize_row(ref::activation_type(w), x.data(), want.data(), kN));
+      EXPECT_EQ(got, want) << tensor_type_name(w) << " cap " << isa_name(cap);
+    }
+  }
+}
 
 }  // namespace
 }  // namespace nibble::kernels
