@@ -12,6 +12,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
+#include "tests/kernels/variant_printer.h"
 
 namespace nibble::kernels {
 namespace {

@@ -1,0 +1,143 @@
+// arm64 i8mm (ARMv8.6 SMMLA, vmmlaq_s32) integer matmul kernels: 2 weight rows x 2 tokens per
+// tile. GGUF row-major layout (no repacking). Tails: an odd last row and an odd last token go
+// through the SDOT loop (kernels/arm/gemv.inc, compiled here with dotprod), and so does a
+// 1-token call (decode: SMMLA's second token column would be wasted).
+//
+// Tile: for each 16-element slice j of a block, the two rows' decoded int8 vectors q0, q1 and
+// the two tokens' activation vectors x0, x1 are zipped by 64-bit halves into 2x8 matrices
+// A = [q0 lo; q1 lo], B = [x0 lo; x1 lo] (and the same for the high halves); SMMLA adds A * B^T,
+// so the 4 int32 lanes hold [r0.t0, r0.t1, r1.t0, r1.t1], each exactly the SDOT sum of that
+// (row, token) pair over the 16 elements. Per-16 scales multiply lanes by [s0, s0, s1, s1].
+// Accumulation bounds are those of the dotprod kernels, lane by lane (|x| <= 128):
+//   Q8_0 x Q8_0   32 * 128 * 128 = 2^19 per block, then f32.
+//   Q4_0 x Q8_0   32 * 8 * 128 per block, then f32.
+//   Q4_K x Q8_K   per 16: 16 * 15 * 128 = 30720, x scale <= 63, x 16 = 31.0e6 < 2^31;
+//                 mins 16 * 63 * 2048 = 2.1e6.
+//   Q6_K x Q8_K   per 16: 16 * 32 * 128 = 65536, x |scale| <= 128, x 16 = 134e6 < 2^31.
+//   Q2_K x Q8_K   per 16: 16 * 3 * 128, x scale <= 15, x 16 = 1.5e6; mins 16 * 15 * 2048.
+//   TQ2_0 x Q8_K  256 * 2 * 128 = 65536;  TQ1_0 x Q8_K  256 * 1 * 128 = 32768.
+// Float: per block, lanes scaled by [d_r0 d_t0, d_r0 d_t1, d_r1 d_t0, d_r1 d_t1] (mins by
+// dmin likewise) and summed in f32.
+// Reference: kernels/ref dot_row; integer sums exact, results differ only by f32 summation
+// order (tests/kernels/conformance_test.cpp: 1e-5 of the row's sum |w| * |x|).
+#include <arm_neon.h>
+
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/formats/blocks.h"
+#include "kernels/kernels.h"
+
+namespace nibble::kernels::i8mm {
+namespace {
+
+template <int kMaxAbsQ>
+inline int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
+  return vdotq_s32(acc, w, x);
+}
+
+#include "kernels/arm/decode.inc"
+#include "kernels/arm/gemv.inc"
+
+// acc + [q0.x0, q0.x1, q1.x0, q1.x1] over 16 int8 lanes.
+inline int32x4_t mmla16(int32x4_t acc, int8x16_t q0, int8x16_t q1, int8x16_t x0, int8x16_t x1) {
+  const int64x2_t a0 = vreinterpretq_s64_s8(q0), a1 = vreinterpretq_s64_s8(q1);
+  const int64x2_t b0 = vreinterpretq_s64_s8(x0), b1 = vreinterpretq_s64_s8(x1);
+  acc = vmmlaq_s32(acc, vreinterpretq_s8_s64(vzip1q_s64(a0, a1)),
+                   vreinterpretq_s8_s64(vzip1q_s64(b0, b1)));
+  return vmmlaq_s32(acc, vreinterpretq_s8_s64(vzip2q_s64(a0, a1)),
+                    vreinterpretq_s8_s64(vzip2q_s64(b0, b1)));
+}
+
+// [a * c, a * d, b * c, b * d]
+inline float32x4_t outer2(float a, float b, float c, float d) {
+  const float v[4] = {a * c, a * d, b * c, b * d};
+  return vld1q_f32(v);
+}
+
+// Rows w0, w1 x tokens x0, x1 -> out = [r0.t0, r0.t1, r1.t0, r1.t1].
+template <class F>
+void tile2x2(const uint8_t* w0p, const uint8_t* w1p, const uint8_t* x0p, const uint8_t* x1p,
+             int64_t nb, float* out) {
+  const auto* w0 = reinterpret_cast<const typename F::Block*>(w0p);
+  const auto* w1 = reinterpret_cast<const typename F::Block*>(w1p);
+  float32x4_t sum = vdupq_n_f32(0);
+  if constexpr (std::is_same_v<typename F::Dec, Dec32>) {
+    const auto* x0 = reinterpret_cast<const BlockQ8_0*>(x0p);
+    const auto* x1 = reinterpret_cast<const BlockQ8_0*>(x1p);
+    for (int64_t i = 0; i < nb; ++i) {
+      Dec32 d0, d1;
+      F::decode(w0[i], &d0);
+      F::decode(w1[i], &d1);
+      int32x4_t p =
+          mmla16(vdupq_n_s32(0), d0.q[0], d1.q[0], vld1q_s8(x0[i].qs), vld1q_s8(x1[i].qs));
+      p = mmla16(p, d0.q[1], d1.q[1], vld1q_s8(x0[i].qs + 16), vld1q_s8(x1[i].qs + 16));
+      sum = vmlaq_f32(sum, vcvtq_f32_s32(p), outer2(d0.d, d1.d, h2f(x0[i].d), h2f(x1[i].d)));
+    }
+  } else {
+    const auto* x0 = reinterpret_cast<const BlockQ8_K*>(x0p);
+    const auto* x1 = reinterpret_cast<const BlockQ8_K*>(x1p);
+    for (int64_t i = 0; i < nb; ++i) {
+      Dec256 d0, d1;
+      F::decode(w0[i], &d0);
+      F::decode(w1[i], &d1);
+      int32x4_t acc = vdupq_n_s32(0);
+      for (int j = 0; j < 16; ++j) {
+        const int8x16_t a = vld1q_s8(x0[i].qs + 16 * j), b = vld1q_s8(x1[i].qs + 16 * j);
+        if constexpr (F::kScaled) {
+          const int32x4_t sc = vcombine_s32(vdup_n_s32(d0.sc[j]), vdup_n_s32(d1.sc[j]));
+          acc = vmlaq_s32(acc, mmla16(vdupq_n_s32(0), d0.q[j], d1.q[j], a, b), sc);
+        } else {
+          acc = mmla16(acc, d0.q[j], d1.q[j], a, b);
+        }
+      }
+      float32x4_t r = vmulq_f32(vcvtq_f32_s32(acc), outer2(d0.d, d1.d, x0[i].d, x1[i].d));
+      if constexpr (F::kMins) {
+        const int32_t m[4] = {mins_dot(d0, x0[i]), mins_dot(d0, x1[i]), mins_dot(d1, x0[i]),
+                              mins_dot(d1, x1[i])};
+        r = vmlsq_f32(r, vcvtq_f32_s32(vld1q_s32(m)), outer2(d0.dmin, d1.dmin, x0[i].d, x1[i].d));
+      }
+      sum = vaddq_f32(sum, r);
+    }
+  }
+  vst1q_f32(out, sum);
+}
+
+template <class F>
+void gemm(const MatmulArgs& a) {
+  if (a.n_tokens < 2) return gemv<F>(a);
+  const int64_t nb = a.k / block_elems<F>();
+  const size_t rb = weight_row_bytes<F>(a);
+  const auto* w = static_cast<const uint8_t*>(a.w);
+  const auto* x = static_cast<const uint8_t*>(a.x);
+  const int t_pairs = a.n_tokens & ~1;
+  int64_t r = a.row_begin;
+  for (; r + 2 <= a.row_end; r += 2) {
+    for (int t = 0; t < t_pairs; t += 2) {
+      float out[4];
+      tile2x2<F>(w + r * rb, w + (r + 1) * rb, x + t * a.x_stride, x + (t + 1) * a.x_stride, nb,
+                 out);
+      a.y[t * a.y_stride + r] = out[0];
+      a.y[(t + 1) * a.y_stride + r] = out[1];
+      a.y[t * a.y_stride + r + 1] = out[2];
+      a.y[(t + 1) * a.y_stride + r + 1] = out[3];
+    }
+    if (t_pairs < a.n_tokens) {  // odd last token
+      gemv_row<F>(a, r, t_pairs);
+      gemv_row<F>(a, r + 1, t_pairs);
+    }
+  }
+  if (r < a.row_end) gemv_row<F>(a, r, 0);  // odd last row
+}
+
+}  // namespace
+
+void gemm_q8_0_q8_0_2x2(const MatmulArgs& a) { gemm<FmtQ8_0>(a); }
+void gemm_q4_0_q8_0_2x2(const MatmulArgs& a) { gemm<FmtQ4_0>(a); }
+void gemm_q4_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ4_K>(a); }
+void gemm_q6_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ6_K>(a); }
+void gemm_q2_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ2_K>(a); }
+void gemm_tq2_0_q8_k_2x2(const MatmulArgs& a) { gemm<FmtTQ2_0>(a); }
+void gemm_tq1_0_q8_k_2x2(const MatmulArgs& a) { gemm<FmtTQ1_0>(a); }
+
+}  // namespace nibble::kernels::i8mm
