@@ -40,10 +40,16 @@ inline int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
 
 void gemv_q8_0_q8_0(const MatmulArgs& a) { gemv<FmtQ8_0>(a); }
 void gemv_q4_0_q8_0(const MatmulArgs& a) { gemv<FmtQ4_0>(a); }
-void gemv_q4_k_q8_k(const MatmulArgs& a) { gemv<FmtQ4_K>(a); }
-void gemv_q6_k_q8_k(const MatmulArgs& a) { gemv<FmtQ6_K>(a); }
+void gemv_q4_1_q8_1(const MatmulArgs& a) { gemv<FmtQ4_1>(a); }
+void gemv_q5_0_q8_0(const MatmulArgs& a) { gemv<FmtQ5_0>(a); }
+void gemv_q5_1_q8_1(const MatmulArgs& a) { gemv<FmtQ5_1>(a); }
+void gemv_iq4_nl_q8_0(const MatmulArgs& a) { gemv<FmtIQ4_NL>(a); }
 void gemv_q2_k_q8_k(const MatmulArgs& a) { gemv<FmtQ2_K>(a); }
-void gemv_tq2_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ2_0>(a); }
+void gemv_q3_k_q8_k(const MatmulArgs& a) { gemv<FmtQ3_K>(a); }
+void gemv_q4_k_q8_k(const MatmulArgs& a) { gemv<FmtQ4_K>(a); }
+void gemv_q5_k_q8_k(const MatmulArgs& a) { gemv<FmtQ5_K>(a); }
+void gemv_q6_k_q8_k(const MatmulArgs& a) { gemv<FmtQ6_K>(a); }
 void gemv_tq1_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ1_0>(a); }
+void gemv_tq2_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ2_0>(a); }
 
 }  // namespace nibble::kernels::dotprod

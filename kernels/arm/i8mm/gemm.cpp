@@ -63,8 +63,8 @@ void tile2x2(const uint8_t* w0p, const uint8_t* w1p, const uint8_t* x0p, const u
   const auto* w1 = reinterpret_cast<const typename F::Block*>(w1p);
   float32x4_t sum = vdupq_n_f32(0);
   if constexpr (std::is_same_v<typename F::Dec, Dec32>) {
-    const auto* x0 = reinterpret_cast<const BlockQ8_0*>(x0p);
-    const auto* x1 = reinterpret_cast<const BlockQ8_0*>(x1p);
+    const auto* x0 = reinterpret_cast<const typename F::Act*>(x0p);
+    const auto* x1 = reinterpret_cast<const typename F::Act*>(x1p);
     for (int64_t i = 0; i < nb; ++i) {
       Dec32 d0, d1;
       F::decode(w0[i], &d0);
@@ -73,6 +73,7 @@ void tile2x2(const uint8_t* w0p, const uint8_t* w1p, const uint8_t* x0p, const u
           mmla16(vdupq_n_s32(0), d0.q[0], d1.q[0], vld1q_s8(x0[i].qs), vld1q_s8(x1[i].qs));
       p = mmla16(p, d0.q[1], d1.q[1], vld1q_s8(x0[i].qs + 16), vld1q_s8(x1[i].qs + 16));
       sum = vmlaq_f32(sum, vcvtq_f32_s32(p), outer2(d0.d, d1.d, h2f(x0[i].d), h2f(x1[i].d)));
+      if constexpr (F::kMin1) sum = vaddq_f32(sum, outer2(d0.m, d1.m, h2f(x0[i].s), h2f(x1[i].s)));
     }
   } else {
     const auto* x0 = reinterpret_cast<const BlockQ8_K*>(x0p);
@@ -134,10 +135,16 @@ void gemm(const MatmulArgs& a) {
 
 void gemm_q8_0_q8_0_2x2(const MatmulArgs& a) { gemm<FmtQ8_0>(a); }
 void gemm_q4_0_q8_0_2x2(const MatmulArgs& a) { gemm<FmtQ4_0>(a); }
-void gemm_q4_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ4_K>(a); }
-void gemm_q6_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ6_K>(a); }
+void gemm_q4_1_q8_1_2x2(const MatmulArgs& a) { gemm<FmtQ4_1>(a); }
+void gemm_q5_0_q8_0_2x2(const MatmulArgs& a) { gemm<FmtQ5_0>(a); }
+void gemm_q5_1_q8_1_2x2(const MatmulArgs& a) { gemm<FmtQ5_1>(a); }
+void gemm_iq4_nl_q8_0_2x2(const MatmulArgs& a) { gemm<FmtIQ4_NL>(a); }
 void gemm_q2_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ2_K>(a); }
-void gemm_tq2_0_q8_k_2x2(const MatmulArgs& a) { gemm<FmtTQ2_0>(a); }
+void gemm_q3_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ3_K>(a); }
+void gemm_q4_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ4_K>(a); }
+void gemm_q5_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ5_K>(a); }
+void gemm_q6_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ6_K>(a); }
 void gemm_tq1_0_q8_k_2x2(const MatmulArgs& a) { gemm<FmtTQ1_0>(a); }
+void gemm_tq2_0_q8_k_2x2(const MatmulArgs& a) { gemm<FmtTQ2_0>(a); }
 
 }  // namespace nibble::kernels::i8mm

@@ -84,11 +84,17 @@ void gemv_float(const MatmulArgs& a) {
 
 void gemv_q8_0_q8_0(const MatmulArgs& a) { gemv<FmtQ8_0>(a); }
 void gemv_q4_0_q8_0(const MatmulArgs& a) { gemv<FmtQ4_0>(a); }
-void gemv_q4_k_q8_k(const MatmulArgs& a) { gemv<FmtQ4_K>(a); }
-void gemv_q6_k_q8_k(const MatmulArgs& a) { gemv<FmtQ6_K>(a); }
+void gemv_q4_1_q8_1(const MatmulArgs& a) { gemv<FmtQ4_1>(a); }
+void gemv_q5_0_q8_0(const MatmulArgs& a) { gemv<FmtQ5_0>(a); }
+void gemv_q5_1_q8_1(const MatmulArgs& a) { gemv<FmtQ5_1>(a); }
+void gemv_iq4_nl_q8_0(const MatmulArgs& a) { gemv<FmtIQ4_NL>(a); }
 void gemv_q2_k_q8_k(const MatmulArgs& a) { gemv<FmtQ2_K>(a); }
-void gemv_tq2_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ2_0>(a); }
+void gemv_q3_k_q8_k(const MatmulArgs& a) { gemv<FmtQ3_K>(a); }
+void gemv_q4_k_q8_k(const MatmulArgs& a) { gemv<FmtQ4_K>(a); }
+void gemv_q5_k_q8_k(const MatmulArgs& a) { gemv<FmtQ5_K>(a); }
+void gemv_q6_k_q8_k(const MatmulArgs& a) { gemv<FmtQ6_K>(a); }
 void gemv_tq1_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ1_0>(a); }
+void gemv_tq2_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ2_0>(a); }
 void gemv_f16_f32(const MatmulArgs& a) { gemv_float<true>(a); }
 void gemv_f32_f32(const MatmulArgs& a) { gemv_float<false>(a); }
 
