@@ -10,11 +10,14 @@
 // (row, token) pair over the 16 elements. Per-16 scales multiply lanes by [s0, s0, s1, s1].
 // Accumulation bounds are those of the dotprod kernels, lane by lane (|x| <= 128):
 //   Q8_0 x Q8_0   32 * 128 * 128 = 2^19 per block, then f32.
-//   Q4_0 x Q8_0   32 * 8 * 128 per block, then f32.
+//   Q4_0 x Q8_0   32 * 8 * 128 per block, then f32; likewise Q5_0 (|q| <= 16), IQ4_NL (127),
+//                 and Q4_1 / Q5_1 x Q8_1 (q <= 15 / 31; m_w * s_x added in f32).
 //   Q4_K x Q8_K   per 16: 16 * 15 * 128 = 30720, x scale <= 63, x 16 = 31.0e6 < 2^31;
 //                 mins 16 * 63 * 2048 = 2.1e6.
 //   Q6_K x Q8_K   per 16: 16 * 32 * 128 = 65536, x |scale| <= 128, x 16 = 134e6 < 2^31.
+//   Q5_K x Q8_K   per 16: 16 * 31 * 128 = 63488, x scale <= 63, x 16 = 64.0e6 < 2^31.
 //   Q2_K x Q8_K   per 16: 16 * 3 * 128, x scale <= 15, x 16 = 1.5e6; mins 16 * 15 * 2048.
+//   Q3_K x Q8_K   per 16: 16 * 4 * 128, x |scale| <= 32, x 16 = 4.2e6.
 //   TQ2_0 x Q8_K  256 * 2 * 128 = 65536;  TQ1_0 x Q8_K  256 * 1 * 128 = 32768.
 // Float: per block, lanes scaled by [d_r0 d_t0, d_r0 d_t1, d_r1 d_t0, d_r1 d_t1] (mins by
 // dmin likewise) and summed in f32.
