@@ -31,6 +31,10 @@
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
 
+#ifndef NIBBLE_I8MM_PAIRS
+#define NIBBLE_I8MM_PAIRS 2
+#endif
+
 namespace nibble::kernels::i8mm {
 namespace {
 
@@ -42,15 +46,8 @@ inline int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
 #include "kernels/arm/decode.inc"
 #include "kernels/arm/gemv.inc"
 
-// acc + [q0.x0, q0.x1, q1.x0, q1.x1] over 16 int8 lanes.
-inline int32x4_t mmla16(int32x4_t acc, int8x16_t q0, int8x16_t q1, int8x16_t x0, int8x16_t x1) {
-  const int64x2_t a0 = vreinterpretq_s64_s8(q0), a1 = vreinterpretq_s64_s8(q1);
-  const int64x2_t b0 = vreinterpretq_s64_s8(x0), b1 = vreinterpretq_s64_s8(x1);
-  acc = vmmlaq_s32(acc, vreinterpretq_s8_s64(vzip1q_s64(a0, a1)),
-                   vreinterpretq_s8_s64(vzip1q_s64(b0, b1)));
-  return vmmlaq_s32(acc, vreinterpretq_s8_s64(vzip2q_s64(a0, a1)),
-                    vreinterpretq_s8_s64(vzip2q_s64(b0, b1)));
-}
+// Token pairs per tile: 2 rows x 2 * kPairs tokens (each decoded row pair feeds them all).
+constexpr int kPairs = NIBBLE_I8MM_PAIRS;
 
 // [a * c, a * d, b * c, b * d]
 inline float32x4_t outer2(float a, float b, float c, float d) {
@@ -58,53 +55,62 @@ inline float32x4_t outer2(float a, float b, float c, float d) {
   return vld1q_f32(v);
 }
 
-// Rows w0, w1 x tokens x0, x1 -> out = [r0.t0, r0.t1, r1.t0, r1.t1].
-template <class F>
-void tile2x2(const uint8_t* w0p, const uint8_t* w1p, const uint8_t* x0p, const uint8_t* x1p,
-             int64_t nb, float* out) {
+// Rows w0, w1 x 2P tokens (pairs p: tokens x + 2p * x_stride and the next): out[4p..4p+3] =
+// [r0.t0, r0.t1, r1.t0, r1.t1] of pair p. Each decoded and zipped row pair feeds all P pairs.
+template <class F, int P>
+void tile2xP(const uint8_t* w0p, const uint8_t* w1p, const uint8_t* xp, size_t x_stride, int64_t nb,
+             float* out) {
+  using Act = typename F::Act;
   const auto* w0 = reinterpret_cast<const typename F::Block*>(w0p);
   const auto* w1 = reinterpret_cast<const typename F::Block*>(w1p);
-  float32x4_t sum = vdupq_n_f32(0);
-  if constexpr (std::is_same_v<typename F::Dec, Dec32>) {
-    const auto* x0 = reinterpret_cast<const typename F::Act*>(x0p);
-    const auto* x1 = reinterpret_cast<const typename F::Act*>(x1p);
-    for (int64_t i = 0; i < nb; ++i) {
-      Dec32 d0, d1;
-      F::decode(w0[i], &d0);
-      F::decode(w1[i], &d1);
-      int32x4_t p =
-          mmla16(vdupq_n_s32(0), d0.q[0], d1.q[0], vld1q_s8(x0[i].qs), vld1q_s8(x1[i].qs));
-      p = mmla16(p, d0.q[1], d1.q[1], vld1q_s8(x0[i].qs + 16), vld1q_s8(x1[i].qs + 16));
-      sum = vmlaq_f32(sum, vcvtq_f32_s32(p), outer2(d0.d, d1.d, h2f(x0[i].d), h2f(x1[i].d)));
-      if constexpr (F::kMin1) sum = vaddq_f32(sum, outer2(d0.m, d1.m, h2f(x0[i].s), h2f(x1[i].s)));
-    }
-  } else {
-    const auto* x0 = reinterpret_cast<const BlockQ8_K*>(x0p);
-    const auto* x1 = reinterpret_cast<const BlockQ8_K*>(x1p);
-    for (int64_t i = 0; i < nb; ++i) {
-      Dec256 d0, d1;
-      F::decode(w0[i], &d0);
-      F::decode(w1[i], &d1);
-      int32x4_t acc = vdupq_n_s32(0);
-      for (int j = 0; j < 16; ++j) {
-        const int8x16_t a = vld1q_s8(x0[i].qs + 16 * j), b = vld1q_s8(x1[i].qs + 16 * j);
+  const Act* x[2 * P];
+  for (int t = 0; t < 2 * P; ++t) x[t] = reinterpret_cast<const Act*>(xp + t * x_stride);
+  float32x4_t sum[P];
+  for (int p = 0; p < P; ++p) sum[p] = vdupq_n_f32(0);
+  for (int64_t i = 0; i < nb; ++i) {
+    typename F::Dec d0, d1;
+    F::decode(w0[i], &d0);
+    F::decode(w1[i], &d1);
+    constexpr int kSlices = std::is_same_v<typename F::Dec, Dec32> ? 2 : 16;
+    int32x4_t acc[P];
+    for (int p = 0; p < P; ++p) acc[p] = vdupq_n_s32(0);
+    for (int j = 0; j < kSlices; ++j) {
+      const int64x2_t q0 = vreinterpretq_s64_s8(d0.q[j]), q1 = vreinterpretq_s64_s8(d1.q[j]);
+      const int8x16_t a_lo = vreinterpretq_s8_s64(vzip1q_s64(q0, q1));
+      const int8x16_t a_hi = vreinterpretq_s8_s64(vzip2q_s64(q0, q1));
+      for (int p = 0; p < P; ++p) {
+        const int64x2_t b0 = vreinterpretq_s64_s8(vld1q_s8(x[2 * p][i].qs + 16 * j));
+        const int64x2_t b1 = vreinterpretq_s64_s8(vld1q_s8(x[2 * p + 1][i].qs + 16 * j));
         if constexpr (F::kScaled) {
+          int32x4_t m = vmmlaq_s32(vdupq_n_s32(0), a_lo, vreinterpretq_s8_s64(vzip1q_s64(b0, b1)));
+          m = vmmlaq_s32(m, a_hi, vreinterpretq_s8_s64(vzip2q_s64(b0, b1)));
           const int32x4_t sc = vcombine_s32(vdup_n_s32(d0.sc[j]), vdup_n_s32(d1.sc[j]));
-          acc = vmlaq_s32(acc, mmla16(vdupq_n_s32(0), d0.q[j], d1.q[j], a, b), sc);
+          acc[p] = vmlaq_s32(acc[p], m, sc);
         } else {
-          acc = mmla16(acc, d0.q[j], d1.q[j], a, b);
+          acc[p] = vmmlaq_s32(acc[p], a_lo, vreinterpretq_s8_s64(vzip1q_s64(b0, b1)));
+          acc[p] = vmmlaq_s32(acc[p], a_hi, vreinterpretq_s8_s64(vzip2q_s64(b0, b1)));
         }
       }
-      float32x4_t r = vmulq_f32(vcvtq_f32_s32(acc), outer2(d0.d, d1.d, x0[i].d, x1[i].d));
-      if constexpr (F::kMins) {
-        const int32_t m[4] = {mins_dot(d0, x0[i]), mins_dot(d0, x1[i]), mins_dot(d1, x0[i]),
-                              mins_dot(d1, x1[i])};
-        r = vmlsq_f32(r, vcvtq_f32_s32(vld1q_s32(m)), outer2(d0.dmin, d1.dmin, x0[i].d, x1[i].d));
+    }
+    for (int p = 0; p < P; ++p) {
+      const Act& xa = x[2 * p][i];
+      const Act& xb = x[2 * p + 1][i];
+      if constexpr (std::is_same_v<typename F::Dec, Dec32>) {
+        sum[p] = vmlaq_f32(sum[p], vcvtq_f32_s32(acc[p]), outer2(d0.d, d1.d, h2f(xa.d), h2f(xb.d)));
+        if constexpr (F::kMin1)
+          sum[p] = vaddq_f32(sum[p], outer2(d0.m, d1.m, h2f(xa.s), h2f(xb.s)));
+      } else {
+        float32x4_t r = vmulq_f32(vcvtq_f32_s32(acc[p]), outer2(d0.d, d1.d, xa.d, xb.d));
+        if constexpr (F::kMins) {
+          const int32_t m[4] = {mins_dot(d0, xa), mins_dot(d0, xb), mins_dot(d1, xa),
+                                mins_dot(d1, xb)};
+          r = vmlsq_f32(r, vcvtq_f32_s32(vld1q_s32(m)), outer2(d0.dmin, d1.dmin, xa.d, xb.d));
+        }
+        sum[p] = vaddq_f32(sum[p], r);
       }
-      sum = vaddq_f32(sum, r);
     }
   }
-  vst1q_f32(out, sum);
+  for (int p = 0; p < P; ++p) vst1q_f32(out + 4 * p, sum[p]);
 }
 
 template <class F>
@@ -114,21 +120,28 @@ void gemm(const MatmulArgs& a) {
   const size_t rb = weight_row_bytes<F>(a);
   const auto* w = static_cast<const uint8_t*>(a.w);
   const auto* x = static_cast<const uint8_t*>(a.x);
-  const int t_pairs = a.n_tokens & ~1;
+  const int t_even = a.n_tokens & ~1;
   int64_t r = a.row_begin;
   for (; r + 2 <= a.row_end; r += 2) {
-    for (int t = 0; t < t_pairs; t += 2) {
-      float out[4];
-      tile2x2<F>(w + r * rb, w + (r + 1) * rb, x + t * a.x_stride, x + (t + 1) * a.x_stride, nb,
-                 out);
-      a.y[t * a.y_stride + r] = out[0];
-      a.y[(t + 1) * a.y_stride + r] = out[1];
-      a.y[t * a.y_stride + r + 1] = out[2];
-      a.y[(t + 1) * a.y_stride + r + 1] = out[3];
+    for (int t = 0; t < t_even;) {
+      const int pairs = t_even - t >= 2 * kPairs ? kPairs : 1;
+      float out[4 * kPairs];
+      const uint8_t* xt = x + t * a.x_stride;
+      if (pairs == kPairs) {
+        tile2xP<F, kPairs>(w + r * rb, w + (r + 1) * rb, xt, a.x_stride, nb, out);
+      } else {
+        tile2xP<F, 1>(w + r * rb, w + (r + 1) * rb, xt, a.x_stride, nb, out);
+      }
+      for (int p = 0; p < pairs; ++p, t += 2) {
+        a.y[t * a.y_stride + r] = out[4 * p];
+        a.y[(t + 1) * a.y_stride + r] = out[4 * p + 1];
+        a.y[t * a.y_stride + r + 1] = out[4 * p + 2];
+        a.y[(t + 1) * a.y_stride + r + 1] = out[4 * p + 3];
+      }
     }
-    if (t_pairs < a.n_tokens) {  // odd last token
-      gemv_row<F>(a, r, t_pairs);
-      gemv_row<F>(a, r + 1, t_pairs);
+    if (t_even < a.n_tokens) {  // odd last token
+      gemv_row<F>(a, r, t_even);
+      gemv_row<F>(a, r + 1, t_even);
     }
   }
   if (r < a.row_end) gemv_row<F>(a, r, 0);  // odd last row
