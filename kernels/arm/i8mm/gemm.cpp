@@ -91,22 +91,25 @@ void tile(const MatmulArgs& a, int64_t r0, int n_rp, int t0) {
       F::decode(w1[i], &d1);
       int32x4_t acc[TP];
       for (int p = 0; p < TP; ++p) acc[p] = vdupq_n_s32(0);
-      for (int j = 0; j < kSlices; ++j) {
-        const int64x2_t q0 = vreinterpretq_s64_s8(d0.q[j]), q1 = vreinterpretq_s64_s8(d1.q[j]);
-        const int8x16_t a_lo = vreinterpretq_s8_s64(vzip1q_s64(q0, q1));
-        const int8x16_t a_hi = vreinterpretq_s8_s64(vzip2q_s64(q0, q1));
+      // Slices sharing one scale (per-32 scales: 2) are summed before the scale multiply.
+      constexpr int kGroup = F::kScaled && F::kSub32 ? 2 : 1;
+      for (int g = 0; g < kSlices; g += kGroup) {
+        int32x4_t m[TP];
+        for (int p = 0; p < TP; ++p) m[p] = F::kScaled ? vdupq_n_s32(0) : acc[p];
+        for (int j = g; j < g + kGroup; ++j) {
+          const int64x2_t q0 = vreinterpretq_s64_s8(d0.q[j]), q1 = vreinterpretq_s64_s8(d1.q[j]);
+          const int8x16_t a_lo = vreinterpretq_s8_s64(vzip1q_s64(q0, q1));
+          const int8x16_t a_hi = vreinterpretq_s8_s64(vzip2q_s64(q0, q1));
+          for (int p = 0; p < TP; ++p) {
+            m[p] = vmmlaq_s32(m[p], a_lo, zx[p][2 * j]);
+            m[p] = vmmlaq_s32(m[p], a_hi, zx[p][2 * j + 1]);
+          }
+        }
         if constexpr (F::kScaled) {
-          const int32x4_t sc = vcombine_s32(vdup_n_s32(d0.sc[j]), vdup_n_s32(d1.sc[j]));
-          for (int p = 0; p < TP; ++p) {
-            int32x4_t m = vmmlaq_s32(vdupq_n_s32(0), a_lo, zx[p][2 * j]);
-            m = vmmlaq_s32(m, a_hi, zx[p][2 * j + 1]);
-            acc[p] = vmlaq_s32(acc[p], m, sc);
-          }
+          const int32x4_t sc = vcombine_s32(vdup_n_s32(d0.sc[g]), vdup_n_s32(d1.sc[g]));
+          for (int p = 0; p < TP; ++p) acc[p] = vmlaq_s32(acc[p], m[p], sc);
         } else {
-          for (int p = 0; p < TP; ++p) {
-            acc[p] = vmmlaq_s32(acc[p], a_lo, zx[p][2 * j]);
-            acc[p] = vmmlaq_s32(acc[p], a_hi, zx[p][2 * j + 1]);
-          }
+          for (int p = 0; p < TP; ++p) acc[p] = m[p];
         }
       }
       for (int p = 0; p < TP; ++p) {
@@ -174,18 +177,18 @@ void gemm(const MatmulArgs& a) {
 
 }  // namespace
 
-void gemm_q8_0_q8_0_2x2(const MatmulArgs& a) { gemm<FmtQ8_0>(a); }
-void gemm_q4_0_q8_0_2x2(const MatmulArgs& a) { gemm<FmtQ4_0>(a); }
-void gemm_q4_1_q8_1_2x2(const MatmulArgs& a) { gemm<FmtQ4_1>(a); }
-void gemm_q5_0_q8_0_2x2(const MatmulArgs& a) { gemm<FmtQ5_0>(a); }
-void gemm_q5_1_q8_1_2x2(const MatmulArgs& a) { gemm<FmtQ5_1>(a); }
-void gemm_iq4_nl_q8_0_2x2(const MatmulArgs& a) { gemm<FmtIQ4_NL>(a); }
-void gemm_q2_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ2_K>(a); }
-void gemm_q3_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ3_K>(a); }
-void gemm_q4_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ4_K>(a); }
-void gemm_q5_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ5_K>(a); }
-void gemm_q6_k_q8_k_2x2(const MatmulArgs& a) { gemm<FmtQ6_K>(a); }
-void gemm_tq1_0_q8_k_2x2(const MatmulArgs& a) { gemm<FmtTQ1_0>(a); }
-void gemm_tq2_0_q8_k_2x2(const MatmulArgs& a) { gemm<FmtTQ2_0>(a); }
+void gemm_q8_0_q8_0_8x8(const MatmulArgs& a) { gemm<FmtQ8_0>(a); }
+void gemm_q4_0_q8_0_8x8(const MatmulArgs& a) { gemm<FmtQ4_0>(a); }
+void gemm_q4_1_q8_1_8x8(const MatmulArgs& a) { gemm<FmtQ4_1>(a); }
+void gemm_q5_0_q8_0_8x8(const MatmulArgs& a) { gemm<FmtQ5_0>(a); }
+void gemm_q5_1_q8_1_8x8(const MatmulArgs& a) { gemm<FmtQ5_1>(a); }
+void gemm_iq4_nl_q8_0_8x8(const MatmulArgs& a) { gemm<FmtIQ4_NL>(a); }
+void gemm_q2_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ2_K>(a); }
+void gemm_q3_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ3_K>(a); }
+void gemm_q4_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ4_K>(a); }
+void gemm_q5_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ5_K>(a); }
+void gemm_q6_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ6_K>(a); }
+void gemm_tq1_0_q8_k_8x8(const MatmulArgs& a) { gemm<FmtTQ1_0>(a); }
+void gemm_tq2_0_q8_k_8x8(const MatmulArgs& a) { gemm<FmtTQ2_0>(a); }
 
 }  // namespace nibble::kernels::i8mm
