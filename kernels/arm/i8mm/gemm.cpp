@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
