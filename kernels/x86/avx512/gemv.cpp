@@ -52,8 +52,8 @@ inline __m512i dpz_small_done(__m512i acc) { return _mm512_madd_epi16(acc, _mm51
 
 }  // namespace
 
-void gemv_q8_0_q8_0(const MatmulArgs& a) { run_matmul<Q8_0x256>(a); }
-void gemv_q4_0_q8_0(const MatmulArgs& a) { run_matmul<Q4_0x256>(a); }
+void gemv_q8_0_q8_0(const MatmulArgs& a) { run_matmul_q8_0<Q8_0x256>(a); }
+void gemv_q4_0_q8_0(const MatmulArgs& a) { run_matmul_q8_0<Q4_0x256>(a); }
 void gemv_q2_k_q8_k(const MatmulArgs& a) { run_matmul<Q2_Kx512>(a); }
 void gemv_q4_k_q8_k(const MatmulArgs& a) { run_decode_prefill<Q4_Kx256, Q4_Kx512>(a); }
 void gemv_q6_k_q8_k(const MatmulArgs& a) { run_matmul<Q6_Kx512>(a); }

@@ -37,8 +37,8 @@ inline __m256i dp_small_done(__m256i acc) { return acc; }
 
 }  // namespace
 
-void gemv_q8_0_q8_0(const MatmulArgs& a) { run_matmul<Q8_0x256>(a); }
-void gemv_q4_0_q8_0(const MatmulArgs& a) { run_matmul<Q4_0x256>(a); }
+void gemv_q8_0_q8_0(const MatmulArgs& a) { run_matmul_q8_0<Q8_0x256>(a); }
+void gemv_q4_0_q8_0(const MatmulArgs& a) { run_matmul_q8_0<Q4_0x256>(a); }
 void gemv_q2_k_q8_k(const MatmulArgs& a) { run_matmul<Q2_Kx256>(a); }
 void gemv_q4_k_q8_k(const MatmulArgs& a) { run_matmul<Q4_Kx256>(a); }
 void gemv_q6_k_q8_k(const MatmulArgs& a) { run_matmul<Q6_Kx256>(a); }
