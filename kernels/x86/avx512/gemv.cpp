@@ -8,7 +8,8 @@
 //   dp / dpz               vpmaddubsw (u8 x s8 -> int16 pairs) + vpmaddwd by 1 (-> int32)
 //   dp_scaled / dpz_scaled vpmaddubsw + vpmaddwd by the int16 sub-block scales
 //   dp_small / dpz_small   vpmaddubsw accumulated in int16 lanes (ternary; bounds in *_tq.inc)
-// Prefill: n_tokens > 1 is blocked over 4 tokens per weight row (driver.inc).
+// Prefill: n_tokens > 1 is blocked over 4 tokens (8 in the 512-bit k-quant / ternary kernels)
+// per weight row (driver.inc).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
 // only by f32 summation order (tests: 1e-5 of the row's sum |w|.|x|).
 #include <immintrin.h>

@@ -6,7 +6,8 @@
 //   256-bit (gemv256_*.inc, EVEX-encoded here): Q8_0, Q4_0 always; Q4_K, TQ2_0 for decode.
 // Layout, bounds and tails are described in those files; this file supplies the integer dot
 // products with VNNI (below).
-// Prefill: n_tokens > 1 is blocked over 4 tokens per weight row (driver.inc).
+// Prefill: n_tokens > 1 is blocked over 4 tokens (8 in the 512-bit k-quant / ternary kernels)
+// per weight row (driver.inc).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
 // only by f32 summation order (tests: 1e-5 of the row's sum |w|.|x|).
 #include <immintrin.h>

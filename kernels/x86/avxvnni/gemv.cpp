@@ -1,9 +1,11 @@
 // AVX-VNNI (VEX vpdpbusd / vpdpwssd, 256-bit) matmul kernels over the GGUF row-major layout
-// (no repacking): Q8_0, Q4_0, Q2_K, Q4_K, Q6_K, TQ1_0, TQ2_0, F16, F32. Same kernels as avx2
+// (no repacking): Q8_0, Q4_0, Q2_K, Q4_K, Q6_K, TQ1_0, TQ2_0 (F16/F32: avx2). Same kernels as avx2
 // (kernels/x86/common/gemv256_*.inc: layout, bounds, tails); this file supplies the VNNI
-// integer dot products below. Bound of vpdpbusd here: every int32 lane gets at most 8 * 4
-// products per block of <= 128 * 127 (Q8_0 sign-folded) or 2 * 127 (ternary) before it is
-// converted to f32: < 2^20.
+// integer dot products below. vpdpbusd (u8 x s8, 4 products per int32 lane, no saturation:
+// the non-"s" form) replaces vpmaddubsw + vpmaddwd for Q8_0 / Q4_0 (one block per int32 sum:
+// <= 4 * 128 * 127 < 2^16) and the ternary formats (8 vectors per block: <= 8 * 4 * 2 * 127
+// < 2^13). The k-quants keep vpmaddubsw for the int16 pairs (bounds in gemv256_k.inc) and
+// multiply them by the scales with vpdpwssd, which accumulates into int32 (< 2^31, same file).
 // Prefill: n_tokens > 1 is blocked over 4 tokens per weight row (driver.inc).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
 // only by f32 summation order (tests: 1e-5 of the row's sum |w|.|x|).
@@ -17,11 +19,7 @@
 namespace nibble::kernels::avxvnni {
 namespace {
 
-// vpdpbusd: u8 x s8, 4 products per int32 lane, accumulated without saturation (the
-// non-"s" form); the int16 pair bound of vpmaddubsw does not apply, only int32 (see the .inc).
 inline __m256i dp(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_avx_epi32(acc, u, s); }
-// vpmaddubsw then vpdpwssd (int16 pairs x int16 scales, accumulated in int32): one uop fewer
-// than vpmaddwd + vpaddd.
 inline __m256i dp_scaled(__m256i acc, __m256i u, __m256i s, __m256i sc) {
   return _mm256_dpwssd_avx_epi32(acc, _mm256_maddubs_epi16(u, s), sc);
 }
