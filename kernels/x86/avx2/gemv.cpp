@@ -29,6 +29,9 @@ inline __m256i dp_small(__m256i acc, __m256i u, __m256i s) {
 }
 inline __m256i dp_small_done(__m256i acc) { return _mm256_madd_epi16(acc, _mm256_set1_epi16(1)); }
 
+// One accumulator chain per token (the vpaddd chains are short; 2 measured 2-4% slower).
+inline constexpr int kChains = 1;
+
 #include "kernels/x86/common/driver.inc"
 #include "kernels/x86/common/gemv256_k.inc"
 #include "kernels/x86/common/gemv256_q8.inc"

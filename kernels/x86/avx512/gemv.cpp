@@ -43,6 +43,9 @@ inline __m512i dpz_small(__m512i acc, __m512i u, __m512i s) {
 }
 inline __m512i dpz_small_done(__m512i acc) { return _mm512_madd_epi16(acc, _mm512_set1_epi16(1)); }
 
+// One accumulator chain per token (the vpaddd chains are short; 2 measured 2-4% slower).
+inline constexpr int kChains = 1;
+
 #include "kernels/x86/common/driver.inc"
 #include "kernels/x86/common/gemv256_k.inc"
 #include "kernels/x86/common/gemv256_q8.inc"
