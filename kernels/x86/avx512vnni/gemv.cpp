@@ -2,8 +2,9 @@
 // Q8_0, Q4_0, Q2_K, Q4_K, Q6_K, TQ1_0, TQ2_0 (F16/F32: the avx512 ones). Each variant runs
 // whichever width measured faster on Sapphire Rapids (docs/kernels-x86.md), per format and per
 // decode / prefill:
-//   512-bit (gemv512_*.inc): Q2_K, Q6_K, TQ1_0 always; Q4_K and TQ2_0 for prefill;
-//   256-bit (gemv256_*.inc, EVEX-encoded here): Q8_0, Q4_0 always; Q4_K, TQ2_0 for decode.
+//   512-bit (gemv512_*.inc): Q6_K always; Q2_K, Q4_K, TQ1_0, TQ2_0 for prefill;
+//   256-bit (gemv256_*.inc, EVEX-encoded here): Q8_0, Q4_0 always; Q2_K, Q4_K, TQ1_0, TQ2_0
+//   for decode.
 // Layout, bounds and tails are described in those files; this file supplies the integer dot
 // products with VNNI (below).
 // Prefill: n_tokens > 1 is blocked over 4 tokens (8 in the 512-bit k-quant / ternary kernels)
@@ -58,10 +59,10 @@ inline constexpr int kChains = 2;
 
 void gemv_q8_0_q8_0(const MatmulArgs& a) { run_matmul_q8_0<Q8_0x256>(a); }
 void gemv_q4_0_q8_0(const MatmulArgs& a) { run_matmul_q8_0<Q4_0x256>(a); }
-void gemv_q2_k_q8_k(const MatmulArgs& a) { run_matmul<Q2_Kx512>(a); }
+void gemv_q2_k_q8_k(const MatmulArgs& a) { run_decode_prefill<Q2_Kx256, Q2_Kx512>(a); }
 void gemv_q4_k_q8_k(const MatmulArgs& a) { run_decode_prefill<Q4_Kx256, Q4_Kx512>(a); }
 void gemv_q6_k_q8_k(const MatmulArgs& a) { run_matmul<Q6_Kx512>(a); }
-void gemv_tq1_0_q8_k(const MatmulArgs& a) { run_matmul<TQ1_0x512>(a); }
+void gemv_tq1_0_q8_k(const MatmulArgs& a) { run_decode_prefill<TQ1_0x256, TQ1_0x512>(a); }
 void gemv_tq2_0_q8_k(const MatmulArgs& a) { run_decode_prefill<TQ2_0x256, TQ2_0x512>(a); }
 
 }  // namespace nibble::kernels::avx512vnni
