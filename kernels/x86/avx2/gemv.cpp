@@ -32,6 +32,8 @@ inline __m256i dp_small_done(__m256i acc) { return _mm256_madd_epi16(acc, _mm256
 // One accumulator chain per token (the vpaddd chains are short; 2 measured 2-4% slower).
 inline constexpr int kChains = 1;
 
+inline constexpr bool kWide256 = false;  // 8-token blocks in 256-bit Q8_0/Q4_0
+
 #include "kernels/x86/common/driver.inc"
 #include "kernels/x86/common/gemv256_k.inc"
 #include "kernels/x86/common/gemv256_q8.inc"

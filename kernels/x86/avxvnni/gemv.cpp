@@ -32,6 +32,8 @@ inline __m256i dp_small_done(__m256i acc) { return acc; }
 // 5-cycle latency (measured +3-8% GEMV for the k-quants and ternary formats with 2).
 inline constexpr int kChains = 2;
 
+inline constexpr bool kWide256 = false;  // 8-token blocks in 256-bit Q8_0/Q4_0
+
 #include "kernels/x86/common/driver.inc"
 #include "kernels/x86/common/gemv256_k.inc"
 #include "kernels/x86/common/gemv256_q8.inc"
