@@ -6,13 +6,20 @@
 //   for decode.
 // Layout, bounds and tails are described in those files; this file supplies the integer dot
 // products without VNNI:
-//   dp / dpz               vpmaddubsw (u8 x s8 -> int16 pairs) + vpmaddwd by 1 (-> int32)
+//   dp                     vpmaddubsw (u8 x s8 -> int16 pairs) + vpmaddwd by 1 (-> int32)
 //   dp_scaled / dpz_scaled vpmaddubsw + vpmaddwd by the int16 sub-block scales
 //   dp_small / dpz_small   vpmaddubsw accumulated in int16 lanes (ternary; bounds in *_tq.inc)
 // Prefill: n_tokens > 1 is blocked over 4 tokens (8 in the 512-bit k-quant / ternary kernels)
 // per weight row (driver.inc).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
 // only by f32 summation order (tests: 1e-5 of the row's sum |w|.|x|).
+// GCC 12's AVX-512 intrinsic headers initialise their "undefined" vectors from themselves
+// (__Y = __Y), which -Wuninitialized reports at every inlined use: a false positive of the
+// headers, silenced for this file (the pragmas must precede the include).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstring>
@@ -33,9 +40,6 @@ inline __m256i dp_small(__m256i acc, __m256i u, __m256i s) {
   return _mm256_add_epi16(acc, _mm256_maddubs_epi16(u, s));
 }
 inline __m256i dp_small_done(__m256i acc) { return _mm256_madd_epi16(acc, _mm256_set1_epi16(1)); }
-inline __m512i dpz(__m512i acc, __m512i u, __m512i s) {
-  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1)));
-}
 inline __m512i dpz_scaled(__m512i acc, __m512i u, __m512i s, __m512i sc) {
   return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), sc));
 }
