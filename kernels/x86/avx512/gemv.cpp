@@ -51,6 +51,8 @@ inline __m512i dpz_small_done(__m512i acc) { return _mm512_madd_epi16(acc, _mm51
 // One accumulator chain per token (the vpaddd chains are short; 2 measured 2-4% slower).
 inline constexpr int kChains = 1;
 
+// Token block (after the 8-token blocks, see kWide256 / kWideTokenBlock).
+inline constexpr int kTokenBlock = 4;
 inline constexpr bool kWide256 = true;  // 8-token blocks in 256-bit Q8_0/Q4_0
 
 #include "kernels/x86/common/driver.inc"

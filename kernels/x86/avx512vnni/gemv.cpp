@@ -53,6 +53,8 @@ inline __m512i dpz_small_done(__m512i acc) { return acc; }
 // 5-cycle latency (measured +3-8% GEMV for the k-quants and ternary formats with 2).
 inline constexpr int kChains = 2;
 
+// Token block (after the 8-token blocks, see kWide256 / kWideTokenBlock).
+inline constexpr int kTokenBlock = 4;
 inline constexpr bool kWide256 = true;  // 8-token blocks in 256-bit Q8_0/Q4_0
 
 #include "kernels/x86/common/driver.inc"
