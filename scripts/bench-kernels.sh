@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Kernel benchmark: runs kernels_bench (benchmarks/kernels_bench.cpp) with repetitions, writes
+# Google Benchmark JSON, and prints a markdown table per format and ISA: median single-thread
+# GEMV weight GB/s and fraction of the measured read bandwidth. Only bash + awk (mawk is
+# enough): no python needed.
+#
+# Usage: scripts/bench-kernels.sh [options] [-- extra kernels_bench flags]
+#   -b DIR     build dir holding benchmarks/kernels_bench (default: build/bench, configured
+#              and built as a kernels-only RelWithDebInfo build when missing)
+#   -r N       repetitions (default 5)     -t SEC   min time per repetition (default 0.3)
+#   -f REGEX   benchmark filter (default: the probe and single-thread GEMV,
+#              'read_bw/thr1/|/tok1/thr1/')
+#   -o FILE    JSON output (default build/bench-kernels.json)
+#   -p FILE    only print the table from an existing JSON file (no run)
+#
+# Table: one row per variant. "median" columns = median over the shapes the format runs at
+# (every shape is out of cache: the binary rotates over copies > 2x LLC) of the per-shape
+# medians over repetitions; the "@2048x8192" columns are the Llama-3.2-1B FFN-up shape
+# (k = 2048, rows = 8192), which every format runs at. bw_frac divides by the start-up read
+# probe of the same run and thread count. cpu/real: median CPU time / real time of the timing
+# thread; well below 1 means the process was descheduled (a shared machine): treat with care.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build/bench
+reps=5
+min_time=0.3
+filter='read_bw/thr1/|/tok1/thr1/'
+out=build/bench-kernels.json
+print_only=""
+while getopts "b:r:t:f:o:p:h" opt; do
+  case $opt in
+    b) build=$OPTARG ;;
+    r) reps=$OPTARG ;;
+    t) min_time=$OPTARG ;;
+    f) filter=$OPTARG ;;
+    o) out=$OPTARG ;;
+    p) print_only=$OPTARG ;;
+    *) sed -n '2,22p' "$0"; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[[ "${1:-}" == "--" ]] && shift
+
+if [[ -z "$print_only" ]]; then
+  bin=$build/benchmarks/kernels_bench
+  if [[ ! -x $bin ]]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNIBBLE_KERNELS_ONLY=ON \
+      >/dev/null
+  fi
+  cmake --build "$build" --target kernels_bench >/dev/null
+  mkdir -p "$(dirname "$out")"
+  echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD 2>/dev/null || echo '?') load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "$bin" --benchmark_filter="$filter" --benchmark_repetitions="$reps" \
+    --benchmark_min_time="$min_time" --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out" --benchmark_out_format=json "$@" >&2
+  print_only=$out
+fi
+
+# JSON -> one line per run: run_name real_time cpu_time wbytes bw_frac (the median aggregate,
+# or the single run when there were no repetitions).
+awk '
+  function val(line) { sub(/^[^:]*: */, "", line); sub(/,$/, "", line); gsub(/"/, "", line); return line }
+  /"read_bw_GBps_thr1"/ { print "#probe", val($0) }
+  /"load_avg"/ { l = $0; sub(/^[^[]*\[/, "", l); sub(/\].*/, "", l); print "#load", l }
+  /^    {/ { run = ""; agg = ""; type = ""; rt = ""; ct = ""; wb = ""; fr = "" }
+  /"run_name"/ { run = val($0) }
+  /"run_type"/ { type = val($0) }
+  /"aggregate_name"/ { agg = val($0) }
+  /"real_time"/ { rt = val($0) }
+  /"cpu_time"/ { ct = val($0) }
+  /"wbytes"/ { wb = val($0) }
+  /"bw_frac"/ { fr = val($0) }
+  /^    }/ { if (run != "" && (agg == "median" || type == "iteration")) print run, rt, ct, wb, fr }
+' "$print_only" | awk '
+  function median(list,    n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    if (n == 0) return ""
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  /^#probe/ { probe = $2; next }
+  /^#load/ { load = $2 " " $3 " " $4; next }
+  $1 ~ /^read_bw\/thr1\// { probe_run = $4; next }
+  $1 ~ /^matmul\// {
+    split($1, p, "/")  # matmul fmt isa variant kK_rR tokT thrN real_time
+    if (p[6] != "tok1" || p[7] != "thr1") next
+    key = p[2] SUBSEP p[3] SUBSEP p[4]
+    if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+    gbs[key] = gbs[key] " " $4 / 1e9; frac[key] = frac[key] " " $5
+    cpu[key] = cpu[key] " " ($2 > 0 ? $3 / $2 : 0); shapes[key]++
+    if (p[5] == "k2048_r8192") { big[key] = $4 / 1e9; bigf[key] = $5 }
+  }
+  END {
+    printf "Read bandwidth, 1 thread: %s GB/s (start-up probe, median of passes)", probe
+    if (probe_run != "") printf "; %.2f GB/s (read_bw/thr1 benchmark, median)", probe_run / 1e9
+    printf "; load average at start %s\n\n", load
+    print "| format | ISA | variant | GB/s (median) | bw_frac (median) | shapes | GB/s @2048x8192 | bw_frac @2048x8192 | cpu/real |"
+    print "|---|---|---|---:|---:|---:|---:|---:|---:|"
+    for (i = 1; i <= n; i++) {
+      k = order[i]; split(k, q, SUBSEP)
+      printf "| %s | %s | %s | %.2f | %.3f | %d | %s | %s | %.2f |\n", q[1], q[2], q[3], \
+        median(gbs[k]), median(frac[k]), shapes[k], \
+        (k in big) ? sprintf("%.2f", big[k]) : "-", (k in bigf) ? sprintf("%.3f", bigf[k]) : "-", \
+        median(cpu[k])
+    }
+  }
+'
