@@ -11,7 +11,8 @@
 #   -f REGEX   benchmark filter (default: the probe and single-thread GEMV,
 #              'read_bw/thr1/|/tok1/thr1/')
 #   -o FILE    JSON output (default build/bench-kernels.json)
-#   -p FILE    only print the table from an existing JSON file (no run)
+#   -p FILES   only print the table from existing JSON file(s), comma-separated (no run);
+#              several files = rounds: per shape the median over rounds, then over shapes
 #
 # Table: one row per variant. "median" columns = median over the shapes the format runs at
 # (every shape is out of cache: the binary rotates over copies > 2x LLC) of the per-shape
@@ -58,51 +59,63 @@ if [[ -z "$print_only" ]]; then
 fi
 
 # JSON -> one line per run: run_name real_time cpu_time wbytes bw_frac (the median aggregate,
-# or the single run when there were no repetitions).
-awk '
-  function val(line) { sub(/^[^:]*: */, "", line); sub(/,$/, "", line); gsub(/"/, "", line); return line }
-  /"read_bw_GBps_thr1"/ { print "#probe", val($0) }
-  /"load_avg"/ { l = $0; sub(/^[^[]*\[/, "", l); sub(/\].*/, "", l); print "#load", l }
-  /^    {/ { run = ""; agg = ""; type = ""; rt = ""; ct = ""; wb = ""; fr = "" }
-  /"run_name"/ { run = val($0) }
-  /"run_type"/ { type = val($0) }
-  /"aggregate_name"/ { agg = val($0) }
-  /"real_time"/ { rt = val($0) }
-  /"cpu_time"/ { ct = val($0) }
-  /"wbytes"/ { wb = val($0) }
-  /"bw_frac"/ { fr = val($0) }
-  /^    }/ { if (run != "" && (agg == "median" || type == "iteration")) print run, rt, ct, wb, fr }
-' "$print_only" | awk '
+# or the single run when there were no repetitions). Several files (rounds run at different
+# times): per shape the median over rounds, then the median over shapes.
+IFS=',' read -r -a files <<<"$print_only"
+for f in "${files[@]}"; do
+  awk '
+    function val(line) { sub(/^[^:]*: */, "", line); sub(/,$/, "", line); gsub(/"/, "", line); return line }
+    /"read_bw_GBps_thr1"/ { print "#probe", val($0) }
+    /"load_avg"/ { l = $0; sub(/^[^[]*\[/, "", l); sub(/\].*/, "", l); gsub(/,/, " ", l); print "#load", l }
+    /^    {/ { run = ""; agg = ""; type = ""; rt = ""; ct = ""; wb = ""; fr = "" }
+    /"run_name"/ { run = val($0) }
+    /"run_type"/ { type = val($0) }
+    /"aggregate_name"/ { agg = val($0) }
+    /"real_time"/ { rt = val($0) }
+    /"cpu_time"/ { ct = val($0) }
+    /"wbytes"/ { wb = val($0) }
+    /"bw_frac"/ { fr = val($0) }
+    /^    }/ { if (run != "" && (agg == "median" || type == "iteration")) print run, rt, ct, wb, fr }
+  ' "$f"
+done | awk -v nfiles="${#files[@]}" '
   function median(list,    n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     if (n == 0) return ""
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  /^#probe/ { probe = $2; next }
-  /^#load/ { load = $2 " " $3 " " $4; next }
-  $1 ~ /^read_bw\/thr1\// { probe_run = $4; next }
+  /^#probe/ { probes = probes " " $2; next }
+  /^#load/ { loads = loads (loads == "" ? "" : "; ") sprintf("%.2f", $2); next }
+  $1 ~ /^read_bw\/thr1\// { probe_runs = probe_runs " " $4 / 1e9; next }
   $1 ~ /^matmul\// {
     split($1, p, "/")  # matmul fmt isa variant kK_rR tokT thrN real_time
     if (p[6] != "tok1" || p[7] != "thr1") next
     key = p[2] SUBSEP p[3] SUBSEP p[4]
     if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-    gbs[key] = gbs[key] " " $4 / 1e9; frac[key] = frac[key] " " $5
-    cpu[key] = cpu[key] " " ($2 > 0 ? $3 / $2 : 0); shapes[key]++
-    if (p[5] == "k2048_r8192") { big[key] = $4 / 1e9; bigf[key] = $5 }
+    ks = key SUBSEP p[5]
+    if (!(ks in sseen)) { sseen[ks] = 1; shape_list[key] = shape_list[key] " " p[5]; shapes[key]++ }
+    gbs[ks] = gbs[ks] " " $4 / 1e9; frac[ks] = frac[ks] " " $5; cpu[ks] = cpu[ks] " " ($2 > 0 ? $3 / $2 : 0)
   }
   END {
-    printf "Read bandwidth, 1 thread: %s GB/s (start-up probe, median of passes)", probe
-    if (probe_run != "") printf "; %.2f GB/s (read_bw/thr1 benchmark, median)", probe_run / 1e9
-    printf "; load average at start %s\n\n", load
+    printf "Read bandwidth, 1 thread: %.2f GB/s (start-up probe, median of passes", median(probes)
+    if (nfiles > 1) printf ", median over %d rounds", nfiles
+    printf ")"
+    if (probe_runs != "") printf "; %.2f GB/s (read_bw/thr1 benchmark, median)", median(probe_runs)
+    printf "; 1-min load average at start: %s\n\n", loads
     print "| format | ISA | variant | GB/s (median) | bw_frac (median) | shapes | GB/s @2048x8192 | bw_frac @2048x8192 | cpu/real |"
     print "|---|---|---|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, q, SUBSEP)
+      ns = split(shape_list[k], sl, " "); g = ""; f = ""; c = ""
+      for (j = 1; j <= ns; j++) {
+        ks = k SUBSEP sl[j]
+        g = g " " median(gbs[ks]); f = f " " median(frac[ks]); c = c " " median(cpu[ks])
+      }
+      ks = k SUBSEP "k2048_r8192"
       printf "| %s | %s | %s | %.2f | %.3f | %d | %s | %s | %.2f |\n", q[1], q[2], q[3], \
-        median(gbs[k]), median(frac[k]), shapes[k], \
-        (k in big) ? sprintf("%.2f", big[k]) : "-", (k in bigf) ? sprintf("%.3f", bigf[k]) : "-", \
-        median(cpu[k])
+        median(g), median(f), ns, \
+        (ks in sseen) ? sprintf("%.2f", median(gbs[ks])) : "-", \
+        (ks in sseen) ? sprintf("%.3f", median(frac[ks])) : "-", median(c)
     }
   }
 '
