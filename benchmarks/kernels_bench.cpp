@@ -34,6 +34,9 @@
 // Counters: wbytes = weight bytes (GGUF size of the matrix) per second; bw_frac = wbytes /
 // start-up probe for the same thread count (plain value, timed by the benchmark itself with
 // steady_clock around its loop); tok/s = tokens multiplied per second; rot_MiB = rotation set.
+// Single-thread runs also report wbytes_cpu / bw_frac_cpu: the same timed by the thread's CPU
+// time, against a probe timed the same way (a shared machine descheduling the benchmark
+// lowers the wall-time figures; these leave that out, not other processes' memory traffic).
 //
 // Own flags (after Google Benchmark's): --nb_shapes=KxR,... --nb_tokens=N (prefill case, 0 =
 // none; default 16) --nb_threads=1,2 (default 1 and the hardware threads) --nb_max_mib=1024
@@ -51,6 +54,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -90,6 +94,7 @@ struct Options {
 Options g_opt;
 size_t g_rotation_target = 0;  // bytes the copies of a matrix should reach
 std::map<int, double> g_bw;    // threads -> start-up probe, bytes/s
+double g_bw_cpu = 0;           // 1 thread, timed by the thread's CPU time (see thread_seconds)
 int g_failures = 0;
 
 // ---- memory -------------------------------------------------------------------------------
@@ -224,28 +229,50 @@ uint64_t probe_pass(int threads) {
   return s;
 }
 
-double measure_bandwidth(int threads) {
+// CPU time of the calling thread. On a shared machine a single-thread figure timed this way
+// leaves out the time the thread was descheduled (not the memory traffic of other processes).
+double thread_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Median over passes of bytes / wall time; for 1 thread also *cpu_rate = bytes / CPU time.
+double measure_bandwidth(int threads, double* cpu_rate) {
   const size_t bytes = probe_buffer().bytes / threads / 128 * 128 * threads;
   benchmark::DoNotOptimize(probe_pass(threads));  // warm-up (pages, pool threads)
-  std::vector<double> rates;
+  std::vector<double> rates, cpu_rates;
   for (int p = 0; p < g_opt.probe_passes; ++p) {
+    const double c0 = thread_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(probe_pass(threads));
     const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
     rates.push_back(bytes / dt.count());
+    cpu_rates.push_back(bytes / std::max(1e-9, thread_seconds() - c0));
   }
-  std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
+  if (cpu_rate) *cpu_rate = median(cpu_rates);
+  return median(rates);
 }
 
 void BM_read_bw(benchmark::State& state, int threads) {
   const size_t bytes = probe_buffer().bytes / threads / 128 * 128 * threads;
+  const double c0 = thread_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) benchmark::DoNotOptimize(probe_pass(threads));
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - t0;
+  const double cpu = thread_seconds() - c0;
   const double total = static_cast<double>(bytes) * state.iterations();
   state.counters["wbytes"] = benchmark::Counter(total, benchmark::Counter::kIsRate);
   state.counters["bw_frac"] = total / elapsed.count() / g_bw[threads];
+  if (threads == 1) {
+    state.counters["wbytes_cpu"] = total / cpu;
+    state.counters["bw_frac_cpu"] = total / cpu / g_bw_cpu;
+  }
 }
 
 // ---- weights ------------------------------------------------------------------------------
@@ -417,6 +444,7 @@ void BM_matmul(benchmark::State& state, const MatmulVariant* v, int64_t k, int64
   }
   std::vector<float> y(static_cast<size_t>(tokens) * rows);
   size_t it = 0;
+  const double c0 = thread_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
     run_matmul(p, p.w[it % p.w.size()], xq.data(), x_stride, y.data(), tokens, threads);
@@ -425,6 +453,7 @@ void BM_matmul(benchmark::State& state, const MatmulVariant* v, int64_t k, int64
     ++it;
   }
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - t0;
+  const double cpu = thread_seconds() - c0;
   std::fill(y.begin(), y.end(), std::nanf(""));
   run_matmul(p, p.w[0], xq.data(), x_stride, y.data(), tokens, threads);
   std::string why;
@@ -436,6 +465,10 @@ void BM_matmul(benchmark::State& state, const MatmulVariant* v, int64_t k, int64
   const double bytes = static_cast<double>(m.bytes) * state.iterations();
   state.counters["wbytes"] = benchmark::Counter(bytes, benchmark::Counter::kIsRate);
   state.counters["bw_frac"] = bytes / elapsed.count() / g_bw[threads];
+  if (threads == 1) {  // CPU-time basis: descheduling left out (see thread_seconds)
+    state.counters["wbytes_cpu"] = bytes / cpu;
+    state.counters["bw_frac_cpu"] = bytes / cpu / g_bw_cpu;
+  }
   state.counters["tok/s"] = benchmark::Counter(static_cast<double>(tokens) * state.iterations(),
                                                benchmark::Counter::kIsRate);
   state.counters["rot_MiB"] = static_cast<double>(m.stride * m.n_copies) / kMiB;
@@ -545,7 +578,8 @@ int main(int argc, char** argv) {
   const bool capped = g_rotation_target > g_opt.max_bytes;
   g_rotation_target = std::min(g_rotation_target, g_opt.max_bytes);
 
-  for (int t : g_opt.threads) g_bw[t] = measure_bandwidth(t);
+  for (int t : g_opt.threads) g_bw[t] = measure_bandwidth(t, t == 1 ? &g_bw_cpu : nullptr);
+  if (g_bw_cpu == 0) measure_bandwidth(1, &g_bw_cpu);
   benchmark::AddCustomContext("llc_MiB", std::to_string(llc / kMiB));
   benchmark::AddCustomContext("rotation_target_MiB", std::to_string(g_rotation_target / kMiB) +
                                                          (capped ? " (capped below 2x LLC)" : ""));
@@ -554,6 +588,11 @@ int main(int argc, char** argv) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.3f", bw / 1e9);
     benchmark::AddCustomContext("read_bw_GBps_thr" + std::to_string(t), buf);
+  }
+  {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", g_bw_cpu / 1e9);
+    benchmark::AddCustomContext("read_bw_cpu_GBps_thr1", buf);
   }
   register_all();
   benchmark::RunSpecifiedBenchmarks();

@@ -16,10 +16,12 @@
 #
 # Table: one row per variant. "median" columns = median over the shapes the format runs at
 # (every shape is out of cache: the binary rotates over copies > 2x LLC) of the per-shape
-# medians over repetitions; the "@2048x8192" columns are the Llama-3.2-1B FFN-up shape
+# medians over repetitions; the "@2048x8192" column is the Llama-3.2-1B FFN-up shape
 # (k = 2048, rows = 8192), which every format runs at. bw_frac divides by the start-up read
-# probe of the same run and thread count. cpu/real: median CPU time / real time of the timing
-# thread; well below 1 means the process was descheduled (a shared machine): treat with care.
+# probe of the same run and thread count. "CPU time" columns: timed by the benchmark thread's
+# CPU time against a probe timed the same way, which leaves out the time a shared machine
+# descheduled the process (not other processes' memory traffic); wall-time figures well
+# below them mean the run was disturbed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +39,7 @@ while getopts "b:r:t:f:o:p:h" opt; do
     f) filter=$OPTARG ;;
     o) out=$OPTARG ;;
     p) print_only=$OPTARG ;;
-    *) sed -n '2,22p' "$0"; exit 2 ;;
+    *) sed -n '2,24p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -66,8 +68,9 @@ for f in "${files[@]}"; do
   awk '
     function val(line) { sub(/^[^:]*: */, "", line); sub(/,$/, "", line); gsub(/"/, "", line); return line }
     /"read_bw_GBps_thr1"/ { print "#probe", val($0) }
+    /"read_bw_cpu_GBps_thr1"/ { print "#probecpu", val($0) }
     /"load_avg"/ { l = $0; sub(/^[^[]*\[/, "", l); sub(/\].*/, "", l); gsub(/,/, " ", l); print "#load", l }
-    /^    {/ { run = ""; agg = ""; type = ""; rt = ""; ct = ""; wb = ""; fr = "" }
+    /^    {/ { run = ""; agg = ""; type = ""; rt = ""; ct = ""; wb = ""; fr = ""; wc = 0; fc = 0 }
     /"run_name"/ { run = val($0) }
     /"run_type"/ { type = val($0) }
     /"aggregate_name"/ { agg = val($0) }
@@ -75,7 +78,9 @@ for f in "${files[@]}"; do
     /"cpu_time"/ { ct = val($0) }
     /"wbytes"/ { wb = val($0) }
     /"bw_frac"/ { fr = val($0) }
-    /^    }/ { if (run != "" && (agg == "median" || type == "iteration")) print run, rt, ct, wb, fr }
+    /"wbytes_cpu"/ { wc = val($0) }
+    /"bw_frac_cpu"/ { fc = val($0) }
+    /^    }/ { if (run != "" && (agg == "median" || type == "iteration")) print run, rt, ct, wb, fr, wc, fc }
   ' "$f"
 done | awk -v nfiles="${#files[@]}" '
   function median(list,    n, a, i, j, t) {
@@ -84,9 +89,10 @@ done | awk -v nfiles="${#files[@]}" '
     if (n == 0) return ""
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
+  /^#probecpu/ { probes_cpu = probes_cpu " " $2; next }
   /^#probe/ { probes = probes " " $2; next }
   /^#load/ { loads = loads (loads == "" ? "" : "; ") sprintf("%.2f", $2); next }
-  $1 ~ /^read_bw\/thr1\// { probe_runs = probe_runs " " $4 / 1e9; next }
+  $1 ~ /^read_bw\/thr1\// { probe_runs = probe_runs " " $4 / 1e9; probe_runs_cpu = probe_runs_cpu " " $6 / 1e9; next }
   $1 ~ /^matmul\// {
     split($1, p, "/")  # matmul fmt isa variant kK_rR tokT thrN real_time
     if (p[6] != "tok1" || p[7] != "thr1") next
@@ -94,28 +100,30 @@ done | awk -v nfiles="${#files[@]}" '
     if (!(key in seen)) { seen[key] = 1; order[++n] = key }
     ks = key SUBSEP p[5]
     if (!(ks in sseen)) { sseen[ks] = 1; shape_list[key] = shape_list[key] " " p[5]; shapes[key]++ }
-    gbs[ks] = gbs[ks] " " $4 / 1e9; frac[ks] = frac[ks] " " $5; cpu[ks] = cpu[ks] " " ($2 > 0 ? $3 / $2 : 0)
+    gbs[ks] = gbs[ks] " " $4 / 1e9; frac[ks] = frac[ks] " " $5
+    gbc[ks] = gbc[ks] " " $6 / 1e9; fracc[ks] = fracc[ks] " " $7
   }
   END {
-    printf "Read bandwidth, 1 thread: %.2f GB/s (start-up probe, median of passes", median(probes)
-    if (nfiles > 1) printf ", median over %d rounds", nfiles
-    printf ")"
-    if (probe_runs != "") printf "; %.2f GB/s (read_bw/thr1 benchmark, median)", median(probe_runs)
-    printf "; 1-min load average at start: %s\n\n", loads
-    print "| format | ISA | variant | GB/s (median) | bw_frac (median) | shapes | GB/s @2048x8192 | bw_frac @2048x8192 | cpu/real |"
+    printf "Read bandwidth, 1 thread (start-up probe, median of passes"
+    if (nfiles > 1) printf "; median over %d rounds", nfiles
+    printf "): %.2f GB/s wall time, %.2f GB/s CPU time", median(probes), median(probes_cpu)
+    if (probe_runs != "")
+      printf "; read_bw/thr1 benchmark: %.2f / %.2f GB/s", median(probe_runs), median(probe_runs_cpu)
+    printf ". 1-min load average at start: %s\n\n", loads
+    print "| format | ISA | variant | shapes | GB/s | bw_frac | GB/s (CPU time) | bw_frac (CPU time) | bw_frac (CPU time) @2048x8192 |"
     print "|---|---|---|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, q, SUBSEP)
-      ns = split(shape_list[k], sl, " "); g = ""; f = ""; c = ""
+      ns = split(shape_list[k], sl, " "); g = ""; f = ""; gc = ""; fc = ""
       for (j = 1; j <= ns; j++) {
         ks = k SUBSEP sl[j]
-        g = g " " median(gbs[ks]); f = f " " median(frac[ks]); c = c " " median(cpu[ks])
+        g = g " " median(gbs[ks]); f = f " " median(frac[ks])
+        gc = gc " " median(gbc[ks]); fc = fc " " median(fracc[ks])
       }
       ks = k SUBSEP "k2048_r8192"
-      printf "| %s | %s | %s | %.2f | %.3f | %d | %s | %s | %.2f |\n", q[1], q[2], q[3], \
-        median(g), median(f), ns, \
-        (ks in sseen) ? sprintf("%.2f", median(gbs[ks])) : "-", \
-        (ks in sseen) ? sprintf("%.3f", median(frac[ks])) : "-", median(c)
+      printf "| %s | %s | %s | %d | %.2f | %.3f | %.2f | %.3f | %s |\n", q[1], q[2], q[3], ns, \
+        median(g), median(f), median(gc), median(fc), \
+        (ks in sseen) ? sprintf("%.3f", median(fracc[ks])) : "-"
     }
   }
 '
