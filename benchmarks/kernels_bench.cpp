@@ -286,6 +286,7 @@ struct MatrixSet {
   Buffer copies;                                // n_copies * stride, built on first use
   int n_copies = 0;
   bool ok = false;
+  uint64_t id = 0;  // distinct per build: prepared views of an older build must not be reused
 };
 
 MatrixSet& matrix(TensorType type, int64_t k, int64_t rows) {
@@ -295,6 +296,8 @@ MatrixSet& matrix(TensorType type, int64_t k, int64_t rows) {
   probe_buffer().buf.reset();  // the probe benchmarks ran first; release their buffer
   cur = std::make_unique<MatrixSet>();
   MatrixSet& m = *cur;
+  static uint64_t next_id = 0;
+  m.id = ++next_id;
   m.type = type, m.k = k, m.rows = rows;
   const auto info = tensor_type_info(type);
   m.row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
@@ -329,6 +332,7 @@ void build_copies(MatrixSet& m) {
 struct Prepared {
   const MatmulVariant* v = nullptr;
   int tokens = 0;
+  uint64_t matrix_id = 0;              // MatrixSet::id the views point into
   const KernelTable* table = nullptr;  // non-null: through table->matmul (the engine's path)
   std::vector<PreparedWeights> w;      // one per copy (views or owned repacks)
   int rows_per_call = 1;
@@ -336,14 +340,13 @@ struct Prepared {
 
 Prepared& prepared(const MatmulVariant& v, MatrixSet& m, int tokens) {
   static std::unique_ptr<Prepared> cur;
-  if (cur && cur->v == &v && cur->tokens == tokens && !cur->w.empty() && cur->w[0].rows == m.rows &&
-      cur->w[0].cols == m.k)
-    return *cur;
+  if (cur && cur->v == &v && cur->tokens == tokens && cur->matrix_id == m.id) return *cur;
   cur.reset();
   cur = std::make_unique<Prepared>();
   Prepared& p = *cur;
   p.v = &v;
   p.tokens = tokens;
+  p.matrix_id = m.id;
   const KernelTable& table = KernelTable::get(v.isa);
   PreparedWeights first = table.prepare(m.type, m.rows, m.k, m.source.data());
   const MatmulFn chosen = tokens == 1 ? first.gemv : first.gemm;
