@@ -11,6 +11,7 @@
 #   -f REGEX   benchmark filter (default: the probe and single-thread GEMV,
 #              'read_bw/thr1/|/tok1/thr1/')
 #   -o FILE    JSON output (default build/bench-kernels.json)
+#   -d         also print a per-shape table (CPU-time GB/s of each variant at each shape)
 #   -p FILES   only print the table from existing JSON file(s), comma-separated (no run);
 #              several files = rounds: per shape the median over rounds, then over shapes
 #
@@ -31,7 +32,8 @@ min_time=0.3
 filter='read_bw/thr1/|/tok1/thr1/'
 out=build/bench-kernels.json
 print_only=""
-while getopts "b:r:t:f:o:p:h" opt; do
+detail=0
+while getopts "b:r:t:f:o:p:dh" opt; do
   case $opt in
     b) build=$OPTARG ;;
     r) reps=$OPTARG ;;
@@ -39,7 +41,8 @@ while getopts "b:r:t:f:o:p:h" opt; do
     f) filter=$OPTARG ;;
     o) out=$OPTARG ;;
     p) print_only=$OPTARG ;;
-    *) sed -n '2,24p' "$0"; exit 2 ;;
+    d) detail=1 ;;
+    *) sed -n '2,25p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -82,7 +85,7 @@ for f in "${files[@]}"; do
     /"bw_frac_cpu"/ { fc = val($0) }
     /^    }/ { if (run != "" && (agg == "median" || type == "iteration")) print run, rt, ct, wb, fr, wc, fc }
   ' "$f"
-done | awk -v nfiles="${#files[@]}" '
+done | awk -v nfiles="${#files[@]}" -v detail="$detail" '
   function median(list,    n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -100,6 +103,7 @@ done | awk -v nfiles="${#files[@]}" '
     if (!(key in seen)) { seen[key] = 1; order[++n] = key }
     ks = key SUBSEP p[5]
     if (!(ks in sseen)) { sseen[ks] = 1; shape_list[key] = shape_list[key] " " p[5]; shapes[key]++ }
+    if (!(p[5] in allseen)) { allseen[p[5]] = 1; all_shapes[++nall] = p[5] }
     gbs[ks] = gbs[ks] " " $4 / 1e9; frac[ks] = frac[ks] " " $5
     gbc[ks] = gbc[ks] " " $6 / 1e9; fracc[ks] = fracc[ks] " " $7
   }
@@ -124,6 +128,20 @@ done | awk -v nfiles="${#files[@]}" '
       printf "| %s | %s | %s | %d | %.2f | %.3f | %.2f | %.3f | %s |\n", q[1], q[2], q[3], ns, \
         median(g), median(f), median(gc), median(fc), \
         (ks in sseen) ? sprintf("%.3f", median(fracc[ks])) : "-"
+    }
+    if (!detail) exit
+    printf "\nGB/s (CPU time) per shape (k x rows):\n\n| variant |"
+    for (j = 1; j <= nall; j++) { s = all_shapes[j]; sub(/^k/, "", s); sub(/_r/, "x", s); printf " %s |", s }
+    printf "\n|---|"
+    for (j = 1; j <= nall; j++) printf "---:|"
+    printf "\n"
+    for (i = 1; i <= n; i++) {
+      k = order[i]; split(k, q, SUBSEP); printf "| %s |", q[3]
+      for (j = 1; j <= nall; j++) {
+        ks = k SUBSEP all_shapes[j]
+        printf " %s |", (ks in sseen) ? sprintf("%.2f", median(gbc[ks])) : "-"
+      }
+      printf "\n"
     }
   }
 '
