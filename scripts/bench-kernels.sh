@@ -11,6 +11,7 @@
 #   -f REGEX   benchmark filter (default: the probe and single-thread GEMV,
 #              'read_bw/thr1/|/tok1/thr1/')
 #   -o FILE    JSON output (default build/bench-kernels.json)
+#   -a         print every run's median instead (any tokens/threads: GB/s, bw_frac, tok/s)
 #   -d         also print a per-shape table (CPU-time GB/s of each variant at each shape)
 #   -p FILES   only print the table from existing JSON file(s), comma-separated (no run);
 #              several files = rounds: per shape the median over rounds, then over shapes
@@ -33,7 +34,8 @@ filter='read_bw/thr1/|/tok1/thr1/'
 out=build/bench-kernels.json
 print_only=""
 detail=0
-while getopts "b:r:t:f:o:p:dh" opt; do
+flat=0
+while getopts "b:r:t:f:o:p:adh" opt; do
   case $opt in
     b) build=$OPTARG ;;
     r) reps=$OPTARG ;;
@@ -42,7 +44,8 @@ while getopts "b:r:t:f:o:p:dh" opt; do
     o) out=$OPTARG ;;
     p) print_only=$OPTARG ;;
     d) detail=1 ;;
-    *) sed -n '2,25p' "$0"; exit 2 ;;
+    a) flat=1 ;;
+    *) sed -n '2,26p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -73,7 +76,7 @@ for f in "${files[@]}"; do
     /"read_bw_GBps_thr1"/ { print "#probe", val($0) }
     /"read_bw_cpu_GBps_thr1"/ { print "#probecpu", val($0) }
     /"load_avg"/ { l = $0; sub(/^[^[]*\[/, "", l); sub(/\].*/, "", l); gsub(/,/, " ", l); print "#load", l }
-    /^    {/ { run = ""; agg = ""; type = ""; rt = ""; ct = ""; wb = ""; fr = ""; wc = 0; fc = 0 }
+    /^    {/ { run = ""; agg = ""; type = ""; rt = ""; ct = ""; wb = ""; fr = ""; wc = 0; fc = 0; ts = 0 }
     /"run_name"/ { run = val($0) }
     /"run_type"/ { type = val($0) }
     /"aggregate_name"/ { agg = val($0) }
@@ -83,9 +86,10 @@ for f in "${files[@]}"; do
     /"bw_frac"/ { fr = val($0) }
     /"wbytes_cpu"/ { wc = val($0) }
     /"bw_frac_cpu"/ { fc = val($0) }
-    /^    }/ { if (run != "" && (agg == "median" || type == "iteration")) print run, rt, ct, wb, fr, wc, fc }
+    /"tok\/s"/ { ts = val($0) }
+    /^    }/ { if (run != "" && (agg == "median" || type == "iteration")) print run, rt, ct, wb, fr, wc, fc, ts }
   ' "$f"
-done | awk -v nfiles="${#files[@]}" -v detail="$detail" '
+done | awk -v nfiles="${#files[@]}" -v detail="$detail" -v flat="$flat" '
   function median(list,    n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -95,6 +99,13 @@ done | awk -v nfiles="${#files[@]}" -v detail="$detail" '
   /^#probecpu/ { probes_cpu = probes_cpu " " $2; next }
   /^#probe/ { probes = probes " " $2; next }
   /^#load/ { loads = loads (loads == "" ? "" : "; ") sprintf("%.2f", $2); next }
+  flat && $1 ~ /^(matmul|read_bw)\// {
+    if (!hdr++) { print "| benchmark | GB/s | bw_frac | tok/s |"; print "|---|---:|---:|---:|" }
+    name = $1; sub(/\/real_time$/, "", name); sub(/^matmul\/[^\/]*\/[^\/]*\//, "", name)
+    printf "| %s | %.2f | %.3f | %s |\n", name, $4 / 1e9, $5, $1 ~ /^read_bw/ ? "-" : sprintf("%.0f", $8)
+    next
+  }
+  flat { next }
   $1 ~ /^read_bw\/thr1\// { probe_runs = probe_runs " " $4 / 1e9; probe_runs_cpu = probe_runs_cpu " " $6 / 1e9; next }
   $1 ~ /^matmul\// {
     split($1, p, "/")  # matmul fmt isa variant kK_rR tokT thrN real_time
@@ -108,6 +119,7 @@ done | awk -v nfiles="${#files[@]}" -v detail="$detail" '
     gbc[ks] = gbc[ks] " " $6 / 1e9; fracc[ks] = fracc[ks] " " $7
   }
   END {
+    if (flat) exit
     printf "Read bandwidth, 1 thread (start-up probe, median of passes"
     if (nfiles > 1) printf "; median over %d rounds", nfiles
     printf "): %.2f GB/s wall time, %.2f GB/s CPU time", median(probes), median(probes_cpu)
