@@ -472,7 +472,12 @@ class Parser {
           // x.0 is x[0] in Jinja.
           auto idx = make(NodeKind::index, a->offset);
           auto lit = make(NodeKind::literal, peek().offset);
-          lit->lit = Value::integer(std::stoll(next().text));
+          int64_t v = 0;
+          const auto& text = peek().text;
+          auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+          if (r.ec != std::errc()) error("integer literal out of range");
+          next();
+          lit->lit = Value::integer(v);
           idx->kids.push_back(std::move(node));
           idx->kids.push_back(std::move(lit));
           node = std::move(idx);

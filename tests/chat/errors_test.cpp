@@ -41,6 +41,7 @@ TEST(ChatErrors, Syntax) {
   expect_error("{{ (1 }}", "expected ')'", "line 1");
   expect_error("{{ 'a\\q' }}", "unknown escape", "line 1");
   expect_error("{{ 99999999999999999999 }}", "out of range", "line 1");
+  expect_error("{{ x.99999999999999999999 }}", "out of range", "line 1");  // x.N index (fuzz find)
   expect_error("{% set %}", "expected a variable name", "line 1");
   expect_error("{% for 1 in x %}{% endfor %}", "expected a loop variable", "line 1");
 }
