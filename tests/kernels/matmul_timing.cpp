@@ -10,7 +10,8 @@
 // the median per-matrix time over reps, the weight bytes read per second, and the median
 // over reps of the time ratio to the format's first non-reference plain (GGUF-layout) variant
 // (speedup > 1: faster than it). Threads: a spinning pool splitting the rows at multiples of
-// rows_per_call, like the graph executor.
+// rows_per_call, like the graph executor (spin-yield waits: this machine's 2 cores are shared,
+// so 2-thread figures are at the mercy of the other load).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -47,8 +48,7 @@ struct Pool {
     done_.store(0);
     gen_.fetch_add(1, std::memory_order_release);
     job_(0);
-    while (done_.load(std::memory_order_acquire) != n_ - 1) {
-    }
+    while (done_.load(std::memory_order_acquire) != n_ - 1) std::this_thread::yield();
   }
   int size() const { return n_; }
 
@@ -57,8 +57,7 @@ struct Pool {
     uint64_t seen = 0;
     for (;;) {
       uint64_t g;
-      while ((g = gen_.load(std::memory_order_acquire)) == seen) {
-      }
+      while ((g = gen_.load(std::memory_order_acquire)) == seen) std::this_thread::yield();
       seen = g;
       if (stop_) return;
       job_(i);
