@@ -80,13 +80,14 @@ TEST_P(Variant, MatchesReferenceOverTails) {
   const TensorType at = ref::activation_type(v.weight);
   const auto ainfo = tensor_type_info(at);
   const int token_counts[] = {1, 2, 3, 5, 17};
-  // Interleaved layouts also get several row groups with a partial last one, and a K of over
-  // 40000 elements (more blocks than the packed kernels take per pass over the rows).
+  // Interleaved layouts also get several row groups with a partial last one (3 and 6 groups),
+  // and a K of over 40000 elements (more blocks than the packed kernels take per pass).
   const int rpc = v.rows_per_call;
   std::vector<int64_t> row_counts = {1, 3, 9};
   std::vector<int64_t> block_counts = {1, 2, 3};
   if (rpc > 1) {
     row_counts.push_back(2 * rpc + 3);
+    row_counts.push_back(5 * rpc + 3);  // kernels that take several row groups per pass
     block_counts.push_back(40000 / bs + 1);
   }
   for (int64_t blocks : block_counts) {
