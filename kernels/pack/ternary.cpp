@@ -7,7 +7,9 @@
 //   uint8  q[64][32]    q[s][r]: row r, elements 4s..4s+3 of the block, as two nibbles:
 //                         low  nibble = c(4s)   | c(4s+1) << 2
 //                         high nibble = c(4s+2) | c(4s+3) << 2
-//                       with c = weight + 1 in {0, 1, 2} (so nibbles use 9 of 16 values).
+//                       with c = weight + 1 in {0, 1, 2} (so nibbles use 9 of 16 values;
+//                       a TQ2_0 code 3, which its quantizer never writes, stays 3 = weight +2,
+//                       as the reference decoder reads it).
 // One 32-byte load of q[s] gives the index of one activation pair for 32 rows, which is what
 // a 16-entry table lookup (pshufb / tbl, the same table for every byte) needs.
 // Exact: the codes are the reference decoder's integers (ref::decode_block), d is copied.
@@ -49,7 +51,7 @@ size_t pack_ternary(TensorType type, const void* src, int64_t rows, int64_t cols
         ref::decode_block(type, &blk, 0, &ib);
         for (int s = 0; s < QK_K / 4; ++s) {
           int c[4];
-          for (int j = 0; j < 4; ++j) c[j] = ib.q[4 * s + j] + 1;
+          for (int j = 0; j < 4; ++j) c[j] = ib.q[4 * s + j] + 1;  // 0..3
           q[s * kRows + r] = static_cast<uint8_t>(c[0] | c[1] << 2 | c[2] << 4 | c[3] << 6);
         }
       }

@@ -12,6 +12,8 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
+#include "tests/kernels/variant_layout.h"
+#include "tests/kernels/variant_printer.h"
 
 namespace nibble::kernels {
 namespace {
@@ -32,27 +34,6 @@ std::vector<uint8_t> quantize_matrix(TensorType t, const std::vector<float>& x, 
   for (int64_t r = 0; r < rows; ++r)
     EXPECT_TRUE(ref::quantize_row(t, x.data() + r * k, out.data() + r * row_bytes, k));
   return out;
-}
-
-// Weights in the layout the variant reads: the GGUF rows as they are, or (packed variants)
-// repacked by the variant's own pack function, the one KernelTable::prepare calls at load.
-struct Layout {
-  std::vector<uint8_t> bytes;
-  size_t row_bytes = 0;  // MatmulArgs::w_row_bytes
-};
-Layout layout_for(const MatmulVariant& v, const std::vector<uint8_t>& gguf, int64_t rows,
-                  int64_t k) {
-  const auto info = tensor_type_info(v.weight);
-  const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
-  if (!v.packed()) return {gguf, row_bytes};
-  Layout l;
-  const size_t n = v.pack(gguf.data(), rows, k, nullptr);
-  const int64_t padded = padded_rows(rows, v.rows_per_call);
-  EXPECT_EQ(n % static_cast<size_t>(padded), 0u) << v.layout << ": not whole rows";
-  l.bytes.assign(n + 64, 0xCD);  // 0xCD past the end: a kernel reading it gives garbage
-  EXPECT_EQ(v.pack(gguf.data(), rows, k, l.bytes.data()), n);
-  l.row_bytes = n / static_cast<size_t>(padded);
-  return l;
 }
 
 // Reference result and magnitude bound for row r, token t.
@@ -97,7 +78,7 @@ TEST_P(Variant, MatchesReferenceOverTails) {
         if (n_tokens > 3 && rows != row_counts.back()) continue;
         if (blocks > 3 && (n_tokens > 2 || rows != row_counts.back())) continue;
         const auto w = quantize_matrix(v.weight, gaussian(rows * k, 1 + rows + k), rows, k);
-        const Layout lw = layout_for(v, w, rows, k);
+        const VariantLayout lw = layout_for(v, w, rows, k);
         const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
         const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
         const auto xf = gaussian(static_cast<size_t>(n_tokens) * k, 99 + n_tokens);

@@ -3,27 +3,30 @@
 // weight pair holding the codes c = w + 1 of both weights.
 //
 // Table build (per activation block of 256, per token): for each of the 128 activation pairs
-// (x[2p], x[2p+1]) a 16-entry table T_p[c0 | c1 << 2] = (c0 - 1) x[2p] + (c1 - 1) x[2p+1]
-// (entries with a code 3 are 0 and never read). Entries need 9 bits, so each table is kept
-// exact as int16, split into a 16-byte low-byte plane and a 16-byte high-byte plane
-// (32 bytes per pair, 4 KiB per block).
+// (x[2p], x[2p+1]) a 16-entry table T_p[c0 | c1 << 2] = v(c0) x[2p] + v(c1) x[2p+1] with
+// v(c) = c - 1 (so code 3, which TQ2_0's own quantizer never writes, means +2, exactly as the
+// reference decoder reads it; TQ1_0 trits never give 3). |entry| <= 2 x 2 x 128 = 512 needs
+// 10 bits, so each table is kept exact as int16, split into a 16-byte low-byte plane and a
+// 16-byte high-byte plane (32 bytes per pair, 4 KiB per block).
 // Lookup: one 32-byte load of q[s] holds the nibbles of pairs 2s and 2s+1 for 32 rows; per
 // pair, vpshufb on the low plane and on the high plane (the same 16-byte table broadcast to
 // both lanes) gives 32 bytes each, re-joined by vpunpck{l,h}bw into two vectors of 16 int16
 // per-row partial sums. The activations are never multiplied by weights: the multiply is in
 // the table, and one table serves every row.
 //
-// Accumulation: int16 per row over half a block (32 steps x 2 lookups, |entry| <= 2 x 128 =
-// 256, so |sum| <= 16384 < 2^15 even for x = -128), widened to int32 per block (<= 65536),
-// then float(int32) x (d_w x d_x) FMA'd into f32 per row. Integer sums are exact; the result
-// differs from the reference (ref::dot_row) only by f32 rounding of the per-block products and
-// their summation (tests: relative 1e-5 of the row's |w|.|x|).
-// Blocking: tables are built for up to 32 tokens x (32 / tokens) blocks at a time (128 KiB,
-// in L2), and each 32-row group's blocks are then used for all those tokens, so prefill reads
-// the weights once per 32 tokens. A table is 32 bytes per activation pair, as many bytes as
-// 64 rows of weights, so two row groups share each table load (L2 bandwidth on the tables). Output
-// rows of a group that fall outside [row_begin, row_end) (padding rows, or a range that does not
-// start at a multiple of 32) are computed into a scratch and not written.
+// Accumulation: int16 per row over a quarter block (16 steps x 2 lookups x |entry| <= 512:
+// |sum| <= 16384 < 2^15 for any int8 activations, -128 included), widened to int32 per block
+// (<= 65536), then float(int32) x (d_w x d_x) FMA'd into f32 per row. Integer sums are exact; the
+// result differs from the reference (ref::dot_row) only by f32 rounding of the per-block products
+// and their summation (tests: relative 1e-5 of the row's |w|.|x|).
+//
+// Blocking: tables are built for
+// up to 32 tokens x (32 / tokens) blocks at a time (128 KiB, in L2), and each 32-row group's blocks
+// are then used for all those tokens, so prefill reads the weights once per 32 tokens. A table is
+// 32 bytes per activation pair, as many bytes as 64 rows of weights, so two row groups share each
+// table load (L2 bandwidth on the tables). Output rows of a group that fall outside [row_begin,
+// row_end) (padding rows, or a range that does not start at a multiple of 32) are computed into a
+// scratch and not written.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -42,14 +45,14 @@ constexpr size_t kBlockTables = kPairs * kTableBytes;  // 4 KiB
 constexpr int kMaxTables = 32;                         // blocks x tokens per pass (128 KiB)
 
 void build_tables(const BlockQ8_K& x, uint8_t* tab) {
-  const __m256i w0 = _mm256_setr_epi16(-1, 0, 1, 0, -1, 0, 1, 0, -1, 0, 1, 0, -1, 0, 1, 0);
-  const __m256i w1 = _mm256_setr_epi16(-1, -1, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0);
+  const __m256i w0 = _mm256_setr_epi16(-1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2);
+  const __m256i w1 = _mm256_setr_epi16(-1, -1, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2);
   // Per lane: low bytes of the 8 int16 entries, then their high bytes.
   const __m256i split = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2,
                                          4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
   for (int p = 0; p < kPairs; ++p) {
     const __m256i xa = _mm256_set1_epi16(x.qs[2 * p]), xb = _mm256_set1_epi16(x.qs[2 * p + 1]);
-    __m256i t = _mm256_add_epi16(_mm256_sign_epi16(xa, w0), _mm256_sign_epi16(xb, w1));
+    __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(xa, w0), _mm256_mullo_epi16(xb, w1));
     t = _mm256_shuffle_epi8(t, split);      // [lo 0-7 | hi 0-7 | lo 8-15 | hi 8-15]
     t = _mm256_permute4x64_epi64(t, 0xD8);  // [lo 0-15 | hi 0-15]
     _mm256_store_si256(reinterpret_cast<__m256i*>(tab + p * kTableBytes), t);
@@ -69,11 +72,11 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
 #pragma GCC unroll 8
   for (int g = 0; g < G; ++g)
     for (int j = 0; j < 4; ++j) s32[g][j] = _mm256_setzero_si256();
-  for (int half = 0; half < 2; ++half) {
+  for (int quarter = 0; quarter < 4; ++quarter) {
     __m256i a[G], c[G];  // rows 0-7 | 16-23 and rows 8-15 | 24-31
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) a[g] = c[g] = _mm256_setzero_si256();
-    for (int s = 32 * half; s < 32 * half + 32; ++s) {
+    for (int s = 16 * quarter; s < 16 * quarter + 16; ++s) {
       const uint8_t* t = tab + 2 * kTableBytes * s;
       const __m256i tl0 = bcast(t), th0 = bcast(t + 16), tl1 = bcast(t + 32), th1 = bcast(t + 48);
 #pragma GCC unroll 8

@@ -7,7 +7,7 @@
 // Four row groups share each table load (tables are as many bytes as 64 rows of weights, so
 // one group per load would be bound by L2 bandwidth on the tables).
 //
-// Accumulation: int16 per row over half a block (32 steps x 2 lookups, |entry| <= 256:
+// Accumulation: int16 per row over a quarter block (16 steps x 2 lookups, |entry| <= 512:
 // |sum| <= 16384 < 2^15), int32 per block, then float(int32) x (d_w x d_x) FMA'd per row.
 // Integer sums exact; results differ from ref::dot_row only by f32 rounding (tests: relative
 // 1e-5 of |w|.|x|). Blocking and tails as in the AVX2 kernel.
@@ -34,11 +34,11 @@ constexpr int kMaxTables = 32;                                // blocks x tokens
 constexpr size_t kBlockBytes = 2 * kRows + QK_K / 4 * kRows;  // 2112
 
 void build_tables(const BlockQ8_K& x, uint8_t* tab) {
-  const __m256i w0 = _mm256_setr_epi16(-1, 0, 1, 0, -1, 0, 1, 0, -1, 0, 1, 0, -1, 0, 1, 0);
-  const __m256i w1 = _mm256_setr_epi16(-1, -1, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0);
+  const __m256i w0 = _mm256_setr_epi16(-1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2);
+  const __m256i w1 = _mm256_setr_epi16(-1, -1, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2);
   for (int p = 0; p < kPairs; ++p) {
     const __m256i xa = _mm256_set1_epi16(x.qs[2 * p]), xb = _mm256_set1_epi16(x.qs[2 * p + 1]);
-    const __m256i t = _mm256_add_epi16(_mm256_sign_epi16(xa, w0), _mm256_sign_epi16(xb, w1));
+    const __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(xa, w0), _mm256_mullo_epi16(xb, w1));
     _mm256_store_si256(reinterpret_cast<__m256i*>(tab + 32 * p), t);
   }
 }
@@ -51,11 +51,11 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
   __m512i s32[G][2];
 #pragma GCC unroll 8
   for (int g = 0; g < G; ++g) s32[g][0] = s32[g][1] = _mm512_setzero_si512();
-  for (int half = 0; half < 2; ++half) {
+  for (int quarter = 0; quarter < 4; ++quarter) {
     __m512i a[G], b[G];  // two chains per group
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) a[g] = b[g] = _mm512_setzero_si512();
-    for (int s = 32 * half; s < 32 * half + 32; ++s) {
+    for (int s = 16 * quarter; s < 16 * quarter + 16; ++s) {
       const __m512i t = _mm512_load_si512(tab + 64 * s);
 #pragma GCC unroll 8
       for (int g = 0; g < G; ++g) {
@@ -69,7 +69,7 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
     }
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
-      const __m512i v = _mm512_add_epi16(a[g], b[g]);  // |v| <= 2 x 32 x 256 = 16384
+      const __m512i v = _mm512_add_epi16(a[g], b[g]);  // |v| <= 2 x 16 x 512 = 16384
       s32[g][0] = _mm512_add_epi32(s32[g][0], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(v)));
       s32[g][1] =
           _mm512_add_epi32(s32[g][1], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(v, 1)));
