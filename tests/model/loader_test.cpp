@@ -209,8 +209,8 @@ TEST(Loader, RepackedWeightsAreOwnedAndCounted) {
     EXPECT_EQ(m.w.data, m.w.owned.get());
   };
   for (const auto& l : (*packed)->layers)
-    for (const model::Matrix* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up,
-                                   &l.ffn_gate_up, &l.ffn_down})
+    for (const model::Matrix* m :
+         {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_gate_up, &l.ffn_down})
       visit(*m);
   visit((*packed)->output);
   for (const auto& l : (*plain)->layers) EXPECT_FALSE(l.wq.w.repacked());
