@@ -74,8 +74,10 @@ class KernelTable {
   // Best variants for this CPU, capped at `cap` (clamped to what the CPU supports) and by the
   // NIBBLE_ISA environment variable when set.
   static const KernelTable& get(Isa cap = Isa::i8mm);
-  // The highest instruction set among the chosen kernels.
+  // The highest instruction set among the chosen matmul kernels.
   Isa isa() const { return isa_; }
+  // The instruction set of the row ops, conversions, attention and activation quantizers.
+  Isa row_ops_isa() const;
 
   // --- matrix multiply --------------------------------------------------------------------
   // false (with *why) when the type has no kernel (e.g. IQ2_XXS): "unsupported tensor type".

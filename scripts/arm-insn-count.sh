@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Instructions executed by each arm64 matmul variant for one call (16 rows x K 4096, 1 and 4
-# tokens), counted under QEMU (-singlestep -d exec, filtered to the variant's ISA object).
+# Instructions executed by each arm64 matmul variant for one call (16 rows x K 4096; 1, 4 and
+# 16 tokens), counted under QEMU (-singlestep -d exec, filtered to the variant's ISA object).
 # A proxy for the work per weight, NOT a speed measurement: it ignores latency, throughput,
 # memory and the micro-architecture entirely. Needs build/aarch64 (scripts/test-aarch64.sh).
 # Usage: scripts/arm-insn-count.sh [name filter regex]
@@ -21,20 +21,19 @@ for isa in neon dotprod i8mm; do  # address range of the ISA's object (all its c
 done
 trace=$(mktemp)
 trap 'rm -f "$trace"' EXIT
-printf "%-28s %14s %14s %14s\n" variant "insn/blk t=1" "insn/blk t=4" "insn/weight t4"
+echo "instructions per (weight block x token), 32-element units for F16/F32; QEMU_CPU=max"
+printf "%-28s %10s %10s %10s\n" variant "t=1" "t=4" "t=16"
 run "$bin" --list | while read -r name isa bs; do
   [[ -n ${range[$isa]:-} ]] || continue
   [[ -z "${1:-}" || $name =~ $1 ]] || continue
   out=()
-  for nt in 1 4; do
+  for nt in 1 4 16; do
     run -singlestep -d exec,nochain -dfilter "${range[$isa]}" -D "$trace" "$bin" "$name" "$nt" \
       >/dev/null
     n=$(grep -c '^Trace' "$trace")
     bs_eff=$bs
     ((bs_eff == 1)) && bs_eff=32  # float formats: per 32 elements
     out+=("$(awk -v n="$n" -v t="$nt" -v b="$bs_eff" 'BEGIN{printf "%.1f", n / (16 * t * 4096 / b)}')")
-    last=$n
   done
-  per_w=$(awk -v n="$last" 'BEGIN{printf "%.3f", n / (16 * 4 * 4096)}')
-  printf "%-28s %14s %14s %14s\n" "$name" "${out[0]}" "${out[1]}" "$per_w"
+  printf "%-28s %10s %10s %10s\n" "$name" "${out[0]}" "${out[1]}" "${out[2]}"
 done

@@ -1,8 +1,8 @@
 // nibble-chat: interactive multi-turn chat in a terminal.
 //   nibble-chat -m MODEL.gguf [--system TEXT] [-n N] [sampling flags] [--threads N] [--ctx N]
-// Streams answers; Ctrl-C stops the current answer, Ctrl-C at the prompt quits. Commands:
-// /reset, /stats, /help, /quit. When stdin is not a terminal it reads the conversation as a
-// script, one user message per line.
+// Streams answers; Ctrl-C stops the current answer, a second Ctrl-C (or one at the prompt) quits.
+// Commands: /reset, /stats, /help, /quit. When stdin is not a terminal it reads the conversation as
+// a script, one user message per line.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -21,9 +21,12 @@ namespace {
 
 std::atomic<nibble::Session*> g_session{nullptr};
 std::atomic<bool> g_generating{false};
+std::atomic<bool> g_cancel_sent{false};
 
+// Ctrl-C during an answer stops it; a second Ctrl-C before it has stopped, or one at the
+// prompt, quits.
 void on_sigint(int) {
-  if (g_generating.load()) {
+  if (g_generating.load() && !g_cancel_sent.exchange(true)) {
     if (auto* s = g_session.load()) s->cancel();  // an atomic store: async-signal-safe
     return;
   }
@@ -33,8 +36,10 @@ void on_sigint(int) {
 }
 
 void help() {
-  fmt::print("commands: /reset (forget the conversation)  /stats (last answer and memory)\n"
-             "          /help  /quit    Ctrl-C stops an answer; Ctrl-C at the prompt quits.\n");
+  fmt::print(
+      "commands: /reset (forget the conversation)  /stats (last answer and memory)\n"
+      "          /help  /quit    Ctrl-C stops an answer; a second Ctrl-C, or one at the prompt, "
+      "quits.\n");
 }
 
 }  // namespace
@@ -77,6 +82,9 @@ int main(int argc, char** argv) {
   const bool tty = isatty(STDIN_FILENO);
   fmt::print("nibble-chat: {} ({}), context {}, kernels {}{}\n", info.name, info.architecture,
              session->n_ctx(), info.isa, info.has_chat_template ? "" : ", built-in chat template");
+  fmt::print("memory: weights {:.1f} MiB, KV cache {:.1f} MiB, scratch {:.1f} MiB\n",
+             info.weight_bytes / 1048576.0, session->kv_bytes() / 1048576.0,
+             session->scratch_bytes() / 1048576.0);
   if (tty) help();
   g_session.store(&*session);
   std::signal(SIGINT, on_sigint);
@@ -91,7 +99,10 @@ int main(int argc, char** argv) {
     if (!std::getline(std::cin, line)) break;
     if (line.empty()) continue;
     if (line == "/quit" || line == "/exit") break;
-    if (line == "/help") { help(); continue; }
+    if (line == "/help") {
+      help();
+      continue;
+    }
     if (line == "/reset") {
       messages.resize(system ? 1 : 0);
       session->reset();
@@ -99,18 +110,20 @@ int main(int argc, char** argv) {
       continue;
     }
     if (line == "/stats") {
-      fmt::print("last answer: {} prompt tokens ({} reused from the cache), {} generated, first "
-                 "token {:.1f} ms, prefill {:.1f} tok/s, decode {:.1f} tok/s, stop: {}\n"
-                 "context: {}/{} tokens, KV cache {:.1f} MiB, weights {:.1f} MiB\n",
-                 last.prompt_tokens, last.reused_tokens, last.generated_tokens,
-                 last.time_to_first_token_ms, last.prefill_tokens_per_s, last.decode_tokens_per_s,
-                 stop_reason_name(last.stop_reason), session->tokens().size(), session->n_ctx(),
-                 session->kv_bytes() / 1048576.0, info.weight_bytes / 1048576.0);
+      fmt::print(
+          "last answer: {} prompt tokens ({} reused from the cache), {} generated, first "
+          "token {:.1f} ms, prefill {:.1f} tok/s, decode {:.1f} tok/s, stop: {}\n"
+          "context: {}/{} tokens, KV cache {:.1f} MiB, weights {:.1f} MiB\n",
+          last.prompt_tokens, last.reused_tokens, last.generated_tokens,
+          last.time_to_first_token_ms, last.prefill_tokens_per_s, last.decode_tokens_per_s,
+          stop_reason_name(last.stop_reason), session->tokens().size(), session->n_ctx(),
+          session->kv_bytes() / 1048576.0, info.weight_bytes / 1048576.0);
       continue;
     }
     if (!tty) fmt::print("> {}\n", line);
     messages.push_back({"user", line});
     std::string answer;
+    g_cancel_sent.store(false);
     g_generating.store(true);
     auto stats = session->chat(messages, g, [&](std::string_view t) {
       answer.append(t);

@@ -64,10 +64,11 @@ class Model {
 // is: logit bias -> penalties -> top-k -> temperature -> top-p -> min-p -> draw.
 struct SamplerConfig {
   float temperature = 0.8f;
-  int top_k = 40;           // <= 0: off
-  float top_p = 0.95f;      // >= 1: off
-  float min_p = 0.05f;      // <= 0: off (relative to the most likely token)
-  float repeat_penalty = 1.0f;     // 1: off (llama.cpp rule: divide positive logits, multiply negative)
+  int top_k = 40;       // <= 0: off
+  float top_p = 0.95f;  // >= 1: off
+  float min_p = 0.05f;  // <= 0: off (relative to the most likely token)
+  float repeat_penalty =
+      1.0f;  // 1: off (llama.cpp rule: divide positive logits, multiply negative)
   float frequency_penalty = 0.0f;  // subtract count * f
   float presence_penalty = 0.0f;   // subtract p once a token occurred
   int penalty_last_n = 64;         // window of recent tokens the penalties look at
@@ -79,6 +80,9 @@ struct SessionOptions {
   int n_ctx = 0;      // 0: the model's trained length, capped at 4096
   int n_threads = 0;  // 0: physical cores
   int n_batch = 64;   // prompt tokens per forward pass
+  // KV cache in q8_0 (34 bytes per 32 values, 53% of f16) instead of f16; needs head_dim a
+  // multiple of 32. Logits move by the 8-bit rounding of K and V (docs/engine.md).
+  bool kv_cache_q8_0 = false;
   SamplerConfig sampling;
   // When the context fills up during generation: false (default) ends the generation with
   // StopReason::context_full; true drops the oldest half of the tokens after the first
@@ -93,13 +97,20 @@ struct GenerateOptions {
   bool parse_special = false;     // plain prompts: recognise special-token text
 };
 
-enum class StopReason { none, end_of_generation, stop_string, max_tokens, cancelled, callback,
-                        context_full };
+enum class StopReason {
+  none,
+  end_of_generation,
+  stop_string,
+  max_tokens,
+  cancelled,
+  callback,
+  context_full
+};
 std::string_view stop_reason_name(StopReason r);
 
 struct Stats {
-  int prompt_tokens = 0;     // tokens of the prompt (whole rendered conversation for chat)
-  int reused_tokens = 0;     // of those, already in the KV cache (not evaluated again)
+  int prompt_tokens = 0;  // tokens of the prompt (whole rendered conversation for chat)
+  int reused_tokens = 0;  // of those, already in the KV cache (not evaluated again)
   int generated_tokens = 0;
   double time_to_first_token_ms = 0;
   double prefill_tokens_per_s = 0;  // evaluated prompt tokens / prefill time

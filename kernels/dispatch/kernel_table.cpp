@@ -7,10 +7,9 @@
 #include <string>
 
 #include "kernels/kernels.h"
-#include "kernels/ref/fp16.h"
-#include "kernels/ref/ops.h"
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
+#include "kernels/row_ops.h"
 #include "runtime/cpu_features.h"
 
 namespace nibble::kernels {
@@ -78,6 +77,7 @@ Isa env_cap() {
 struct KernelTable::Impl {
   std::array<const MatmulVariant*, kTypes> matmul{};        // best variant, any layout
   std::array<const MatmulVariant*, kTypes> matmul_plain{};  // best variant on GGUF layout
+  const RowOps* ops = nullptr;  // row ops, conversions, attention, activation quantizers
 };
 
 KernelTable::KernelTable(Isa cap) : isa_(Isa::scalar), impl_(std::make_unique<Impl>()) {
@@ -88,6 +88,11 @@ KernelTable::KernelTable(Isa cap) : isa_(Isa::scalar), impl_(std::make_unique<Im
     if (!slot || v.priority > slot->priority) slot = &v;
     const MatmulVariant*& plain = impl_->matmul_plain[id];
     if (!v.packed() && (!plain || v.priority > plain->priority)) plain = &v;
+  }
+  // Row ops: the highest-ISA table under the cap that the CPU runs (the scalar one is first).
+  for (const RowOps* t : row_op_tables()) {
+    if (static_cast<int>(t->isa) > static_cast<int>(cap) || !isa_supported(t->isa)) continue;
+    if (!impl_->ops || static_cast<int>(t->isa) > static_cast<int>(impl_->ops->isa)) impl_->ops = t;
   }
   // Report the highest ISA among the kernels actually chosen.
   for (const MatmulVariant* v : impl_->matmul)
@@ -107,6 +112,8 @@ const KernelTable& KernelTable::get(Isa cap) {
   return *t;
 }
 
+Isa KernelTable::row_ops_isa() const { return impl_->ops->isa; }
+
 bool KernelTable::supports(TensorType w) const { return ref::computable(w); }
 
 TensorType KernelTable::activation_type(TensorType w) const { return ref::activation_type(w); }
@@ -117,7 +124,20 @@ size_t KernelTable::activation_row_bytes(TensorType w, int64_t k) const {
 }
 
 void KernelTable::quantize_activation(TensorType w, const float* x, void* xq, int64_t k) const {
-  ref::quantize_row(ref::activation_type(w), x, xq, k);
+  switch (ref::activation_type(w)) {
+    case TensorType::Q8_0:
+      impl_->ops->quantize_q8_0(x, xq, k);
+      return;
+    case TensorType::Q8_1:
+      impl_->ops->quantize_q8_1(x, xq, k);
+      return;
+    case TensorType::Q8_K:
+      impl_->ops->quantize_q8_k(x, xq, k);
+      return;
+    default:
+      ref::quantize_row(ref::activation_type(w), x, xq, k);
+      return;  // F32: a copy
+  }
 }
 
 PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols,
@@ -171,57 +191,51 @@ void KernelTable::dequantize(TensorType type, const void* src, float* dst, int64
 }
 
 void KernelTable::f16_to_f32(const uint16_t* s, float* d, int64_t n) const {
-  for (int64_t i = 0; i < n; ++i) d[i] = fp16_to_f32(s[i]);
+  impl_->ops->f16_to_f32(s, d, n);
 }
 void KernelTable::f32_to_f16(const float* s, uint16_t* d, int64_t n) const {
-  for (int64_t i = 0; i < n; ++i) d[i] = f32_to_fp16(s[i]);
+  impl_->ops->f32_to_f16(s, d, n);
 }
 
 void KernelTable::rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) const {
-  ref::rmsnorm(x, w, y, n, eps);
+  impl_->ops->rmsnorm(x, w, y, n, eps);
 }
 void KernelTable::layernorm(const float* x, const float* w, const float* b, float* y, int64_t n,
                             float eps) const {
-  ref::layernorm(x, w, b, y, n, eps);
+  impl_->ops->layernorm(x, w, b, y, n, eps);
 }
 void KernelTable::softmax(float* x, int64_t n, float scale, float cap) const {
-  ref::softmax(x, n, scale, cap);
+  impl_->ops->softmax(x, n, scale, cap);
 }
-void KernelTable::silu(const float* x, float* y, int64_t n) const { ref::silu(x, y, n); }
-void KernelTable::gelu(const float* x, float* y, int64_t n) const { ref::gelu(x, y, n); }
+void KernelTable::silu(const float* x, float* y, int64_t n) const { impl_->ops->silu(x, y, n); }
+void KernelTable::gelu(const float* x, float* y, int64_t n) const { impl_->ops->gelu(x, y, n); }
 void KernelTable::swiglu(const float* g, const float* u, float* y, int64_t n) const {
-  ref::swiglu(g, u, y, n);
+  impl_->ops->swiglu(g, u, y, n);
 }
 void KernelTable::geglu(const float* g, const float* u, float* y, int64_t n) const {
-  ref::geglu(g, u, y, n);
+  impl_->ops->geglu(g, u, y, n);
 }
 void KernelTable::add(const float* a, const float* b, float* y, int64_t n) const {
-  ref::add(a, b, y, n);
+  impl_->ops->add(a, b, y, n);
 }
 void KernelTable::mul(const float* a, const float* b, float* y, int64_t n) const {
-  ref::mul(a, b, y, n);
+  impl_->ops->mul(a, b, y, n);
 }
 void KernelTable::scale(const float* x, float s, float* y, int64_t n) const {
-  ref::scale(x, s, y, n);
+  impl_->ops->scale(x, s, y, n);
 }
-void KernelTable::softcap(float* x, int64_t n, float cap) const { ref::softcap(x, n, cap); }
+void KernelTable::softcap(float* x, int64_t n, float cap) const { impl_->ops->softcap(x, n, cap); }
 void KernelTable::rope(float* x, int64_t hd, int64_t n_rot, int64_t pos, float base, float fs,
                        const float* ff, bool neox) const {
-  ref::rope(x, hd, n_rot, pos, base, fs, ff, neox);
+  impl_->ops->rope(x, hd, n_rot, pos, base, fs, ff, neox);
 }
 void KernelTable::attn_scores_f16(const float* q, const uint16_t* k, size_t ks, int64_t hd,
                                   int64_t n, float* sc) const {
-  const MatmulVariant* v = impl_->matmul[static_cast<size_t>(TensorType::F16)];
-  if (v && v->isa != Isa::scalar) {  // reuse the f16 GEMV: K rows are an f16 matrix
-    MatmulArgs a{k, ks * 2, q, 0, sc, 0, hd, 0, n, 1};
-    v->fn(a);
-    return;
-  }
-  ref::attn_scores_f16(q, k, ks, hd, n, sc);
+  impl_->ops->attn_scores_f16(q, k, ks, hd, n, sc);
 }
 void KernelTable::attn_values_f16(const float* p, const uint16_t* v, size_t vs, int64_t hd,
                                   int64_t n, float* out) const {
-  ref::attn_values_f16(p, v, vs, hd, n, out);
+  impl_->ops->attn_values_f16(p, v, vs, hd, n, out);
 }
 
 }  // namespace nibble::kernels

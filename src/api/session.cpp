@@ -27,6 +27,7 @@ Result<Session> Session::create(const Model& model, const SessionOptions& option
   co.n_ctx = options.n_ctx;
   co.n_threads = options.n_threads;
   co.n_batch = options.n_batch;
+  co.kv_q8_0 = options.kv_cache_q8_0;
   NIBBLE_ASSIGN_OR_RETURN(auto ctx, graph::create_context(m, co));
   return Session(std::make_unique<Impl>(model.impl(), std::move(ctx), options));
 }
@@ -56,9 +57,9 @@ Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g)
   if (g.max_tokens < 0) return Error(ErrorCode::invalid_argument, "max_tokens must be >= 0");
   if (prompt.empty()) return Error(ErrorCode::invalid_argument, "empty prompt (no tokens)");
   if (static_cast<int>(prompt.size()) > ctx->n_ctx())
-    return Error(ErrorCode::context_full,
-                 "prompt of " + std::to_string(prompt.size()) + " tokens exceeds the context of " +
-                     std::to_string(ctx->n_ctx()));
+    return Error(ErrorCode::context_full, "prompt of " + std::to_string(prompt.size()) +
+                                              " tokens exceeds the context of " +
+                                              std::to_string(ctx->n_ctx()));
   stats = Stats{};
   gen = g;
   t_start = Clock::now();

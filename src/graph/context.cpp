@@ -47,7 +47,8 @@ class Context final : public InferenceContext {
         k_(*m_->kernels),
         pool_(o.n_threads),
         n_ctx_(n_ctx),
-        n_batch_(o.n_batch) {}
+        n_batch_(o.n_batch),
+        kv_q8_(o.kv_q8_0) {}
 
   Status init() {
     try {
@@ -75,8 +76,19 @@ class Context final : public InferenceContext {
       }
       need(m_->output);
       xq_.assign(xq + 64, 0);
-      kcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
-      vcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
+      if (kv_q8_) {
+        // q8_0 rows: per kv head, head_dim / 32 blocks of 34 bytes (f16 scale + 32 int8).
+        head_q8_bytes_ = static_cast<size_t>(c_.head_dim / 32) * 34;
+        const size_t cells = static_cast<size_t>(c_.n_layer) * n_ctx_ * c_.n_head_kv;
+        kq8_.assign(cells * head_q8_bytes_, 0);
+        vq8_.assign(cells * head_q8_bytes_, 0);
+        // Per-thread f16 copies of one head's K and V rows for the attention kernels.
+        kv16_.assign(static_cast<size_t>(pool_.size()) * 2 * n_ctx_ * c_.head_dim, 0);
+        kvrow_.assign(static_cast<size_t>(pool_.size()) * c_.head_dim, 0);
+      } else {
+        kcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
+        vcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
+      }
       logits_.assign(c_.n_vocab, 0);
       build_plan();
     } catch (const std::bad_alloc&) {
@@ -148,15 +160,13 @@ class Context final : public InferenceContext {
     for (int64_t il = 0; il < c_.n_layer; ++il) {
       const float base = c_.swa_layer[il] ? c_.rope_base_local : c_.rope_base;
       const float fscale = c_.swa_layer[il] ? c_.rope_freq_scale_local : c_.rope_freq_scale;
-      uint16_t* K = kcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
-      uint16_t* V = vcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
       for (int64_t j = first + count; j < n_past_; ++j) {
-        uint16_t* dst_k = K + (j - count) * kv_dim_;
-        std::memcpy(V + (j - count) * kv_dim_, V + j * kv_dim_, kv_dim_ * sizeof(uint16_t));
         for (int64_t h = 0; h < c_.n_head_kv; ++h) {
-          k_.f16_to_f32(K + j * kv_dim_ + h * hd, row.data(), hd);
+          load_kv(false, il, j, h, row.data());
+          store_kv(false, il, j - count, h, row.data());
+          load_kv(true, il, j, h, row.data());
           k_.rope(row.data(), hd, c_.n_rot, -count, base, fscale, ff, c_.rope_neox);
-          k_.f32_to_f16(row.data(), dst_k + h * hd, hd);
+          store_kv(true, il, j - count, h, row.data());
         }
       }
     }
@@ -168,11 +178,12 @@ class Context final : public InferenceContext {
   MemoryReport memory() const override {
     MemoryReport r;
     r.weights_bytes = m_->weight_bytes;
-    r.kv_bytes = (kcache_.size() + vcache_.size()) * sizeof(uint16_t);
+    r.kv_bytes = (kcache_.size() + vcache_.size()) * sizeof(uint16_t) + kq8_.size() + vq8_.size();
     r.scratch_bytes = (x_.size() + xn_.size() + tmp_.size() + qkv_.size() + att_.size() +
                        gu_.size() + h_.size() + scores_.size() + qh_.size() + logits_.size()) *
                           sizeof(float) +
-                      xq_.size() + h16_.size() * sizeof(uint16_t);
+                      xq_.size() + (h16_.size() + kv16_.size()) * sizeof(uint16_t) +
+                      kvrow_.size() * sizeof(float);
     return r;
   }
 
@@ -413,10 +424,29 @@ class Context final : public InferenceContext {
         float* vv = row + Q + kv_dim_ + kh * hd;
         if (!L.k_norm.empty()) k_.rmsnorm(kk, L.k_norm.data(), kk, hd, c_.norm_eps);
         k_.rope(kk, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
-        const size_t at = (static_cast<size_t>(il) * n_ctx_ + pos) * kv_dim_ + kh * hd;
-        k_.f32_to_f16(kk, kcache_.data() + at, hd);
-        k_.f32_to_f16(vv, vcache_.data() + at, hd);
+        store_kv(true, il, pos, kh, kk);
+        store_kv(false, il, pos, kh, vv);
       }
+    }
+  }
+
+  // One head's K (key = true) or V row of position pos in layer il, to / from f32.
+  void store_kv(bool key, int64_t il, int64_t pos, int64_t kh, const float* x) {
+    const size_t cell = (static_cast<size_t>(il) * n_ctx_ + pos) * c_.n_head_kv + kh;
+    if (kv_q8_) {
+      k_.quantize_activation(TensorType::Q8_0, x,
+                             (key ? kq8_ : vq8_).data() + cell * head_q8_bytes_, c_.head_dim);
+    } else {
+      k_.f32_to_f16(x, (key ? kcache_ : vcache_).data() + cell * c_.head_dim, c_.head_dim);
+    }
+  }
+  void load_kv(bool key, int64_t il, int64_t pos, int64_t kh, float* x) const {
+    const size_t cell = (static_cast<size_t>(il) * n_ctx_ + pos) * c_.n_head_kv + kh;
+    if (kv_q8_) {
+      k_.dequantize(TensorType::Q8_0, (key ? kq8_ : vq8_).data() + cell * head_q8_bytes_, x,
+                    c_.head_dim);
+    } else {
+      k_.f16_to_f32((key ? kcache_ : vcache_).data() + cell * c_.head_dim, x, c_.head_dim);
     }
   }
 
@@ -427,8 +457,10 @@ class Context final : public InferenceContext {
     float* scores = scores_.data() + static_cast<size_t>(tid) * n_ctx_;
     float* qh = qh_.data() + static_cast<size_t>(tid) * hd;
     uint16_t* h16 = h16_.data() + static_cast<size_t>(tid) * std::max<int64_t>(n_ctx_, hd);
-    const uint16_t* K = kcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
-    const uint16_t* V = vcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
+    const uint16_t* K =
+        kv_q8_ ? nullptr : kcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
+    const uint16_t* V =
+        kv_q8_ ? nullptr : vcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
     Range ur = split(static_cast<int64_t>(n) * nh, pool_.size(), tid);
     for (int64_t u = ur.begin; u < ur.end; ++u) {
       const int64_t t = u / nh, h = u % nh, kh = h / group;
@@ -440,12 +472,30 @@ class Context final : public InferenceContext {
       // halves the golden error of 8-bit models (docs/engine.md).
       k_.f32_to_f16(qkv_.data() + t * qkv_dim_ + h * hd, h16, hd);
       k_.f16_to_f32(h16, qh, hd);
-      k_.attn_scores_f16(qh, K + lo * kv_dim_ + kh * hd, kv_dim_, hd, nkv, scores);
+      const uint16_t* Kh = nullptr;
+      const uint16_t* Vh = nullptr;
+      size_t stride = static_cast<size_t>(kv_dim_);
+      if (!kv_q8_) {
+        Kh = K + lo * kv_dim_ + kh * hd;
+        Vh = V + lo * kv_dim_ + kh * hd;
+      } else {
+        // Dequantize this head's rows once per (token, head) into f16 for the kernels.
+        uint16_t* k16 = kv16_.data() + static_cast<size_t>(tid) * 2 * n_ctx_ * hd;
+        uint16_t* v16 = k16 + static_cast<size_t>(n_ctx_) * hd;
+        float* tmp = kvrow_.data() + static_cast<size_t>(tid) * hd;
+        for (int64_t j = 0; j < nkv; ++j) {
+          load_kv(true, il, lo + j, kh, tmp);
+          k_.f32_to_f16(tmp, k16 + j * hd, hd);
+          load_kv(false, il, lo + j, kh, tmp);
+          k_.f32_to_f16(tmp, v16 + j * hd, hd);
+        }
+        Kh = k16, Vh = v16, stride = static_cast<size_t>(hd);
+      }
+      k_.attn_scores_f16(qh, Kh, stride, hd, nkv, scores);
       k_.softmax(scores, nkv, c_.query_scale, c_.attn_softcap);
       k_.f32_to_f16(scores, h16, nkv);
       k_.f16_to_f32(h16, scores, nkv);
-      k_.attn_values_f16(scores, V + lo * kv_dim_ + kh * hd, kv_dim_, hd, nkv,
-                         att_.data() + t * nh * hd + h * hd);
+      k_.attn_values_f16(scores, Vh, stride, hd, nkv, att_.data() + t * nh * hd + h * hd);
     }
   }
 
@@ -461,7 +511,12 @@ class Context final : public InferenceContext {
   std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, scores_, qh_, logits_;
   std::vector<uint16_t> h16_;  // per-thread f16 rounding scratch
   std::vector<uint8_t> xq_;
-  std::vector<uint16_t> kcache_, vcache_;
+  std::vector<uint16_t> kcache_, vcache_;  // f16 KV (default)
+  bool kv_q8_ = false;
+  size_t head_q8_bytes_ = 0;
+  std::vector<uint8_t> kq8_, vq8_;  // q8_0 KV (kv_q8_0)
+  std::vector<uint16_t> kv16_;      // q8_0 mode: per-thread f16 K and V of one head
+  std::vector<float> kvrow_;        // q8_0 mode: per-thread f32 row
 };
 
 }  // namespace
@@ -475,8 +530,14 @@ Result<std::unique_ptr<InferenceContext>> create_context(
     return Error(ErrorCode::invalid_argument, "n_threads must be in [0, 512]");
   if (options.n_batch < 1 || options.n_batch > 4096)
     return Error(ErrorCode::invalid_argument, "n_batch must be in [1, 4096]");
-  if (options.kv_q8_0)
-    return Error(ErrorCode::invalid_argument, "q8_0 KV cache is not implemented (use f16)");
+  if (options.kv_q8_0) {
+    const auto& kt = *model->kernels;
+    if (c.head_dim % 32 != 0 || kt.activation_type(TensorType::Q8_0) != TensorType::Q8_0 ||
+        !kt.supports(TensorType::Q8_0))
+      return Error(ErrorCode::invalid_argument,
+                   "q8_0 KV cache needs head_dim a multiple of 32 (this model: " +
+                       std::to_string(c.head_dim) + ")");
+  }
   int64_t n_ctx = options.n_ctx;
   if (n_ctx == 0) n_ctx = std::min<int64_t>(c.n_ctx_train, 4096);
   if (n_ctx > std::max<int64_t>(c.n_ctx_train * 4, 4096) || n_ctx > (1 << 20))

@@ -66,17 +66,19 @@ TEST_P(Variant, MatchesReferenceOverTails) {
   const int rpc = v.rows_per_call;
   std::vector<int64_t> row_counts = {1, 3, 9};
   std::vector<int64_t> block_counts = {1, 2, 3};
+  // float: odd K tail too, and a K (75) long enough for the unrolled 16/32-wide main loops
+  if (info.block_size == 1) block_counts.push_back(9);
   if (rpc > 1) {
     row_counts.push_back(2 * rpc + 3);
     row_counts.push_back(5 * rpc + 3);  // kernels that take several row groups per pass
     block_counts.push_back(40000 / bs + 1);
   }
   for (int64_t blocks : block_counts) {
-    const int64_t k = bs * blocks + (info.block_size == 1 ? 3 : 0);  // float: odd K tail too
+    const int64_t k = bs * blocks + (info.block_size == 1 ? 3 : 0);
     for (int64_t rows : row_counts) {
       for (int n_tokens : token_counts) {
         if (n_tokens > 3 && rows != row_counts.back()) continue;
-        if (blocks > 3 && (n_tokens > 2 || rows != row_counts.back())) continue;
+        if (blocks > 9 && (n_tokens > 2 || rows != row_counts.back())) continue;
         const auto w = quantize_matrix(v.weight, gaussian(rows * k, 1 + rows + k), rows, k);
         const VariantLayout lw = layout_for(v, w, rows, k);
         const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
@@ -105,6 +107,45 @@ TEST_P(Variant, MatchesReferenceOverTails) {
             }
           }
         }
+      }
+    }
+  }
+}
+
+// One long row (K = 33792: 1056 blocks of 32, 132 of 256) so that paths for long rows are
+// taken too (the x86 Q8_0/Q4_0 kernels cache at most 1024 activation scales on the stack and
+// fall back to converting them inline above that).
+TEST_P(Variant, MatchesReferenceAtLongK) {
+  const MatmulVariant& v = GetParam();
+  if (!isa_supported(v.isa)) GTEST_SKIP() << "CPU lacks " << isa_name(v.isa);
+  const auto info = tensor_type_info(v.weight);
+  const TensorType at = ref::activation_type(v.weight);
+  const auto ainfo = tensor_type_info(at);
+  const int64_t k = 33792, rows = 3;
+  const auto w = quantize_matrix(v.weight, gaussian(rows * k, 5), rows, k);
+  const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
+  const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
+  for (int n_tokens : {1, 5}) {
+    const auto xf = gaussian(static_cast<size_t>(n_tokens) * k, 7 + n_tokens);
+    std::vector<uint8_t> xq(x_stride * n_tokens + 64);
+    for (int t = 0; t < n_tokens; ++t)
+      ASSERT_TRUE(ref::quantize_row(at, xf.data() + t * k, xq.data() + t * x_stride, k));
+    std::vector<float> got(static_cast<size_t>(n_tokens) * rows, -7.0f);
+    const VariantLayout lw = layout_for(v, w, rows, k);  // packed variants: as at load
+    MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data(), x_stride, got.data(),
+                 static_cast<size_t>(rows), k, 0, rows, n_tokens};
+    v.fn(a);
+    std::vector<float> wr(k), xr(k);
+    for (int t = 0; t < n_tokens; ++t) {
+      ref::dequantize_row(at, xq.data() + t * x_stride, xr.data(), k);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float want =
+            ref::dot_row(v.weight, w.data() + r * row_bytes, xq.data() + t * x_stride, k);
+        ref::dequantize_row(v.weight, w.data() + r * row_bytes, wr.data(), k);
+        double mag = 0;
+        for (int64_t i = 0; i < k; ++i) mag += std::fabs(wr[i] * xr[i]);
+        EXPECT_NEAR(got[t * rows + r], want, 1e-5 * mag + 1e-6)
+            << v.name << " r=" << r << " t=" << t;
       }
     }
   }

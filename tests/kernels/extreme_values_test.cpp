@@ -4,7 +4,8 @@
 // TQ1_0 bytes above 242), with finite fp16 scales, against activations at the extremes of
 // their quantizer's range (all +127, all -127, random). Checks the overflow bounds the kernel
 // files document: the int32 sums must still be exact, so results match the reference up to
-// f32 summation order. Variants the CPU cannot run are skipped with the ISA's name.
+// f32 summation order. Also: shapes larger than any kernel tile. Variants the CPU cannot run are
+// skipped with the ISA's name.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -160,6 +161,56 @@ TEST_P(ExtremeVariant, ExactOnUnusualBlocks) {
       double mag = 0;
       for (int64_t i = 0; i < k; ++i) mag += std::fabs(wf[i] * xf[i]);
       EXPECT_NEAR(got[t * rows + r], want, 1e-5 * mag + 1e-6) << v.name << " r=" << r << " t=" << t;
+    }
+  }
+}
+
+// Shapes larger than any kernel tile (the i8mm tile is 8 rows x 8 tokens): several row and
+// token tiles plus odd tails, a row range starting at an odd row, quantized Gaussian data.
+TEST_P(ExtremeVariant, CrossesTileBoundaries) {
+  const MatmulVariant& v = GetParam();
+  if (!isa_supported(v.isa)) GTEST_SKIP() << "CPU lacks " << isa_name(v.isa);
+  const auto info = tensor_type_info(v.weight);
+  const TensorType at = ref::activation_type(v.weight);
+  const auto ainfo = tensor_type_info(at);
+  const int64_t k = info.block_size == 1 ? 67 : 2 * info.block_size;
+  const int64_t rows = 37, begin = 3;
+  const int n_tokens = 19;
+  const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
+  const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist;
+  std::vector<float> f(static_cast<size_t>(k));
+  std::vector<uint8_t> w(row_bytes * rows), x(x_stride * n_tokens);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& e : f) e = dist(rng);
+    ASSERT_TRUE(ref::quantize_row(v.weight, f.data(), w.data() + r * row_bytes, k));
+  }
+  for (int t = 0; t < n_tokens; ++t) {
+    for (auto& e : f) e = dist(rng);
+    ASSERT_TRUE(ref::quantize_row(at, f.data(), x.data() + t * x_stride, k));
+  }
+  std::vector<float> got(static_cast<size_t>(n_tokens) * rows, -7.0f);
+  const VariantLayout lw = layout_for(v, w, rows, k);  // packed variants: as at load
+  MatmulArgs a{lw.bytes.data(), lw.row_bytes, x.data(), x_stride, got.data(),
+               static_cast<size_t>(rows), k, begin, rows, n_tokens};
+  v.fn(a);
+  for (int t = 0; t < n_tokens; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const float g = got[t * rows + r];
+      if (r < begin) {
+        EXPECT_EQ(g, -7.0f) << "wrote outside its row range";
+        continue;
+      }
+      const uint8_t* wr = w.data() + r * row_bytes;
+      const uint8_t* xr = x.data() + t * x_stride;
+      std::vector<float> wf(k), xf(k);
+      ref::dequantize_row(v.weight, wr, wf.data(), k);
+      ref::dequantize_row(at, xr, xf.data(), k);
+      double mag = 0;
+      for (int64_t i = 0; i < k; ++i) mag += std::fabs(wf[i] * xf[i]);
+      EXPECT_NEAR(g, ref::dot_row(v.weight, wr, xr, k), 1e-5 * mag + 1e-6)
+          << v.name << " r=" << r << " t=" << t;
     }
   }
 }

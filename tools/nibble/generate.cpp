@@ -13,8 +13,10 @@ namespace {
 
 int run_generate(Args& args) {
   if (args.flag({"--help", "-h"})) {
-    fmt::print("usage: nibble generate -m MODEL.gguf -p TEXT [-n N] [--stop STR]... [--chat]\n"
-               "       [--system TEXT] [--quiet]\n{}", kSessionFlagsHelp);
+    fmt::print(
+        "usage: nibble generate -m MODEL.gguf -p TEXT [-n N] [--stop STR]... [--chat]\n"
+        "       [--system TEXT] [--quiet]\n{}",
+        kSessionFlagsHelp);
     return 0;
   }
   auto model_path = args.value({"-m", "--model"});
@@ -43,6 +45,15 @@ int run_generate(Args& args) {
   if (!session) {
     fmt::print(stderr, "nibble generate: {}\n", session.error().to_string());
     return 1;
+  }
+  if (!quiet) {
+    const auto info = model->info();
+    fmt::print(stderr,
+               "[{} ({}), kernels {}, context {}; weights {:.1f} MiB, KV cache {:.1f} MiB, "
+               "scratch {:.1f} MiB]\n",
+               info.name, info.architecture, info.isa, session->n_ctx(),
+               info.weight_bytes / 1048576.0, session->kv_bytes() / 1048576.0,
+               session->scratch_bytes() / 1048576.0);
   }
   auto print = [](std::string_view t) {
     std::fwrite(t.data(), 1, t.size(), stdout);

@@ -24,6 +24,7 @@
 
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
