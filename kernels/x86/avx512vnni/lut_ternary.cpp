@@ -54,15 +54,14 @@ inline int32_t block_sum(const BlockQ8_K& x) {
 }
 
 template <int NT>
-void tokens(const MatmulArgs& a, int t0) {
+void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT tokens
   const int64_t nb = a.k / QK_K;
   const size_t group_bytes = a.w_row_bytes * kRows;
   const BlockQ8_K* x[NT];
   for (int t = 0; t < NT; ++t)
     x[t] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
                                               (t0 + t) * a.x_stride);
-  const int64_t g0 = a.row_begin / kRows, g1 = (a.row_end + kRows - 1) / kRows;
-  for (int64_t g = g0; g < g1; ++g) {
+  {
     const uint8_t* gw = static_cast<const uint8_t*>(a.w) + g * group_bytes;
     __m512 acc[NT][2];
     for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
@@ -121,20 +120,25 @@ void matmul_t2x32(const MatmulArgs& a) {
     avx512::gemv_tq2_0_q8_k_lut32(a);  // same layout; tables beat vpdpbusd for one token
     return;
   }
-  int t = 0;
-  for (; t + kTok <= a.n_tokens; t += kTok) tokens<kTok>(a, t);
-  switch (a.n_tokens - t) {
-    case 3:
-      tokens<3>(a, t);
-      break;
-    case 2:
-      tokens<2>(a, t);
-      break;
-    case 1:
-      tokens<1>(a, t);
-      break;
-    default:
-      break;
+  // Groups outer, token blocks inner: a group's weights (2112 bytes per block) are read from
+  // memory once and stay in L1/L2 for all the token blocks.
+  const int64_t g0 = a.row_begin / kRows, g1 = (a.row_end + kRows - 1) / kRows;
+  for (int64_t g = g0; g < g1; ++g) {
+    int t = 0;
+    for (; t + kTok <= a.n_tokens; t += kTok) tokens<kTok>(a, t, g);
+    switch (a.n_tokens - t) {
+      case 3:
+        tokens<3>(a, t, g);
+        break;
+      case 2:
+        tokens<2>(a, t, g);
+        break;
+      case 1:
+        tokens<1>(a, t, g);
+        break;
+      default:
+        break;
+    }
   }
 }
 
