@@ -63,6 +63,8 @@ struct PreparedWeights {
   MatmulFn gemv = nullptr;           // n_tokens == 1 path
   MatmulFn gemm = nullptr;           // n_tokens > 1 path
   int rows_per_call = 1;             // row ranges must start at multiples of this
+  size_t bytes = 0;                  // bytes `data` spans (the owned copy's size when repacked)
+  const char* kernel = nullptr;      // registry name of the chosen variant (diagnostics)
   bool repacked() const { return owned != nullptr; }
 };
 

@@ -75,7 +75,8 @@ Isa env_cap() {
 }  // namespace
 
 struct KernelTable::Impl {
-  std::array<const MatmulVariant*, kTypes> matmul{};
+  std::array<const MatmulVariant*, kTypes> matmul{};        // best variant, any layout
+  std::array<const MatmulVariant*, kTypes> matmul_plain{};  // best variant on GGUF layout
   const RowOps* ops = nullptr;  // row ops, conversions, attention, activation quantizers
 };
 
@@ -85,6 +86,8 @@ KernelTable::KernelTable(Isa cap) : isa_(Isa::scalar), impl_(std::make_unique<Im
     const auto id = static_cast<size_t>(v.weight);
     const MatmulVariant*& slot = impl_->matmul[id];
     if (!slot || v.priority > slot->priority) slot = &v;
+    const MatmulVariant*& plain = impl_->matmul_plain[id];
+    if (!v.packed() && (!plain || v.priority > plain->priority)) plain = &v;
   }
   // Row ops: the highest-ISA table under the cap that the CPU runs (the scalar one is first).
   for (const RowOps* t : row_op_tables()) {
@@ -138,7 +141,7 @@ void KernelTable::quantize_activation(TensorType w, const float* x, void* xq, in
 }
 
 PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols,
-                                     const void* data, bool /*allow_repack*/) const {
+                                     const void* data, bool allow_repack) const {
   PreparedWeights p;
   p.type = type;
   p.rows = rows;
@@ -146,12 +149,34 @@ PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols
   p.data = data;
   const auto info = tensor_type_info(type);
   p.row_bytes = info.block_size ? static_cast<size_t>(cols / info.block_size) * info.type_size : 0;
+  p.bytes = p.row_bytes * static_cast<size_t>(rows);
   const auto id = static_cast<size_t>(type);
-  const MatmulVariant* v = id < kTypes ? impl_->matmul[id] : nullptr;
+  const MatmulVariant* v = nullptr;
+  if (id < kTypes) {
+    v = allow_repack ? impl_->matmul[id] : impl_->matmul_plain[id];
+    if (v && v->packed() && data && rows > 0 && cols > 0) {
+      // Repack into an owned, 64-byte aligned copy in the variant's layout. On allocation
+      // failure fall back to the best plain variant (the view of the GGUF data).
+      const size_t n = v->pack(data, rows, cols, nullptr);
+      void* mem = std::aligned_alloc(64, (n + 63) / 64 * 64);
+      if (mem) {
+        v->pack(data, rows, cols, mem);
+        p.owned = std::shared_ptr<void>(mem, [](void* q) { std::free(q); });
+        p.data = mem;
+        p.bytes = n;
+        p.row_bytes = n / static_cast<size_t>(padded_rows(rows, v->rows_per_call));
+      } else {
+        v = impl_->matmul_plain[id];
+      }
+    } else if (v && v->packed()) {
+      v = impl_->matmul_plain[id];
+    }
+  }
   if (v) {
     p.gemv = v->fn;
     p.gemm = v->fn;
     p.rows_per_call = v->rows_per_call;
+    p.kernel = v->name;
   }
   return p;
 }

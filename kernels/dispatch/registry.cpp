@@ -10,7 +10,9 @@ namespace nibble::kernels {
   namespace ISA {                              \
   void FN(const MatmulArgs&);                  \
   }
+#define NIBBLE_MATMUL_PACKED(W, ISA, FN, ROWS, PRIO, PACKFN) NIBBLE_MATMUL(W, ISA, FN, ROWS, PRIO)
 #include "kernels/registry.inc"
+#undef NIBBLE_MATMUL_PACKED
 #undef NIBBLE_MATMUL
 
 namespace ref {
@@ -30,14 +32,18 @@ void matmul(const MatmulArgs& a) {
 }  // namespace ref
 
 std::span<const MatmulVariant> matmul_variants() {
-#define REF(T) {TensorType::T, Isa::scalar, &ref::matmul<TensorType::T>, 1, 0, "matmul_" #T "__ref"}
+#define REF(T) \
+  {TensorType::T, Isa::scalar, &ref::matmul<TensorType::T>, 1, 0, "matmul_" #T "__ref", nullptr, nullptr}
 #define NIBBLE_MATMUL(W, ISA, FN, ROWS, PRIO) \
-  {TensorType::W, Isa::ISA, &ISA::FN, ROWS, PRIO, #FN "__" #ISA},
+  {TensorType::W, Isa::ISA, &ISA::FN, ROWS, PRIO, #FN "__" #ISA, nullptr, nullptr},
+#define NIBBLE_MATMUL_PACKED(W, ISA, FN, ROWS, PRIO, PACKFN) \
+  {TensorType::W, Isa::ISA, &ISA::FN, ROWS, PRIO, #FN "__" #ISA, &pack::PACKFN, #PACKFN},
   static const MatmulVariant kVariants[] = {
       REF(F32),  REF(F16),  REF(BF16), REF(Q4_0), REF(Q4_1),   REF(Q5_0),  REF(Q5_1),  REF(Q8_0),
       REF(IQ4_NL), REF(Q2_K), REF(Q3_K), REF(Q4_K), REF(Q5_K), REF(Q6_K), REF(TQ1_0), REF(TQ2_0),
 #include "kernels/registry.inc"
   };
+#undef NIBBLE_MATMUL_PACKED
 #undef NIBBLE_MATMUL
 #undef REF
   return kVariants;

@@ -49,7 +49,7 @@ class Binder {
                                                            " of tensor " + name);
     if (out->w.repacked()) {
       f_.release(t->data, t->n_bytes);
-      m_.weight_bytes += static_cast<uint64_t>(out->w.row_bytes) * rows;
+      m_.weight_bytes += out->w.bytes;  // the owned copy (whole row groups, padding included)
     } else {
       m_.weight_bytes += t->n_bytes;
     }

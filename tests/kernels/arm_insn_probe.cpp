@@ -1,7 +1,7 @@
 // Runs one registered matmul variant once on a fixed shape (16 rows x 4096, n tokens), so that
 // scripts/arm-insn-count.sh can count the instructions it executes under QEMU. Not a test and
 // not a benchmark: it checks nothing and measures nothing itself.
-// Usage: arm_insn_probe <variant name> <n_tokens>    |    arm_insn_probe --list
+// Usage: arm_insn_probe <variant name> <n_tokens> [rows]    |    arm_insn_probe --list
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int n_tokens = std::atoi(argv[2]);
-  const int64_t rows = 16, k = 4096;
+  const int64_t rows = argc > 3 ? std::atoll(argv[3]) : 16, k = 4096;  // optional 3rd arg: rows
   const auto info = tensor_type_info(v->weight);
   const TensorType at = ref::activation_type(v->weight);
   const auto ainfo = tensor_type_info(at);
@@ -51,7 +51,18 @@ int main(int argc, char** argv) {
     ref::quantize_row(at, f.data(), x.data() + t * x_stride, k);
   }
   std::vector<float> y(static_cast<size_t>(rows) * n_tokens);
-  MatmulArgs a{w.data(), row_bytes, x.data(), x_stride, y.data(), static_cast<size_t>(rows),
+  // Packed variants read their load-time layout (the pack itself is not counted: the script
+  // filters the trace to the ISA's object, and the pack functions are portable code).
+  std::vector<uint8_t> packed;
+  const uint8_t* wp = w.data();
+  size_t w_row = row_bytes;
+  if (v->packed()) {
+    packed.resize(v->pack(w.data(), rows, k, nullptr));
+    v->pack(w.data(), rows, k, packed.data());
+    wp = packed.data();
+    w_row = packed.size() / static_cast<size_t>(padded_rows(rows, v->rows_per_call));
+  }
+  MatmulArgs a{wp, w_row, x.data(), x_stride, y.data(), static_cast<size_t>(rows),
                k, 0, rows, n_tokens};
   v->fn(a);
   std::printf("%s %g\n", v->name, static_cast<double>(y[0]));

@@ -12,6 +12,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
+#include "tests/kernels/variant_layout.h"
 #include "tests/kernels/variant_printer.h"
 
 namespace nibble::kernels {
@@ -35,6 +36,21 @@ std::vector<uint8_t> quantize_matrix(TensorType t, const std::vector<float>& x, 
   return out;
 }
 
+// Reference result and magnitude bound for row r, token t.
+struct Want {
+  float value;
+  double mag;
+};
+Want reference(TensorType wt, const uint8_t* w_row, const uint8_t* x_row, int64_t k) {
+  const TensorType at = ref::activation_type(wt);
+  std::vector<float> wr(k), xr(k);
+  ref::dequantize_row(wt, w_row, wr.data(), k);
+  ref::dequantize_row(at, x_row, xr.data(), k);
+  double mag = 0;
+  for (int64_t i = 0; i < k; ++i) mag += std::fabs(wr[i] * xr[i]);
+  return {ref::dot_row(wt, w_row, x_row, k), mag};
+}
+
 class Variant : public ::testing::TestWithParam<MatmulVariant> {};
 
 TEST_P(Variant, MatchesReferenceOverTails) {
@@ -45,23 +61,35 @@ TEST_P(Variant, MatchesReferenceOverTails) {
   const TensorType at = ref::activation_type(v.weight);
   const auto ainfo = tensor_type_info(at);
   const int token_counts[] = {1, 2, 3, 5, 17};
-  for (int64_t blocks : {1, 2, 3, 9}) {
-    // float: odd K tail too, and a K (75) long enough for the unrolled 16/32-wide main loops
-    if (blocks == 9 && info.block_size != 1) continue;
+  // Interleaved layouts also get several row groups with a partial last one (3 and 6 groups),
+  // and a K of over 40000 elements (more blocks than the packed kernels take per pass).
+  const int rpc = v.rows_per_call;
+  std::vector<int64_t> row_counts = {1, 3, 9};
+  std::vector<int64_t> block_counts = {1, 2, 3};
+  // float: odd K tail too, and a K (75) long enough for the unrolled 16/32-wide main loops
+  if (info.block_size == 1) block_counts.push_back(9);
+  if (rpc > 1) {
+    row_counts.push_back(2 * rpc + 3);
+    row_counts.push_back(5 * rpc + 3);  // kernels that take several row groups per pass
+    block_counts.push_back(40000 / bs + 1);
+  }
+  for (int64_t blocks : block_counts) {
     const int64_t k = bs * blocks + (info.block_size == 1 ? 3 : 0);
-    for (int64_t rows : {1, 3, 9}) {
+    for (int64_t rows : row_counts) {
       for (int n_tokens : token_counts) {
-        if (n_tokens > 3 && rows != 9) continue;
+        if (n_tokens > 3 && rows != row_counts.back()) continue;
+        if (blocks > 9 && (n_tokens > 2 || rows != row_counts.back())) continue;
         const auto w = quantize_matrix(v.weight, gaussian(rows * k, 1 + rows + k), rows, k);
+        const VariantLayout lw = layout_for(v, w, rows, k);
         const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
         const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
         const auto xf = gaussian(static_cast<size_t>(n_tokens) * k, 99 + n_tokens);
         std::vector<uint8_t> xq(x_stride * n_tokens + 64);
         for (int t = 0; t < n_tokens; ++t)
           ASSERT_TRUE(ref::quantize_row(at, xf.data() + t * k, xq.data() + t * x_stride, k));
-        for (int64_t begin : {int64_t{0}, rows / 2}) {
+        for (int64_t begin : {int64_t{0}, rows / 2 / rpc * rpc}) {
           std::vector<float> got(static_cast<size_t>(n_tokens) * rows, -7.0f);
-          MatmulArgs a{w.data(), row_bytes, xq.data(), x_stride, got.data(),
+          MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data(), x_stride, got.data(),
                        static_cast<size_t>(rows), k, begin, rows, n_tokens};
           v.fn(a);
           for (int t = 0; t < n_tokens; ++t) {
@@ -71,15 +99,10 @@ TEST_P(Variant, MatchesReferenceOverTails) {
                 EXPECT_EQ(g, -7.0f) << "wrote outside its row range";
                 continue;
               }
-              const float want = ref::dot_row(v.weight, w.data() + r * row_bytes,
-                                              xq.data() + t * x_stride, k);
+              const Want want =
+                  reference(v.weight, w.data() + r * row_bytes, xq.data() + t * x_stride, k);
               // Integer sums are exact; only the f32 accumulation order differs.
-              std::vector<float> wr(k), xr(k);
-              ref::dequantize_row(v.weight, w.data() + r * row_bytes, wr.data(), k);
-              ref::dequantize_row(at, xq.data() + t * x_stride, xr.data(), k);
-              double mag = 0;
-              for (int64_t i = 0; i < k; ++i) mag += std::fabs(wr[i] * xr[i]);
-              EXPECT_NEAR(g, want, 1e-5 * mag + 1e-6)
+              EXPECT_NEAR(g, want.value, 1e-5 * want.mag + 1e-6)
                   << v.name << " k=" << k << " rows=" << rows << " r=" << r << " t=" << t;
             }
           }
@@ -108,8 +131,9 @@ TEST_P(Variant, MatchesReferenceAtLongK) {
     for (int t = 0; t < n_tokens; ++t)
       ASSERT_TRUE(ref::quantize_row(at, xf.data() + t * k, xq.data() + t * x_stride, k));
     std::vector<float> got(static_cast<size_t>(n_tokens) * rows, -7.0f);
-    MatmulArgs a{w.data(), row_bytes, xq.data(), x_stride, got.data(), static_cast<size_t>(rows),
-                 k,        0,         rows,      n_tokens};
+    const VariantLayout lw = layout_for(v, w, rows, k);  // packed variants: as at load
+    MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data(), x_stride, got.data(),
+                 static_cast<size_t>(rows), k, 0, rows, n_tokens};
     v.fn(a);
     std::vector<float> wr(k), xr(k);
     for (int t = 0; t < n_tokens; ++t) {
@@ -148,6 +172,67 @@ TEST(Dispatch, IsaCapLimitsTheChoice) {
   EXPECT_TRUE(is_ref);
   const KernelTable& best = KernelTable::get();
   EXPECT_TRUE(isa_supported(best.isa()));
+}
+
+// KernelTable::prepare + matmul, the path the model takes: for every computable format, with
+// and without repacking. Repacking happens exactly when the chosen variant has a layout; the
+// copy is owned and whole row groups; without repacking the source is used in place.
+TEST(Dispatch, PrepareRepacksWhenTheChosenVariantHasALayout) {
+  const KernelTable& kt = KernelTable::get();
+  for (const MatmulVariant& ref_v : matmul_variants()) {
+    if (ref_v.isa != Isa::scalar) continue;  // one pass per format
+    const TensorType wt = ref_v.weight;
+    const auto info = tensor_type_info(wt);
+    const int64_t k = info.block_size == 1 ? 64 : 2 * info.block_size;
+    const int64_t rows = 37;
+    const auto w = quantize_matrix(wt, gaussian(rows * k, 5), rows, k);
+    const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
+    const size_t x_stride = kt.activation_row_bytes(wt, k);
+    const int n_tokens = 4;
+    const auto xf = gaussian(static_cast<size_t>(n_tokens) * k, 6);
+    std::vector<uint8_t> xq(x_stride * n_tokens);
+    for (int t = 0; t < n_tokens; ++t)
+      kt.quantize_activation(wt, xf.data() + t * k, xq.data() + t * x_stride, k);
+    for (bool allow : {false, true}) {
+      const PreparedWeights p = kt.prepare(wt, rows, k, w.data(), allow);
+      ASSERT_NE(p.gemv, nullptr) << tensor_type_info(wt).name;
+      const MatmulVariant* chosen = nullptr;
+      for (const auto& v : matmul_variants())
+        if (v.fn == p.gemv && v.weight == wt) chosen = &v;
+      ASSERT_NE(chosen, nullptr);
+      EXPECT_EQ(p.repacked(), chosen->packed()) << chosen->name;
+      if (!allow) {
+        EXPECT_FALSE(p.repacked()) << chosen->name;
+      }
+      EXPECT_EQ(p.rows_per_call, chosen->rows_per_call);
+      if (p.repacked()) {
+        EXPECT_NE(p.data, static_cast<const void*>(w.data()));
+        EXPECT_EQ(p.bytes, p.row_bytes * padded_rows(rows, p.rows_per_call));
+        EXPECT_EQ(p.bytes, chosen->pack(w.data(), rows, k, nullptr));
+      } else {
+        EXPECT_EQ(p.data, static_cast<const void*>(w.data()));
+        EXPECT_EQ(p.row_bytes, row_bytes);
+        EXPECT_EQ(p.bytes, row_bytes * rows);
+      }
+      for (int n : {1, n_tokens}) {
+        std::vector<float> y(static_cast<size_t>(n) * rows, -7.0f);
+        // Two calls as two threads would split it: at a multiple of rows_per_call.
+        const int64_t mid = rows / 2 / p.rows_per_call * p.rows_per_call;
+        for (auto [b, e] : {std::pair<int64_t, int64_t>{0, mid}, {mid, rows}}) {
+          if (b == e) continue;
+          MatmulArgs a{p.data, p.row_bytes, xq.data(), x_stride, y.data(),
+                       static_cast<size_t>(rows), k, b, e, n};
+          kt.matmul(p, a);
+        }
+        for (int t = 0; t < n; ++t)
+          for (int64_t r = 0; r < rows; ++r) {
+            const Want want = reference(wt, w.data() + r * row_bytes, xq.data() + t * x_stride, k);
+            ASSERT_NEAR(y[t * rows + r], want.value, 1e-5 * want.mag + 1e-6)
+                << chosen->name << " allow_repack=" << allow << " r=" << r << " t=" << t;
+          }
+      }
+    }
+  }
 }
 
 TEST(Dispatch, ParseIsaNames) {

@@ -74,11 +74,13 @@ Isa env_cap() {
   return cap;
 }
 
-// Highest-priority registered variant for `w` that the CPU runs at or below `cap`.
-const MatmulVariant* best_variant(TensorType w, Isa cap) {
+// Highest-priority registered variant for `w` that the CPU runs at or below `cap` (packed
+// layouts only when `packed` allows them: prepare without repacking picks among plain ones).
+const MatmulVariant* best_variant(TensorType w, Isa cap, bool packed) {
   const MatmulVariant* best = nullptr;
   for (const MatmulVariant& v : matmul_variants()) {
     if (v.weight != w || level(v.isa) > level(cap) || !isa_supported(v.isa)) continue;
+    if (v.packed() && !packed) continue;
     if (!best || v.priority > best->priority) best = &v;
   }
   return best;
@@ -88,18 +90,21 @@ TEST(Dispatch, PicksTheBestAvailableVariant) {
   for (Isa cap : {Isa::scalar, Isa::neon, Isa::dotprod, Isa::i8mm, Isa::avx2, Isa::avx512vnni}) {
     const Isa eff = level(env_cap()) < level(cap) ? env_cap() : cap;
     const KernelTable& t = KernelTable::get(cap);
-    // The table's ISA is the highest among the variants it can choose.
+    // The table's ISA is the highest among the variants it chooses (the best of each format;
+    // a registered variant that never wins does not count).
     Isa want = Isa::scalar;
-    for (const MatmulVariant& v : matmul_variants())
-      if (level(v.isa) <= level(eff) && isa_supported(v.isa) && level(v.isa) > level(want))
-        want = v.isa;
+    for (const MatmulVariant& v : matmul_variants()) {
+      if (v.isa != Isa::scalar) continue;  // one scalar reference per format
+      const MatmulVariant* b = best_variant(v.weight, eff, true);
+      if (b && level(b->isa) > level(want)) want = b->isa;
+    }
     EXPECT_EQ(isa_name(t.isa()), isa_name(want)) << "cap " << isa_name(cap);
     EXPECT_TRUE(isa_supported(t.isa()));
     EXPECT_LE(level(t.isa()), level(eff));
     // Every format gets its best variant.
     for (const MatmulVariant& v : matmul_variants()) {
       if (v.isa != Isa::scalar) continue;  // one scalar reference per format
-      const MatmulVariant* b = best_variant(v.weight, eff);
+      const MatmulVariant* b = best_variant(v.weight, eff, false);
       ASSERT_NE(b, nullptr);
       const PreparedWeights p = t.prepare(v.weight, 1, 256, nullptr, false);
       EXPECT_EQ(p.gemv, b->fn) << "cap " << isa_name(cap) << ": expected " << b->name;

@@ -16,6 +16,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
+#include "tests/kernels/variant_layout.h"
 
 namespace nibble::kernels {
 namespace {
@@ -94,10 +95,9 @@ TEST_P(ExtremeBlocks, MatchesReference) {
   for (int n_tokens : {1, 3}) {
     for (int t0 = 0; t0 + n_tokens <= 3; ++t0) {
       std::vector<float> got(static_cast<size_t>(n_tokens) * rows, -7.0f);
-      MatmulArgs a{w.data(), row_bytes,  xq.data() + t0 * x_stride,
-                   x_stride, got.data(), static_cast<size_t>(rows),
-                   k,        0,          rows,
-                   n_tokens};
+      const VariantLayout lw = layout_for(v, w, rows, k);  // packed variants: as at load
+      MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data() + t0 * x_stride, x_stride,
+                   got.data(), static_cast<size_t>(rows), k, 0, rows, n_tokens};
       v.fn(a);
       std::vector<float> wr(k), xr(k);
       for (int t = 0; t < n_tokens; ++t) {

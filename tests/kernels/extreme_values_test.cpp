@@ -18,6 +18,7 @@
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
+#include "tests/kernels/variant_layout.h"
 #include "tests/kernels/variant_printer.h"
 
 namespace nibble::kernels {
@@ -145,8 +146,9 @@ TEST_P(ExtremeVariant, ExactOnUnusualBlocks) {
     x.insert(x.end(), row.begin(), row.end());
   }
   std::vector<float> got(static_cast<size_t>(n_tokens) * rows, -7.0f);
-  MatmulArgs a{w.data(), row_bytes, x.data(), x_stride, got.data(), static_cast<size_t>(rows),
-               k,        0,         rows,     n_tokens};
+  const VariantLayout lw = layout_for(v, w, rows, k);  // packed variants: repacked as at load
+  MatmulArgs a{lw.bytes.data(), lw.row_bytes, x.data(), x_stride, got.data(),
+               static_cast<size_t>(rows), k, 0, rows, n_tokens};
   v.fn(a);
   for (int t = 0; t < n_tokens; ++t) {
     for (int64_t r = 0; r < rows; ++r) {
@@ -189,8 +191,9 @@ TEST_P(ExtremeVariant, CrossesTileBoundaries) {
     ASSERT_TRUE(ref::quantize_row(at, f.data(), x.data() + t * x_stride, k));
   }
   std::vector<float> got(static_cast<size_t>(n_tokens) * rows, -7.0f);
-  MatmulArgs a{w.data(), row_bytes, x.data(), x_stride, got.data(), static_cast<size_t>(rows),
-               k,        begin,     rows,     n_tokens};
+  const VariantLayout lw = layout_for(v, w, rows, k);  // packed variants: as at load
+  MatmulArgs a{lw.bytes.data(), lw.row_bytes, x.data(), x_stride, got.data(),
+               static_cast<size_t>(rows), k, begin, rows, n_tokens};
   v.fn(a);
   for (int t = 0; t < n_tokens; ++t) {
     for (int64_t r = 0; r < rows; ++r) {

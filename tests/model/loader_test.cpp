@@ -183,3 +183,41 @@ TEST(Loader, ProgressAndCancel) {
 
 }  // namespace
 }  // namespace nibble
+
+namespace nibble {
+namespace {
+
+// Repacked matrices (kernels with a load-time layout, docs/kernels-lut.md) are owned copies,
+// never views of the mapping, and weight_bytes counts the copies' size instead of the GGUF
+// bytes they replace. TQ1_0 grows when repacked for the LUT kernels (1.6875 -> 2.0625 bpw).
+TEST(Loader, RepackedWeightsAreOwnedAndCounted) {
+  const std::string path = test::shared_path("fixtures/llama-TQ1_0.gguf");
+  model::LoadOptions plain_opts, packed_opts;
+  plain_opts.isa_cap = kernels::Isa::scalar;  // the references: GGUF layout only
+  plain_opts.load_tokenizer = packed_opts.load_tokenizer = false;
+  auto plain = model::load_model(path, plain_opts);
+  auto packed = model::load_model(path, packed_opts);
+  ASSERT_TRUE(plain.ok()) << plain.error().to_string();
+  ASSERT_TRUE(packed.ok()) << packed.error().to_string();
+  int64_t n_repacked = 0, delta = 0;
+  auto visit = [&](const model::Matrix& m) {
+    if (!m.present() || !m.w.repacked()) return;
+    ++n_repacked;
+    const auto info = tensor_type_info(m.w.type);
+    const int64_t gguf = m.w.cols / info.block_size * info.type_size * m.w.rows;
+    delta += static_cast<int64_t>(m.w.bytes) - gguf;
+    EXPECT_EQ(m.w.data, m.w.owned.get());
+  };
+  for (const auto& l : (*packed)->layers)
+    for (const model::Matrix* m :
+         {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_gate_up, &l.ffn_down})
+      visit(*m);
+  visit((*packed)->output);
+  for (const auto& l : (*plain)->layers) EXPECT_FALSE(l.wq.w.repacked());
+  if (n_repacked == 0) GTEST_SKIP() << "no kernel with a packed layout for TQ1_0 on this CPU";
+  EXPECT_GT(delta, 0);
+  EXPECT_EQ(static_cast<int64_t>((*packed)->weight_bytes - (*plain)->weight_bytes), delta);
+}
+
+}  // namespace
+}  // namespace nibble

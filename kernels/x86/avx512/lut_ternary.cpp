@@ -1,0 +1,164 @@
+// AVX-512 (F/BW/VL) lookup-table matmul for ternary weights (TQ2_0, TQ1_0) x Q8_K, in the
+// load-time layout "t2x32" (kernels/pack/ternary.cpp), the same layout and tables as the AVX2
+// LUT kernel (kernels/x86/avx2/lut_ternary.cpp, which describes the scheme), but looked up with
+// vpermw: a 32-entry int16 table per register holds the tables of two activation pairs (2s in
+// entries 0-15, 2s+1 in 16-31), so one vpermw gives 32 rows' exact int16 partial sums directly
+// (no byte planes, no re-joining): per 32 rows x 4 weights, 1 widening load, 2 vpermw, 2 adds.
+// Four row groups share each table load (tables are as many bytes as 64 rows of weights, so
+// one group per load would be bound by L2 bandwidth on the tables).
+//
+// Accumulation: int16 per row over a quarter block (16 steps x 2 lookups, |entry| <= 512:
+// |sum| <= 16384 < 2^15), int32 per block, then float(int32) x (d_w x d_x) FMA'd per row.
+// Integer sums exact; results differ from ref::dot_row only by f32 rounding (tests: relative
+// 1e-5 of |w|.|x|). Blocking and tails as in the AVX2 kernel.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/formats/blocks.h"
+#include "kernels/kernels.h"
+
+// GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the masked-off source, which it
+// then reports as maybe-uninitialized (GCC bug 105593); the values are never used.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace nibble::kernels::avx512 {
+namespace {
+
+constexpr int kRows = 32;
+constexpr int kPairs = QK_K / 2;
+constexpr size_t kBlockTables = kPairs * 32;                  // 16 int16 per pair: 4 KiB per block
+constexpr int kMaxTables = 32;                                // blocks x tokens per pass (128 KiB)
+constexpr size_t kBlockBytes = 2 * kRows + QK_K / 4 * kRows;  // 2112
+
+void build_tables(const BlockQ8_K& x, uint8_t* tab) {
+  const __m256i w0 = _mm256_setr_epi16(-1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2);
+  const __m256i w1 = _mm256_setr_epi16(-1, -1, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2);
+  for (int p = 0; p < kPairs; ++p) {
+    const __m256i xa = _mm256_set1_epi16(x.qs[2 * p]), xb = _mm256_set1_epi16(x.qs[2 * p + 1]);
+    const __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(xa, w0), _mm256_mullo_epi16(xb, w1));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(tab + 32 * p), t);
+  }
+}
+
+// One block of G 32-row groups against one token's tables (each table register loaded once
+// for the G groups): acc[g][0] rows 0-15, acc[g][1] rows 16-31 of group g.
+template <int G>
+inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx, __m512 (*acc)[2]) {
+  const __m512i m4 = _mm512_set1_epi16(0x0F), hi_table = _mm512_set1_epi16(0x10);
+  __m512i s32[G][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < G; ++g) s32[g][0] = s32[g][1] = _mm512_setzero_si512();
+  for (int quarter = 0; quarter < 4; ++quarter) {
+    __m512i a[G], b[G];  // two chains per group
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) a[g] = b[g] = _mm512_setzero_si512();
+    for (int s = 16 * quarter; s < 16 * quarter + 16; ++s) {
+      const __m512i t = _mm512_load_si512(tab + 64 * s);
+#pragma GCC unroll 8
+      for (int g = 0; g < G; ++g) {
+        const __m512i idx = _mm512_cvtepu8_epi16(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[g] + 2 * kRows + kRows * s)));
+        const __m512i i0 = _mm512_and_si512(idx, m4);
+        const __m512i i1 = _mm512_or_si512(_mm512_srli_epi16(idx, 4), hi_table);
+        a[g] = _mm512_add_epi16(a[g], _mm512_permutexvar_epi16(i0, t));
+        b[g] = _mm512_add_epi16(b[g], _mm512_permutexvar_epi16(i1, t));
+      }
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) {
+      const __m512i v = _mm512_add_epi16(a[g], b[g]);  // |v| <= 2 x 16 x 512 = 16384
+      s32[g][0] = _mm512_add_epi32(s32[g][0], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(v)));
+      s32[g][1] =
+          _mm512_add_epi32(s32[g][1], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(v, 1)));
+    }
+  }
+  const __m512 vdx = _mm512_set1_ps(dx);
+  for (int g = 0; g < G; ++g)
+    for (int j = 0; j < 2; ++j) {
+      const __m512 dw = _mm512_mul_ps(
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[g]) + j)), vdx);
+      acc[g][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s32[g][j]), dw, acc[g][j]);
+    }
+}
+
+// Groups [g, g + G) for one token over blocks [b0, b1).
+template <int G>
+void groups(const MatmulArgs& a, int64_t g, const BlockQ8_K* x, float* y, const uint8_t* tabs,
+            int64_t b0, int64_t b1) {
+  const size_t group_bytes = a.w_row_bytes * kRows;
+  alignas(64) float part[G][kRows];
+  float* out[G];
+  bool full[G];
+  __m512 acc[G][2];
+  for (int i = 0; i < G; ++i) {
+    const int64_t r0 = (g + i) * kRows;
+    full[i] = r0 >= a.row_begin && r0 + kRows <= a.row_end;
+    out[i] = full[i] ? y + r0 : part[i];
+    if (!full[i])
+      for (int r = 0; r < kRows; ++r) {
+        const int64_t row = r0 + r;
+        part[i][r] = (b0 > 0 && row >= a.row_begin && row < a.row_end) ? y[row] : 0.0f;
+      }
+    for (int j = 0; j < 2; ++j)
+      acc[i][j] = b0 == 0 && full[i] ? _mm512_setzero_ps() : _mm512_loadu_ps(out[i] + 16 * j);
+  }
+  for (int64_t b = b0; b < b1; ++b) {
+    const uint8_t* blk[G];
+    for (int i = 0; i < G; ++i)
+      blk[i] = static_cast<const uint8_t*>(a.w) + (g + i) * group_bytes + b * kBlockBytes;
+    group_block<G>(blk, tabs + (b - b0) * kBlockTables, x[b].d, acc);
+  }
+  for (int i = 0; i < G; ++i) {
+    for (int j = 0; j < 2; ++j) _mm512_storeu_ps(out[i] + 16 * j, acc[i][j]);
+    if (!full[i])
+      for (int r = 0; r < kRows; ++r) {
+        const int64_t row = (g + i) * kRows + r;
+        if (row >= a.row_begin && row < a.row_end) y[row] = part[i][r];
+      }
+  }
+}
+
+constexpr int kGroups = 4;  // 128 rows per table load
+
+void matmul_t2x32(const MatmulArgs& a) {
+  const int64_t nb = a.k / QK_K;
+  alignas(64) uint8_t tabs[kMaxTables * kBlockTables];
+  const int64_t g0 = a.row_begin / kRows, g1 = (a.row_end + kRows - 1) / kRows;
+  for (int t0 = 0; t0 < a.n_tokens; t0 += kMaxTables) {
+    const int tb = std::min(kMaxTables, a.n_tokens - t0);
+    const int64_t cb = kMaxTables / tb;
+    for (int64_t b0 = 0; b0 < nb; b0 += cb) {
+      const int64_t b1 = std::min(nb, b0 + cb);
+      for (int tt = 0; tt < tb; ++tt) {
+        const auto* x = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
+                                                           (t0 + tt) * a.x_stride);
+        for (int64_t b = b0; b < b1; ++b)
+          build_tables(x[b], tabs + (tt * cb + (b - b0)) * kBlockTables);
+      }
+      for (int64_t g = g0; g < g1;) {
+        const int n = static_cast<int>(std::min<int64_t>(kGroups, g1 - g));
+        for (int tt = 0; tt < tb; ++tt) {
+          const auto* x = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
+                                                             (t0 + tt) * a.x_stride);
+          float* y = a.y + (t0 + tt) * a.y_stride;
+          const uint8_t* tt_tabs = tabs + tt * cb * kBlockTables;
+          if (n == kGroups)
+            groups<kGroups>(a, g, x, y, tt_tabs, b0, b1);
+          else
+            groups<1>(a, g, x, y, tt_tabs, b0, b1);
+        }
+        g += n == kGroups ? kGroups : 1;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
+void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
+
+}  // namespace nibble::kernels::avx512

@@ -1,0 +1,155 @@
+// AVX-VNNI (256-bit) matmul for ternary weights (TQ2_0, TQ1_0) x Q8_K in the load-time layout
+// "t2x32" (kernels/pack/ternary.cpp): the 256-bit copy of kernels/x86/avx512vnni/lut_ternary.cpp.
+// The AVX2 LUT kernel for one token (decode), and for two or more tokens (prefill) a vpdpbusd
+// path over the same bytes, where per-token work is one vpdpbusd per 8 rows x 4 weights
+// instead of table lookups.
+//
+// Prefill path: one byte q[s][r] = c0 | c1 << 2 | c2 << 4 | c3 << 6 (codes c = w + 1) is
+// widened to an int32 lane and spread to one code per byte, b | b << 6 | b << 12 | b << 18
+// masked with 0x03030303 (the shifted copies do not overlap inside the kept bits); vpdpbusd
+// then multiplies the 4 codes (u8) with the 4 activations x[4s..4s+3] (s8, broadcast to every
+// lane) and adds them into the row's int32 lane. Each spread weight vector serves up to 4
+// tokens. The code offset comes off with the activation block sum: sum (c - 1) x = sum c x -
+// sum x (the Q8_K bsums). int32 per block: |sum c x| <= 256 x 3 x 128 = 98304; then
+// float(int32) x (d_w x d_x) FMA'd per row and token. Exact integer sums; results differ
+// from ref::dot_row only by f32 rounding (tests: relative 1e-5 of |w|.|x|).
+// Tails: rows of a group outside [row_begin, row_end) go to a scratch; tokens in blocks of 4,
+// then 3/2/1; any K that is a multiple of 256 (no K chunking: no tables).
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/formats/blocks.h"
+#include "kernels/kernels.h"
+
+namespace nibble::kernels {
+namespace avx2 {  // the decode path: kernels/x86/avx2/lut_ternary.cpp
+void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a);
+}
+
+namespace avxvnni {
+namespace {
+
+constexpr int kRows = 32;
+constexpr size_t kBlockBytes = 2 * kRows + QK_K / 4 * kRows;  // 2112
+constexpr int kTok = 4;  // 16 rows x 4 tokens: 8 accumulators + 2 weight vectors in registers
+
+inline __m256i spread(const uint8_t* p) {  // 8 bytes -> 8 int32 lanes of 4 one-code bytes
+  const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  const __m256i s =
+      _mm256_or_si256(_mm256_or_si256(v, _mm256_slli_epi32(v, 6)),
+                      _mm256_or_si256(_mm256_slli_epi32(v, 12), _mm256_slli_epi32(v, 18)));
+  return _mm256_and_si256(s, _mm256_set1_epi32(0x03030303));
+}
+
+inline int32_t block_sum(const BlockQ8_K& x) {
+  int32_t s = 0;
+  for (int j = 0; j < QK_K / 16; ++j) s += x.bsums[j];
+  return s;
+}
+
+template <int NT>
+void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT tokens
+  const int64_t nb = a.k / QK_K;
+  const size_t group_bytes = a.w_row_bytes * kRows;
+  const BlockQ8_K* x[NT];
+  for (int t = 0; t < NT; ++t)
+    x[t] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
+                                              (t0 + t) * a.x_stride);
+  {
+    const uint8_t* gw = static_cast<const uint8_t*>(a.w) + g * group_bytes;
+    __m256 acc[NT][4];
+    for (int t = 0; t < NT; ++t)
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) acc[t][j] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = gw + b * kBlockBytes;
+      const uint8_t* q = blk + 2 * kRows;
+      __m256i is[NT][4];
+      for (int h = 0; h < 2; ++h) {  // rows 16h..16h+15: 2 x NT accumulators stay in registers
+        __m256i ih[NT][2];
+        for (int t = 0; t < NT; ++t) ih[t][0] = ih[t][1] = _mm256_setzero_si256();
+        for (int s = 0; s < QK_K / 4; ++s) {
+          const __m256i w0 = spread(q + kRows * s + 16 * h);
+          const __m256i w1 = spread(q + kRows * s + 16 * h + 8);
+#pragma GCC unroll 4
+          for (int t = 0; t < NT; ++t) {
+            int32_t xv;
+            __builtin_memcpy(&xv, x[t][b].qs + 4 * s, 4);
+            const __m256i xb = _mm256_set1_epi32(xv);
+            ih[t][0] = _mm256_dpbusd_avx_epi32(ih[t][0], w0, xb);
+            ih[t][1] = _mm256_dpbusd_avx_epi32(ih[t][1], w1, xb);
+          }
+        }
+        for (int t = 0; t < NT; ++t) {
+          is[t][2 * h] = ih[t][0];
+          is[t][2 * h + 1] = ih[t][1];
+        }
+      }
+      __m256 dw[4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j)
+        dw[j] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk) + j));
+      for (int t = 0; t < NT; ++t) {
+        const __m256i xs = _mm256_set1_epi32(block_sum(x[t][b]));
+        const __m256 dx = _mm256_set1_ps(x[t][b].d);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j)
+          acc[t][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(is[t][j], xs)),
+                                      _mm256_mul_ps(dw[j], dx), acc[t][j]);
+      }
+    }
+    const int64_t r0 = g * kRows;
+    const bool full = r0 >= a.row_begin && r0 + kRows <= a.row_end;
+    for (int t = 0; t < NT; ++t) {
+      float* y = a.y + (t0 + t) * a.y_stride;
+      if (full) {
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) _mm256_storeu_ps(y + r0 + 8 * j, acc[t][j]);
+        continue;
+      }
+      alignas(32) float part[kRows];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) _mm256_store_ps(part + 8 * j, acc[t][j]);
+      for (int r = 0; r < kRows; ++r) {
+        const int64_t row = r0 + r;
+        if (row >= a.row_begin && row < a.row_end) y[row] = part[r];
+      }
+    }
+  }
+}
+
+void matmul_t2x32(const MatmulArgs& a) {
+  if (a.n_tokens < 2) {
+    avx2::gemv_tq2_0_q8_k_lut32(a);  // same layout; tables beat vpdpbusd for one token
+    return;
+  }
+  // Groups outer, token blocks inner: a group's weights (2112 bytes per block) are read from
+  // memory once and stay in L1/L2 for all the token blocks.
+  const int64_t g0 = a.row_begin / kRows, g1 = (a.row_end + kRows - 1) / kRows;
+  for (int64_t g = g0; g < g1; ++g) {
+    int t = 0;
+    for (; t + kTok <= a.n_tokens; t += kTok) tokens<kTok>(a, t, g);
+    switch (a.n_tokens - t) {
+      case 3:
+        tokens<3>(a, t, g);
+        break;
+      case 2:
+        tokens<2>(a, t, g);
+        break;
+      case 1:
+        tokens<1>(a, t, g);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
+void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
+
+}  // namespace avxvnni
+}  // namespace nibble::kernels
