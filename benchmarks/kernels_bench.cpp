@@ -18,9 +18,10 @@
 // --nb_max_mib (default 1024 MiB; the rot_MiB counter and the context say when the cap
 // bounds it). Each iteration multiplies the next copy. The kernel is called as the engine calls
 // it: KernelTable::get(variant ISA).prepare() (which may repack) and KernelTable::matmul() when
-// that table picks this variant; otherwise the variant's function directly on the GGUF
-// layout. After timing, a few output rows are checked against ref::dot_row (a wrong layout or
-// argument fails the run: exit status 1).
+// that table picks this variant; otherwise the variant's function directly, on the GGUF
+// layout or, for a packed variant, on copies packed by its own pack function. After timing, a few
+// output rows are checked against ref::dot_row (a wrong layout or argument fails the run: exit
+// status 1).
 //
 // Threads: rows are split over nibble::ThreadPool (the engine's pool) in chunks aligned to the
 // variant's rows_per_call; the activation quantization is not timed (the engine does it once
@@ -363,9 +364,18 @@ Prepared& prepared(const MatmulVariant& v, MatrixSet& m, int tokens) {
       const void* data = m.copies.get() + i * m.stride;
       PreparedWeights w = p.table ? table.prepare(m.type, m.rows, m.k, data)
                                   : table.prepare(m.type, m.rows, m.k, data, false);
-      if (!p.table) {  // direct: the variant's own function on the GGUF layout
+      if (!p.table) {  // direct: the variant's own function on the layout it reads
         w.data = data;
         w.row_bytes = m.row_bytes;
+        if (v.packed()) {  // a packed variant the table did not pick: pack the copy for it
+          const size_t n = v.pack(data, m.rows, m.k, nullptr);
+          const size_t alloc = (n + 63) / 64 * 64;
+          std::shared_ptr<void> buf(std::aligned_alloc(64, alloc), std::free);
+          v.pack(data, m.rows, m.k, buf.get());
+          w.data = buf.get();
+          w.row_bytes = n / static_cast<size_t>(padded_rows(m.rows, v.rows_per_call));
+          w.owned = std::move(buf);
+        }
         w.gemv = w.gemm = v.fn;
         w.rows_per_call = v.rows_per_call;
       }

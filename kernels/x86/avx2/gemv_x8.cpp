@@ -104,6 +104,12 @@ void tokens(const MatmulArgs& a, int t0) {
         float* y = a.y + (t0 + t) * a.y_stride + r0;
         acc[t] = b0 > 0 && full ? _mm256_loadu_ps(y) : _mm256_setzero_ps();
       }
+      if (g + 2 < g1) {  // software prefetch two groups ahead (docs/kernels-x86.md)
+        const uint8_t* ahead =
+            static_cast<const uint8_t*>(a.w) + (g + 2) * group_bytes + b0 * kBlockBytes;
+        for (size_t o = 0; o < static_cast<size_t>(b1 - b0) * kBlockBytes; o += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(ahead + o), _MM_HINT_T0);
+      }
       group<NT>(static_cast<const uint8_t*>(a.w) + g * group_bytes, x, xs8, b0, b1, acc);
       for (int t = 0; t < NT; ++t) {
         float* y = a.y + (t0 + t) * a.y_stride;
