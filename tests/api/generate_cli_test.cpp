@@ -9,38 +9,16 @@
 #include <sstream>
 #include <string>
 
+#include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
 
 namespace nibble {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::CliRun;
 
 CliRun generate(const std::string& args) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const std::string tag = std::to_string(::getpid());
-  const std::string out = (dir / ("nibble_gen_out_" + tag)).string();
-  const std::string err = (dir / ("nibble_gen_err_" + tag)).string();
-  const std::string cmd =
-      std::string("'") + NIBBLE_CLI_PATH + "' generate " + args + " >'" + out + "' 2>'" + err + "'";
-  CliRun r;
-  const int status = std::system(cmd.c_str());
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
+  return test::run_cli(NIBBLE_CLI_PATH, "generate", args);
 }
 
 const std::string kStory =

@@ -11,42 +11,17 @@
 #include <string>
 
 #include "gguf/writer.h"
+#include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
 
 namespace nibble::gguf {
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Run = test::CliRun;
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("nibble_info_" + std::to_string(::getpid()) + "_" + name))
-      .string();
-}
+std::string temp_path(const std::string& name) { return test::temp_path("info_" + name); }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Run run_info(const std::string& args) {
-  Run r;
-  std::string out = temp_path("stdout"), err = temp_path("stderr");
-  std::string cmd =
-      std::string("'") + NIBBLE_CLI_PATH + "' info " + args + " >'" + out + "' 2>'" + err + "'";
-  int status = std::system(cmd.c_str());
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
+Run run_info(const std::string& args) { return test::run_cli(NIBBLE_CLI_PATH, "info", args); }
 
 // Minimal JSON syntax checker (RFC 8259 grammar; strings must be valid UTF-8 with no raw
 // control characters), enough to prove the output is well-formed.

@@ -13,38 +13,17 @@
 
 #include "graph/context.h"
 #include "model/loader.h"
+#include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
 #include "tests/model/mini_json.h"
 
 namespace nibble {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::CliRun;
 
 CliRun run_logits(const std::string& args) {
-  CliRun r;
-  auto base =
-      std::filesystem::temp_directory_path() / ("nibble_logits_" + std::to_string(::getpid()));
-  std::string out = base.string() + ".out", err = base.string() + ".err";
-  std::string cmd =
-      std::string("'") + NIBBLE_CLI_PATH + "' logits " + args + " >'" + out + "' 2>'" + err + "'";
-  int status = std::system(cmd.c_str());
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
+  return test::run_cli(NIBBLE_CLI_PATH, "logits", args);
 }
 
 TEST(LogitsCli, MatchesInProcessEvaluation) {

@@ -10,42 +10,17 @@
 #include <string>
 
 #include "nibble/tokenizer.h"
+#include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
 
 namespace nibble {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+using test::CliRun;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string tmp(const std::string& name) { return test::temp_path("tokenize_" + name); }
 
-std::string tmp(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("nibble_tokenize_" + std::to_string(::getpid()) + "_" + name))
-      .string();
-}
-
-CliRun run_cli(const std::string& args) {
-  CliRun r;
-  std::string out = tmp("out"), err = tmp("err");
-  std::string cmd =
-      std::string("'") + NIBBLE_CLI_PATH + "' tokenize " + args + " >'" + out + "' 2>'" + err + "'";
-  int status = std::system(cmd.c_str());
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
+CliRun run_cli(const std::string& args) { return test::run_cli(NIBBLE_CLI_PATH, "tokenize", args); }
 
 std::string vocab(const std::string& name) {
   return test::shared_path("vocab/ggml-vocab-" + name + ".gguf");
