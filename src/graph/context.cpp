@@ -530,14 +530,11 @@ Result<std::unique_ptr<InferenceContext>> create_context(
     return Error(ErrorCode::invalid_argument, "n_threads must be in [0, 512]");
   if (options.n_batch < 1 || options.n_batch > 4096)
     return Error(ErrorCode::invalid_argument, "n_batch must be in [1, 4096]");
-  if (options.kv_q8_0) {
-    const auto& kt = *model->kernels;
-    if (c.head_dim % 32 != 0 || kt.activation_type(TensorType::Q8_0) != TensorType::Q8_0 ||
-        !kt.supports(TensorType::Q8_0))
-      return Error(ErrorCode::invalid_argument,
-                   "q8_0 KV cache needs head_dim a multiple of 32 (this model: " +
-                       std::to_string(c.head_dim) + ")");
-  }
+  // The q8_0 KV rows are quantized with the (always present) Q8_0 activation quantizer.
+  if (options.kv_q8_0 && c.head_dim % 32 != 0)
+    return Error(ErrorCode::invalid_argument,
+                 "q8_0 KV cache needs head_dim a multiple of 32 (this model: " +
+                     std::to_string(c.head_dim) + ")");
   int64_t n_ctx = options.n_ctx;
   if (n_ctx == 0) n_ctx = std::min<int64_t>(c.n_ctx_train, 4096);
   if (n_ctx > std::max<int64_t>(c.n_ctx_train * 4, 4096) || n_ctx > (1 << 20))
