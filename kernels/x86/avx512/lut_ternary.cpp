@@ -3,7 +3,9 @@
 // LUT kernel (kernels/x86/avx2/lut_ternary.cpp, which describes the scheme), but looked up with
 // vpermw: a 32-entry int16 table per register holds the tables of two activation pairs (2s in
 // entries 0-15, 2s+1 in 16-31), so one vpermw gives 32 rows' exact int16 partial sums directly
-// (no byte planes, no re-joining): per 32 rows x 4 weights, 1 widening load, 2 vpermw, 2 adds.
+// (no byte planes, no re-joining): per 32 rows x 4 weights, 1 widening load, an AND and a shift
+// for the two nibble indices, 2 vpermw, 2 adds (the high nibble looks up a second table
+// register loaded 32 bytes on, whose entries 0-15 are pair 2s + 1).
 // Four row groups share each table load (tables are as many bytes as 64 rows of weights, so
 // one group per load would be bound by L2 bandwidth on the tables).
 //
@@ -14,6 +16,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
@@ -47,7 +50,7 @@ void build_tables(const BlockQ8_K& x, uint8_t* tab) {
 // for the G groups): acc[g][0] rows 0-15, acc[g][1] rows 16-31 of group g.
 template <int G>
 inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx, __m512 (*acc)[2]) {
-  const __m512i m4 = _mm512_set1_epi16(0x0F), hi_table = _mm512_set1_epi16(0x10);
+  const __m512i m4 = _mm512_set1_epi16(0x0F);
   __m512i s32[G][2];
 #pragma GCC unroll 8
   for (int g = 0; g < G; ++g) s32[g][0] = s32[g][1] = _mm512_setzero_si512();
@@ -56,15 +59,18 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) a[g] = b[g] = _mm512_setzero_si512();
     for (int s = 16 * quarter; s < 16 * quarter + 16; ++s) {
+      // t: pair 2s in entries 0-15; th (32 bytes on): pair 2s + 1 in entries 0-15, so the high
+      // nibble indexes it as is (no OR of 16; entries 16-31 of th are never selected).
       const __m512i t = _mm512_load_si512(tab + 64 * s);
+      const __m512i th = _mm512_loadu_si512(tab + 64 * s + 32);
 #pragma GCC unroll 8
       for (int g = 0; g < G; ++g) {
         const __m512i idx = _mm512_cvtepu8_epi16(
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[g] + 2 * kRows + kRows * s)));
         const __m512i i0 = _mm512_and_si512(idx, m4);
-        const __m512i i1 = _mm512_or_si512(_mm512_srli_epi16(idx, 4), hi_table);
+        const __m512i i1 = _mm512_srli_epi16(idx, 4);
         a[g] = _mm512_add_epi16(a[g], _mm512_permutexvar_epi16(i0, t));
-        b[g] = _mm512_add_epi16(b[g], _mm512_permutexvar_epi16(i1, t));
+        b[g] = _mm512_add_epi16(b[g], _mm512_permutexvar_epi16(i1, th));
       }
     }
 #pragma GCC unroll 8
@@ -125,7 +131,8 @@ constexpr int kGroups = 4;  // 128 rows per table load
 
 void matmul_t2x32(const MatmulArgs& a) {
   const int64_t nb = a.k / QK_K;
-  alignas(64) uint8_t tabs[kMaxTables * kBlockTables];
+  alignas(64) uint8_t tabs[kMaxTables * kBlockTables + 64];  // + the last step's th overhang
+  std::memset(tabs + kMaxTables * kBlockTables, 0, 64);
   const int64_t g0 = a.row_begin / kRows, g1 = (a.row_end + kRows - 1) / kRows;
   for (int t0 = 0; t0 < a.n_tokens; t0 += kMaxTables) {
     const int tb = std::min(kMaxTables, a.n_tokens - t0);
