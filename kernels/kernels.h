@@ -36,6 +36,13 @@ Isa best_supported_isa();
 // true if this CPU can run code of that ISA.
 bool isa_supported(Isa isa);
 
+// Whether the x86 matmul kernels issue software prefetches for the weight rows ahead of the
+// ones they read (docs/kernels-x86.md, "Software prefetch"). Decided once, before main, from
+// the CPU: on, except on AMD (measured on Sapphire Rapids: +20-70% GEMV out of cache; on Zen 4
+// the same prefetches cost 5-50%: its hardware prefetchers keep up and the requests only take
+// miss buffers). NIBBLE_PREFETCH=0 / 1 overrides. A hint only: results are the same either way.
+extern const bool weight_prefetch;
+
 // Arguments of one matrix-multiply call: Y[t][r] = sum_i W[r][i] * X[t][i] for rows r in
 // [row_begin, row_end) and tokens t in [0, n_tokens).
 struct MatmulArgs {

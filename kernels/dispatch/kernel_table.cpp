@@ -54,6 +54,16 @@ bool isa_supported(Isa isa) {
   return false;
 }
 
+namespace {
+bool decide_weight_prefetch() {
+  if (const char* v = std::getenv("NIBBLE_PREFETCH"); v && (v[0] == '0' || v[0] == '1'))
+    return v[0] == '1';
+  return !cpu_features().amd;
+}
+}  // namespace
+
+const bool weight_prefetch = decide_weight_prefetch();
+
 Isa best_supported_isa() {
   for (int i = static_cast<int>(Isa::i8mm); i > 0; --i)
     if (isa_supported(static_cast<Isa>(i))) return static_cast<Isa>(i);

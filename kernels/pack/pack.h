@@ -28,6 +28,10 @@ size_t tq1_0_t2x32(const void* src, int64_t rows, int64_t cols, void* dst);
 // (kernels/pack/q4_0.cpp). Read by kernels/x86/avx2/gemv_x8.cpp.
 size_t q4_0_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
+// Q8_0 -> "q8_0_x8": 8 rows interleaved, 4 elements of each row per int32 lane
+// (kernels/pack/q8_0.cpp). Read by kernels/x86/common/gemv_x8.inc.
+size_t q8_0_x8(const void* src, int64_t rows, int64_t cols, void* dst);
+
 }  // namespace pack
 
 // Rows of a packed layout: `rows` rounded up to a multiple of `interleave`.

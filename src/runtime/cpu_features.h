@@ -8,6 +8,7 @@ struct CpuFeatures {
   // x86-64
   bool avx2 = false, fma = false, f16c = false, avx_vnni = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false, avx512vnni = false;
+  bool amd = false;  // vendor AuthenticAMD / HygonGenuine (kernels' prefetch policy)
   // arm64
   bool neon = false, dotprod = false, i8mm = false, fp16 = false;
 };

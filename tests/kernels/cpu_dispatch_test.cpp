@@ -3,6 +3,7 @@
 // emulated QEMU CPU model), and the kernel table picks the best variant the CPU can run.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -54,6 +55,37 @@ TEST(CpuFeatures, LevelsAreNested) {
     EXPECT_TRUE(isa_supported(Isa::neon));
   }
   EXPECT_TRUE(isa_supported(best_supported_isa()));
+}
+
+// The vendor bit behind the prefetch policy agrees with the kernel's view of the CPU (Linux:
+// /proc/cpuinfo's vendor_id), and the policy follows it unless NIBBLE_PREFETCH overrides.
+TEST(CpuFeatures, VendorAndPrefetchPolicy) {
+  const CpuFeatures& f = cpu_features();
+#if defined(__x86_64__) && defined(__linux__)
+  std::FILE* cpuinfo = std::fopen("/proc/cpuinfo", "r");
+  ASSERT_NE(cpuinfo, nullptr);
+  char line[256];
+  std::string vendor;
+  while (std::fgets(line, sizeof line, cpuinfo)) {
+    std::string l(line);
+    if (l.rfind("vendor_id", 0) == 0) {
+      vendor = l.substr(l.find(':') + 2);
+      vendor.erase(vendor.find_last_not_of(" \n") + 1);
+      break;
+    }
+  }
+  std::fclose(cpuinfo);
+  ASSERT_FALSE(vendor.empty());
+  EXPECT_EQ(f.amd, vendor == "AuthenticAMD" || vendor == "HygonGenuine") << vendor;
+#else
+  EXPECT_FALSE(f.amd);
+#endif
+  const char* env = std::getenv("NIBBLE_PREFETCH");
+  if (env && (env[0] == '0' || env[0] == '1')) {
+    EXPECT_EQ(weight_prefetch, env[0] == '1');
+  } else {
+    EXPECT_EQ(weight_prefetch, !f.amd);
+  }
 }
 
 // The runner states which ISA level the (emulated) CPU has; detection must agree exactly.

@@ -1,7 +1,14 @@
-// AVX2 Q4_0 x Q8_0 matmul over the load-time layout "q4_0_x8" (kernels/pack/q4_0.cpp): 8 rows
-// interleaved, one row per int32 lane, so 8 rows come out of one register with no horizontal
-// sums, and each weight register (4 elements x 8 rows) is unpacked once for up to 4 tokens.
+// AVX2 Q4_0 x Q8_0 and Q8_0 x Q8_0 matmuls over the load-time layouts "q4_0_x8" and "q8_0_x8"
+// (kernels/pack/q4_0.cpp, q8_0.cpp): 8 rows interleaved, one row per int32 lane, so 8 rows come
+// out of one register with no horizontal sums, and each weight register (4 elements x 8 rows)
+// is unpacked once for up to 4 tokens. The kernels are in kernels/x86/common/gemv_x8.inc.
 //
+// Q8_0 x8: per 32-element block 8 loads of 32 bytes (elements 4L..4L+3 of the 8 rows), each
+// multiplied with the 4 matching activations broadcast (the hooks below; VNNI: vpdpbusd of
+// w + 128, minus 128 x the block sum), then f32 as for Q4_0. Per 8 rows and block about 45
+// vector operations here (13-14 per row and block in the plain kernel), 22 with VNNI.
+//
+// Q4_0 x8:
 // Per 32-element block, for each of its 4 32-byte loads: low and high nibbles (q in 0..15)
 // times the 4 matching activations broadcast to every lane (vpbroadcastd), by vpmaddubsw
 // (unsigned q x signed x), summed in int16: |pair| <= 2 x 15 x 128 = 3840, 8 of them per lane
@@ -32,6 +39,20 @@ inline __m256i x8_mac(__m256i acc, __m256i lo, __m256i hi, __m256i x_lo, __m256i
       acc, _mm256_add_epi16(_mm256_maddubs_epi16(lo, x_lo), _mm256_maddubs_epi16(hi, x_hi)));
 }
 inline __m256i x8_isum(__m256i acc) { return _mm256_madd_epi16(acc, _mm256_set1_epi16(1)); }
+
+// Q8_0 x8: signed x signed by sign folding, as the plain Q8_0 kernel: |w| (u8, <= 128) times x
+// with w's sign (|x| <= 127: the Q8 activation quantizer never produces -128), int16 pairs
+// <= 2 x 128 x 127 = 32512 (no vpmaddubsw saturation), vpmaddwd to int32 at once (two pairs
+// could overflow int16). No weight offset.
+struct Q8x8W {
+  __m256i abs, sign;
+};
+inline constexpr int32_t kQ8x8Offset = 0;
+inline Q8x8W q8x8_prep(__m256i w) { return {_mm256_sign_epi8(w, w), w}; }
+inline __m256i q8x8_mac(__m256i acc, const Q8x8W& w, __m256i x) {
+  const __m256i p = _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(x, w.sign));
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
 
 }  // namespace
 
