@@ -32,6 +32,10 @@ size_t q4_0_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 // (kernels/pack/q8_0.cpp). Read by kernels/x86/common/gemv_x8.inc.
 size_t q8_0_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
+// Q4_K -> "q4_k_x8": 8 rows interleaved, scales and mins decoded to bytes, nibbles of each
+// 32-element sub-block as in q4_0_x8 (kernels/pack/q4_k.cpp). Read by gemv_x8.inc.
+size_t q4_k_x8(const void* src, int64_t rows, int64_t cols, void* dst);
+
 }  // namespace pack
 
 // Rows of a packed layout: `rows` rounded up to a multiple of `interleave`.

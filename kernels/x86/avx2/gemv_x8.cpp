@@ -39,6 +39,10 @@ inline __m256i x8_mac(__m256i acc, __m256i lo, __m256i hi, __m256i x_lo, __m256i
       acc, _mm256_add_epi16(_mm256_maddubs_epi16(lo, x_lo), _mm256_maddubs_epi16(hi, x_hi)));
 }
 inline __m256i x8_isum(__m256i acc) { return _mm256_madd_epi16(acc, _mm256_set1_epi16(1)); }
+// Q4_K: the int16 pairs times the row's scale (both halves of the row's lane) by vpmaddwd.
+inline __m256i x8_scale(__m256i isum, __m256i acc, __m128i sc) {
+  return _mm256_add_epi32(isum, _mm256_madd_epi16(acc, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc, sc))));
+}
 
 // Q8_0 x8: signed x signed by sign folding, as the plain Q8_0 kernel: |w| (u8, <= 128) times x
 // with w's sign (|x| <= 127: the Q8 activation quantizer never produces -128), int16 pairs

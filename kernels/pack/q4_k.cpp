@@ -1,0 +1,62 @@
+// Layout "q4_k_x8": Q4_K with 8 rows interleaved, for kernels that produce 8 rows per pass.
+//
+// Rows are taken in groups of 8 (the row count padded to a multiple of 8 with zero rows: scales
+// and mins 0). A group is nb = cols / 256 super-blocks back to back, each 1184 bytes = 8 x 148
+// (Q4_K's 144 plus 4: the 6-bit scales and mins are stored decoded, one byte each):
+//   uint16 d[8], dmin[8]   fp16 super-block scales of each row (GGUF's, bit-exact)
+//   uint8  sc[8][8]        sc[j][r]: 6-bit scale of sub-block j (32 elements) of row r
+//   uint8  mn[4][2][8]     mn[p][h][r]: 6-bit min of sub-block 2p + h of row r (the pairs a
+//                          vpmaddwd against two sub-block activation sums takes)
+//   uint8  qs[8][4][32]    qs[j][L][4r + i], i in 0..3: low nibble = q of element 32j + 8L + i,
+//                          high nibble = q of element 32j + 8L + 4 + i (q in 0..15)
+// So within a sub-block the nibbles are arranged exactly as a q4_0_x8 block: one 32-byte load,
+// masked or shifted, gives 4 consecutive elements of all 8 rows, one row per int32 lane.
+// Weight = d * sc * q - dmin * mn, as GGUF.
+#include <cstring>
+
+#include "kernels/formats/blocks.h"
+#include "kernels/pack/pack.h"
+#include "kernels/ref/ref.h"
+
+namespace nibble::kernels::pack {
+
+size_t q4_k_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
+  constexpr int kRows = 8;
+  constexpr size_t kBlockBytes = kRows * (sizeof(BlockQ4_K) + 4);  // 1184
+  const int64_t nb = cols / QK_K;
+  const int64_t groups = padded_rows(rows, kRows) / kRows;
+  const size_t bytes = static_cast<size_t>(groups * nb) * kBlockBytes;
+  if (!dst) return bytes;
+  const auto* blocks = static_cast<const BlockQ4_K*>(src);
+  auto* out = static_cast<uint8_t*>(dst);
+  std::memset(out, 0, bytes);
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* o = out + static_cast<size_t>(g * nb + b) * kBlockBytes;
+      uint8_t* sc = o + 4 * kRows;
+      uint8_t* mn = sc + 8 * kRows;
+      uint8_t* qs = mn + 8 * kRows;
+      for (int r = 0; r < kRows; ++r) {
+        const int64_t row = g * kRows + r;
+        if (row >= rows) continue;  // padding row: all zero
+        const BlockQ4_K& blk = blocks[row * nb + b];
+        ref::IntBlock ib;
+        ref::decode_block(TensorType::Q4_K, blocks + row * nb, b, &ib);
+        std::memcpy(o + 2 * r, &blk.d, 2);
+        std::memcpy(o + 2 * kRows + 2 * r, &blk.dmin, 2);
+        for (int j = 0; j < 8; ++j) {
+          sc[8 * j + r] = static_cast<uint8_t>(ib.sc[j]);
+          mn[16 * (j / 2) + 8 * (j % 2) + r] = static_cast<uint8_t>(ib.mn[j]);
+          for (int l = 0; l < 4; ++l)
+            for (int i = 0; i < 4; ++i) {
+              const int e = 32 * j + 8 * l + i;
+              qs[128 * j + 32 * l + 4 * r + i] = static_cast<uint8_t>(ib.q[e] | ib.q[e + 4] << 4);
+            }
+        }
+      }
+    }
+  }
+  return bytes;
+}
+
+}  // namespace nibble::kernels::pack
