@@ -1,0 +1,57 @@
+// Layout "q2_k_x8": Q2_K with 8 rows interleaved, for kernels that produce 8 rows per pass.
+//
+// Rows are taken in groups of 8 (the row count padded to a multiple of 8 with zero rows). A
+// group is nb = cols / 256 super-blocks back to back, each 672 bytes = 8 x 84 (Q2_K's size):
+//   uint16 d[8], dmin[8]   fp16 super-block scales of each row (GGUF's, bit-exact)
+//   uint8  sc[16][8]       sc[s][r]: GGUF's scale byte of sub-block s (16 elements) of row r:
+//                          low nibble the scale, high nibble the min
+//   uint8  qs[16][32]      qs[s][4r + i], i in 0..3: bits 2k..2k+1 = q of element 16s + 4k + i
+//                          (k in 0..3, q in 0..3)
+// So one 32-byte load is one sub-block of all 8 rows; shifted by 2k and masked, it gives 4
+// consecutive elements of the 8 rows, one row per int32 lane. Weight = d sc q - dmin mn.
+#include <cstring>
+
+#include "kernels/formats/blocks.h"
+#include "kernels/pack/pack.h"
+#include "kernels/ref/ref.h"
+
+namespace nibble::kernels::pack {
+
+size_t q2_k_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
+  constexpr int kRows = 8;
+  constexpr size_t kBlockBytes = kRows * sizeof(BlockQ2_K);  // 672
+  const int64_t nb = cols / QK_K;
+  const int64_t groups = padded_rows(rows, kRows) / kRows;
+  const size_t bytes = static_cast<size_t>(groups * nb) * kBlockBytes;
+  if (!dst) return bytes;
+  const auto* blocks = static_cast<const BlockQ2_K*>(src);
+  auto* out = static_cast<uint8_t*>(dst);
+  std::memset(out, 0, bytes);
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* o = out + static_cast<size_t>(g * nb + b) * kBlockBytes;
+      uint8_t* sc = o + 4 * kRows;
+      uint8_t* qs = sc + 16 * kRows;
+      for (int r = 0; r < kRows; ++r) {
+        const int64_t row = g * kRows + r;
+        if (row >= rows) continue;  // padding row: all zero
+        const BlockQ2_K& blk = blocks[row * nb + b];
+        ref::IntBlock ib;
+        ref::decode_block(TensorType::Q2_K, blocks + row * nb, b, &ib);
+        std::memcpy(o + 2 * r, &blk.d, 2);
+        std::memcpy(o + 2 * kRows + 2 * r, &blk.dmin, 2);
+        for (int s = 0; s < 16; ++s) {
+          sc[8 * s + r] = blk.scales[s];
+          for (int i = 0; i < 4; ++i) {
+            uint8_t v = 0;
+            for (int k = 0; k < 4; ++k) v = static_cast<uint8_t>(v | (ib.q[16 * s + 4 * k + i] & 3) << (2 * k));
+            qs[32 * s + 4 * r + i] = v;
+          }
+        }
+      }
+    }
+  }
+  return bytes;
+}
+
+}  // namespace nibble::kernels::pack
