@@ -23,6 +23,10 @@ namespace pack {
 // (kernels/pack/ternary.cpp). Read by the LUT kernels (kernels/x86/avx2/lut_ternary.cpp).
 size_t tq2_0_t2x32(const void* src, int64_t rows, int64_t cols, void* dst);
 size_t tq1_0_t2x32(const void* src, int64_t rows, int64_t cols, void* dst);
+// TQ2_0 / TQ1_0 -> "t2x8": the same 2-bit codes, 8 rows interleaved as q2_k_x8 (one 16-element
+// chunk of 8 rows per 32 bytes; kernels/pack/ternary.cpp). Read by gemv_x8.inc.
+size_t tq2_0_t2x8(const void* src, int64_t rows, int64_t cols, void* dst);
+size_t tq1_0_t2x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
 // Q4_0 -> "q4_0_x8": 8 rows interleaved, 4 elements of each row per int32 lane
 // (kernels/pack/q4_0.cpp). Read by kernels/x86/avx2/gemv_x8.cpp.

@@ -60,7 +60,57 @@ size_t pack_ternary(TensorType type, const void* src, int64_t rows, int64_t cols
   return bytes;
 }
 
+// Layout "t2x8": the same codes c = weight + 1 for 8 rows interleaved, for the 8-row kernels
+// (kernels/x86/common/gemv_x8.inc). A group of 8 rows is nb blocks of 528 bytes = 8 x 66:
+//   uint16 d[8]          fp16 scale of each row (GGUF's d)
+//   uint8  q[16][32]     q[s][4r + i], i in 0..3: bits 2k..2k+1 = c of element 16s + 4k + i
+// (one 32-byte load = one 16-element chunk of the 8 rows; the arrangement of q2_k_x8).
+template <typename Block>
+size_t pack_ternary_x8(TensorType type, const void* src, int64_t rows, int64_t cols, void* dst) {
+  constexpr int kRows8 = 8;
+  constexpr size_t kBlockBytes8 = kRows8 * 2 + (QK_K / 4) * kRows8;  // 528
+  const int64_t nb = cols / QK_K;
+  const int64_t groups = padded_rows(rows, kRows8) / kRows8;
+  const size_t bytes = static_cast<size_t>(groups * nb) * kBlockBytes8;
+  if (!dst) return bytes;
+  const auto* blocks = static_cast<const Block*>(src);
+  auto* out = static_cast<uint8_t*>(dst);
+  ref::IntBlock ib;
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* o = out + static_cast<size_t>(g * nb + b) * kBlockBytes8;
+      uint8_t* q = o + 2 * kRows8;
+      for (int r = 0; r < kRows8; ++r) {
+        const int64_t row = g * kRows8 + r;
+        uint16_t d = 0;
+        for (int j = 0; j < QK_K; ++j) ib.q[j] = 0;  // padding: weight 0 (code 1), scale 0
+        if (row < rows) {
+          const Block& blk = blocks[row * nb + b];
+          std::memcpy(&d, &blk.d, 2);
+          ref::decode_block(type, &blk, 0, &ib);
+        }
+        std::memcpy(o + 2 * r, &d, 2);
+        for (int c = 0; c < QK_K / 16; ++c)
+          for (int i = 0; i < 4; ++i) {
+            uint8_t v = 0;
+            for (int k = 0; k < 4; ++k)
+              v = static_cast<uint8_t>(v | (ib.q[16 * c + 4 * k + i] + 1) << (2 * k));
+            q[32 * c + 4 * r + i] = v;
+          }
+      }
+    }
+  }
+  return bytes;
+}
+
 }  // namespace
+
+size_t tq2_0_t2x8(const void* src, int64_t rows, int64_t cols, void* dst) {
+  return pack_ternary_x8<BlockTQ2_0>(TensorType::TQ2_0, src, rows, cols, dst);
+}
+size_t tq1_0_t2x8(const void* src, int64_t rows, int64_t cols, void* dst) {
+  return pack_ternary_x8<BlockTQ1_0>(TensorType::TQ1_0, src, rows, cols, dst);
+}
 
 size_t tq2_0_t2x32(const void* src, int64_t rows, int64_t cols, void* dst) {
   return pack_ternary<BlockTQ2_0>(TensorType::TQ2_0, src, rows, cols, dst);

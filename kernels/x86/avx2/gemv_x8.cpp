@@ -51,8 +51,10 @@ inline __m256i x8_scale(__m256i isum, __m256i acc, __m128i sc) {
 struct Q8x8W {
   __m256i abs, sign;
 };
+inline constexpr bool kX8Vnni = false;
 inline constexpr int32_t kQ8x8Offset = 0;
 inline Q8x8W q8x8_prep(__m256i w) { return {_mm256_sign_epi8(w, w), w}; }
+inline Q8x8W q8x8_u8(__m256i u) { return {u, u}; }  // unused: kX8Vnni is false
 inline __m256i q8x8_mac(__m256i acc, const Q8x8W& w, __m256i x) {
   const __m256i p = _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(x, w.sign));
   return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
