@@ -12,46 +12,34 @@
 #include <cstring>
 
 #include "kernels/formats/blocks.h"
-#include "kernels/pack/pack.h"
+#include "kernels/pack/interleave.h"
 #include "kernels/ref/ref.h"
 
 namespace nibble::kernels::pack {
 
 size_t q2_k_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
   constexpr int kRows = 8;
-  constexpr size_t kBlockBytes = kRows * sizeof(BlockQ2_K);  // 672
-  const int64_t nb = cols / QK_K;
-  const int64_t groups = padded_rows(rows, kRows) / kRows;
-  const size_t bytes = static_cast<size_t>(groups * nb) * kBlockBytes;
-  if (!dst) return bytes;
   const auto* blocks = static_cast<const BlockQ2_K*>(src);
-  auto* out = static_cast<uint8_t*>(dst);
-  std::memset(out, 0, bytes);
-  for (int64_t g = 0; g < groups; ++g) {
-    for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* o = out + static_cast<size_t>(g * nb + b) * kBlockBytes;
-      uint8_t* sc = o + 4 * kRows;
-      uint8_t* qs = sc + 16 * kRows;
-      for (int r = 0; r < kRows; ++r) {
-        const int64_t row = g * kRows + r;
-        if (row >= rows) continue;  // padding row: all zero
-        const BlockQ2_K& blk = blocks[row * nb + b];
-        ref::IntBlock ib;
-        ref::decode_block(TensorType::Q2_K, blocks + row * nb, b, &ib);
-        std::memcpy(o + 2 * r, &blk.d, 2);
-        std::memcpy(o + 2 * kRows + 2 * r, &blk.dmin, 2);
-        for (int s = 0; s < 16; ++s) {
-          sc[8 * s + r] = blk.scales[s];
-          for (int i = 0; i < 4; ++i) {
-            uint8_t v = 0;
-            for (int k = 0; k < 4; ++k) v = static_cast<uint8_t>(v | (ib.q[16 * s + 4 * k + i] & 3) << (2 * k));
-            qs[32 * s + 4 * r + i] = v;
-          }
-        }
-      }
-    }
-  }
-  return bytes;
+  return interleave(rows, cols, QK_K, kRows, kRows * sizeof(BlockQ2_K), dst,
+                    [&](uint8_t* o, int r, int64_t i) {
+                      if (i < 0) return;  // padding row: zero
+                      const BlockQ2_K& blk = blocks[i];
+                      ref::IntBlock ib;
+                      ref::decode_block(TensorType::Q2_K, &blk, 0, &ib);
+                      std::memcpy(o + 2 * r, &blk.d, 2);
+                      std::memcpy(o + 2 * kRows + 2 * r, &blk.dmin, 2);
+                      uint8_t* sc = o + 4 * kRows;
+                      uint8_t* qs = sc + 16 * kRows;
+                      for (int s = 0; s < 16; ++s) {
+                        sc[8 * s + r] = blk.scales[s];
+                        for (int j = 0; j < 4; ++j) {
+                          unsigned v = 0;
+                          for (int k = 0; k < 4; ++k)
+                            v |= static_cast<unsigned>(ib.q[16 * s + 4 * k + j] & 3) << (2 * k);
+                          qs[32 * s + 4 * r + j] = static_cast<uint8_t>(v);
+                        }
+                      }
+                    });
 }
 
 }  // namespace nibble::kernels::pack

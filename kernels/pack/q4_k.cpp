@@ -15,48 +15,34 @@
 #include <cstring>
 
 #include "kernels/formats/blocks.h"
-#include "kernels/pack/pack.h"
+#include "kernels/pack/interleave.h"
 #include "kernels/ref/ref.h"
 
 namespace nibble::kernels::pack {
 
 size_t q4_k_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
   constexpr int kRows = 8;
-  constexpr size_t kBlockBytes = kRows * (sizeof(BlockQ4_K) + 4);  // 1184
-  const int64_t nb = cols / QK_K;
-  const int64_t groups = padded_rows(rows, kRows) / kRows;
-  const size_t bytes = static_cast<size_t>(groups * nb) * kBlockBytes;
-  if (!dst) return bytes;
   const auto* blocks = static_cast<const BlockQ4_K*>(src);
-  auto* out = static_cast<uint8_t*>(dst);
-  std::memset(out, 0, bytes);
-  for (int64_t g = 0; g < groups; ++g) {
-    for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* o = out + static_cast<size_t>(g * nb + b) * kBlockBytes;
-      uint8_t* sc = o + 4 * kRows;
-      uint8_t* mn = sc + 8 * kRows;
-      uint8_t* qs = mn + 8 * kRows;
-      for (int r = 0; r < kRows; ++r) {
-        const int64_t row = g * kRows + r;
-        if (row >= rows) continue;  // padding row: all zero
-        const BlockQ4_K& blk = blocks[row * nb + b];
-        ref::IntBlock ib;
-        ref::decode_block(TensorType::Q4_K, blocks + row * nb, b, &ib);
-        std::memcpy(o + 2 * r, &blk.d, 2);
-        std::memcpy(o + 2 * kRows + 2 * r, &blk.dmin, 2);
-        for (int j = 0; j < 8; ++j) {
-          sc[8 * j + r] = static_cast<uint8_t>(ib.sc[j]);
-          mn[16 * (j / 2) + 8 * (j % 2) + r] = static_cast<uint8_t>(ib.mn[j]);
-          for (int l = 0; l < 4; ++l)
-            for (int i = 0; i < 4; ++i) {
-              const int e = 32 * j + 8 * l + i;
-              qs[128 * j + 32 * l + 4 * r + i] = static_cast<uint8_t>(ib.q[e] | ib.q[e + 4] << 4);
-            }
-        }
-      }
-    }
-  }
-  return bytes;
+  return interleave(rows, cols, QK_K, kRows, kRows * (sizeof(BlockQ4_K) + 4), dst,
+                    [&](uint8_t* o, int r, int64_t i) {
+                      if (i < 0) return;  // padding row: zero
+                      const BlockQ4_K& blk = blocks[i];
+                      ref::IntBlock ib;
+                      ref::decode_block(TensorType::Q4_K, &blk, 0, &ib);
+                      std::memcpy(o + 2 * r, &blk.d, 2);
+                      std::memcpy(o + 2 * kRows + 2 * r, &blk.dmin, 2);
+                      uint8_t* sc = o + 4 * kRows;
+                      uint8_t* mn = sc + 8 * kRows;
+                      uint8_t* qs = mn + 8 * kRows;
+                      for (int j = 0; j < 8; ++j) {
+                        sc[8 * j + r] = static_cast<uint8_t>(ib.sc[j]);
+                        mn[16 * (j / 2) + 8 * (j % 2) + r] = static_cast<uint8_t>(ib.mn[j]);
+                        for (int l = 0; l < 4; ++l)
+                          for (int e = 32 * j + 8 * l; e < 32 * j + 8 * l + 4; ++e)
+                            qs[128 * j + 32 * l + 4 * r + (e & 3)] =
+                                static_cast<uint8_t>(ib.q[e] | ib.q[e + 4] << 4);
+                      }
+                    });
 }
 
 }  // namespace nibble::kernels::pack

@@ -11,38 +11,21 @@
 #include <cstring>
 
 #include "kernels/formats/blocks.h"
-#include "kernels/pack/pack.h"
+#include "kernels/pack/interleave.h"
 
 namespace nibble::kernels::pack {
 
 size_t q8_0_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
   constexpr int kRows = 8;
-  constexpr size_t kBlockBytes = kRows * sizeof(BlockQ8_0);  // 272
-  const int64_t nb = cols / QK;
-  const int64_t groups = padded_rows(rows, kRows) / kRows;
-  const size_t bytes = static_cast<size_t>(groups * nb) * kBlockBytes;
-  if (!dst) return bytes;
   const auto* blocks = static_cast<const BlockQ8_0*>(src);
-  auto* out = static_cast<uint8_t*>(dst);
-  for (int64_t g = 0; g < groups; ++g) {
-    for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* o = out + static_cast<size_t>(g * nb + b) * kBlockBytes;
-      uint8_t* qs = o + 2 * kRows;
-      for (int r = 0; r < kRows; ++r) {
-        const int64_t row = g * kRows + r;
-        uint16_t d = 0;
-        int8_t q[QK] = {};  // padding rows: weight 0, scale 0
-        if (row < rows) {
-          const BlockQ8_0& blk = blocks[row * nb + b];
-          d = blk.d;
-          std::memcpy(q, blk.qs, QK);
-        }
-        std::memcpy(o + 2 * r, &d, 2);
-        for (int l = 0; l < QK / 4; ++l) std::memcpy(qs + 32 * l + 4 * r, q + 4 * l, 4);
-      }
-    }
-  }
-  return bytes;
+  return interleave(rows, cols, QK, kRows, kRows * sizeof(BlockQ8_0), dst,
+                    [&](uint8_t* o, int r, int64_t i) {
+                      if (i < 0) return;  // padding row: zero
+                      const BlockQ8_0& blk = blocks[i];
+                      std::memcpy(o + 2 * r, &blk.d, 2);
+                      for (int l = 0; l < QK / 4; ++l)
+                        std::memcpy(o + 2 * kRows + 32 * l + 4 * r, blk.qs + 4 * l, 4);
+                    });
 }
 
 }  // namespace nibble::kernels::pack

@@ -16,7 +16,7 @@
 #include <cstring>
 
 #include "kernels/formats/blocks.h"
-#include "kernels/pack/pack.h"
+#include "kernels/pack/interleave.h"
 #include "kernels/ref/ref.h"
 
 namespace nibble::kernels::pack {
@@ -25,39 +25,34 @@ namespace {
 constexpr int kRows = 32;
 constexpr size_t kBlockBytes = kRows * 2 + (QK_K / 4) * kRows;  // 2112
 
+// Codes c = weight + 1 of one block of a row (padding rows: weight 0, code 1), via the
+// reference decoder.
+template <typename Block>
+void codes(TensorType type, const Block* blocks, int64_t i, uint8_t* c, uint16_t* d) {
+  ref::IntBlock ib;
+  if (i < 0) {
+    std::memset(c, 1, QK_K);
+    *d = 0;
+    return;
+  }
+  ref::decode_block(type, &blocks[i], 0, &ib);
+  for (int j = 0; j < QK_K; ++j) c[j] = static_cast<uint8_t>(ib.q[j] + 1);  // 0..3
+  std::memcpy(d, &blocks[i].d, 2);
+}
+
 template <typename Block>
 size_t pack_ternary(TensorType type, const void* src, int64_t rows, int64_t cols, void* dst) {
-  const int64_t nb = cols / QK_K;
-  const int64_t groups = padded_rows(rows, kRows) / kRows;
-  const size_t bytes = static_cast<size_t>(groups * nb) * kBlockBytes;
-  if (!dst) return bytes;
   const auto* blocks = static_cast<const Block*>(src);
-  auto* out = static_cast<uint8_t*>(dst);
-  ref::IntBlock ib;
-  for (int64_t g = 0; g < groups; ++g) {
-    for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* o = out + static_cast<size_t>(g * nb + b) * kBlockBytes;
-      uint16_t* d = reinterpret_cast<uint16_t*>(o);
-      uint8_t* q = o + 2 * kRows;
-      for (int r = 0; r < kRows; ++r) {
-        const int64_t row = g * kRows + r;
-        if (row >= rows) {  // padding: weight 0 (code 1), scale 0
-          d[r] = 0;
-          for (int s = 0; s < QK_K / 4; ++s) q[s * kRows + r] = 0x55;
-          continue;
-        }
-        const Block& blk = blocks[row * nb + b];
-        std::memcpy(&d[r], &blk.d, 2);
-        ref::decode_block(type, &blk, 0, &ib);
-        for (int s = 0; s < QK_K / 4; ++s) {
-          int c[4];
-          for (int j = 0; j < 4; ++j) c[j] = ib.q[4 * s + j] + 1;  // 0..3
-          q[s * kRows + r] = static_cast<uint8_t>(c[0] | c[1] << 2 | c[2] << 4 | c[3] << 6);
-        }
-      }
-    }
-  }
-  return bytes;
+  return interleave(rows, cols, QK_K, kRows, kBlockBytes, dst, [&](uint8_t* o, int r, int64_t i) {
+    uint8_t c[QK_K];
+    uint16_t d;
+    codes(type, blocks, i, c, &d);
+    std::memcpy(o + 2 * r, &d, 2);
+    uint8_t* q = o + 2 * kRows;
+    for (int s = 0; s < QK_K / 4; ++s)
+      q[s * kRows + r] =
+          static_cast<uint8_t>(c[4 * s] | c[4 * s + 1] << 2 | c[4 * s + 2] << 4 | c[4 * s + 3] << 6);
+  });
 }
 
 // Layout "t2x8": the same codes c = weight + 1 for 8 rows interleaved, for the 8-row kernels
@@ -68,39 +63,20 @@ size_t pack_ternary(TensorType type, const void* src, int64_t rows, int64_t cols
 template <typename Block>
 size_t pack_ternary_x8(TensorType type, const void* src, int64_t rows, int64_t cols, void* dst) {
   constexpr int kRows8 = 8;
-  constexpr size_t kBlockBytes8 = kRows8 * 2 + (QK_K / 4) * kRows8;  // 528
-  const int64_t nb = cols / QK_K;
-  const int64_t groups = padded_rows(rows, kRows8) / kRows8;
-  const size_t bytes = static_cast<size_t>(groups * nb) * kBlockBytes8;
-  if (!dst) return bytes;
   const auto* blocks = static_cast<const Block*>(src);
-  auto* out = static_cast<uint8_t*>(dst);
-  ref::IntBlock ib;
-  for (int64_t g = 0; g < groups; ++g) {
-    for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* o = out + static_cast<size_t>(g * nb + b) * kBlockBytes8;
-      uint8_t* q = o + 2 * kRows8;
-      for (int r = 0; r < kRows8; ++r) {
-        const int64_t row = g * kRows8 + r;
-        uint16_t d = 0;
-        for (int j = 0; j < QK_K; ++j) ib.q[j] = 0;  // padding: weight 0 (code 1), scale 0
-        if (row < rows) {
-          const Block& blk = blocks[row * nb + b];
-          std::memcpy(&d, &blk.d, 2);
-          ref::decode_block(type, &blk, 0, &ib);
-        }
-        std::memcpy(o + 2 * r, &d, 2);
-        for (int c = 0; c < QK_K / 16; ++c)
-          for (int i = 0; i < 4; ++i) {
-            uint8_t v = 0;
-            for (int k = 0; k < 4; ++k)
-              v = static_cast<uint8_t>(v | (ib.q[16 * c + 4 * k + i] + 1) << (2 * k));
-            q[32 * c + 4 * r + i] = v;
-          }
-      }
-    }
-  }
-  return bytes;
+  return interleave(rows, cols, QK_K, kRows8, kRows8 * 2 + (QK_K / 4) * kRows8, dst,
+                    [&](uint8_t* o, int r, int64_t i) {
+                      uint8_t c[QK_K];
+                      uint16_t d;
+                      codes(type, blocks, i, c, &d);
+                      std::memcpy(o + 2 * r, &d, 2);
+                      uint8_t* q = o + 2 * kRows8;
+                      for (int s = 0; s < QK_K / 16; ++s)
+                        for (int j = 0; j < 4; ++j)
+                          q[32 * s + 4 * r + j] = static_cast<uint8_t>(
+                              c[16 * s + j] | c[16 * s + 4 + j] << 2 | c[16 * s + 8 + j] << 4 |
+                              c[16 * s + 12 + j] << 6);
+                    });
 }
 
 }  // namespace
