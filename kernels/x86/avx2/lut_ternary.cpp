@@ -115,78 +115,15 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
   }
 }
 
-// Groups [g, g + G) for one token over blocks [b0, b1).
-template <int G>
-void groups(const MatmulArgs& a, int64_t g, const BlockQ8_K* x, float* y, const uint8_t* tabs,
-            int64_t b0, int64_t b1) {
-  constexpr size_t kBlockBytes = 2 * kRows + QK_K / 4 * kRows;  // 2112
-  const size_t group_bytes = a.w_row_bytes * kRows;
-  alignas(32) float part[G][kRows];
-  float* out[G];
-  bool full[G];
-  __m256 acc[G][4];
-  for (int i = 0; i < G; ++i) {
-    const int64_t r0 = (g + i) * kRows;
-    full[i] = r0 >= a.row_begin && r0 + kRows <= a.row_end;
-    out[i] = full[i] ? y + r0 : part[i];
-    if (!full[i])
-      for (int r = 0; r < kRows; ++r) {
-        const int64_t row = r0 + r;
-        part[i][r] = (b0 > 0 && row >= a.row_begin && row < a.row_end) ? y[row] : 0.0f;
-      }
-    for (int j = 0; j < 4; ++j)
-      acc[i][j] = b0 == 0 && full[i] ? _mm256_setzero_ps() : _mm256_loadu_ps(out[i] + 8 * j);
-  }
-  for (int64_t b = b0; b < b1; ++b) {
-    const uint8_t* blk[G];
-    for (int i = 0; i < G; ++i)
-      blk[i] = static_cast<const uint8_t*>(a.w) + (g + i) * group_bytes + b * kBlockBytes;
-    group_block<G>(blk, tabs + (b - b0) * kBlockTables, x[b].d, acc);
-  }
-  for (int i = 0; i < G; ++i) {
-    for (int j = 0; j < 4; ++j) _mm256_storeu_ps(out[i] + 8 * j, acc[i][j]);
-    if (!full[i])
-      for (int r = 0; r < kRows; ++r) {
-        const int64_t row = (g + i) * kRows + r;
-        if (row >= a.row_begin && row < a.row_end) y[row] = part[i][r];
-      }
-  }
-}
-
 constexpr int kGroups = 2;  // 64 rows per table load (16 ymm registers: 2 is what fits)
+constexpr size_t kTablePad = 0;
+using LutAcc = __m256;
+constexpr int kAcc = 4;  // f32 accumulators per 32-row group
+inline LutAcc lut_zero() { return _mm256_setzero_ps(); }
+inline LutAcc lut_load(const float* p) { return _mm256_loadu_ps(p); }
+inline void lut_store(float* p, LutAcc v) { _mm256_storeu_ps(p, v); }
 
-void matmul_t2x32(const MatmulArgs& a) {
-  const int64_t nb = a.k / QK_K;
-  alignas(64) uint8_t tabs[kMaxTables * kBlockTables];
-  const int64_t g0 = a.row_begin / kRows, g1 = (a.row_end + kRows - 1) / kRows;
-  for (int t0 = 0; t0 < a.n_tokens; t0 += kMaxTables) {
-    const int tb = std::min(kMaxTables, a.n_tokens - t0);
-    const int64_t cb = kMaxTables / tb;  // blocks per pass
-    for (int64_t b0 = 0; b0 < nb; b0 += cb) {
-      const int64_t b1 = std::min(nb, b0 + cb);
-      for (int tt = 0; tt < tb; ++tt) {
-        const auto* x = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
-                                                           (t0 + tt) * a.x_stride);
-        for (int64_t b = b0; b < b1; ++b)
-          build_tables(x[b], tabs + (tt * cb + (b - b0)) * kBlockTables);
-      }
-      for (int64_t g = g0; g < g1;) {
-        const int n = static_cast<int>(std::min<int64_t>(kGroups, g1 - g));
-        for (int tt = 0; tt < tb; ++tt) {
-          const auto* x = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
-                                                             (t0 + tt) * a.x_stride);
-          float* y = a.y + (t0 + tt) * a.y_stride;
-          const uint8_t* tt_tabs = tabs + tt * cb * kBlockTables;
-          if (n == kGroups)
-            groups<kGroups>(a, g, x, y, tt_tabs, b0, b1);
-          else
-            groups<1>(a, g, x, y, tt_tabs, b0, b1);
-        }
-        g += n == kGroups ? kGroups : 1;
-      }
-    }
-  }
-}
+#include "kernels/x86/common/lut_driver.inc"
 
 }  // namespace
 

@@ -115,32 +115,9 @@ void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT t
   }
 }
 
-void matmul_t2x32(const MatmulArgs& a) {
-  if (a.n_tokens < 2) {
-    avx512::gemv_tq2_0_q8_k_lut32(a);  // same layout; tables beat vpdpbusd for one token
-    return;
-  }
-  // Groups outer, token blocks inner: a group's weights (2112 bytes per block) are read from
-  // memory once and stay in L1/L2 for all the token blocks.
-  const int64_t g0 = a.row_begin / kRows, g1 = (a.row_end + kRows - 1) / kRows;
-  for (int64_t g = g0; g < g1; ++g) {
-    int t = 0;
-    for (; t + kTok <= a.n_tokens; t += kTok) tokens<kTok>(a, t, g);
-    switch (a.n_tokens - t) {
-      case 3:
-        tokens<3>(a, t, g);
-        break;
-      case 2:
-        tokens<2>(a, t, g);
-        break;
-      case 1:
-        tokens<1>(a, t, g);
-        break;
-      default:
-        break;
-    }
-  }
-}
+inline void decode_lut(const MatmulArgs& a) { avx512::gemv_tq2_0_q8_k_lut32(a); }
+
+#include "kernels/x86/common/lut_prefill.inc"
 
 }  // namespace
 
