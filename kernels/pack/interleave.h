@@ -32,4 +32,22 @@ size_t interleave(int64_t rows, int64_t cols, int64_t block_elems, int group_row
   return bytes;
 }
 
+inline uint32_t load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline void store32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+
+// 4 bytes of a 2-bit x8 layout (q2_k_x8, t2x8): byte j holds, in bits 2k..2k+1, the 2-bit value
+// of element 16s + 4k + j of a GGUF Q2_K / TQ2_0 block, whose element 128h + 32p + l is bits
+// 2p..2p+1 of qs[32h + l] (s = 0..15 never straddles a 32-element plane).
+inline uint32_t plane_bits_x8(const uint8_t* qs, int s) {
+  const int h = s / 8, p = (s % 8) / 2, l0 = 16 * (s % 2);
+  uint32_t v = 0;
+  for (int k = 0; k < 4; ++k)
+    v |= ((load32(qs + 32 * h + l0 + 4 * k) >> (2 * p)) & 0x03030303u) << (2 * k);
+  return v;
+}
+
 }  // namespace nibble::kernels::pack

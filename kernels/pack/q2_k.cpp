@@ -13,7 +13,6 @@
 
 #include "kernels/formats/blocks.h"
 #include "kernels/pack/interleave.h"
-#include "kernels/ref/ref.h"
 
 namespace nibble::kernels::pack {
 
@@ -24,20 +23,13 @@ size_t q2_k_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
                     [&](uint8_t* o, int r, int64_t i) {
                       if (i < 0) return;  // padding row: zero
                       const BlockQ2_K& blk = blocks[i];
-                      ref::IntBlock ib;
-                      ref::decode_block(TensorType::Q2_K, &blk, 0, &ib);
                       std::memcpy(o + 2 * r, &blk.d, 2);
                       std::memcpy(o + 2 * kRows + 2 * r, &blk.dmin, 2);
                       uint8_t* sc = o + 4 * kRows;
                       uint8_t* qs = sc + 16 * kRows;
                       for (int s = 0; s < 16; ++s) {
                         sc[8 * s + r] = blk.scales[s];
-                        for (int j = 0; j < 4; ++j) {
-                          unsigned v = 0;
-                          for (int k = 0; k < 4; ++k)
-                            v |= static_cast<unsigned>(ib.q[16 * s + 4 * k + j] & 3) << (2 * k);
-                          qs[32 * s + 4 * r + j] = static_cast<uint8_t>(v);
-                        }
+                        store32(qs + 32 * s + 4 * r, plane_bits_x8(blk.qs, s));
                       }
                     });
 }

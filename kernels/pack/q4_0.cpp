@@ -23,17 +23,16 @@ size_t q4_0_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
                     [&](uint8_t* o, int r, int64_t i) {
                       if (i < 0) return;  // padding row: zero
                       const BlockQ4_0& blk = blocks[i];
-                      uint8_t q[QK];
-                      for (int j = 0; j < QK / 2; ++j) {
-                        q[j] = blk.qs[j] & 0xF;
-                        q[j + QK / 2] = blk.qs[j] >> 4;
-                      }
                       std::memcpy(o + 2 * r, &blk.d, 2);
-                      uint8_t* qs = o + 2 * kRows;
-                      for (int l = 0; l < 4; ++l)
-                        for (int j = 0; j < 4; ++j)
-                          qs[32 * l + 4 * r + j] =
-                              static_cast<uint8_t>(q[8 * l + j] | q[8 * l + 4 + j] << 4);
+                      // Element e < 16 is the low nibble of qs[e], e >= 16 the high nibble of
+                      // qs[e - 16]; 4 target bytes (elements 8L + i and 8L + 4 + i) at once.
+                      for (int l = 0; l < 4; ++l) {
+                        const uint8_t* q = blk.qs + 8 * (l % 2);
+                        const int sh = 4 * (l / 2);
+                        const uint32_t lo = (load32(q) >> sh) & 0x0F0F0F0Fu;
+                        const uint32_t hi = (load32(q + 4) >> sh) & 0x0F0F0F0Fu;
+                        store32(o + 2 * kRows + 32 * l + 4 * r, lo | hi << 4);
+                      }
                     });
 }
 

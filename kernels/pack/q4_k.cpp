@@ -27,20 +27,27 @@ size_t q4_k_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
                     [&](uint8_t* o, int r, int64_t i) {
                       if (i < 0) return;  // padding row: zero
                       const BlockQ4_K& blk = blocks[i];
-                      ref::IntBlock ib;
-                      ref::decode_block(TensorType::Q4_K, &blk, 0, &ib);
                       std::memcpy(o + 2 * r, &blk.d, 2);
                       std::memcpy(o + 2 * kRows + 2 * r, &blk.dmin, 2);
                       uint8_t* sc = o + 4 * kRows;
                       uint8_t* mn = sc + 8 * kRows;
                       uint8_t* qs = mn + 8 * kRows;
                       for (int j = 0; j < 8; ++j) {
-                        sc[8 * j + r] = static_cast<uint8_t>(ib.sc[j]);
-                        mn[16 * (j / 2) + 8 * (j % 2) + r] = static_cast<uint8_t>(ib.mn[j]);
-                        for (int l = 0; l < 4; ++l)
-                          for (int e = 32 * j + 8 * l; e < 32 * j + 8 * l + 4; ++e)
-                            qs[128 * j + 32 * l + 4 * r + (e & 3)] =
-                                static_cast<uint8_t>(ib.q[e] | ib.q[e + 4] << 4);
+                        int16_t d, m;
+                        ref::scale_min_k4(j, blk.scales, &d, &m);
+                        sc[8 * j + r] = static_cast<uint8_t>(d);
+                        mn[16 * (j / 2) + 8 * (j % 2) + r] = static_cast<uint8_t>(m);
+                      }
+                      // Sub-block j = 2c + h is nibble h of GGUF bytes qs[32c .. 32c + 31]
+                      // (element 32j + t = nibble h of byte 32c + t); 4 target bytes at once.
+                      for (int j = 0; j < 8; ++j) {
+                        const uint8_t* q = blk.qs + 32 * (j / 2);
+                        const int sh = 4 * (j % 2);
+                        for (int l = 0; l < 4; ++l) {
+                          const uint32_t lo = (load32(q + 8 * l) >> sh) & 0x0F0F0F0Fu;
+                          const uint32_t hi = (load32(q + 8 * l + 4) >> sh) & 0x0F0F0F0Fu;
+                          store32(qs + 128 * j + 32 * l + 4 * r, lo | hi << 4);
+                        }
                       }
                     });
 }

@@ -14,6 +14,7 @@
 // a 16-entry table lookup (pshufb / tbl, the same table for every byte) needs.
 // Exact: the codes are the reference decoder's integers (ref::decode_block), d is copied.
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/formats/blocks.h"
 #include "kernels/pack/interleave.h"
@@ -66,11 +67,22 @@ size_t pack_ternary_x8(TensorType type, const void* src, int64_t rows, int64_t c
   const auto* blocks = static_cast<const Block*>(src);
   return interleave(rows, cols, QK_K, kRows8, kRows8 * 2 + (QK_K / 4) * kRows8, dst,
                     [&](uint8_t* o, int r, int64_t i) {
+                      uint8_t* q = o + 2 * kRows8;
+                      if constexpr (std::is_same_v<Block, BlockTQ2_0>) {
+                        // TQ2_0 stores the codes as Q2_K stores q: move the bit planes.
+                        if (i < 0) {
+                          for (int s = 0; s < QK_K / 16; ++s) store32(q + 32 * s + 4 * r, 0x55555555u);
+                          return;
+                        }
+                        std::memcpy(o + 2 * r, &blocks[i].d, 2);
+                        for (int s = 0; s < QK_K / 16; ++s)
+                          store32(q + 32 * s + 4 * r, plane_bits_x8(blocks[i].qs, s));
+                        return;
+                      }
                       uint8_t c[QK_K];
                       uint16_t d;
                       codes(type, blocks, i, c, &d);
                       std::memcpy(o + 2 * r, &d, 2);
-                      uint8_t* q = o + 2 * kRows8;
                       for (int s = 0; s < QK_K / 16; ++s)
                         for (int j = 0; j < 4; ++j)
                           q[32 * s + 4 * r + j] = static_cast<uint8_t>(

@@ -8,6 +8,17 @@
 #include "kernels/ref/ref.h"
 
 namespace nibble::kernels::ref {
+
+void scale_min_k4(int j, const uint8_t* q, int16_t* d, int16_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = static_cast<int16_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<int16_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
 namespace {
 
 template <typename B>
@@ -124,17 +135,6 @@ void decode_q3_k(const BlockQ3_K& b, IntBlock* o) {
         o->q[out++] = static_cast<int8_t>(v);
       }
     }
-  }
-}
-
-// 6-bit scale and min of sub-block j (0..7) of Q4_K / Q5_K.
-void scale_min_k4(int j, const uint8_t* q, int16_t* d, int16_t* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = static_cast<int16_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<int16_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
   }
 }
 

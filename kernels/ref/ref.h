@@ -21,6 +21,10 @@ struct IntBlock {
   int16_t mn[QK_K / 16];
 };
 
+// 6-bit scale *d and min *m of sub-block j (0..7) from the 12 packed bytes of a Q4_K / Q5_K
+// block (GGUF's get_scale_min_k4).
+void scale_min_k4(int j, const uint8_t* q, int16_t* d, int16_t* m);
+
 // Decode block `i` of a row of `type`. false for types without an integer form (floats).
 bool decode_block(TensorType type, const void* row, int64_t i, IntBlock* out);
 
