@@ -1,10 +1,7 @@
 // AVX2 (+FMA, F16C) matmul kernels over the GGUF row-major layout (no repacking): Q8_0, Q4_0,
 // Q2_K, Q4_K, Q6_K, TQ1_0, TQ2_0, F16, F32. The kernels themselves are shared with avxvnni and
 // live in kernels/x86/common/gemv256_*.inc (layout, bounds and tails are described there);
-// this file supplies the AVX2 integer dot products:
-//   dp        vpmaddubsw (u8 x s8 -> int16 pairs) + vpmaddwd by 1 (-> int32)
-//   dp_scaled vpmaddubsw + vpmaddwd by the int16 sub-block scales
-//   dp_small  vpmaddubsw accumulated in int16 lanes (ternary only; bound in gemv256_tq.inc)
+// the integer dot products are the vpmaddubsw + vpmaddwd form of kernels/x86/common/hooks.inc.
 // Prefill: n_tokens > 1 is blocked over 4 tokens per weight row (driver.inc).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
 // only by f32 summation order (tests: 1e-5 of the row's sum |w|.|x|).
@@ -18,16 +15,7 @@
 namespace nibble::kernels::avx2 {
 namespace {
 
-inline __m256i dp(__m256i acc, __m256i u, __m256i s) {
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
-}
-inline __m256i dp_scaled(__m256i acc, __m256i u, __m256i s, __m256i sc) {
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc));
-}
-inline __m256i dp_small(__m256i acc, __m256i u, __m256i s) {
-  return _mm256_add_epi16(acc, _mm256_maddubs_epi16(u, s));
-}
-inline __m256i dp_small_done(__m256i acc) { return _mm256_madd_epi16(acc, _mm256_set1_epi16(1)); }
+#include "kernels/x86/common/hooks.inc"
 
 // One accumulator chain per token (the vpaddd chains are short; 2 measured 2-4% slower).
 inline constexpr int kChains = 1;

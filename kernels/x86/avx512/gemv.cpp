@@ -4,11 +4,8 @@
 //   512-bit (gemv512_*.inc): Q6_K, F16, F32 always; Q2_K, Q4_K, TQ1_0, TQ2_0 for prefill;
 //   256-bit (gemv256_*.inc, EVEX-encoded here): Q8_0, Q4_0 always; Q2_K, Q4_K, TQ1_0, TQ2_0
 //   for decode.
-// Layout, bounds and tails are described in those files; this file supplies the integer dot
-// products without VNNI:
-//   dp                     vpmaddubsw (u8 x s8 -> int16 pairs) + vpmaddwd by 1 (-> int32)
-//   dp_scaled / dpz_scaled vpmaddubsw + vpmaddwd by the int16 sub-block scales
-//   dp_small / dpz_small   vpmaddubsw accumulated in int16 lanes (ternary; bounds in *_tq.inc)
+// Layout, bounds and tails are described in those files; the integer dot products
+// are the vpmaddubsw + vpmaddwd form of kernels/x86/common/hooks.inc (256 and 512 bits).
 // Prefill: n_tokens > 1 is blocked over 4 tokens (8 in the 512-bit k-quant / ternary kernels)
 // per weight row (driver.inc).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
@@ -30,23 +27,7 @@
 namespace nibble::kernels::avx512 {
 namespace {
 
-inline __m256i dp(__m256i acc, __m256i u, __m256i s) {
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
-}
-inline __m256i dp_scaled(__m256i acc, __m256i u, __m256i s, __m256i sc) {
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc));
-}
-inline __m256i dp_small(__m256i acc, __m256i u, __m256i s) {
-  return _mm256_add_epi16(acc, _mm256_maddubs_epi16(u, s));
-}
-inline __m256i dp_small_done(__m256i acc) { return _mm256_madd_epi16(acc, _mm256_set1_epi16(1)); }
-inline __m512i dpz_scaled(__m512i acc, __m512i u, __m512i s, __m512i sc) {
-  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), sc));
-}
-inline __m512i dpz_small(__m512i acc, __m512i u, __m512i s) {
-  return _mm512_add_epi16(acc, _mm512_maddubs_epi16(u, s));
-}
-inline __m512i dpz_small_done(__m512i acc) { return _mm512_madd_epi16(acc, _mm512_set1_epi16(1)); }
+#include "kernels/x86/common/hooks.inc"
 
 // One accumulator chain per token (the vpaddd chains are short; 2 measured 2-4% slower).
 inline constexpr int kChains = 1;

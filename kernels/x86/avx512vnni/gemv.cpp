@@ -5,8 +5,8 @@
 //   512-bit (gemv512_*.inc): Q6_K always; Q2_K, Q4_K, TQ1_0, TQ2_0 for prefill;
 //   256-bit (gemv256_*.inc, EVEX-encoded here): Q8_0, Q4_0 always; Q2_K, Q4_K, TQ1_0, TQ2_0
 //   for decode.
-// Layout, bounds and tails are described in those files; this file supplies the integer dot
-// products with VNNI (below).
+// Layout, bounds and tails are described in those files; the integer dot products
+// are the EVEX VNNI form of kernels/x86/common/hooks.inc (256 and 512 bits).
 // Prefill: n_tokens > 1 is blocked over 4 tokens (8 in the 512-bit k-quant / ternary kernels)
 // per weight row (driver.inc).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
@@ -28,26 +28,7 @@
 namespace nibble::kernels::avx512vnni {
 namespace {
 
-// vpdpbusd (u8 x s8, 4 products per int32 lane, no saturation in the non-"s" form) and, for
-// the scaled k-quants, vpmaddubsw + vpdpwssd (int16 pairs x int16 scales into int32). Bound of
-// vpdpbusd here: an int32 lane gets at most 4 products per vector of <= 128 * 127 (Q8_0 / Q4_0
-// sign-folded) within one block before going to f32 (< 2^17), or 8 * 4 products of <= 2 * 127
-// (ternary, one block: < 2^13).
-inline __m256i dp(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
-inline __m256i dp_scaled(__m256i acc, __m256i u, __m256i s, __m256i sc) {
-  return _mm256_dpwssd_epi32(acc, _mm256_maddubs_epi16(u, s), sc);
-}
-inline __m256i dp_small(__m256i acc, __m256i u, __m256i s) {
-  return _mm256_dpbusd_epi32(acc, u, s);
-}
-inline __m256i dp_small_done(__m256i acc) { return acc; }
-inline __m512i dpz_scaled(__m512i acc, __m512i u, __m512i s, __m512i sc) {
-  return _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(u, s), sc);
-}
-inline __m512i dpz_small(__m512i acc, __m512i u, __m512i s) {
-  return _mm512_dpbusd_epi32(acc, u, s);
-}
-inline __m512i dpz_small_done(__m512i acc) { return acc; }
+#include "kernels/x86/common/hooks.inc"
 
 // Independent int32 accumulator chains per token for decode: vpdpbusd / vpdpwssd have a
 // 5-cycle latency (measured +3-8% GEMV for the k-quants and ternary formats with 2).

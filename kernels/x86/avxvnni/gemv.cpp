@@ -1,7 +1,7 @@
 // AVX-VNNI (VEX vpdpbusd / vpdpwssd, 256-bit) matmul kernels over the GGUF row-major layout
 // (no repacking): Q8_0, Q4_0, Q2_K, Q4_K, Q6_K, TQ1_0, TQ2_0 (F16/F32: avx2). Same kernels as avx2
-// (kernels/x86/common/gemv256_*.inc: layout, bounds, tails); this file supplies the VNNI
-// integer dot products below. vpdpbusd (u8 x s8, 4 products per int32 lane, no saturation:
+// (kernels/x86/common/gemv256_*.inc: layout, bounds, tails); its integer dot products are
+// the VNNI form of kernels/x86/common/hooks.inc. vpdpbusd (u8 x s8, 4 products per int32 lane, no saturation:
 // the non-"s" form) replaces vpmaddubsw + vpmaddwd for Q8_0 / Q4_0 (one block per int32 sum:
 // <= 4 * 128 * 127 < 2^16) and the ternary formats (8 vectors per block: <= 8 * 4 * 2 * 127
 // < 2^13). The k-quants keep vpmaddubsw for the int16 pairs (bounds in gemv256_k.inc) and
@@ -19,14 +19,7 @@
 namespace nibble::kernels::avxvnni {
 namespace {
 
-inline __m256i dp(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_avx_epi32(acc, u, s); }
-inline __m256i dp_scaled(__m256i acc, __m256i u, __m256i s, __m256i sc) {
-  return _mm256_dpwssd_avx_epi32(acc, _mm256_maddubs_epi16(u, s), sc);
-}
-inline __m256i dp_small(__m256i acc, __m256i u, __m256i s) {
-  return _mm256_dpbusd_avx_epi32(acc, u, s);
-}
-inline __m256i dp_small_done(__m256i acc) { return acc; }
+#include "kernels/x86/common/hooks.inc"
 
 // Independent int32 accumulator chains per token for decode: vpdpbusd / vpdpwssd have a
 // 5-cycle latency (measured +3-8% GEMV for the k-quants and ternary formats with 2).
