@@ -10,9 +10,7 @@
 #include "kernels/kernels.h"
 
 namespace nibble::kernels::avx512vnni {
-#define NIBBLE_X8_DPBUSD _mm256_dpbusd_epi32
 #include "kernels/x86/common/gemv_x8_vnni.inc"
-#undef NIBBLE_X8_DPBUSD
 
 #include "kernels/x86/common/gemv_x8.inc"
 

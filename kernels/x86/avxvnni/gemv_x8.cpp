@@ -13,9 +13,7 @@
 #include "kernels/kernels.h"
 
 namespace nibble::kernels::avxvnni {
-#define NIBBLE_X8_DPBUSD _mm256_dpbusd_avx_epi32
 #include "kernels/x86/common/gemv_x8_vnni.inc"
-#undef NIBBLE_X8_DPBUSD
 
 #include "kernels/x86/common/gemv_x8.inc"
 
