@@ -41,6 +41,12 @@ struct BlockQ5_K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[QK_K / 8]; u
 struct BlockQ6_K { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; uint16_t d; };
 // Activation partner of the 256-blocks: float d, int8 q, sums of q per 16.
 struct BlockQ8_K { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; };
+// Sum of a Q8_K block's 256 quants (its 16 bsums); |.| <= 256 x 128.
+inline int32_t q8_k_sum(const BlockQ8_K& x) {
+  int32_t s = 0;
+  for (int16_t v : x.bsums) s += v;
+  return s;
+}
 // 1.6875 bpw ternary: 5 trits per byte (qs: 48 bytes = 240 values), 4 per byte in qh (16).
 struct BlockTQ1_0 { uint8_t qs[(QK_K - 4 * QK_K / 64) / 5]; uint8_t qh[QK_K / 64]; uint16_t d; };
 // 2.0625 bpw ternary: 2 bits per value, x = d * (q - 1).

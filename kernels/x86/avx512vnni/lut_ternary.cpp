@@ -47,12 +47,6 @@ inline __m512i spread(__m128i b16) {  // 16 bytes -> 16 int32 lanes of 4 one-cod
   return _mm512_and_si512(s, _mm512_set1_epi32(0x03030303));
 }
 
-inline int32_t block_sum(const BlockQ8_K& x) {
-  int32_t s = 0;
-  for (int j = 0; j < QK_K / 16; ++j) s += x.bsums[j];
-  return s;
-}
-
 template <int NT>
 void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT tokens
   const int64_t nb = a.k / QK_K;
@@ -87,7 +81,7 @@ void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT t
       const __m512 dw1 =
           _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk) + 1));
       for (int t = 0; t < NT; ++t) {
-        const __m512i xs = _mm512_set1_epi32(block_sum(x[t][b]));
+        const __m512i xs = _mm512_set1_epi32(q8_k_sum(x[t][b]));
         const __m512 dx = _mm512_set1_ps(x[t][b].d);
         acc[t][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(is[t][0], xs)),
                                     _mm512_mul_ps(dw0, dx), acc[t][0]);

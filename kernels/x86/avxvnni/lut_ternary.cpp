@@ -42,12 +42,6 @@ inline __m256i spread(const uint8_t* p) {  // 8 bytes -> 8 int32 lanes of 4 one-
   return _mm256_and_si256(s, _mm256_set1_epi32(0x03030303));
 }
 
-inline int32_t block_sum(const BlockQ8_K& x) {
-  int32_t s = 0;
-  for (int j = 0; j < QK_K / 16; ++j) s += x.bsums[j];
-  return s;
-}
-
 template <int NT>
 void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT tokens
   const int64_t nb = a.k / QK_K;
@@ -91,7 +85,7 @@ void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT t
       for (int j = 0; j < 4; ++j)
         dw[j] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk) + j));
       for (int t = 0; t < NT; ++t) {
-        const __m256i xs = _mm256_set1_epi32(block_sum(x[t][b]));
+        const __m256i xs = _mm256_set1_epi32(q8_k_sum(x[t][b]));
         const __m256 dx = _mm256_set1_ps(x[t][b].d);
 #pragma GCC unroll 4
         for (int j = 0; j < 4; ++j)
