@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "nibble/export.h"
 #include "nibble/result.h"
 
 namespace nibble {
@@ -31,7 +32,7 @@ struct ChatTemplateOptions {
   size_t max_steps = 1'000'000;
 };
 
-class ChatTemplate {
+class NIBBLE_API ChatTemplate {
  public:
   // Parse a Jinja template; template_error naming line and column on a syntax error.
   static Result<ChatTemplate> parse(std::string_view source);

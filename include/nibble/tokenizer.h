@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nibble/export.h"
 #include "nibble/result.h"
 
 namespace nibble {
@@ -26,7 +27,7 @@ struct EncodeOptions {
   bool parse_special = false;
 };
 
-class Tokenizer {
+class NIBBLE_API Tokenizer {
  public:
   // Load the vocabulary of any GGUF file (vocab-only files included).
   static Result<std::shared_ptr<const Tokenizer>> load(const std::string& gguf_path);
@@ -65,7 +66,7 @@ class Tokenizer {
 // Incremental decoder for streaming: feed tokens one at a time, get the text that became
 // complete. Never emits half a UTF-8 character; byte-fallback pieces split over several tokens
 // are joined; invalid sequences come out as U+FFFD once they cannot become valid.
-class StreamDecoder {
+class NIBBLE_API StreamDecoder {
  public:
   explicit StreamDecoder(std::shared_ptr<const Tokenizer> tokenizer, bool skip_special = false);
   std::string push(Token token);

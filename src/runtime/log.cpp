@@ -1,9 +1,7 @@
 #include "runtime/log.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <atomic>
+#include <cstdio>
 #include <mutex>
 
 namespace nibble {
@@ -13,14 +11,11 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::warn)};
 std::mutex g_mutex;
 LogHandler g_handler;  // guarded by g_mutex
 
-spdlog::logger& default_logger() {
-  static auto logger = [] {
-    auto l = spdlog::stderr_color_mt("nibble");
-    l->set_pattern("[nibble %l] %v");
-    l->set_level(spdlog::level::trace);
-    return l;
-  }();
-  return *logger;
+// The default handler: one line per message on stderr, "[nibble warn] message".
+void write_stderr(LogLevel level, std::string_view message) {
+  static constexpr const char* kName[] = {"debug", "info", "warn", "error", "off"};
+  std::fprintf(stderr, "[nibble %s] %.*s\n", kName[static_cast<int>(level)],
+               static_cast<int>(message.size()), message.data());
 }
 
 }  // namespace
@@ -41,10 +36,7 @@ void log_message(LogLevel level, std::string_view message) {
     g_handler(level, message);
     return;
   }
-  static constexpr spdlog::level::level_enum kMap[] = {spdlog::level::debug, spdlog::level::info,
-                                                        spdlog::level::warn, spdlog::level::err,
-                                                        spdlog::level::off};
-  default_logger().log(kMap[static_cast<int>(level)], "{}", message);
+  write_stderr(level, message);
 }
 }  // namespace detail
 
