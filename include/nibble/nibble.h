@@ -1,13 +1,32 @@
 // nibble — the public API: load a GGUF model, open sessions on it, stream tokens.
 //
-//   auto model = nibble::Model::load("model.gguf");            // Result<Model>
-//   auto session = nibble::Session::create(*model, {});         // Result<Session>
-//   session->generate("Once upon a time", {.max_tokens = 32},
-//                     [](std::string_view text, nibble::Token) { fputs(...); return true; });
-//
 // Model is immutable after load and shareable across threads (copies share one model).
 // A Session owns a KV cache and scratch; use it from one thread at a time, except cancel(),
-// which any thread may call. No exception crosses this API: failures come back as Result.
+// which any thread may call. No exception crosses this API: failures come back as Result
+// (check ok() before value(); value() on an error aborts with the error's message).
+//
+// Example (compiled by the tests as header_example_cpp, so it stays true):
+// BEGIN EXAMPLE
+//   #include <cstdio>
+//   #include "nibble/nibble.h"
+//
+//   int run(const char* path) {
+//     auto model = nibble::Model::load(path);  // Result<Model>
+//     if (!model) {
+//       std::fprintf(stderr, "%s\n", model.error().to_string().c_str());
+//       return 1;
+//     }
+//     auto session = nibble::Session::create(*model);  // Result<Session>
+//     if (!session) return 1;
+//     nibble::GenerateOptions options;
+//     options.max_tokens = 32;
+//     auto stats = session->generate("Once upon a time", options, [](std::string_view text) {
+//       std::fwrite(text.data(), 1, text.size(), stdout);
+//       return true;  // false stops
+//     });
+//     return stats.ok() ? 0 : 1;
+//   }
+// END EXAMPLE
 #pragma once
 
 #include <cstdint>
@@ -20,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "nibble/export.h"
 #include "nibble/chat_template.h"
 #include "nibble/result.h"
 #include "nibble/tokenizer.h"
@@ -46,7 +66,7 @@ struct ModelInfo {
   std::string isa;            // kernels in use
 };
 
-class Model {
+class NIBBLE_API Model {
  public:
   static Result<Model> load(const std::string& path, const ModelOptions& options = {});
   ModelInfo info() const;
@@ -106,7 +126,7 @@ enum class StopReason {
   callback,
   context_full
 };
-std::string_view stop_reason_name(StopReason r);
+NIBBLE_API std::string_view stop_reason_name(StopReason r);
 
 struct Stats {
   int prompt_tokens = 0;  // tokens of the prompt (whole rendered conversation for chat)
@@ -122,7 +142,7 @@ struct Stats {
 // might start a stop string comes later or not at all). Return false to stop.
 using TextCallback = std::function<bool(std::string_view text)>;
 
-class Session {
+class NIBBLE_API Session {
  public:
   static Result<Session> create(const Model& model, const SessionOptions& options = {});
   Session(Session&&) noexcept;
@@ -148,6 +168,11 @@ class Session {
   Result<std::optional<std::string>> next();
   const Stats& stats() const;
 
+  // Token ids behind the text most recently returned by next() (or passed to the callback of
+  // generate()/chat()): the tokens sampled while producing it. Text held back because it might
+  // start a stop string comes out with a later chunk, so the ids can run ahead of the text.
+  std::span<const Token> chunk_tokens() const;
+
   // Stop the running call at the next layer/token boundary (any thread).
   void cancel();
   // Forget the conversation (the KV cache is reused).
@@ -157,6 +182,35 @@ class Session {
   int n_ctx() const;
   uint64_t kv_bytes() const;
   uint64_t scratch_bytes() const;
+
+  // --- Token level: drive the model yourself ------------------------------------------------
+  // The model's tokenizer: text -> ids (add_special: BOS as the vocabulary says).
+  Result<std::vector<Token>> tokenize(std::string_view text, bool add_special = true,
+                                      bool parse_special = false) const;
+  // Evaluate tokens at the positions after those in the KV cache (tokens().size() onwards);
+  // afterwards logits() belongs to the last of them. context_full when they do not fit (nothing
+  // evaluated), invalid_argument for an id outside the vocabulary, cancelled by cancel().
+  Status eval(std::span<const Token> tokens);
+  // Logits (n_vocab floats) of the last evaluated token; empty before the first evaluation.
+  // Valid until the next call that evaluates, truncates or loads state.
+  std::span<const float> logits() const;
+  // Draw the next token from logits() with the session's sampler (SessionOptions::sampling;
+  // penalties look at tokens()). Does not evaluate it. invalid_argument without logits.
+  Result<Token> sample();
+  // Keep the first n tokens of the KV cache (0 <= n <= tokens().size()); logits() is cleared.
+  Status truncate(int n);
+
+  // --- State: a prompt cache ---------------------------------------------------------------
+  // The cached tokens, the last logits and the KV cache as bytes (format: docs/api.md). A
+  // session of the same model file with the same n_ctx and KV type restores it and continues
+  // exactly as the saved one would: the same logits, bit for bit. A state of another model,
+  // n_ctx or KV type is refused with state_mismatch, a damaged one with invalid_argument;
+  // a refused state leaves the session as it was.
+  Result<std::vector<uint8_t>> save_state() const;
+  Status load_state(std::span<const uint8_t> state);
+  // The same through a file (written to PATH.tmp, then renamed).
+  Status save_state_file(const std::string& path) const;
+  Status load_state_file(const std::string& path);
 
   struct Impl;
 

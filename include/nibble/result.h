@@ -13,6 +13,8 @@
 #include <utility>
 #include <variant>
 
+#include "nibble/export.h"
+
 namespace nibble {
 
 enum class ErrorCode : uint16_t {
@@ -54,12 +56,15 @@ enum class ErrorCode : uint16_t {
   invalid_argument,
   cancelled,
   internal,
+  // API (added in 0.1; values are stable, new codes are appended)
+  callback_failed,          // an exception escaped a callback of the application
+  state_mismatch,           // saved session state from another model, KV type or format
 };
 
 // Stable lower-case name of a code, e.g. "tensor_out_of_bounds".
-std::string_view error_code_name(ErrorCode code) noexcept;
+NIBBLE_API std::string_view error_code_name(ErrorCode code) noexcept;
 
-class Error {
+class NIBBLE_API Error {
  public:
   Error(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
   ErrorCode code() const noexcept { return code_; }
@@ -72,6 +77,15 @@ class Error {
   std::string message_;
 };
 
+namespace detail {
+// Called when value() / operator-> / operator* is used on a Result that holds an error: a
+// usage error in the calling program. Prints "nibble: <what> on an error result: <error>" on
+// stderr, then aborts (with or without exceptions enabled). Check ok() first or use value_or().
+[[noreturn]] NIBBLE_API void bad_result_access(const Error& error, const char* what) noexcept;
+// Called when error() is used on a Result that holds a value.
+[[noreturn]] NIBBLE_API void bad_error_access(const char* what) noexcept;
+}  // namespace detail
+
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -81,18 +95,41 @@ class [[nodiscard]] Result {
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
+  // The value. Precondition: ok(); on an error result these report the error and abort
+  // (detail::bad_result_access), they never throw.
+  T& value() & { return *checked("Result::value()"); }
+  const T& value() const& { return *checked("Result::value()"); }
+  T&& value() && { return std::move(*checked("Result::value()")); }
+  T* operator->() { return checked("Result::operator->"); }
+  const T* operator->() const { return checked("Result::operator->"); }
+  T& operator*() & { return *checked("Result::operator*"); }
+  const T& operator*() const& { return *checked("Result::operator*"); }
+  // The value, or `fallback` when this holds an error.
+  T value_or(T fallback) const& { return ok() ? *std::get_if<0>(&v_) : std::move(fallback); }
+  T value_or(T fallback) && { return ok() ? std::move(*std::get_if<0>(&v_)) : std::move(fallback); }
 
-  const Error& error() const& { return std::get<1>(v_); }
-  Error&& error() && { return std::get<1>(std::move(v_)); }
+  // The error. Precondition: !ok() (otherwise reported and aborted like value()).
+  const Error& error() const& { return *checked_error(); }
+  Error&& error() && { return std::move(*checked_error()); }
 
  private:
+  T* checked(const char* what) {
+    if (T* p = std::get_if<0>(&v_)) return p;
+    detail::bad_result_access(*std::get_if<1>(&v_), what);
+  }
+  const T* checked(const char* what) const {
+    if (const T* p = std::get_if<0>(&v_)) return p;
+    detail::bad_result_access(*std::get_if<1>(&v_), what);
+  }
+  Error* checked_error() {
+    if (Error* e = std::get_if<1>(&v_)) return e;
+    detail::bad_error_access("Result::error()");
+  }
+  const Error* checked_error() const {
+    if (const Error* e = std::get_if<1>(&v_)) return e;
+    detail::bad_error_access("Result::error()");
+  }
+
   std::variant<T, Error> v_;
 };
 
@@ -104,8 +141,15 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const noexcept { return !has_err_; }
   explicit operator bool() const noexcept { return ok(); }
-  const Error& error() const& { return err_; }
-  Error&& error() && { return std::move(err_); }
+  // Precondition: !ok() (otherwise reported and aborted, see Result<T>::error()).
+  const Error& error() const& {
+    if (!has_err_) detail::bad_error_access("Status::error()");
+    return err_;
+  }
+  Error&& error() && {
+    if (!has_err_) detail::bad_error_access("Status::error()");
+    return std::move(err_);
+  }
 
  private:
   Error err_{ErrorCode::ok, {}};

@@ -14,14 +14,21 @@
 #include "sampling/sampler.h"
 #include "sampling/stop_matcher.h"
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#define NIBBLE_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define NIBBLE_INTERNAL
+#endif
+
 namespace nibble {
 
-struct Model::Impl {
+struct NIBBLE_INTERNAL Model::Impl {
   std::shared_ptr<const model::LoadedModel> model;
   std::string name;
 };
 
-struct Session::Impl {
+// Hidden: a nested type of an exported class would otherwise be exported with it.
+struct NIBBLE_INTERNAL Session::Impl {
   std::shared_ptr<const Model::Impl> model;
   std::unique_ptr<graph::InferenceContext> ctx;
   SessionOptions options;
@@ -37,6 +44,8 @@ struct Session::Impl {
   Stats stats;
   int produced = 0;
   Token pending = -1;  // sampled, not yet evaluated
+  std::vector<Token> chunk;  // tokens sampled for the text last returned by step()
+  bool have_logits = false;  // ctx->logits() belongs to the last token of `cached`
   std::chrono::steady_clock::time_point t_start, t_first;
 
   Impl(std::shared_ptr<const Model::Impl> m, std::unique_ptr<graph::InferenceContext> c,
@@ -49,5 +58,11 @@ struct Session::Impl {
   Status make_room();
   std::string finish_text();
 };
+
+// The error every Session method returns on a moved-from Session.
+Error moved_from_session();
+// 64-bit FNV-1a over the model file's header and metadata and its size: the model identity a
+// saved state is checked against.
+uint64_t model_fingerprint(const Model::Impl& model);
 
 }  // namespace nibble

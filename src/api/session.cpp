@@ -2,6 +2,7 @@
 // streaming text, stop strings, cancellation and statistics.
 #include <algorithm>
 #include <chrono>
+#include <exception>
 
 #include "api/impl.h"
 
@@ -14,6 +15,13 @@ double ms_since(Clock::time_point t) {
 }
 
 }  // namespace
+
+Error moved_from_session() {
+  return Error(ErrorCode::invalid_argument, "this Session was moved from (it has no state)");
+}
+
+#define NIBBLE_SESSION_CHECK_() \
+  if (!impl_) return moved_from_session()
 
 Result<Session> Session::create(const Model& model, const SessionOptions& options) {
   if (!model.impl()) return Error(ErrorCode::invalid_argument, "Session::create: empty model");
@@ -37,19 +45,37 @@ Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
-void Session::cancel() { impl_->cancel.store(true); }
+// A moved-from Session: queries answer empty / zero, calls that can fail return
+// moved_from_session(), cancel() and reset() do nothing.
+void Session::cancel() {
+  if (impl_) impl_->cancel.store(true);
+}
 
 void Session::reset() {
+  if (!impl_) return;
   impl_->ctx->truncate(0);
   impl_->cached.clear();
   impl_->active = false;
+  impl_->have_logits = false;
 }
 
-std::span<const Token> Session::tokens() const { return impl_->cached; }
-int Session::n_ctx() const { return impl_->ctx->n_ctx(); }
-uint64_t Session::kv_bytes() const { return impl_->ctx->memory().kv_bytes; }
-uint64_t Session::scratch_bytes() const { return impl_->ctx->memory().scratch_bytes; }
-const Stats& Session::stats() const { return impl_->stats; }
+std::span<const Token> Session::tokens() const {
+  if (!impl_) return {};
+  return impl_->cached;
+}
+std::span<const Token> Session::chunk_tokens() const {
+  if (!impl_) return {};
+  return impl_->chunk;
+}
+int Session::n_ctx() const { return impl_ ? impl_->ctx->n_ctx() : 0; }
+uint64_t Session::kv_bytes() const { return impl_ ? impl_->ctx->memory().kv_bytes : 0; }
+uint64_t Session::scratch_bytes() const {
+  return impl_ ? impl_->ctx->memory().scratch_bytes : 0;
+}
+const Stats& Session::stats() const {
+  static const Stats kEmpty{};
+  return impl_ ? impl_->stats : kEmpty;
+}
 
 Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g) {
   active = false;
@@ -73,6 +99,7 @@ Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g)
   stats.prompt_tokens = static_cast<int>(prompt.size());
   stats.reused_tokens = static_cast<int>(p);
   std::span<const Token> rest(prompt.data() + p, prompt.size() - p);
+  have_logits = false;
   Status st = ctx->eval(rest, false, &cancel);
   if (!st.ok()) {
     cached.resize(static_cast<size_t>(ctx->n_past()));
@@ -81,6 +108,7 @@ Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g)
     return ok_status();  // active stays false: the pull loop ends at once
   }
   cached.insert(cached.end(), rest.begin(), rest.end());
+  have_logits = true;
   const double prefill_ms = ms_since(t_start);
   stats.prefill_tokens_per_s = prefill_ms > 0 ? rest.size() * 1000.0 / prefill_ms : 0;
   sampler.reseed(options.sampling.seed);
@@ -121,6 +149,7 @@ Result<std::optional<std::string>> Session::Impl::step() {
     if (tail.empty()) return std::nullopt;
     return tail;
   };
+  chunk.clear();
   while (active) {
     if (cancel.load()) return finish(StopReason::cancelled);
     if (produced >= gen.max_tokens) return finish(StopReason::max_tokens);
@@ -134,6 +163,7 @@ Result<std::optional<std::string>> Session::Impl::step() {
       return finish(StopReason::end_of_generation);
     ++produced;
     ++stats.generated_tokens;
+    chunk.push_back(tok);
     std::string out = stop.push(decoder->push(tok));
     if (stop.stopped()) {
       stats.stop_reason = StopReason::stop_string;
@@ -149,6 +179,7 @@ Result<std::optional<std::string>> Session::Impl::step() {
         return std::optional<std::string>(out + tail.value_or(""));
       }
       const Token one[1] = {tok};
+      have_logits = false;
       Status st = ctx->eval(one, false, &cancel);
       if (!st.ok()) {
         if (st.error().code() != ErrorCode::cancelled) return std::move(st).error();
@@ -156,6 +187,7 @@ Result<std::optional<std::string>> Session::Impl::step() {
         return std::optional<std::string>(out + tail.value_or(""));
       }
       cached.push_back(tok);
+      have_logits = true;
     }
     if (!out.empty()) return std::optional<std::string>(std::move(out));
   }
@@ -171,11 +203,13 @@ static Result<std::vector<Token>> tokenize_prompt(const Model::Impl& m, std::str
 }
 
 Status Session::start(std::string_view prompt, const GenerateOptions& options) {
+  NIBBLE_SESSION_CHECK_();
   NIBBLE_ASSIGN_OR_RETURN(auto toks, tokenize_prompt(*impl_->model, prompt, options.parse_special));
   return impl_->begin(std::move(toks), options);
 }
 
 Status Session::start_chat(std::span<const ChatMessage> messages, const GenerateOptions& options) {
+  NIBBLE_SESSION_CHECK_();
   const auto& tok = impl_->model->model->tokenizer;
   NIBBLE_ASSIGN_OR_RETURN(
       auto tmpl, ChatTemplate::for_tokenizer_template(tok->chat_template(),
@@ -193,15 +227,31 @@ Status Session::start_chat(std::span<const ChatMessage> messages, const Generate
   return impl_->begin(std::move(toks), options);
 }
 
-Result<std::optional<std::string>> Session::next() { return impl_->step(); }
+Result<std::optional<std::string>> Session::next() {
+  NIBBLE_SESSION_CHECK_();
+  return impl_->step();
+}
 
+// Pulls chunks into the callback. An exception thrown by the callback ends the generation
+// (stop reason `callback`) and comes back as callback_failed; it never crosses the API.
 static Result<Stats> drain(Session& s, Session::Impl& impl, const TextCallback& on_text) {
   while (true) {
     NIBBLE_ASSIGN_OR_RETURN(auto chunk, s.next());
     if (!chunk) break;
-    if (on_text && !on_text(*chunk)) {
+    if (!on_text) continue;
+    bool go_on = false;
+    std::string thrown;
+    try {
+      go_on = on_text(*chunk);
+    } catch (const std::exception& e) {
+      thrown = std::string("the text callback threw: ") + e.what();
+    } catch (...) {
+      thrown = "the text callback threw a non-std exception";
+    }
+    if (!go_on) {
       impl.stats.stop_reason = StopReason::callback;
       impl.finish_text();
+      if (!thrown.empty()) return Error(ErrorCode::callback_failed, std::move(thrown));
       break;
     }
   }
@@ -221,12 +271,69 @@ Result<Stats> Session::chat(std::span<const ChatMessage> messages, const Generat
 }
 
 Result<std::string> Session::complete(std::string_view prompt, const GenerateOptions& options) {
+  NIBBLE_SESSION_CHECK_();
   std::string out;
   NIBBLE_TRY(generate(prompt, options, [&](std::string_view t) {
     out.append(t);
     return true;
   }));
   return out;
+}
+
+// --- Token level ----------------------------------------------------------------------------
+
+Result<std::vector<Token>> Session::tokenize(std::string_view text, bool add_special,
+                                            bool parse_special) const {
+  NIBBLE_SESSION_CHECK_();
+  EncodeOptions eo;
+  eo.add_special = add_special;
+  eo.parse_special = parse_special;
+  return impl_->model->model->tokenizer->encode(text, eo);
+}
+
+Status Session::eval(std::span<const Token> tokens) {
+  NIBBLE_SESSION_CHECK_();
+  Impl& m = *impl_;
+  m.active = false;  // a pull-style generation in progress ends here
+  m.cancel.store(false);
+  if (tokens.empty()) return Error(ErrorCode::invalid_argument, "eval: no tokens");
+  Status st = m.ctx->eval(tokens, false, &m.cancel);
+  if (!st.ok()) {
+    // On cancellation the context rolls back to before the call: the logits of the tokens
+    // before it are gone, so logits() is empty until the next successful eval.
+    if (st.error().code() == ErrorCode::cancelled) m.have_logits = false;
+    m.cached.resize(static_cast<size_t>(m.ctx->n_past()));
+    return st;
+  }
+  m.cached.insert(m.cached.end(), tokens.begin(), tokens.end());
+  m.have_logits = true;
+  return ok_status();
+}
+
+std::span<const float> Session::logits() const {
+  if (!impl_ || !impl_->have_logits) return {};
+  return impl_->ctx->logits(-1);
+}
+
+Result<Token> Session::sample() {
+  NIBBLE_SESSION_CHECK_();
+  auto l = logits();
+  if (l.empty())
+    return Error(ErrorCode::invalid_argument, "sample: no logits (evaluate tokens first)");
+  return impl_->sampler.sample(l, impl_->cached);
+}
+
+Status Session::truncate(int n) {
+  NIBBLE_SESSION_CHECK_();
+  if (n < 0 || static_cast<size_t>(n) > impl_->cached.size())
+    return Error(ErrorCode::invalid_argument,
+                 "truncate(" + std::to_string(n) + "): the session holds " +
+                     std::to_string(impl_->cached.size()) + " tokens");
+  impl_->active = false;
+  impl_->ctx->truncate(n);
+  impl_->cached.resize(static_cast<size_t>(n));
+  impl_->have_logits = false;
+  return ok_status();
 }
 
 }  // namespace nibble

@@ -175,6 +175,61 @@ class Context final : public InferenceContext {
   }
   int n_ctx() const override { return n_ctx_; }
   int n_vocab() const override { return static_cast<int>(c_.n_vocab); }
+  bool kv_q8_0() const override { return kv_q8_; }
+  // Bytes of one position's K (or V) row over all KV heads, and of one layer's first n rows.
+  size_t kv_row_bytes() const {
+    return kv_q8_ ? static_cast<size_t>(c_.n_head_kv) * head_q8_bytes_
+                  : static_cast<size_t>(kv_dim_) * sizeof(uint16_t);
+  }
+  size_t kv_state_bytes(int n_tokens) const override {
+    return 2 * static_cast<size_t>(c_.n_layer) * static_cast<size_t>(n_tokens) * kv_row_bytes();
+  }
+  // The cache's layer il starts at row il * n_ctx_; K and V of one layer are written as two
+  // runs of n rows each.
+  const uint8_t* kv_layer(bool key, int64_t il) const {
+    const size_t off = static_cast<size_t>(il) * n_ctx_ * kv_row_bytes();
+    if (kv_q8_) return (key ? kq8_ : vq8_).data() + off;
+    return reinterpret_cast<const uint8_t*>((key ? kcache_ : vcache_).data()) + off;
+  }
+  void save_kv_state(uint8_t* dst) const override {
+    const size_t run = static_cast<size_t>(n_past_) * kv_row_bytes();
+    for (int64_t il = 0; il < c_.n_layer; ++il)
+      for (bool key : {true, false}) {
+        std::memcpy(dst, kv_layer(key, il), run);
+        dst += run;
+      }
+  }
+  Status load_kv_state(int n_tokens, std::span<const uint8_t> src,
+                       std::span<const float> logits) override {
+    if (n_tokens < 0 || n_tokens > n_ctx_)
+      return Error(ErrorCode::invalid_argument,
+                   "state of " + std::to_string(n_tokens) + " tokens does not fit the context of " +
+                       std::to_string(n_ctx_));
+    if (src.size() != kv_state_bytes(n_tokens))
+      return Error(ErrorCode::invalid_argument,
+                   "KV state of " + std::to_string(src.size()) + " bytes, expected " +
+                       std::to_string(kv_state_bytes(n_tokens)));
+    if (!logits.empty() && logits.size() != static_cast<size_t>(c_.n_vocab))
+      return Error(ErrorCode::invalid_argument, "state logits of the wrong length");
+    if (!logits.empty() && logits_.size() < logits.size()) {
+      try {
+        logits_.resize(logits.size());
+      } catch (const std::bad_alloc&) {
+        return Error(ErrorCode::out_of_memory, "cannot allocate logits");
+      }
+    }
+    const size_t run = static_cast<size_t>(n_tokens) * kv_row_bytes();
+    const uint8_t* p = src.data();
+    for (int64_t il = 0; il < c_.n_layer; ++il)
+      for (bool key : {true, false}) {
+        std::memcpy(const_cast<uint8_t*>(kv_layer(key, il)), p, run);
+        p += run;
+      }
+    n_past_ = n_tokens;
+    std::copy(logits.begin(), logits.end(), logits_.begin());
+    n_logits_ = logits.empty() ? 0 : 1;
+    return ok_status();
+  }
   MemoryReport memory() const override {
     MemoryReport r;
     r.weights_bytes = m_->weight_bytes;

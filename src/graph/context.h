@@ -53,6 +53,18 @@ class InferenceContext {
   virtual int n_ctx() const = 0;
   virtual int n_vocab() const = 0;
   virtual MemoryReport memory() const = 0;
+
+  // Session state (save/restore, src/api/state.cpp): the K and V rows of positions
+  // [0, n_tokens) in the cache's own format (f16 or q8_0), layer by layer.
+  virtual bool kv_q8_0() const = 0;
+  virtual size_t kv_state_bytes(int n_tokens) const = 0;
+  // Writes kv_state_bytes(n_past()) bytes.
+  virtual void save_kv_state(uint8_t* dst) const = 0;
+  // Replaces the cache with n_tokens positions from src (exactly kv_state_bytes(n_tokens)
+  // bytes) and the last logits with `logits` (n_vocab floats, or empty for none).
+  // invalid_argument when n_tokens > n_ctx() or a size does not match.
+  virtual Status load_kv_state(int n_tokens, std::span<const uint8_t> src,
+                               std::span<const float> logits) = 0;
 };
 
 // A fresh context (empty KV cache) over a loaded model. Several contexts may share one model

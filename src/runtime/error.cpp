@@ -1,5 +1,8 @@
 #include "nibble/result.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace nibble {
 
 std::string_view error_code_name(ErrorCode code) noexcept {
@@ -41,6 +44,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     NIBBLE_CODE_(invalid_argument)
     NIBBLE_CODE_(cancelled)
     NIBBLE_CODE_(internal)
+    NIBBLE_CODE_(callback_failed)
+    NIBBLE_CODE_(state_mismatch)
 #undef NIBBLE_CODE_
   }
   return "unknown";
@@ -52,5 +57,21 @@ std::string Error::to_string() const {
   s += message_;
   return s;
 }
+
+namespace detail {
+
+void bad_result_access(const Error& error, const char* what) noexcept {
+  std::fprintf(stderr, "nibble: %s on an error result: %s\n", what, error.to_string().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+void bad_error_access(const char* what) noexcept {
+  std::fprintf(stderr, "nibble: %s on a result that holds no error\n", what);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace detail
 
 }  // namespace nibble
