@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "nibble/version.h"
 #include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
 
@@ -51,6 +52,26 @@ TEST(GenerateCli, BadInputIsAClearError) {
   r = generate("-m '" + test::shared_path("fixtures/stories260K-f32.gguf") + "' -p hi -n -3");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_FALSE(r.err.empty());
+}
+
+}  // namespace
+}  // namespace nibble
+
+namespace nibble {
+namespace {
+
+TEST(VersionCli, PrintsVersionCommitAndKernels) {
+  test::CliRun r = test::run_cli(NIBBLE_CLI_PATH, "--version", "");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(std::string("nibble ") + NIBBLE_VERSION_STRING + " (commit ", 0), 0u)
+      << r.out;
+  EXPECT_NE(r.out.find("kernels: "), std::string::npos) << r.out;
+  // NIBBLE_ISA caps the kernels, and the report says so.
+  ::setenv("NIBBLE_ISA", "scalar", 1);
+  r = test::run_cli(NIBBLE_CLI_PATH, "--version", "");
+  ::unsetenv("NIBBLE_ISA");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("kernels: scalar"), std::string::npos) << r.out;
 }
 
 }  // namespace

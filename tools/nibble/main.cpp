@@ -8,6 +8,8 @@
 #include <string>
 
 #include "command.h"
+#include "kernels/kernels.h"
+#include "nibble/version.h"
 
 namespace nibble::cli {
 
@@ -28,7 +30,17 @@ static void usage() {
   auto cmds = commands();
   std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a.name < b.name; });
   for (auto& c : cmds) fmt::print(stderr, "  {:<12} {}\n", c.name, c.summary);
-  fmt::print(stderr, "\n`nibble <command> --help` for a command's options.\n");
+  fmt::print(stderr, "\n`nibble <command> --help` for a command's options; `nibble --version`.\n");
+}
+
+// `nibble --version`: the library version, the commit it was built from and the kernels this
+// CPU gets (NIBBLE_ISA caps them).
+static void version() {
+  const auto& k = kernels::KernelTable::get();
+  fmt::print("nibble {} (commit {})\n", NIBBLE_VERSION_STRING, NIBBLE_GIT_COMMIT);
+  fmt::print("kernels: {} (this CPU supports up to {}; row ops {})\n", kernels::isa_name(k.isa()),
+             kernels::isa_name(kernels::best_supported_isa()),
+             kernels::isa_name(k.row_ops_isa()));
 }
 
 }  // namespace nibble::cli
@@ -40,6 +52,10 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string name = argv[1];
+  if (name == "--version" || name == "version") {
+    version();
+    return 0;
+  }
   for (auto& c : commands()) {
     if (c.name == name) {
       Args args(name, std::vector<std::string>(argv + 2, argv + argc));
