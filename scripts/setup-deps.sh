@@ -3,9 +3,9 @@
 # (directly, or through sudo when not root).
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libgtest-dev googletest libbenchmark-dev libfmt-dev
-      libspdlog-dev libxsimd-dev clang libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user)
+      libxsimd-dev clang libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user python3)
 [[ "${1:-}" == "--minimal" ]] && pkgs=(cmake ninja-build g++ libgtest-dev libbenchmark-dev
-      libfmt-dev libspdlog-dev libxsimd-dev)
+      libfmt-dev libxsimd-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
