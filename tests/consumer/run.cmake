@@ -5,6 +5,11 @@
 # Each program must print the stories260K greedy completion.
 set(expect ", there was a little girl named Lily. She loved to play outside in the park.")
 set(prefix ${WORK_DIR}/prefix)
+# A sanitizer build installs an instrumented library: its consumers link the runtime too.
+set(san_flags "")
+if(SANITIZE)
+  set(san_flags -fsanitize=${SANITIZE})
+endif()
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
@@ -51,7 +56,8 @@ foreach(target nibble::nibble nibble::nibble_static nibble::nibble_shared)
   set(bin ${WORK_DIR}/build_${tag})
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${bin} -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${prefix}
       -DCMAKE_C_COMPILER=${CC} -DCMAKE_CXX_COMPILER=${CXX} -DNIBBLE_TARGET=${target}
-      -DCMAKE_BUILD_TYPE=Release)
+      -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS=${san_flags}" "-DCMAKE_CXX_FLAGS=${san_flags}"
+      "-DCMAKE_EXE_LINKER_FLAGS=${san_flags}")
   run(${CMAKE_COMMAND} --build ${bin})
   foreach(app app_cpp app_c)
     run(${bin}/${app} ${MODEL})
@@ -77,7 +83,7 @@ foreach(pc nibble nibble-static)
   string(STRIP "${run_out}" flags)
   separate_arguments(flags UNIX_COMMAND "${flags}")
   set(exe ${WORK_DIR}/pc_${pc})
-  run(${CC} -std=c99 -Wall -Werror ${SOURCE_DIR}/main.c -o ${exe} ${flags}
+  run(${CC} -std=c99 -Wall -Werror ${san_flags} ${SOURCE_DIR}/main.c -o ${exe} ${flags}
       -Wl,-rpath,${prefix}/lib)
   run(${exe} ${MODEL})
   check_output("pkg-config ${pc}, C")
