@@ -9,20 +9,16 @@
 // before anything is reserved, and every offset computation is overflow-checked, so a hostile
 // file can neither read out of bounds nor make us allocate more than a small multiple of its
 // own size.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <new>
 #include <unordered_map>
 
 #include "gguf/gguf.h"
 #include "gguf/reader_detail.h"
+#include "runtime/mapped_file.h"
 
 namespace nibble::gguf {
 
@@ -35,9 +31,8 @@ struct File::Impl {
   uint64_t data_offset = 0;
   uint64_t size = 0;
   const uint8_t* base = nullptr;
-  // Exactly one owner of the bytes: an mmap (open) or an aligned heap copy (from_bytes).
-  void* map = nullptr;
-  size_t map_size = 0;
+  // Exactly one owner of the bytes: a mapping (open) or an aligned heap copy (from_bytes).
+  MappedFile map;
   struct AlignedDelete {
     void operator()(uint8_t* p) const { ::operator delete[](p, std::align_val_t(64)); }
   };
@@ -47,10 +42,6 @@ struct File::Impl {
   std::unordered_map<std::string_view, size_t> key_index;
   std::vector<TensorInfo> tensors;
   std::unordered_map<std::string_view, size_t> tensor_index;
-
-  ~Impl() {
-    if (map) ::munmap(map, map_size);
-  }
 };
 
 namespace {
@@ -356,32 +347,9 @@ File::~File() = default;
 Result<File> File::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return Error(ErrorCode::io_error,
-                 fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    int err = errno;
-    ::close(fd);
-    return Error(ErrorCode::io_error,
-                 fmt::format("{}: {}", path,
-                             S_ISREG(st.st_mode) ? std::strerror(err) : "not a regular file"));
-  }
-  impl->size = static_cast<uint64_t>(st.st_size);
-  if (impl->size > 0) {
-    void* p = ::mmap(nullptr, impl->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      int err = errno;
-      ::close(fd);
-      return Error(ErrorCode::io_error,
-                   fmt::format("{}: mmap failed: {}", path, std::strerror(err)));
-    }
-    impl->map = p;
-    impl->map_size = impl->size;
-    impl->base = static_cast<const uint8_t*>(p);
-  }
-  ::close(fd);
+  NIBBLE_ASSIGN_OR_RETURN(impl->map, MappedFile::open(path));
+  impl->size = impl->map.size();
+  impl->base = impl->map.data();
   if (auto st2 = parse(*impl); !st2.ok()) return with_path(std::move(st2).error(), path);
   return File(std::move(impl));
 }
@@ -453,15 +421,6 @@ NIBBLE_GGUF_GETTER_OR_(bool, get_bool_or, as_bool)
 NIBBLE_GGUF_GETTER_OR_(std::string_view, get_string_or, as_string)
 #undef NIBBLE_GGUF_GETTER_OR_
 
-void File::release(const void* data, uint64_t n) const {
-  if (!impl_->map || n == 0) return;
-  auto lo = reinterpret_cast<uintptr_t>(data);
-  auto map_lo = reinterpret_cast<uintptr_t>(impl_->map);
-  if (lo < map_lo || lo - map_lo > impl_->map_size || n > impl_->map_size - (lo - map_lo)) return;
-  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  uintptr_t start = (lo + page - 1) / page * page;  // only whole pages inside the range
-  uintptr_t end = (lo + n) / page * page;
-  if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
-}
+void File::release(const void* data, uint64_t n) const { impl_->map.drop_pages(data, n); }
 
 }  // namespace nibble::gguf
