@@ -35,3 +35,15 @@ function(nibble_test name)
        "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\nendif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
 endfunction()
+
+# A test binary that runs the `nibble` program: NIBBLE_CLI_PATH is its path (in cross builds
+# the emulator wrapper written by tools/CMakeLists.txt), and the program is built first.
+function(nibble_test_uses_cli target)
+  if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
+    set(path ${CMAKE_BINARY_DIR}/bin/nibble-emulated)
+  else()
+    set(path $<TARGET_FILE:nibble_cli>)
+  endif()
+  target_compile_definitions(${target} PRIVATE NIBBLE_CLI_PATH="${path}")
+  add_dependencies(${target} nibble_cli)
+endfunction()
