@@ -1,0 +1,349 @@
+// Error-minimising k-quant and IQ4_NL quantizers (see row.h). The packers write the GGUF block
+// layouts of kernels/formats/blocks.h; tests decode the blocks with the reference decoder and
+// check that the decoded values are exactly the model chosen here, and that the error is
+// never above the reference quantizer's on the same data.
+#include "quant/row.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/formats/blocks.h"
+#include "kernels/ref/fp16.h"
+#include "kernels/ref/ref.h"
+
+namespace nibble::quant {
+namespace {
+
+using kernels::QK;
+using kernels::QK_K;
+using kernels::f32_to_fp16;
+using kernels::fp16_to_f32;
+
+float round_half(float v) { return fp16_to_f32(f32_to_fp16(v)); }
+
+int iround(float v) { return static_cast<int>(std::lround(v)); }
+
+// ---- one sub-block: x ~ a*q + b, q integer in [0, qmax], b <= 0 (asymmetric) -------------
+
+struct Affine {
+  float a = 0, b = 0;
+};
+
+// Least-squares (a, b) for fixed q, with b clamped to <= 0 (the formats store -b as an
+// unsigned min). Returns the squared error.
+float fit_affine(const float* x, const int* q, int n, Affine* out) {
+  double sq = 0, sx = 0, sqq = 0, sqx = 0;
+  for (int i = 0; i < n; ++i) {
+    sq += q[i];
+    sx += x[i];
+    sqq += double(q[i]) * q[i];
+    sqx += double(q[i]) * x[i];
+  }
+  const double det = n * sqq - sq * sq;
+  double a = 0, b = 0;
+  if (det > 0) {
+    a = (n * sqx - sq * sx) / det;
+    b = (sx - a * sq) / n;
+  }
+  if (b > 0 || a <= 0) {  // offset must be <= 0: refit the scale alone
+    b = 0;
+    a = sqq > 0 ? sqx / sqq : 0;
+    if (a < 0) a = 0;
+  }
+  out->a = static_cast<float>(a);
+  out->b = static_cast<float>(b);
+  float err = 0;
+  for (int i = 0; i < n; ++i) {
+    const float e = out->a * q[i] + out->b - x[i];
+    err += e * e;
+  }
+  return err;
+}
+
+void assign_affine(const float* x, int n, int qmax, float a, float b, int* q) {
+  const float ia = a > 0 ? 1.0f / a : 0.0f;
+  for (int i = 0; i < n; ++i) q[i] = std::clamp(iround((x[i] - b) * ia), 0, qmax);
+}
+
+Affine search_affine(const float* x, int n, int qmax) {
+  float lo = x[0], hi = x[0];
+  for (int i = 1; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+  lo = std::min(lo, 0.0f);
+  Affine best{(hi - lo) / qmax, lo};
+  if (hi <= lo) return {0, lo};
+  int q[32], bq[32];
+  assign_affine(x, n, qmax, best.a, best.b, bq);
+  float best_err = fit_affine(x, bq, n, &best);
+  for (int step = -10; step <= 10; ++step) {  // candidate grids around the min/max fit
+    const float a = (hi - lo) / (qmax + 0.1f * step);
+    if (a <= 0) continue;
+    assign_affine(x, n, qmax, a, lo, q);
+    Affine f;
+    float err = fit_affine(x, q, n, &f);
+    for (int it = 0; it < 2 && f.a > 0; ++it) {  // re-assign for the refit, refit again
+      assign_affine(x, n, qmax, f.a, f.b, q);
+      Affine g;
+      const float e2 = fit_affine(x, q, n, &g);
+      if (e2 >= err) break;
+      err = e2;
+      f = g;
+    }
+    if (err < best_err) best_err = err, best = f;
+  }
+  return best;
+}
+
+// ---- one sub-block: x ~ a*q, q in [-nmax, nmax - 1] (symmetric) ----------------------------
+
+float search_symmetric(const float* x, int n, int nmax) {
+  float amax = 0, max = 0;
+  for (int i = 0; i < n; ++i)
+    if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
+  if (amax == 0) return 0;
+  float best_a = max / -nmax, best_err = INFINITY;
+  for (int step = -9; step <= 9; ++step) {
+    const float is = -(nmax + 0.1f * step) / max;
+    double sqx = 0, sqq = 0;
+    int q[16];
+    for (int i = 0; i < n; ++i) {
+      q[i] = std::clamp(iround(is * x[i]), -nmax, nmax - 1);
+      sqx += double(q[i]) * x[i];
+      sqq += double(q[i]) * q[i];
+    }
+    if (sqq <= 0) continue;
+    const float a = static_cast<float>(sqx / sqq);
+    float err = 0;
+    for (int i = 0; i < n; ++i) {
+      const float e = a * q[i] - x[i];
+      err += e * e;
+    }
+    if (err < best_err) best_err = err, best_a = a;
+  }
+  return best_a;
+}
+
+// ---- super-blocks ------------------------------------------------------------------------
+
+struct KBlock {
+  float d = 0, dmin = 0;
+  int sc[16] = {}, mn[16] = {};
+  int q[QK_K] = {};
+};
+
+// Asymmetric k-quant block: nsub sub-blocks of `sub`, q in [0, qmax], scales in [0, smax].
+void kblock_affine(const float* x, int sub, int nsub, int qmax, int smax, KBlock* k) {
+  Affine f[16];
+  float max_a = 0, max_m = 0;
+  for (int s = 0; s < nsub; ++s) {
+    f[s] = search_affine(x + s * sub, sub, qmax);
+    max_a = std::max(max_a, f[s].a);
+    max_m = std::max(max_m, -f[s].b);
+  }
+  k->d = round_half(max_a / smax);
+  k->dmin = round_half(max_m / smax);
+  for (int s = 0; s < nsub; ++s) {
+    k->sc[s] = k->d > 0 ? std::clamp(iround(f[s].a / k->d), 0, smax) : 0;
+    k->mn[s] = k->dmin > 0 ? std::clamp(iround(-f[s].b / k->dmin), 0, smax) : 0;
+    assign_affine(x + s * sub, sub, qmax, k->d * k->sc[s], -k->dmin * k->mn[s], k->q + s * sub);
+  }
+}
+
+// Symmetric k-quant block: q in [-nmax, nmax - 1], signed scales in [-smax - 1, smax].
+void kblock_symmetric(const float* x, int sub, int nsub, int nmax, int smax, KBlock* k) {
+  float a[16], max_abs = 0;
+  for (int s = 0; s < nsub; ++s) {
+    a[s] = search_symmetric(x + s * sub, sub, nmax);
+    max_abs = std::max(max_abs, std::fabs(a[s]));
+  }
+  k->d = round_half(max_abs / smax);
+  for (int s = 0; s < nsub; ++s) {
+    k->sc[s] = k->d > 0 ? std::clamp(iround(a[s] / k->d), -smax - 1, smax) : 0;
+    const float ds = k->d * k->sc[s], ids = ds != 0 ? 1.0f / ds : 0.0f;
+    for (int i = 0; i < sub; ++i)
+      k->q[s * sub + i] = std::clamp(iround(x[s * sub + i] * ids), -nmax, nmax - 1);
+  }
+}
+
+// ---- packers (layouts as in kernels/formats/blocks.h and the reference decoder) ------------
+
+void pack_q2_k(const KBlock& k, kernels::BlockQ2_K* y) {
+  std::memset(y, 0, sizeof(*y));
+  y->d = f32_to_fp16(k.d);
+  y->dmin = f32_to_fp16(k.dmin);
+  for (int s = 0; s < 16; ++s) y->scales[s] = static_cast<uint8_t>(k.sc[s] | (k.mn[s] << 4));
+  for (int e = 0; e < QK_K; ++e) {
+    const int half = e / 128, r = e % 128;
+    y->qs[32 * half + r % 32] |= static_cast<uint8_t>(k.q[e] << (2 * (r / 32)));
+  }
+}
+
+void pack_q3_k(const KBlock& k, kernels::BlockQ3_K* y) {
+  std::memset(y, 0, sizeof(*y));
+  y->d = f32_to_fp16(k.d);
+  for (int j = 0; j < 16; ++j) {
+    const int s = k.sc[j] + 32;
+    y->scales[j % 8] |= static_cast<uint8_t>((s & 0xF) << (4 * (j / 8)));
+    y->scales[8 + j % 4] |= static_cast<uint8_t>((s >> 4) << (2 * (j / 4)));
+  }
+  for (int e = 0; e < QK_K; ++e) {
+    const int half = e / 128, r = e % 128, l = r % 32, plane = r / 32;
+    const int qq = k.q[e] + 4;
+    y->qs[32 * half + l] |= static_cast<uint8_t>((qq & 3) << (2 * plane));
+    if (qq >> 2) y->hmask[l] |= static_cast<uint8_t>(1 << (4 * half + plane));
+  }
+}
+
+void pack_k4_scales(const KBlock& k, uint8_t* s) {
+  for (int j = 0; j < 4; ++j) {
+    s[j] = static_cast<uint8_t>((k.sc[j] & 63) | ((k.sc[j + 4] >> 4) << 6));
+    s[j + 4] = static_cast<uint8_t>((k.mn[j] & 63) | ((k.mn[j + 4] >> 4) << 6));
+    s[j + 8] = static_cast<uint8_t>((k.sc[j + 4] & 0xF) | ((k.mn[j + 4] & 0xF) << 4));
+  }
+}
+
+void pack_q4_k(const KBlock& k, kernels::BlockQ4_K* y) {
+  y->d = f32_to_fp16(k.d);
+  y->dmin = f32_to_fp16(k.dmin);
+  pack_k4_scales(k, y->scales);
+  for (int c = 0; c < 4; ++c)
+    for (int l = 0; l < 32; ++l)
+      y->qs[32 * c + l] = static_cast<uint8_t>(k.q[64 * c + l] | (k.q[64 * c + 32 + l] << 4));
+}
+
+void pack_q5_k(const KBlock& k, kernels::BlockQ5_K* y) {
+  y->d = f32_to_fp16(k.d);
+  y->dmin = f32_to_fp16(k.dmin);
+  pack_k4_scales(k, y->scales);
+  std::memset(y->qh, 0, sizeof(y->qh));
+  for (int c = 0; c < 4; ++c) {
+    for (int l = 0; l < 32; ++l) {
+      const int a = k.q[64 * c + l], b = k.q[64 * c + 32 + l];
+      y->qs[32 * c + l] = static_cast<uint8_t>((a & 0xF) | ((b & 0xF) << 4));
+      if (a & 16) y->qh[l] |= static_cast<uint8_t>(1 << (2 * c));
+      if (b & 16) y->qh[l] |= static_cast<uint8_t>(2 << (2 * c));
+    }
+  }
+}
+
+void pack_q6_k(const KBlock& k, kernels::BlockQ6_K* y) {
+  y->d = f32_to_fp16(k.d);
+  for (int j = 0; j < 16; ++j) y->scales[j] = static_cast<int8_t>(k.sc[j]);
+  for (int h = 0; h < 2; ++h) {
+    uint8_t* ql = y->ql + 64 * h;
+    uint8_t* qh = y->qh + 32 * h;
+    const int* v = k.q + 128 * h;
+    for (int l = 0; l < 32; ++l) {
+      const int a = v[l] + 32, b = v[l + 32] + 32, c = v[l + 64] + 32, e = v[l + 96] + 32;
+      ql[l] = static_cast<uint8_t>((a & 0xF) | ((c & 0xF) << 4));
+      ql[l + 32] = static_cast<uint8_t>((b & 0xF) | ((e & 0xF) << 4));
+      qh[l] = static_cast<uint8_t>((a >> 4) | ((b >> 4) << 2) | ((c >> 4) << 4) | ((e >> 4) << 6));
+    }
+  }
+}
+
+// IQ4_NL: x ~ d * kIQ4NLValues[q]. Candidate d around absmax / 127, each with a least-squares
+// refit for its indices; the lowest squared error after fp16 rounding of d wins.
+void iq4_nl_block(const float* x, kernels::BlockIQ4_NL* y) {
+  const int8_t* kv = kernels::kIQ4NLValues;
+  float amax = 0, max = 0;
+  for (int i = 0; i < QK; ++i)
+    if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
+  auto nearest = [&](float v) {
+    int b = 0;
+    for (int j = 1; j < 16; ++j)
+      if (std::fabs(v - kv[j]) < std::fabs(v - kv[b])) b = j;
+    return b;
+  };
+  auto error_for = [&](float d, int* idx) {
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    float err = 0;
+    for (int i = 0; i < QK; ++i) {
+      idx[i] = nearest(x[i] * id);
+      const float e = d * kv[idx[i]] - x[i];
+      err += e * e;
+    }
+    return err;
+  };
+  int idx[QK], best_idx[QK];
+  float best_d = round_half(max / kv[0]);
+  float best_err = error_for(best_d, best_idx);
+  for (int step = -7; step <= 7 && amax > 0; ++step) {
+    const float d0 = max / (kv[0] + step);
+    error_for(d0, idx);
+    double sxv = 0, svv = 0;
+    for (int i = 0; i < QK; ++i) sxv += double(x[i]) * kv[idx[i]], svv += double(kv[idx[i]]) * kv[idx[i]];
+    if (svv <= 0) continue;
+    const float d = round_half(static_cast<float>(sxv / svv));
+    const float err = error_for(d, idx);
+    if (err < best_err) {
+      best_err = err;
+      best_d = d;
+      std::memcpy(best_idx, idx, sizeof(idx));
+    }
+  }
+  y->d = f32_to_fp16(best_d);
+  for (int j = 0; j < QK / 2; ++j)
+    y->qs[j] = static_cast<uint8_t>(best_idx[j] | (best_idx[j + 16] << 4));
+}
+
+template <typename B, typename F>
+void blocks(const float* x, void* dst, int64_t n, int bs, F f) {
+  auto* y = static_cast<B*>(dst);
+  for (int64_t i = 0; i < n / bs; ++i) f(x + i * bs, y + i);
+}
+
+}  // namespace
+
+uint64_t row_bytes(TensorType type, uint64_t n) {
+  const TensorTypeInfo ti = tensor_type_info(type);
+  return ti.block_size ? n / ti.block_size * ti.type_size : 0;
+}
+
+bool quantize_row_simple(TensorType type, const float* src, void* dst, int64_t n) {
+  return kernels::ref::quantize_row(type, src, dst, n);
+}
+
+bool quantize_row(TensorType type, const float* x, void* dst, int64_t n) {
+  using namespace kernels;
+  KBlock k;
+  switch (type) {
+    case TensorType::Q2_K:
+      blocks<BlockQ2_K>(x, dst, n, QK_K, [&](const float* b, BlockQ2_K* y) {
+        kblock_affine(b, 16, 16, 3, 15, &k);
+        pack_q2_k(k, y);
+      });
+      return true;
+    case TensorType::Q3_K:
+      blocks<BlockQ3_K>(x, dst, n, QK_K, [&](const float* b, BlockQ3_K* y) {
+        kblock_symmetric(b, 16, 16, 4, 31, &k);
+        pack_q3_k(k, y);
+      });
+      return true;
+    case TensorType::Q4_K:
+      blocks<BlockQ4_K>(x, dst, n, QK_K, [&](const float* b, BlockQ4_K* y) {
+        kblock_affine(b, 32, 8, 15, 63, &k);
+        pack_q4_k(k, y);
+      });
+      return true;
+    case TensorType::Q5_K:
+      blocks<BlockQ5_K>(x, dst, n, QK_K, [&](const float* b, BlockQ5_K* y) {
+        kblock_affine(b, 32, 8, 31, 63, &k);
+        pack_q5_k(k, y);
+      });
+      return true;
+    case TensorType::Q6_K:
+      blocks<BlockQ6_K>(x, dst, n, QK_K, [&](const float* b, BlockQ6_K* y) {
+        kblock_symmetric(b, 16, 16, 32, 127, &k);
+        pack_q6_k(k, y);
+      });
+      return true;
+    case TensorType::IQ4_NL:
+      blocks<BlockIQ4_NL>(x, dst, n, QK, iq4_nl_block);
+      return true;
+    default:
+      return kernels::ref::quantize_row(type, x, dst, n);
+  }
+}
+
+}  // namespace nibble::quant
