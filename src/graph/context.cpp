@@ -19,6 +19,8 @@
 #include "graph/plan.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/rope.h"
+#include "runtime/log.h"
 #include "runtime/thread_pool.h"
 
 namespace nibble::graph {
@@ -48,7 +50,10 @@ class Context final : public InferenceContext {
         pool_(o.n_threads),
         n_ctx_(n_ctx),
         n_batch_(o.n_batch),
-        kv_q8_(o.kv_q8_0) {}
+        kv_q8_(o.kv_q8_0),
+        rope_(model::session_rope(*m_, n_ctx)) {
+    NIBBLE_LOG_INFO("context: n_ctx {}, rope scaling: {}", n_ctx_, rope_.description);
+  }
 
   Status init() {
     try {
@@ -155,17 +160,17 @@ class Context final : public InferenceContext {
                                                     std::to_string(count) + ") outside the " +
                                                     std::to_string(n_past_) + " cached positions");
     const int64_t hd = c_.head_dim;
-    const float* ff = m_->rope_freqs.empty() ? nullptr : m_->rope_freqs.data();
     std::vector<float> row(static_cast<size_t>(hd));
     for (int64_t il = 0; il < c_.n_layer; ++il) {
-      const float base = c_.swa_layer[il] ? c_.rope_base_local : c_.rope_base;
-      const float fscale = c_.swa_layer[il] ? c_.rope_freq_scale_local : c_.rope_freq_scale;
+      // A pure rotation: the attention factor is already in the cached keys.
+      const model::RopeParams& rp = rope(il);
+      const float* ff = rp.factors.empty() ? nullptr : rp.factors.data();
       for (int64_t j = first + count; j < n_past_; ++j) {
         for (int64_t h = 0; h < c_.n_head_kv; ++h) {
           load_kv(false, il, j, h, row.data());
           store_kv(false, il, j - count, h, row.data());
           load_kv(true, il, j, h, row.data());
-          k_.rope(row.data(), hd, c_.n_rot, -count, base, fscale, ff, c_.rope_neox);
+          k_.rope(row.data(), hd, c_.n_rot, -count, rp.base, rp.freq_scale, ff, c_.rope_neox);
           store_kv(true, il, j - count, h, row.data());
         }
       }
@@ -459,10 +464,9 @@ class Context final : public InferenceContext {
   // q/k norms, RoPE on q and k, K and V into the cache (f16); units are (token, head).
   void rope_and_store(int tid, const Layer& L, int64_t il, int n) {
     const int64_t hd = c_.head_dim, nh = c_.n_head, nkv = c_.n_head_kv, Q = nh * hd;
-    const bool local = c_.swa_layer[il] != 0;
-    const float base = local ? c_.rope_base_local : c_.rope_base;
-    const float fscale = local ? c_.rope_freq_scale_local : c_.rope_freq_scale;
-    const float* ff = m_->rope_freqs.empty() ? nullptr : m_->rope_freqs.data();
+    const model::RopeParams& rp = rope(il);
+    const float base = rp.base, fscale = rp.freq_scale, mscale = rp.mscale;
+    const float* ff = rp.factors.empty() ? nullptr : rp.factors.data();
     const int64_t units = static_cast<int64_t>(n) * (nh + nkv);
     Range ur = split(units, pool_.size(), tid);
     for (int64_t u = ur.begin; u < ur.end; ++u) {
@@ -473,12 +477,14 @@ class Context final : public InferenceContext {
         float* q = row + h * hd;
         if (!L.q_norm.empty()) k_.rmsnorm(q, L.q_norm.data(), q, hd, c_.norm_eps);
         k_.rope(q, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
+        if (mscale != 1.0f) k_.scale(q, mscale, q, c_.n_rot);
       } else {
         const int64_t kh = h - nh;
         float* kk = row + Q + kh * hd;
         float* vv = row + Q + kv_dim_ + kh * hd;
         if (!L.k_norm.empty()) k_.rmsnorm(kk, L.k_norm.data(), kk, hd, c_.norm_eps);
         k_.rope(kk, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
+        if (mscale != 1.0f) k_.scale(kk, mscale, kk, c_.n_rot);
         store_kv(true, il, pos, kh, kk);
         store_kv(false, il, pos, kh, vv);
       }
@@ -572,6 +578,10 @@ class Context final : public InferenceContext {
   std::vector<uint8_t> kq8_, vq8_;  // q8_0 KV (kv_q8_0)
   std::vector<uint16_t> kv16_;      // q8_0 mode: per-thread f16 K and V of one head
   std::vector<float> kvrow_;        // q8_0 mode: per-thread f32 row
+  model::SessionRope rope_;         // this session's RoPE frequencies and attention factor
+  const model::RopeParams& rope(int64_t il) const {
+    return c_.swa_layer[il] ? rope_.local : rope_.global;
+  }
 };
 
 }  // namespace

@@ -53,6 +53,71 @@ Result<float> real(const gguf::File& f, const std::string& key, float fallback) 
   return static_cast<float>(*v);
 }
 
+// RoPE scaling keys. Types: none, linear, yarn (factor, original context, betas, attention
+// factor), longrope (needs the factor tensors; the loader checks them). Anything else, or a
+// value out of range, is refused with the key's name rather than silently computed wrong.
+Status read_rope_scaling(const gguf::File& f, const std::string& a, Config& c) {
+  const std::string p = a + ".rope.scaling.";
+  auto st = f.get_string_or(p + "type", "");
+  if (!st.ok()) return Error(ErrorCode::corrupt_metadata, p + "type: " + st.error().message());
+  const std::string type(*st);
+  // Factor: the key, or the old `rope.scale_linear`; absent = 1.
+  float factor = 1.0f;
+  const bool has_factor = f.find(p + "factor") != nullptr;
+  if (has_factor) {
+    NIBBLE_ASSIGN_OR_RETURN(factor, real(f, p + "factor", 1.0f));
+  } else if (f.find(a + ".rope.scale_linear")) {
+    NIBBLE_ASSIGN_OR_RETURN(factor, real(f, a + ".rope.scale_linear", 1.0f));
+  }
+  if (!(factor > 0.0f) || factor > 1e6f)
+    return Error(ErrorCode::corrupt_metadata, p + "factor = " + std::to_string(factor) +
+                                                  " is out of range (0, 1e6]");
+  NIBBLE_ASSIGN_OR_RETURN(c.rope_ctx_orig, dim(f, p + "original_context_length", c.n_ctx_train,
+                                               false));
+  if (f.find(p + "attn_factor")) {
+    NIBBLE_ASSIGN_OR_RETURN(c.rope_attn_factor, real(f, p + "attn_factor", 1.0f));
+    if (!(c.rope_attn_factor > 0.0f) || c.rope_attn_factor > 100.0f)
+      return Error(ErrorCode::corrupt_metadata, p + "attn_factor = " +
+                                                    std::to_string(c.rope_attn_factor) +
+                                                    " is out of range (0, 100]");
+    c.rope_attn_factor_key = true;
+  }
+  if (type.empty() || type == "linear") {
+    // llama.cpp's default type is linear: a factor key without a type scales linearly.
+    c.rope_scaling = factor != 1.0f ? RopeScaling::linear : RopeScaling::none;
+    c.rope_freq_scale = 1.0f / factor;
+  } else if (type == "none") {
+    c.rope_scaling = RopeScaling::none;  // "never scale", whatever the factor says
+  } else if (type == "yarn") {
+    if (!has_factor)
+      return Error(ErrorCode::missing_key, "missing key " + p + "factor (needed by YaRN)");
+    c.rope_scaling = RopeScaling::yarn;
+    c.rope_freq_scale = 1.0f / factor;
+    NIBBLE_ASSIGN_OR_RETURN(c.yarn_beta_fast, real(f, p + "yarn_beta_fast", 32.0f));
+    NIBBLE_ASSIGN_OR_RETURN(c.yarn_beta_slow, real(f, p + "yarn_beta_slow", 1.0f));
+    if (!(c.yarn_beta_fast > 0.0f) || !(c.yarn_beta_slow > 0.0f) ||
+        c.yarn_beta_slow > c.yarn_beta_fast)
+      return Error(ErrorCode::corrupt_metadata,
+                   p + "yarn_beta_fast / yarn_beta_slow must be positive with beta_slow <= "
+                       "beta_fast");
+    if (f.find(p + "yarn_log_multiplier") || f.find(p + "yarn_ext_factor"))
+      return Error(ErrorCode::unsupported_architecture,
+                   "unsupported YaRN variant (" + p + "yarn_log_multiplier / yarn_ext_factor)");
+    if (!c.rope_attn_factor_key)
+      c.rope_attn_factor = factor > 1.0f ? 0.1f * std::log(factor) + 1.0f : 1.0f;
+  } else if (type == "longrope") {
+    if (has_factor && factor != 1.0f)
+      return Error(ErrorCode::unsupported_architecture,
+                   "unsupported rope scaling: longrope with " + p + "factor != 1");
+    c.rope_scaling = RopeScaling::longrope;  // the loader requires the factor tensors
+  } else {
+    return Error(ErrorCode::unsupported_architecture,
+                 "unsupported rope scaling type '" + type + "' (" + p +
+                     "type; supported: none, linear, yarn, longrope)");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<Config> read_config(const gguf::File& f) {
@@ -104,11 +169,7 @@ Result<Config> read_config(const gguf::File& f) {
   NIBBLE_ASSIGN_OR_RETURN(c.norm_eps, real(f, a + ".attention.layer_norm_rms_epsilon", def_eps));
   if (c.rope_base <= 0 || c.norm_eps < 0)
     return Error(ErrorCode::corrupt_metadata, a + ": rope.freq_base or epsilon out of range");
-  // Linear RoPE scaling (the only kind nibble applies; others are ignored with factor 1).
-  if (auto st = f.get_string_or(a + ".rope.scaling.type", "none"); st.ok() && *st == "linear") {
-    NIBBLE_ASSIGN_OR_RETURN(float factor, real(f, a + ".rope.scaling.factor", 1.0f));
-    if (factor > 0) c.rope_freq_scale = 1.0f / factor;
-  }
+  NIBBLE_TRY(read_rope_scaling(f, a, c));
 
   // Vocabulary size: the key when present, else the embedding matrix decides (loader).
   c.n_vocab = 0;

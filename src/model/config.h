@@ -14,6 +14,11 @@ namespace nibble::model {
 
 enum class Arch { llama, qwen2, qwen3, gemma2, gemma3, phi3, bitnet };
 
+// How positions are scaled in RoPE (`<arch>.rope.scaling.type`). LongRoPE is not a type key in
+// the files nibble reads: it is the presence of `rope_factors_short` / `rope_factors_long`
+// (Phi-3 128k, Phi-3.5); the loader sets it. See model/rope.h for how each is applied.
+enum class RopeScaling { none, linear, yarn, longrope };
+
 struct Config {
   Arch arch = Arch::llama;
   std::string arch_name;  // general.architecture
@@ -28,8 +33,17 @@ struct Config {
   int64_t n_rot = 0;  // rotated dims per head
   float rope_base = 10000.0f;
   float rope_base_local = 10000.0f;    // gemma3 sliding-window layers
-  float rope_freq_scale = 1.0f;        // 1 / rope.scaling.factor for linear scaling
+  float rope_freq_scale = 1.0f;        // 1 / rope.scaling.factor (linear and YaRN)
   float rope_freq_scale_local = 1.0f;  // the same for sliding-window layers (gemma3: none)
+  RopeScaling rope_scaling = RopeScaling::none;
+  int64_t rope_ctx_orig = 0;  // rope.scaling.original_context_length (else n_ctx_train)
+  // Attention (magnitude) factor multiplying the rotated part of q and k: rope.scaling.attn_factor
+  // when the key is present; else YaRN's 0.1 ln(factor) + 1, LongRoPE's
+  // sqrt(1 + ln(n_ctx_train / rope_ctx_orig) / ln(rope_ctx_orig)), 1 otherwise (see rope.h).
+  float rope_attn_factor = 1.0f;
+  bool rope_attn_factor_key = false;  // rope_attn_factor came from the key
+  float yarn_beta_fast = 32.0f;       // rope.scaling.yarn_beta_fast (ramp end, rotations)
+  float yarn_beta_slow = 1.0f;        // rope.scaling.yarn_beta_slow (ramp start, rotations)
   bool rope_neox = false;              // pairs (i, i + n_rot/2) instead of (2i, 2i+1)
   float norm_eps = 1e-5f;
   bool layer_norm = false;     // LayerNorm instead of RMSNorm (unused by current archs)

@@ -3,7 +3,9 @@
 // pages of matrices that were repacked (so weights are not held twice).
 #include "model/loader.h"
 
+#include <cmath>
 #include <cstring>
+#include <utility>
 #include <string>
 
 #include "runtime/log.h"
@@ -164,6 +166,55 @@ Status bind_layer(Binder& b, const Config& c, int il, Layer& L) {
   return ok_status();
 }
 
+// Frequency-factor tensors (Llama 3 rope_freqs, LongRoPE short/long) and the combinations of
+// them with the rope.scaling keys that nibble computes; other combinations are refused.
+Status bind_rope_factors(Binder& b, LoadedModel& m) {
+  Config& c = m.config;
+  const int64_t half = c.n_rot / 2;
+  NIBBLE_TRY(b.vec("rope_freqs.weight", half, &m.rope_freqs, false));
+  NIBBLE_TRY(b.vec("rope_factors_short.weight", half, &m.rope_factors_short, false));
+  NIBBLE_TRY(b.vec("rope_factors_long.weight", half, &m.rope_factors_long, false));
+  for (const auto& [name, v] : {std::pair{"rope_freqs.weight", &m.rope_freqs},
+                                {"rope_factors_short.weight", &m.rope_factors_short},
+                                {"rope_factors_long.weight", &m.rope_factors_long}})
+    for (float x : *v)
+      if (!std::isfinite(x) || !(x > 0.0f) || x > 1e6f)
+        return Error(ErrorCode::corrupt_metadata, std::string("tensor ") + name +
+                                                      " holds a frequency factor out of range "
+                                                      "(0, 1e6]: " + std::to_string(x));
+  const bool has_short = !m.rope_factors_short.empty(), has_long = !m.rope_factors_long.empty();
+  if (has_short != has_long || (c.rope_scaling == RopeScaling::longrope && !has_long))
+    return Error(ErrorCode::missing_tensor,
+                 std::string("missing tensor ") +
+                     (has_long ? "rope_factors_short.weight" : "rope_factors_long.weight") +
+                     " (LongRoPE needs both factor sets)");
+  if (has_long) {
+    if (c.rope_scaling == RopeScaling::linear || c.rope_scaling == RopeScaling::yarn)
+      return Error(ErrorCode::unsupported_architecture,
+                   "unsupported rope scaling: LongRoPE factor tensors with " + c.arch_name +
+                       ".rope.scaling.type " +
+                       (c.rope_scaling == RopeScaling::yarn ? "yarn" : "linear"));
+    if (!m.rope_freqs.empty())
+      return Error(ErrorCode::unsupported_architecture,
+                   "unsupported rope scaling: rope_freqs.weight together with LongRoPE factors");
+    if (c.rope_ctx_orig < 2)
+      return Error(ErrorCode::corrupt_metadata,
+                   c.arch_name + ".rope.scaling.original_context_length must be at least 2");
+    c.rope_scaling = RopeScaling::longrope;
+    // The attention factor's definition (Phi-3 LongRoPE) when the file does not state it.
+    const double scale = static_cast<double>(c.n_ctx_train) / static_cast<double>(c.rope_ctx_orig);
+    if (!c.rope_attn_factor_key)
+      c.rope_attn_factor =
+          scale > 1.0 ? static_cast<float>(std::sqrt(
+                            1.0 + std::log(scale) / std::log(static_cast<double>(c.rope_ctx_orig))))
+                      : 1.0f;
+  }
+  if (!m.rope_freqs.empty() && c.rope_scaling == RopeScaling::yarn)
+    return Error(ErrorCode::unsupported_architecture,
+                 "unsupported rope scaling: rope_freqs.weight together with YaRN");
+  return ok_status();
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const LoadedModel>> load_model(const std::string& path,
@@ -201,7 +252,7 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const std::string& path,
   Binder b(*m, *file, options);
   NIBBLE_TRY(b.vec("output_norm.weight", c.n_embd, &m->output_norm));
   NIBBLE_TRY(b.vec("output_norm.bias", c.n_embd, &m->output_norm_b, false));
-  NIBBLE_TRY(b.vec("rope_freqs.weight", c.n_rot / 2, &m->rope_freqs, false));
+  NIBBLE_TRY(bind_rope_factors(b, *m));
   m->layers.resize(static_cast<size_t>(c.n_layer));
   for (int il = 0; il < c.n_layer; ++il) NIBBLE_TRY(bind_layer(b, c, il, m->layers[il]));
   if (file->find_tensor("output.weight")) {

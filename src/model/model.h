@@ -51,6 +51,8 @@ struct LoadedModel {
   Vec output_norm, output_norm_b;
   Matrix output;   // [n_vocab x n_embd]; tied models prepare the embedding matrix here
   Vec rope_freqs;  // [n_rot/2] llama3 frequency factors, empty when absent
+  // [n_rot/2] Phi-3 LongRoPE frequency factors (both or neither; config.rope_scaling = longrope)
+  Vec rope_factors_short, rope_factors_long;
   std::vector<Layer> layers;
 
   uint64_t weight_bytes = 0;  // bytes of weights in memory (mapped + repacked)

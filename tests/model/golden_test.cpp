@@ -1,4 +1,5 @@
-// Golden tests: every /work/shared/fixtures/golden/<model>.json reproduced teacher-forced.
+// Golden tests: every ../shared/fixtures/golden/<model>.json reproduced teacher-forced (the list
+// below must name every file there: ListedGoldens).
 // The prompt tokens plus the reference's 16 greedy tokens are evaluated as one sequence; after
 // every position the logits of the reference's top-8 ids must agree within the model's
 // tolerance, and our top-1 must equal the reference's wherever the reference's top-1/top-2
@@ -7,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -22,28 +25,45 @@ namespace {
 
 struct GoldenCase {
   const char* model;
-  // Max |our logit - reference logit| over the reference's top-8 ids, in logit units (logits of
-  // these fixtures are ~10-20). Why each bound (docs/engine.md, "Golden tolerances"):
-  //  - f32 / F16 weights: both engines keep f16 K/V and f32 accumulators; differences are
-  //    summation order and the reference's f16 rounding of activations for F16 dot products.
-  //  - Q8_0 / Q6_K: activations quantized to 8 bits in both engines, but block sums may be
-  //    ordered / rounded differently.
-  //  - 4-bit, 2-bit and ternary: same activation quantization, larger weight-step noise after
-  //    amplification through the layers; gemma2 (26 layers, soft-capping) likewise.
+  // Max |our logit - reference logit| over the reference's top-8 ids at every position, in
+  // logit units (the fixtures' logits are ~10-20). docs/engine.md ("Golden tolerances") has the
+  // measurements behind each bound, per reference engine and weight type:
+  //  - goldens from llama.cpp c392e50: both engines quantize activations the same way, so the
+  //    bounds sit a little above the weight type's measured error (f32/F16 tight, 8-bit ~0.1,
+  //    4-bit and below ~0.2-0.35).
+  //  - goldens from ik_llama.cpp 8337e4cd3 (qwen3, gemma3, llama3rope, phi3long): its CPU
+  //    kernels quantize activations differently; llama.cpp c392e50 itself sits as far from
+  //    these goldens as nibble does (median ~0.09, max ~0.7 on Q8_0) while nibble and
+  //    c392e50 agree within 0.1-0.3 on the same files, so the max bound is 1.0 and the median
+  //    bound carries the precision.
   double tol;
-  // Positions checked per case (0 = all). gemma2 (26 random layers, soft-capped attention) is
-  // chaotic: rounding q to f16 or not -- a change far below any kernel's error -- already
-  // moves its position-1 logits by 0.25 and later ones by several units, so only the first
-  // positions (one sliding window) carry a meaningful bound; the rest are reported.
-  int positions = 0;
+  // Bound on the median of the same errors: catches a small systematic error (a wrong
+  // attention factor, a frequency off by a little) that the max bound alone would let through.
+  double tol_median;
 };
 
+// Every file in ../shared/fixtures/golden must be named here (checked by ListedGoldens).
 const GoldenCase kGoldens[] = {
-    {"stories260K-f32", 0.02}, {"llama-f32", 0.05},   {"llama-F16", 0.05},
-    {"llama-Q8_0", 0.3},       {"llama-Q6_K", 0.3},   {"llama-Q4_0", 0.4},
-    {"llama-Q4_K_M", 0.5},     {"llama-Q2_K", 0.5},   {"llama-TQ2_0", 0.5},
-    {"llama-TQ1_0", 0.5},      {"qwen2-Q8_0", 0.3},   {"gemma2-Q8_0", 1.5, 8},
-    {"phi3-Q8_0", 0.3},        {"bitnet-TQ2_0", 0.5},
+    // llama.cpp c392e50
+    {"stories260K-f32", 0.02, 0.002},
+    {"llama-f32", 0.05, 0.002},
+    {"llama-F16", 0.05, 0.01},
+    {"llama-Q8_0", 0.3, 0.02},
+    {"llama-Q6_K", 0.3, 0.02},
+    {"llama-Q4_0", 0.4, 0.02},
+    {"llama-Q4_K_M", 0.5, 0.02},
+    {"llama-Q2_K", 0.5, 0.02},
+    {"llama-TQ2_0", 0.5, 0.05},
+    {"llama-TQ1_0", 0.5, 0.05},
+    {"qwen2-Q8_0", 0.3, 0.02},
+    {"gemma2-Q8_0", 0.6, 0.1},
+    {"phi3-Q8_0", 0.3, 0.06},
+    {"bitnet-TQ2_0", 0.5, 0.02},
+    // ik_llama.cpp 8337e4cd3
+    {"qwen3-Q8_0", 1.0, 0.15},
+    {"gemma3-Q8_0", 1.0, 0.15},
+    {"llama3rope-Q8_0", 1.0, 0.15},
+    {"phi3long-Q8_0", 1.0, 0.15},
 };
 
 std::string read_all(const std::string& path) {
@@ -69,8 +89,8 @@ TEST_P(Golden, TeacherForcedTop8) {
   ASSERT_TRUE(m.ok()) << m.error().to_string();
   ASSERT_EQ((*m)->config.n_vocab, static_cast<int64_t>(doc["n_vocab"].num));
 
-  double max_err = 0, max_err_unchecked = 0;
-  int checked = 0, top1_checked = 0;
+  std::vector<double> errs;
+  int top1_checked = 0;
   const auto& cases = doc["cases"].arr;
   ASSERT_FALSE(cases.empty());
   for (size_t ci = 0; ci < cases.size(); ++ci) {
@@ -84,7 +104,8 @@ TEST_P(Golden, TeacherForcedTop8) {
     ASSERT_EQ(tops.size(), seq.size()) << g.model << " case " << ci;
 
     graph::ContextOptions co;
-    co.n_ctx = static_cast<int>(seq.size());
+    // The goldens were computed with a 512-token context (phi3long: its short RoPE factors).
+    co.n_ctx = std::max(512, static_cast<int>(seq.size()));
     co.n_threads = 2;
     auto ctx = graph::create_context(*m, co);
     ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
@@ -94,21 +115,15 @@ TEST_P(Golden, TeacherForcedTop8) {
       ASSERT_EQ(lg.size(), static_cast<size_t>(doc["n_vocab"].num));
       const auto& top = tops[p]->arr;
       ASSERT_GE(top.size(), 2u);
-      const bool check = g.positions == 0 || static_cast<int>(p) < g.positions;
       for (const auto& e : top) {
         const int id = static_cast<int>(e[0].num);
         const double err = std::fabs(lg[id] - e[1].num);
-        if (!check) {
-          max_err_unchecked = std::max(max_err_unchecked, err);
-          continue;
-        }
-        max_err = std::max(max_err, err);
+        errs.push_back(err);
         EXPECT_LE(err, g.tol) << g.model << " case " << ci << " position " << p << " id " << id
                               << ": ours " << lg[id] << " reference " << e[1].num;
-        ++checked;
       }
       const double margin = top[0][1].num - top[1][1].num;
-      if (check && margin > g.tol) {
+      if (margin > g.tol) {
         const int ours = static_cast<int>(std::max_element(lg.begin(), lg.end()) - lg.begin());
         EXPECT_EQ(ours, static_cast<int>(top[0][0].num))
             << g.model << " case " << ci << " position " << p << " (margin " << margin << ")";
@@ -116,10 +131,31 @@ TEST_P(Golden, TeacherForcedTop8) {
       }
     }
   }
+  ASSERT_FALSE(errs.empty());
+  std::sort(errs.begin(), errs.end());
+  const double median = errs[errs.size() / 2], p99 = errs[errs.size() * 99 / 100];
+  EXPECT_LE(median, g.tol_median) << g.model << ": median error";
   std::printf(
-      "[golden] %-16s max abs err %.5f over %d logits (tolerance %.3f), top-1 checked at "
-      "%d positions; unchecked positions max err %.3f\n",
-      g.model, max_err, checked, g.tol, top1_checked, max_err_unchecked);
+      "[golden] %-16s abs err max %.4f p99 %.4f median %.4f over %zu logits (bounds %.2f / "
+      "median %.3f), top-1 checked at %d positions\n",
+      g.model, errs.back(), p99, median, errs.size(), g.tol, g.tol_median, top1_checked);
+}
+
+// A golden file that the list above does not name would silently go untested.
+TEST(Golden, ListedGoldens) {
+  const auto dir = test::shared_dir() / "fixtures" / "golden";
+  ASSERT_TRUE(std::filesystem::is_directory(dir)) << "test data missing: " << dir.string();
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".json") continue;
+    ++files;
+    const std::string stem = e.path().stem().string();
+    const bool listed = std::any_of(std::begin(kGoldens), std::end(kGoldens),
+                                    [&](const GoldenCase& g) { return stem == g.model; });
+    EXPECT_TRUE(listed) << "golden " << e.path().string()
+                        << " is not in golden_test.cpp's kGoldens list";
+  }
+  EXPECT_EQ(files, static_cast<int>(std::size(kGoldens)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(kGoldens), [](const auto& info) {

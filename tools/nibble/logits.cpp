@@ -39,7 +39,11 @@ int run_logits(Args& args) {
   if (args.flag({"-h", "--help"})) {
     fmt::print(
         "usage: nibble logits -m FILE.gguf --tokens ID,ID,... [--top K] [--threads N] "
-        "[--batch B]\n");
+        "[--batch B] [--ctx N] [--kv-q8]\n"
+        "  --ctx N   context size of the session (default: the number of tokens); it can change\n"
+        "            the RoPE frequencies (Phi-3 LongRoPE uses its long factors above the\n"
+        "            original context)\n"
+        "  --kv-q8   q8_0 KV cache instead of f16\n");
     return 0;
   }
   auto path = args.value({"-m", "--model"});
@@ -47,6 +51,8 @@ int run_logits(Args& args) {
   long long top = args.integer({"--top"}).value_or(8);
   long long threads = args.integer({"--threads", "-t"}).value_or(0);
   long long batch = args.integer({"--batch", "-b"}).value_or(64);
+  long long n_ctx = args.integer({"--ctx", "-c"}).value_or(0);
+  const bool kv_q8 = args.flag({"--kv-q8"});
   if (!path) args.error("-m FILE.gguf is required");
   std::vector<Token> tokens;
   if (!tokens_s)
@@ -56,6 +62,7 @@ int run_logits(Args& args) {
   if (top < 1 || top > 1000000) args.error("--top must be >= 1");
   if (threads < 0 || threads > 512) args.error("--threads must be in [0, 512]");
   if (batch < 1 || batch > 4096) args.error("--batch must be in [1, 4096]");
+  if (n_ctx < 0 || n_ctx > (1 << 20)) args.error("--ctx must be in [0, 1048576]");
   if (!args.finish()) return 2;
 
   model::LoadOptions lo;
@@ -66,7 +73,9 @@ int run_logits(Args& args) {
     return 1;
   }
   graph::ContextOptions co;
-  co.n_ctx = static_cast<int>(std::max<size_t>(tokens.size(), 1));
+  co.n_ctx = n_ctx > 0 ? static_cast<int>(n_ctx)
+                      : static_cast<int>(std::max<size_t>(tokens.size(), 1));
+  co.kv_q8_0 = kv_q8;
   co.n_threads = static_cast<int>(threads);
   co.n_batch = static_cast<int>(batch);
   auto ctx = graph::create_context(*m, co);
