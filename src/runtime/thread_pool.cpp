@@ -1,8 +1,7 @@
 #include "runtime/thread_pool.h"
 
-#include <fstream>
-#include <set>
-#include <string>
+#include "runtime/cpu_topology.h"
+
 #include <utility>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -30,23 +29,7 @@ void wait_change(const std::atomic<T>& a, T old) {
 }
 }  // namespace
 
-int ThreadPool::physical_cores() {
-  // Count distinct (physical id, core id) pairs in /proc/cpuinfo; fall back to the logical
-  // count.
-  std::ifstream in("/proc/cpuinfo");
-  std::set<std::pair<int, int>> cores;
-  std::string line;
-  int phys = 0;
-  while (std::getline(in, line)) {
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    if (line.rfind("physical id", 0) == 0) phys = std::atoi(line.c_str() + colon + 1);
-    if (line.rfind("core id", 0) == 0) cores.insert({phys, std::atoi(line.c_str() + colon + 1)});
-  }
-  int n = static_cast<int>(cores.size());
-  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
-  return n > 0 ? n : 1;
-}
+int ThreadPool::physical_cores() { return default_thread_count(); }
 
 ThreadPool::ThreadPool(int n_threads) : n_(n_threads > 0 ? n_threads : physical_cores()) {
   threads_.reserve(static_cast<size_t>(n_ - 1));

@@ -27,7 +27,7 @@ class ThreadPool {
   // All threads of the current region wait here until every one has arrived.
   void barrier();
 
-  // Physical cores (logical CPUs / 2 when SMT is detected; at least 1).
+  // The default thread count: physical performance cores (runtime/cpu_topology.h).
   static int physical_cores();
 
  private:

@@ -1,0 +1,118 @@
+#include "runtime/cpu_topology.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <thread>
+#include <utility>
+
+#if defined(_WIN32)
+#define WIN32_LEAN_AND_MEAN
+#define NOMINMAX
+#include <windows.h>
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
+namespace nibble {
+
+int count_performance_cores(std::span<const LogicalCpu> cpus) {
+  long top = 0;
+  for (const LogicalCpu& c : cpus) top = std::max(top, c.capacity);
+  std::set<std::pair<int, int>> cores;
+  int unknown = 0;
+  for (const LogicalCpu& c : cpus) {
+    if (c.capacity != top) continue;
+    if (c.core < 0)
+      ++unknown;
+    else
+      cores.insert({c.package, c.core});
+  }
+  return static_cast<int>(cores.size()) + unknown;
+}
+
+namespace {
+
+bool read_long(const std::string& path, long* out) {
+  std::ifstream in(path);
+  long v = 0;
+  if (!(in >> v)) return false;
+  *out = v;
+  return true;
+}
+
+// "0-3,6,8-9" -> {0,1,2,3,6,8,9}; empty on a malformed list.
+std::vector<int> parse_cpu_list(const std::string& s) {
+  std::vector<int> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    const std::string part = s.substr(i, j - i);
+    const size_t dash = part.find('-');
+    try {
+      const int lo = std::stoi(part.substr(0, dash));
+      const int hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));
+      if (lo < 0 || hi < lo || hi > 65535) return {};
+      for (int c = lo; c <= hi; ++c) out.push_back(c);
+    } catch (...) {
+      return {};
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<LogicalCpu> read_linux_cpus(const std::string& root) {
+  std::ifstream online(root + "/online");
+  std::string list;
+  if (!std::getline(online, list)) return {};
+  std::vector<LogicalCpu> cpus;
+  for (int id : parse_cpu_list(list)) {
+    const std::string dir = root + "/cpu" + std::to_string(id);
+    LogicalCpu c;
+    long v = 0;
+    if (read_long(dir + "/topology/physical_package_id", &v)) c.package = static_cast<int>(v);
+    if (read_long(dir + "/topology/core_id", &v)) c.core = static_cast<int>(v);
+    if (read_long(dir + "/cpu_capacity", &v) || read_long(dir + "/cpufreq/cpuinfo_max_freq", &v))
+      c.capacity = v;
+    cpus.push_back(c);
+  }
+  return cpus;
+}
+
+int default_thread_count() {
+  int n = 0;
+#if defined(_WIN32)
+  // Cores with the highest efficiency class (Windows 10+; 0 everywhere on uniform CPUs).
+  DWORD len = 0;
+  GetLogicalProcessorInformationEx(RelationProcessorCore, nullptr, &len);
+  std::vector<char> buf(len);
+  if (len && GetLogicalProcessorInformationEx(
+                 RelationProcessorCore,
+                 reinterpret_cast<SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX*>(buf.data()), &len)) {
+    std::vector<LogicalCpu> cores;
+    for (DWORD off = 0; off < len;) {
+      auto* p = reinterpret_cast<SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX*>(buf.data() + off);
+      cores.push_back({0, static_cast<int>(cores.size()), p->Processor.EfficiencyClass});
+      off += p->Size;
+    }
+    n = count_performance_cores(cores);
+  }
+#elif defined(__APPLE__)
+  int v = 0;
+  size_t size = sizeof(v);
+  if (sysctlbyname("hw.perflevel0.physicalcpu", &v, &size, nullptr, 0) == 0 ||
+      sysctlbyname("hw.physicalcpu", &v, &size, nullptr, 0) == 0)
+    n = v;
+#else
+  const auto cpus = read_linux_cpus();
+  n = count_performance_cores(cpus);
+#endif
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(n, 1);
+}
+
+}  // namespace nibble

@@ -1,0 +1,32 @@
+// How many threads the engine uses by default: the physical performance cores. On big.LITTLE
+// CPUs (phones, Apple silicon, Intel hybrid laptops) the efficiency cores would make every
+// barrier wait for the slowest thread, and SMT siblings share one core's units.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace nibble {
+
+// One logical CPU as the OS describes it.
+struct LogicalCpu {
+  int package = 0;     // physical package (socket)
+  int core = -1;       // core id within the package; -1 unknown (counts as its own core)
+  long capacity = 0;   // relative speed (Linux cpu_capacity, else max frequency); 0 unknown
+};
+
+// Distinct physical cores among the CPUs of the highest capacity (all of them when the
+// capacities are equal or unknown). 0 for an empty list.
+int count_performance_cores(std::span<const LogicalCpu> cpus);
+
+// Linux / Android: reads cpuN/topology/{physical_package_id,core_id} and cpuN/cpu_capacity
+// (or cpuN/cpufreq/cpuinfo_max_freq) under `root` for every online cpuN. Empty when absent.
+std::vector<LogicalCpu> read_linux_cpus(const std::string& root = "/sys/devices/system/cpu");
+
+// The default thread count: performance cores from the OS (Linux sysfs, Windows
+// GetLogicalProcessorInformationEx efficiency classes, Apple hw.perflevel0.physicalcpu),
+// else the logical CPU count; at least 1.
+int default_thread_count();
+
+}  // namespace nibble
