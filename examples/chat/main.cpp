@@ -4,16 +4,15 @@
 // Commands: /reset, /stats, /help, /quit. When stdin is not a terminal it reads the conversation as
 // a script, one user message per line.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "command.h"
+#include "console.h"
 #include "nibble/nibble.h"
 #include "sampling_flags.h"
 
@@ -25,14 +24,12 @@ std::atomic<bool> g_cancel_sent{false};
 
 // Ctrl-C during an answer stops it; a second Ctrl-C before it has stopped, or one at the
 // prompt, quits.
-void on_sigint(int) {
+void on_ctrl_c() {
   if (g_generating.load() && !g_cancel_sent.exchange(true)) {
     if (auto* s = g_session.load()) s->cancel();  // an atomic store: async-signal-safe
     return;
   }
-  const char nl[] = "\n";
-  (void)!write(STDOUT_FILENO, nl, 1);
-  _exit(0);
+  chat::quit_now();
 }
 
 void help() {
@@ -79,7 +76,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto info = model->info();
-  const bool tty = isatty(STDIN_FILENO);
+  chat::use_utf8_console();
+  const bool tty = chat::stdin_is_terminal();
   fmt::print("nibble-chat: {} ({}), context {}, kernels {}{}\n", info.name, info.architecture,
              session->n_ctx(), info.isa, info.has_chat_template ? "" : ", built-in chat template");
   fmt::print("memory: weights {:.1f} MiB, KV cache {:.1f} MiB, scratch {:.1f} MiB\n",
@@ -87,7 +85,7 @@ int main(int argc, char** argv) {
              session->scratch_bytes() / 1048576.0);
   if (tty) help();
   g_session.store(&*session);
-  std::signal(SIGINT, on_sigint);
+  chat::on_interrupt(on_ctrl_c);
 
   std::vector<ChatMessage> messages;
   if (system) messages.push_back({"system", *system});
