@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# arm64 kernels under QEMU: cross-builds the `aarch64` preset (build/aarch64: kernels + kernel
-# tests, GoogleTest from /usr/src/googletest) and runs the kernel tests under qemu-aarch64 for
-# three emulated CPU models, one per arm64 ISA level:
-#   max         dotprod + i8mm   -> every variant runs, dispatch picks i8mm
-#   cortex-a76  dotprod only     -> i8mm variants skipped ("CPU lacks i8mm"), dispatch: dotprod
-#   cortex-a53  neither          -> dotprod and i8mm skipped, dispatch: neon
-# Fails on any test failure, on a detection that disagrees with the model, or when the
-# expected skip messages are missing. Usage: scripts/test-aarch64.sh [extra gtest args]
+# arm64 under QEMU: cross-builds the `aarch64` preset (build/aarch64: the whole engine, the
+# programs and the tests; GoogleTest from /usr/src/googletest) and runs
+# 1. the kernel tests under qemu-aarch64 for three emulated CPU models, one per ISA level:
+#      max         dotprod + i8mm   -> every variant runs, dispatch picks i8mm
+#      cortex-a76  dotprod only     -> i8mm variants skipped ("CPU lacks i8mm"), dispatch: dotprod
+#      cortex-a53  neither          -> dotprod and i8mm skipped, dispatch: neon
+#    failing on any test failure, a detection that disagrees with the model, or missing skips;
+# 2. the engine: goldens, tokenizer conformance, API session and C API tests, the CLI story,
+#    under QEMU_CPU=max, and the goldens and the story under cortex-a53 (no dotprod path);
+#    with --full every test of the suite (but `slow`) under both;
+# 3. `nibble generate` on stories260K under both CPUs, whose story must be byte-identical to
+#    the host build's (build/dev/bin/nibble, when built).
+# Usage: scripts/test-aarch64.sh [--full] [extra gtest args for the kernel tests]
 # Env: NIBBLE_SKIP_SETUP=1 skips scripts/setup-deps.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+full=0
+if [[ "${1:-}" == "--full" ]]; then
+  full=1
+  shift
+fi
 [[ "${NIBBLE_SKIP_SETUP:-}" == 1 ]] || ./scripts/setup-deps.sh
 jobs=$(nproc)
 start=$SECONDS
@@ -74,9 +84,48 @@ for cap in neon dotprod; do
     fail=1
   fi
 done
+
+# 2. The engine's tests, through ctest (the toolchain's emulator runs each test binary).
+engine_max='Golden|Vocab/Conformance|GoldenPrompts|Session\.|CApi\.|GenerateCli|TokenApi|SessionState|Misuse'
+engine_a53='Golden|Session\.GreedyCompletion|GenerateCli|CApi\.generate'
+for m in "max $engine_max" "cortex-a53 $engine_a53"; do
+  read -r cpu filter <<<"$m"
+  log="$log_dir/engine-$cpu.log"
+  t0=$SECONDS
+  args=(-j "$jobs" -LE slow --output-on-failure)
+  ((full)) || args+=(-R "$filter")
+  if (cd build/aarch64 && env -u NIBBLE_ISA QEMU_CPU="$cpu" ctest "${args[@]}") >"$log" 2>&1; then
+    echo "-- engine tests, QEMU_CPU=$cpu: $(grep -E 'tests passed' "$log") in $((SECONDS - t0)) s"
+  else
+    echo "-- engine tests, QEMU_CPU=$cpu: FAILED (log: $log)"
+    grep -E '^\s+[0-9]+ - ' "$log" | head -20 || true
+    fail=1
+  fi
+done
+
+# 3. The same story as on x86-64.
+model=../shared/fixtures/stories260K-f32.gguf
+gen=(generate -m "$model" -p "Once upon a time" -n 40 --greedy --quiet)
+host_story=""
+[[ -x build/dev/bin/nibble ]] && host_story=$(build/dev/bin/nibble "${gen[@]}" 2>/dev/null)
+for cpu in max cortex-a53; do
+  story=$(QEMU_CPU=$cpu qemu-aarch64 -L "$sysroot" build/aarch64/bin/nibble "${gen[@]}" 2>/dev/null) || true
+  if [[ "$story" != *"there was a little girl named Lily"* ]]; then
+    echo "-- nibble generate, QEMU_CPU=$cpu: wrong story: $story"
+    fail=1
+  elif [[ -n "$host_story" && "$story" != "$host_story" ]]; then
+    echo "-- nibble generate, QEMU_CPU=$cpu: differs from x86-64:"
+    echo "   arm64: $story"
+    echo "   x86-64: $host_story"
+    fail=1
+  else
+    echo "-- nibble generate, QEMU_CPU=$cpu: ${host_story:+identical to x86-64: }$story"
+  fi
+done
+
 echo "== aarch64: build ${build_s} s, total $((SECONDS - start)) s"
 if ((fail)); then
-  echo "== aarch64 kernel tests FAILED"
+  echo "== aarch64 tests FAILED"
   exit 1
 fi
-echo "== aarch64 kernel tests passed under max, cortex-a76, cortex-a53"
+echo "== aarch64 tests passed (kernels under max, cortex-a76, cortex-a53; engine under max, cortex-a53)"
