@@ -1,7 +1,5 @@
 // Runs the built `nibble generate` on the real trained fixture, as a user would.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -67,9 +65,9 @@ TEST(VersionCli, PrintsVersionCommitAndKernels) {
       << r.out;
   EXPECT_NE(r.out.find("kernels: "), std::string::npos) << r.out;
   // NIBBLE_ISA caps the kernels, and the report says so.
-  ::setenv("NIBBLE_ISA", "scalar", 1);
+  test::set_env("NIBBLE_ISA", "scalar");
   r = test::run_cli(NIBBLE_CLI_PATH, "--version", "");
-  ::unsetenv("NIBBLE_ISA");
+  test::unset_env("NIBBLE_ISA");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("kernels: scalar"), std::string::npos) << r.out;
 }

@@ -2,14 +2,13 @@
 // words), stdout and stderr captured through per-process temp files, exit code decoded.
 #pragma once
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "tests/common/platform.h"
 
 namespace nibble::test {
 
@@ -28,7 +27,7 @@ inline std::string slurp(const std::string& path) {
 // A temp file path unique to this process and `name`.
 inline std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
-          ("nibble_test_" + std::to_string(::getpid()) + "_" + name))
+          ("nibble_test_" + std::to_string(process_id()) + "_" + name))
       .string();
 }
 
@@ -40,7 +39,7 @@ inline CliRun run_cli(const std::string& cli, const std::string& subcommand,
   const std::string cmd =
       "'" + cli + "' " + subcommand + " " + args + " >'" + out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.exit_code = exit_code(status);
   r.out = slurp(out);
   r.err = slurp(err);
   std::filesystem::remove(out);

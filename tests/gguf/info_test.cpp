@@ -1,8 +1,6 @@
 // Runs the built `nibble info` on fixtures, on hostile strings (the JSON must still parse) and
 // on broken files (error printed, non-zero exit).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>

@@ -12,6 +12,7 @@
 #include "gguf/gguf.h"
 #include "gguf/writer.h"
 #include "tests/common/shared_data.h"
+#include "tests/common/platform.h"
 
 namespace nibble::gguf {
 namespace {
@@ -213,7 +214,7 @@ TEST(GgufRoundTrip, WriteFileAndOpen) {
   auto data = pattern(34 * 4, 9);
   ASSERT_TRUE(w.add_tensor("q", TensorType::Q8_0, {32, 4}, data).ok());
   auto path = (std::filesystem::temp_directory_path() /
-               ("nibble_gguf_rt_" + std::to_string(::getpid()) + ".gguf"))
+               ("nibble_gguf_rt_" + std::to_string(test::process_id()) + ".gguf"))
                   .string();
   ASSERT_TRUE(w.write_file(path).ok());
   {

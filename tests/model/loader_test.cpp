@@ -2,7 +2,6 @@
 // broken file is rejected with the right code and a message naming the key or tensor.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -11,36 +10,13 @@
 #include "gguf/writer.h"
 #include "model/loader.h"
 #include "tests/common/shared_data.h"
+#include "tests/model/rewrite.h"
+#include "tests/common/platform.h"
 
 namespace nibble {
 namespace {
 
-using KeyFn = std::function<bool(const std::string& key, gguf::Writer& w)>;  // true = handled
-using TensorFn = std::function<bool(const gguf::TensorInfo& t, gguf::Writer& w)>;
-
-// Copies fixtures/<src> into a temporary file, letting the hooks replace keys or tensors.
-std::string rewrite(const std::string& src, const KeyFn& key_fn, const TensorFn& tensor_fn,
-                    const std::string& tag) {
-  auto f = gguf::File::open(test::shared_path("fixtures/" + src));
-  EXPECT_TRUE(f.ok());
-  gguf::Writer w;
-  for (const auto& kv : f->metadata()) {
-    std::string k(kv.key);
-    if (k == "general.alignment") continue;
-    if (key_fn && key_fn(k, w)) continue;
-    w.set_value(k, kv.value);
-  }
-  for (const auto& t : f->tensors()) {
-    if (tensor_fn && tensor_fn(t, w)) continue;
-    std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-    EXPECT_TRUE(w.add_tensor(std::string(t.name), t.type, ne, {t.data, t.n_bytes}).ok());
-  }
-  auto path = (std::filesystem::temp_directory_path() /
-               ("nibble_loader_" + tag + "_" + std::to_string(getpid()) + ".gguf"))
-                  .string();
-  EXPECT_TRUE(w.write_file(path).ok());
-  return path;
-}
+using test::rewrite;
 
 Error load_error(const std::string& path, model::LoadOptions lo = {}) {
   lo.load_tokenizer = false;

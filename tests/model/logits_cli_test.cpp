@@ -1,8 +1,6 @@
 // Runs the built `nibble logits`: its JSON parses, matches an in-process evaluation, and bad
 // input gives a message and a non-zero exit.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>

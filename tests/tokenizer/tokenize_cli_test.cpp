@@ -1,7 +1,5 @@
 // Runs the built `nibble tokenize` on real vocabularies and compares with the library.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
