@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "chat/interpreter.h"
+#include "runtime/overflow.h"
 
 namespace nibble::chat {
 
@@ -515,7 +516,7 @@ Value Interpreter::apply_filter(const std::string& name, Value v, const Args& ar
       if (!e.is_number()) fail("sum needs numbers");
       if (e.kind == Value::Kind::floating) is_float = true;
       sf += e.as_double();
-      if (!is_float && __builtin_add_overflow(si, e.i, &si)) fail("integer overflow");
+      if (!is_float && add_overflow(si, e.i, &si)) fail("integer overflow");
     }
     return is_float ? Value::floating(sf) : Value::integer(si);
   }
@@ -696,7 +697,7 @@ Value Interpreter::call_global(const std::string& name, const Args& args, const 
     for (int64_t i = start; stp > 0 ? i < stop : i > stop;) {
       step();
       out.push_back(Value::integer(i));
-      if (__builtin_add_overflow(i, stp, &i)) break;
+      if (add_overflow(i, stp, &i)) break;
     }
     return Value::make_list(std::move(out));
   }

@@ -3,6 +3,7 @@
 // in ways real chat templates can observe (printing of none/booleans/lists; undefined
 // attributes are undefined rather than errors).
 #include "chat/interpreter.h"
+#include "runtime/overflow.h"
 
 #include <algorithm>
 #include <cmath>
@@ -499,15 +500,15 @@ Value Interpreter::eval_binary(const Node& n) {
   if (is_int(a) && is_int(b) && op != "/") {
     int64_t x = a.i, y = b.i, r = 0;
     if (op == "+") {
-      if (__builtin_add_overflow(x, y, &r)) fail("integer overflow");
+      if (add_overflow(x, y, &r)) fail("integer overflow");
       return Value::integer(r);
     }
     if (op == "-") {
-      if (__builtin_sub_overflow(x, y, &r)) fail("integer overflow");
+      if (sub_overflow(x, y, &r)) fail("integer overflow");
       return Value::integer(r);
     }
     if (op == "*") {
-      if (__builtin_mul_overflow(x, y, &r)) fail("integer overflow");
+      if (mul_overflow(x, y, &r)) fail("integer overflow");
       return Value::integer(r);
     }
     if (op == "//" || op == "%") {
@@ -524,7 +525,7 @@ Value Interpreter::eval_binary(const Node& n) {
       if (y < 0) return Value::floating(std::pow(double(x), double(y)));
       int64_t acc = 1;
       for (int64_t i = 0; i < y; ++i) {
-        if (__builtin_mul_overflow(acc, x, &acc)) fail("integer overflow");
+        if (mul_overflow(acc, x, &acc)) fail("integer overflow");
         if (acc == 0 || acc == 1) break;
       }
       return Value::integer(acc);

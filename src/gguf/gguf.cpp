@@ -19,6 +19,7 @@
 #include "gguf/gguf.h"
 #include "gguf/reader_detail.h"
 #include "runtime/mapped_file.h"
+#include "runtime/overflow.h"
 
 namespace nibble::gguf {
 
@@ -92,12 +93,8 @@ class Cursor {
   uint64_t pos_ = 0;
 };
 
-bool mul_overflow(uint64_t a, uint64_t b, uint64_t* out) {
-  return __builtin_mul_overflow(a, b, out);
-}
-bool add_overflow(uint64_t a, uint64_t b, uint64_t* out) {
-  return __builtin_add_overflow(a, b, out);
-}
+using nibble::add_overflow;
+using nibble::mul_overflow;
 
 // Reads a value of type `type` (already read) for key `key`; `depth` = enclosing arrays.
 Result<Value> read_value(Cursor& c, uint32_t type, std::string_view key, int depth);

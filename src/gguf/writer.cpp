@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "gguf/reader_detail.h"
+#include "runtime/overflow.h"
 
 namespace nibble::gguf {
 
@@ -207,7 +208,7 @@ Status Writer::add_tensor(std::string name, TensorType type, std::vector<uint64_
   for (uint64_t d : ne) {
     if (d == 0 || d > static_cast<uint64_t>(INT64_MAX))
       return Error(ErrorCode::bad_dimension, fmt::format("tensor '{}': dimension {}", name, d));
-    if (__builtin_mul_overflow(n, d, &n))
+    if (mul_overflow(n, d, &n))
       return Error(ErrorCode::element_count_overflow, fmt::format("tensor '{}'", name));
   }
   if (ne[0] % ti.block_size != 0)

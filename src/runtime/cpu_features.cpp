@@ -1,7 +1,11 @@
 #include "runtime/cpu_features.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
+#if defined(_MSC_VER)
+#include <intrin.h>
+#else
 #include <cpuid.h>
+#endif
 
 #include <cstring>
 #elif defined(__aarch64__) && defined(__linux__)
@@ -23,22 +27,38 @@ namespace nibble {
 namespace {
 
 #if defined(__x86_64__) || defined(_M_X64)
+// cpuid / xgetbv through GCC/Clang's <cpuid.h> or MSVC's <intrin.h>.
+#if defined(_MSC_VER)
+unsigned long long xgetbv0() { return _xgetbv(0); }
+void cpuid(unsigned leaf, unsigned sub, unsigned& a, unsigned& b, unsigned& c, unsigned& d) {
+  int r[4];
+  __cpuidex(r, static_cast<int>(leaf), static_cast<int>(sub));
+  a = static_cast<unsigned>(r[0]), b = static_cast<unsigned>(r[1]);
+  c = static_cast<unsigned>(r[2]), d = static_cast<unsigned>(r[3]);
+}
+#else
 unsigned long long xgetbv0() {
   unsigned eax, edx;
   __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
   return (static_cast<unsigned long long>(edx) << 32) | eax;
 }
+void cpuid(unsigned leaf, unsigned sub, unsigned& a, unsigned& b, unsigned& c, unsigned& d) {
+  __cpuid_count(leaf, sub, a, b, c, d);
+}
+#endif
 
 CpuFeatures detect() {
   CpuFeatures f;
   unsigned a, b, c, d;
-  if (!__get_cpuid(0, &a, &b, &c, &d)) return f;
+  cpuid(0, 0, a, b, c, d);
+  const unsigned max_leaf = a;
+  if (max_leaf < 1) return f;
   char vendor[13] = {};
   std::memcpy(vendor, &b, 4);
   std::memcpy(vendor + 4, &d, 4);
   std::memcpy(vendor + 8, &c, 4);
   const bool amd = std::strcmp(vendor, "AuthenticAMD") == 0 || std::strcmp(vendor, "HygonGenuine") == 0;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  cpuid(1, 0, a, b, c, d);
   const bool osxsave = c & (1u << 27);
   const bool avx = c & (1u << 28);
   f.fma = c & (1u << 12);
@@ -48,9 +68,8 @@ CpuFeatures detect() {
   const bool os_ymm = (xcr0 & 0x6) == 0x6;            // SSE + AVX state
   const bool os_zmm = (xcr0 & 0xe6) == 0xe6;          // + opmask, ZMM hi256, hi16 ZMM
   if (!os_ymm) return CpuFeatures{};
-  unsigned max_leaf = __get_cpuid_max(0, nullptr);
   if (max_leaf < 7) return f;
-  __cpuid_count(7, 0, a, b, c, d);
+  cpuid(7, 0, a, b, c, d);
   f.avx2 = b & (1u << 5);
   if (os_zmm) {
     f.avx512f = b & (1u << 16);
@@ -59,7 +78,7 @@ CpuFeatures detect() {
     f.avx512vl = b & (1u << 31);
     f.avx512vnni = c & (1u << 11);
   }
-  __cpuid_count(7, 1, a, b, c, d);
+  cpuid(7, 1, a, b, c, d);
   f.avx_vnni = a & (1u << 4);
   if (!f.fma || !f.f16c) f.avx2 = false;  // nibble's AVX2 level includes FMA and F16C
   f.amd = amd;

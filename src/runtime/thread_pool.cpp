@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
 #include <immintrin.h>
 #define NIBBLE_PAUSE() _mm_pause()
 #elif defined(__aarch64__)
