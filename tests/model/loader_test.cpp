@@ -2,7 +2,9 @@
 // broken file is rejected with the right code and a message naming the key or tensor.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -193,6 +195,116 @@ TEST(Loader, RepackedWeightsAreOwnedAndCounted) {
   if (n_repacked == 0) GTEST_SKIP() << "no kernel with a packed layout for TQ1_0 on this CPU";
   EXPECT_GT(delta, 0);
   EXPECT_EQ(static_cast<int64_t>((*packed)->weight_bytes - (*plain)->weight_bytes), delta);
+}
+
+// ---- RoPE scaling keys and factor tensors: what nibble cannot compute is refused by name ----
+
+// `src` with extra rope.scaling keys (string "type" or numbers) and optionally a tensor dropped
+// or a factor overwritten.
+struct RopeEdit {
+  std::vector<std::pair<std::string, std::string>> strings;
+  std::vector<std::pair<std::string, float>> floats;
+  std::string drop_tensor;
+  std::string zero_tensor;  // first value set to 0
+};
+Error rope_load_error(const std::string& src, const std::string& arch, const RopeEdit& e,
+                      const std::string& tag) {
+  auto p = rewrite(
+      src, nullptr,
+      [&](const gguf::TensorInfo& t, gguf::Writer& w) {
+        if (t.name == e.drop_tensor) return true;
+        if (t.name != e.zero_tensor) return false;
+        std::vector<float> v(t.n_elements);
+        std::memcpy(v.data(), t.data, v.size() * 4);
+        v[0] = 0.0f;
+        EXPECT_TRUE(w.add_tensor(std::string(t.name), t.type, {t.ne[0]},
+                                 {reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4})
+                        .ok());
+        return true;
+      },
+      tag,
+      [&](gguf::Writer& w) {
+        for (const auto& [k, v] : e.strings) w.set_string(arch + ".rope.scaling." + k, v);
+        for (const auto& [k, v] : e.floats) w.set_f32(arch + ".rope.scaling." + k, v);
+      });
+  return load_error(p);
+}
+
+TEST(Loader, RopeScalingRefusals) {
+  struct Case {
+    const char* src;
+    const char* arch;
+    RopeEdit edit;
+    ErrorCode code;
+    const char* names;  // substring of the message
+  };
+  const Case cases[] = {
+      {"qwen2-F16.gguf", "qwen2", {{{"type", "dynamic"}}, {{"factor", 2}}, "", ""},
+       ErrorCode::unsupported_architecture, "qwen2.rope.scaling.type"},
+      {"qwen2-F16.gguf", "qwen2", {{{"type", "yarn"}}, {}, "", ""}, ErrorCode::missing_key,
+       "qwen2.rope.scaling.factor"},
+      {"qwen2-F16.gguf", "qwen2", {{{"type", "linear"}}, {{"factor", 0}}, "", ""},
+       ErrorCode::corrupt_metadata, "qwen2.rope.scaling.factor"},
+      {"qwen2-F16.gguf", "qwen2", {{{"type", "yarn"}}, {{"factor", 4}, {"attn_factor", NAN}}, "", ""},
+       ErrorCode::corrupt_metadata, "qwen2.rope.scaling.attn_factor"},
+      {"qwen2-F16.gguf", "qwen2",
+       {{{"type", "yarn"}}, {{"factor", 4}, {"yarn_log_multiplier", 0.1f}}, "", ""},
+       ErrorCode::unsupported_architecture, "yarn_log_multiplier"},
+      {"qwen2-F16.gguf", "qwen2",
+       {{{"type", "yarn"}}, {{"factor", 4}, {"yarn_beta_fast", 1}, {"yarn_beta_slow", 32}}, "", ""},
+       ErrorCode::corrupt_metadata, "yarn_beta"},
+      {"llama-F16.gguf", "llama", {{{"type", "longrope"}}, {}, "", ""}, ErrorCode::missing_tensor,
+       "rope_factors_long.weight"},
+      {"phi3long-Q8_0.gguf", "phi3", {{}, {}, "rope_factors_short.weight", ""},
+       ErrorCode::missing_tensor, "rope_factors_short.weight"},
+      {"phi3long-Q8_0.gguf", "phi3", {{{"type", "yarn"}}, {{"factor", 4}}, "", ""},
+       ErrorCode::unsupported_architecture, "yarn"},
+      {"phi3long-Q8_0.gguf", "phi3", {{}, {}, "", "rope_factors_long.weight"},
+       ErrorCode::corrupt_metadata, "rope_factors_long.weight"},
+      {"llama3rope-F16.gguf", "llama", {{{"type", "yarn"}}, {{"factor", 4}}, "", ""},
+       ErrorCode::unsupported_architecture, "rope_freqs.weight"},
+      {"llama3rope-F16.gguf", "llama", {{}, {}, "", "rope_freqs.weight"},
+       ErrorCode::corrupt_metadata, "rope_freqs.weight"},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    auto e = rope_load_error(c.src, c.arch, c.edit, "rope" + std::to_string(i++));
+    EXPECT_EQ(e.code(), c.code) << c.src << ": " << e.to_string();
+    EXPECT_NE(e.message().find(c.names), std::string::npos) << e.to_string();
+  }
+}
+
+// The attention factor of LongRoPE comes from the key, else from its definition; YaRN's default
+// is 0.1 ln(factor) + 1.
+TEST(Loader, RopeAttentionFactor) {
+  model::LoadOptions lo;
+  lo.load_tokenizer = false;
+  auto m = model::load_model(test::shared_path("fixtures/phi3long-Q8_0.gguf"), lo);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_TRUE((*m)->config.rope_attn_factor_key);
+  EXPECT_NEAR((*m)->config.rope_attn_factor, 1.190238, 1e-6);
+  auto p = rewrite(
+      "phi3long-Q8_0.gguf",
+      [](const std::string& k, gguf::Writer&) { return k == "phi3.rope.scaling.attn_factor"; },
+      nullptr, "rope_attn");
+  auto d = model::load_model(p, lo);
+  std::remove(p.c_str());
+  ASSERT_TRUE(d.ok()) << d.error().to_string();
+  EXPECT_FALSE((*d)->config.rope_attn_factor_key);
+  // sqrt(1 + ln(131072 / 4096) / ln(4096))
+  EXPECT_NEAR((*d)->config.rope_attn_factor, std::sqrt(1.0 + std::log(32.0) / std::log(4096.0)),
+              1e-6);
+  auto y = rewrite("qwen2-F16.gguf", nullptr, nullptr, "rope_yarn", [](gguf::Writer& w) {
+    w.set_string("qwen2.rope.scaling.type", "yarn");
+    w.set_f32("qwen2.rope.scaling.factor", 4.0f);
+    w.set_u32("qwen2.rope.scaling.original_context_length", 32768);
+  });
+  auto ym = model::load_model(y, lo);
+  std::remove(y.c_str());
+  ASSERT_TRUE(ym.ok()) << ym.error().to_string();
+  EXPECT_EQ((*ym)->config.rope_scaling, model::RopeScaling::yarn);
+  EXPECT_EQ((*ym)->config.rope_ctx_orig, 32768);
+  EXPECT_NEAR((*ym)->config.rope_attn_factor, 0.1 * std::log(4.0) + 1.0, 1e-6);
 }
 
 }  // namespace
