@@ -64,12 +64,14 @@ TEST(VersionCli, PrintsVersionCommitAndKernels) {
   EXPECT_EQ(r.out.rfind(std::string("nibble ") + NIBBLE_VERSION_STRING + " (commit ", 0), 0u)
       << r.out;
   EXPECT_NE(r.out.find("kernels: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(the best this CPU supports"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cpu features: "), std::string::npos) << r.out;
   // NIBBLE_ISA caps the kernels, and the report says so.
   test::set_env("NIBBLE_ISA", "scalar");
   r = test::run_cli(NIBBLE_CLI_PATH, "--version", "");
   test::unset_env("NIBBLE_ISA");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("kernels: scalar"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("kernels: scalar (capped by NIBBLE_ISA=scalar"), std::string::npos) << r.out;
 }
 
 }  // namespace

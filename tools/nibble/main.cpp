@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "kernels/kernels.h"
+#include "runtime/cpu_features.h"
 #include "nibble/version.h"
 
 namespace nibble::cli {
@@ -33,14 +34,39 @@ static void usage() {
   fmt::print(stderr, "\n`nibble <command> --help` for a command's options; `nibble --version`.\n");
 }
 
-// `nibble --version`: the library version, the commit it was built from and the kernels this
-// CPU gets (NIBBLE_ISA caps them).
+// `nibble --version`: the library version, the commit it was built from, the CPU features
+// detected, and the kernels chosen with the reason (the best this CPU runs, or NIBBLE_ISA).
 static void version() {
   const auto& k = kernels::KernelTable::get();
+  const auto& f = cpu_features();
+  std::string feats;
+  auto add = [&](bool on, const char* name) {
+    if (on) feats += feats.empty() ? name : std::string(" ") + name;
+  };
+  add(f.avx2, "avx2");
+  add(f.fma, "fma");
+  add(f.f16c, "f16c");
+  add(f.avx_vnni, "avx-vnni");
+  add(f.avx512f, "avx512f");
+  add(f.avx512bw, "avx512bw");
+  add(f.avx512dq, "avx512dq");
+  add(f.avx512vl, "avx512vl");
+  add(f.avx512vnni, "avx512vnni");
+  add(f.neon, "neon");
+  add(f.dotprod, "dotprod");
+  add(f.i8mm, "i8mm");
+  add(f.fp16, "fp16");
+  const auto best = kernels::best_supported_isa();
+  const char* cap = std::getenv("NIBBLE_ISA");
   fmt::print("nibble {} (commit {})\n", NIBBLE_VERSION_STRING, NIBBLE_GIT_COMMIT);
-  fmt::print("kernels: {} (this CPU supports up to {}; row ops {})\n", kernels::isa_name(k.isa()),
-             kernels::isa_name(kernels::best_supported_isa()),
-             kernels::isa_name(k.row_ops_isa()));
+  fmt::print("cpu features: {}\n", feats.empty() ? "none beyond the baseline" : feats);
+  if (k.isa() != best && cap && *cap)
+    fmt::print("kernels: {} (capped by NIBBLE_ISA={}; this CPU supports up to {}; row ops {})\n",
+               kernels::isa_name(k.isa()), cap, kernels::isa_name(best),
+               kernels::isa_name(k.row_ops_isa()));
+  else
+    fmt::print("kernels: {} (the best this CPU supports; row ops {})\n",
+               kernels::isa_name(k.isa()), kernels::isa_name(k.row_ops_isa()));
 }
 
 }  // namespace nibble::cli
