@@ -51,6 +51,32 @@ std::optional<std::string> Args::value(std::initializer_list<std::string_view> n
   return out;
 }
 
+std::vector<std::string> Args::values(std::initializer_list<std::string_view> names) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < argv_.size(); ++i) {
+    if (used_[i]) continue;
+    const std::string& a = argv_[i];
+    for (auto n : names) {
+      if (a == n) {
+        used_[i] = true;
+        if (i + 1 >= argv_.size()) {
+          error(fmt::format("option {} needs a value", n));
+          return out;
+        }
+        used_[i + 1] = true;
+        out.push_back(argv_[i + 1]);
+        break;
+      }
+      if (a.size() > n.size() + 1 && a.compare(0, n.size(), n) == 0 && a[n.size()] == '=') {
+        used_[i] = true;
+        out.push_back(a.substr(n.size() + 1));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 std::optional<long long> Args::integer(std::initializer_list<std::string_view> names) {
   auto v = value(names);
   if (!v) return std::nullopt;

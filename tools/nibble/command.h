@@ -24,6 +24,8 @@ class Args {
   // The value of an option (consumes it); nullopt when absent. Records an error when the
   // option is present without a value.
   std::optional<std::string> value(std::initializer_list<std::string_view> names);
+  // Every value of a repeatable option (`-m A -m B`), in order (consumes them).
+  std::vector<std::string> values(std::initializer_list<std::string_view> names);
   // Typed option helpers; record an error naming the option on a bad value.
   std::optional<long long> integer(std::initializer_list<std::string_view> names);
   std::optional<double> number(std::initializer_list<std::string_view> names);

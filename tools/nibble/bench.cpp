@@ -1,0 +1,372 @@
+// `nibble bench`: prefill and decode speed of models on this machine, in the shape of the
+// benchmark users know (llama-bench): -m (repeatable), -p / -n / -t lists, -r repetitions
+// after a warm-up; a markdown table or, with --json, one JSON array. Definitions (what is
+// timed, what each field means) are in docs/tools.md; progress goes to stderr.
+//
+// Runs on the engine's inference context (src/graph/context.h) with synthetic token ids:
+//   ppN  one eval of N tokens on an empty KV cache, logits of the last token only;
+//   tgN  N evals of one token each, starting from an empty KV cache.
+// Nothing is sampled or detokenized, so the figures are the forward passes alone.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench_probe.h"
+#include "command.h"
+#include "nibble/version.h"
+#if NIBBLE_HAVE_ENGINE
+#include "graph/context.h"
+#include "model/loader.h"
+#include "runtime/thread_pool.h"
+
+namespace nibble::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::vector<std::string> models;
+  std::vector<int> prompts{512}, gens{128}, threads;
+  int reps = 5;
+  int batch = 512;
+  std::string isa;
+  bool kv_q8 = false, json = false;
+  int contention = 0;
+  size_t probe_bytes = 0;
+};
+
+// What a model file says about its weights (GGUF sizes).
+struct WeightStats {
+  uint64_t file_weight_bytes = 0;  // every tensor
+  uint64_t bytes_per_token = 0;    // read by one decode step: all but an untied embedding
+  uint64_t n_params = 0;
+  std::string dominant_type;  // type holding the most bytes
+};
+
+struct Record {
+  std::string model, path, arch, type, isa, test;
+  int threads = 0, n_tokens = 0, reps = 0;
+  bool is_decode = false;
+  double tokens_per_s = 0, stddev = 0, ttft_ms = 0, peak_rss_mib = 0;
+  double gb_per_s = NAN, bandwidth_fraction = NAN, read_bw_gb_per_s = 0;
+  WeightStats w;
+};
+
+// "1,2,4" -> {1,2,4}; every value in [lo, hi].
+bool parse_list(const std::string& s, int lo, int hi, std::vector<int>* out) {
+  out->clear();
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    const std::string part = s.substr(i, j - i);
+    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    const long v = std::stol(part);
+    if (v < lo || v > hi) return false;
+    out->push_back(static_cast<int>(v));
+    i = j + 1;
+  }
+  return !out->empty();
+}
+
+WeightStats weight_stats(const gguf::File& f) {
+  WeightStats w;
+  std::map<std::string_view, uint64_t> by_type;
+  const bool tied = f.find_tensor("output.weight") == nullptr;
+  for (const auto& t : f.tensors()) {
+    w.file_weight_bytes += t.n_bytes;
+    w.n_params += t.n_elements;
+    by_type[tensor_type_name(t.type)] += t.n_bytes;
+    if (t.name != "token_embd.weight" || tied) w.bytes_per_token += t.n_bytes;
+  }
+  uint64_t best = 0;
+  for (auto& [name, bytes] : by_type)
+    if (bytes > best) best = bytes, w.dominant_type = std::string(name);
+  return w;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double stddev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  double m = 0;
+  for (double x : v) m += x;
+  m /= v.size();
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / (v.size() - 1));
+}
+
+// Deterministic synthetic token ids in [0, n_vocab) (what the model sees does not change the
+// work a forward pass does).
+std::vector<Token> synthetic_tokens(int n, int n_vocab, uint64_t seed) {
+  std::vector<Token> t(static_cast<size_t>(n));
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (auto& v : t) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    v = static_cast<Token>(x % static_cast<uint64_t>(n_vocab));
+  }
+  return t;
+}
+
+std::string json_string(std::string_view s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\', o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o += fmt::format("\\u{:04x}", static_cast<int>(c));
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
+std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
+
+std::string to_json(const std::vector<Record>& recs, const Options& o) {
+  std::string s = "[";
+  for (size_t i = 0; i < recs.size(); ++i) {
+    const Record& r = recs[i];
+    s += i ? ",\n  {" : "\n  {";
+    s += fmt::format(
+        "\"model\": {}, \"model_path\": {}, \"arch\": {}, \"type\": {}, \"model_bytes\": {}, "
+        "\"n_params\": {}, \"weight_bytes_per_token\": {}, \"threads\": {}, \"test\": {}, "
+        "\"n_tokens\": {}, \"repetitions\": {}, \"tokens_per_s\": {}, \"stddev\": {}, "
+        "\"gb_per_s\": {}, \"bandwidth_fraction\": {}, \"read_bw_gb_per_s\": {}, "
+        "\"peak_rss_mib\": {}, \"ttft_ms\": {}, \"isa\": {}, \"kv_type\": {}, \"batch\": {}, "
+        "\"contention\": {}, \"version\": {}, \"commit\": {}",
+        json_string(r.model), json_string(r.path), json_string(r.arch), json_string(r.type),
+        r.w.file_weight_bytes, r.w.n_params, r.w.bytes_per_token, r.threads, json_string(r.test),
+        r.n_tokens, r.reps, json_number(r.tokens_per_s), json_number(r.stddev),
+        json_number(r.gb_per_s), json_number(r.bandwidth_fraction),
+        json_number(r.read_bw_gb_per_s), json_number(r.peak_rss_mib), json_number(r.ttft_ms),
+        json_string(r.isa), json_string(o.kv_q8 ? "q8_0" : "f16"), o.batch, o.contention,
+        json_string(NIBBLE_VERSION_STRING), json_string(NIBBLE_GIT_COMMIT));
+    s += "}";
+  }
+  return s + (recs.empty() ? "]\n" : "\n]\n");
+}
+
+std::string to_markdown(const std::vector<Record>& recs) {
+  std::string s =
+      "| model | type | size | threads | isa | test | t/s | GB/s | of read bw | peak RSS | "
+      "TTFT ms |\n"
+      "| --- | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const Record& r : recs) {
+    const std::string gbs = std::isfinite(r.gb_per_s) ? fmt::format("{:.2f}", r.gb_per_s) : "";
+    const std::string frac =
+        std::isfinite(r.bandwidth_fraction)
+            ? fmt::format("{:.0f}% of {:.1f}", 100 * r.bandwidth_fraction, r.read_bw_gb_per_s)
+            : "";
+    s += fmt::format("| {} | {} | {:.1f} MiB | {} | {} | {} | {:.2f} ± {:.2f} | {} | {} | {:.0f} "
+                     "MiB | {:.1f} |\n",
+                     r.model, r.type, r.w.file_weight_bytes / 1048576.0, r.threads, r.isa, r.test,
+                     r.tokens_per_s, r.stddev, gbs, frac, r.peak_rss_mib, r.ttft_ms);
+  }
+  return s;
+}
+
+// Runs one test (ppN or tgN) `reps` times after a warm-up; fills the timing fields of `r`.
+Status run_test(graph::InferenceContext& ctx, bool decode, int n, int reps, uint64_t seed,
+                Record* r) {
+  const auto tokens = synthetic_tokens(n, ctx.n_vocab(), seed);
+  std::vector<double> rates, first_ms;
+  for (int rep = -1; rep < reps; ++rep) {  // rep -1: warm-up, not recorded
+    ctx.truncate(0);
+    double first = 0;
+    const auto t0 = Clock::now();
+    if (decode) {
+      for (int i = 0; i < n; ++i) {
+        if (auto st = ctx.eval(std::span<const Token>(&tokens[i], 1), false); !st.ok()) return st;
+        if (i == 0) first = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      }
+    } else {
+      if (auto st = ctx.eval(tokens, false); !st.ok()) return st;
+      first = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    }
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (rep < 0) continue;
+    rates.push_back(n / std::max(s, 1e-9));
+    first_ms.push_back(first);
+  }
+  r->tokens_per_s = median(rates);
+  r->stddev = stddev(rates);
+  r->ttft_ms = median(first_ms);
+  return {};
+}
+
+int fail(const std::string& msg) {
+  fmt::print(stderr, "nibble bench: {}\n", msg);
+  return 1;
+}
+
+int bench_main(const Options& o) {
+  // Read-bandwidth probe per thread count, before anything else runs (no model, no
+  // competitors), so it is the machine's figure; its buffer is freed before models load.
+  std::map<int, double> probe;
+  for (int t : o.threads) {
+    if (probe.count(t)) continue;
+    fmt::print(stderr, "bench: read-bandwidth probe, {} thread{}, {} MiB\n", t, t > 1 ? "s" : "",
+               o.probe_bytes >> 20);
+    probe[t] = bench::measure_read_bandwidth(t, o.probe_bytes, 7);
+    if (probe[t] <= 0) return fail(fmt::format("cannot allocate the {} MiB probe buffer",
+                                               o.probe_bytes >> 20));
+    fmt::print(stderr, "bench:   {:.2f} GB/s\n", probe[t] / 1e9);
+  }
+  bench::Contention competitors;
+  if (o.contention > 0) {
+    if (!competitors.start(o.contention)) return fail("cannot start the --contention processes");
+    fmt::print(stderr, "bench: {} busy-looping processes running\n", competitors.size());
+  }
+  model::LoadOptions lo;
+  lo.load_tokenizer = false;
+  if (!o.isa.empty()) kernels::parse_isa(o.isa, &lo.isa_cap);
+  std::vector<Record> recs;
+  for (const auto& path : o.models) {
+    bench::reset_peak_rss();
+    fmt::print(stderr, "bench: loading {}\n", path);
+    auto m = model::load_model(path, lo);
+    if (!m.ok()) return fail(m.error().to_string());
+    const auto& model = **m;
+    Record base;
+    base.path = path;
+    base.model = std::filesystem::path(path).stem().string();
+    base.arch = model.config.arch_name;
+    base.isa = std::string(kernels::isa_name(model.kernels->isa()));
+    base.w = weight_stats(*model.file);
+    base.type = base.w.dominant_type;
+    int max_n = 1;
+    for (int p : o.prompts) max_n = std::max(max_n, p);
+    for (int n : o.gens) max_n = std::max(max_n, n);
+    for (int t : o.threads) {
+      graph::ContextOptions co;
+      co.n_ctx = max_n;
+      co.n_threads = t;
+      co.n_batch = std::clamp(std::min(o.batch, max_n), 1, 4096);
+      co.kv_q8_0 = o.kv_q8;
+      auto ctx = graph::create_context(*m, co);
+      if (!ctx.ok()) return fail(fmt::format("{}: {}", path, ctx.error().to_string()));
+      for (int pass = 0; pass < 2; ++pass) {
+        const bool decode = pass == 1;
+        for (int n : decode ? o.gens : o.prompts) {
+          if (n == 0) continue;
+          Record r = base;
+          r.threads = t;
+          r.is_decode = decode;
+          r.n_tokens = n;
+          r.reps = o.reps;
+          r.test = fmt::format("{}{}", decode ? "tg" : "pp", n);
+          fmt::print(stderr, "bench: {} threads={} {} ({} runs after a warm-up)\n", r.model, t,
+                     r.test, o.reps);
+          if (auto st = run_test(**ctx, decode, n, o.reps, recs.size() + 1, &r); !st.ok())
+            return fail(fmt::format("{}: {}", path, st.error().to_string()));
+          r.read_bw_gb_per_s = probe[t] / 1e9;
+          if (decode) {
+            r.gb_per_s = r.tokens_per_s * static_cast<double>(r.w.bytes_per_token) / 1e9;
+            r.bandwidth_fraction = r.gb_per_s / r.read_bw_gb_per_s;
+          }
+          r.peak_rss_mib = bench::peak_rss_bytes() / 1048576.0;
+          fmt::print(stderr, "bench:   {:.2f} ± {:.2f} tokens/s\n", r.tokens_per_s, r.stddev);
+          recs.push_back(std::move(r));
+        }
+      }
+    }
+  }
+  competitors.stop();
+  const std::string out = o.json ? to_json(recs, o) : to_markdown(recs);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+constexpr const char* kHelp =
+    "usage: nibble bench -m MODEL.gguf [-m MODEL2.gguf ...] [options]\n"
+    "  -p, --n-prompt LIST   prompt lengths to prefill, e.g. 64,512 (0 = no prefill test; "
+    "default 512)\n"
+    "  -n, --n-gen LIST      tokens to generate one at a time (0 = no decode test; "
+    "default 128)\n"
+    "  -t, --threads LIST    thread counts, e.g. 1,2 (default: physical cores)\n"
+    "  -r, --repetitions N   timed runs of each test after one warm-up run (default 5)\n"
+    "  -b, --batch N         prefill batch: tokens per forward pass (default 512)\n"
+    "  --isa NAME            cap the kernels' ISA (scalar, avx2, avx512, avx512vnni, neon, ...)\n"
+    "  --kv-q8               KV cache in q8_0 instead of f16\n"
+    "  --contention K        run K busy-looping processes alongside (killed on exit)\n"
+    "  --probe-mib N         read-bandwidth probe buffer (default 8x last-level cache, "
+    "256..1024 MiB)\n"
+    "  --json                one JSON array on stdout instead of a markdown table\n"
+    "Progress goes to stderr. Fields and definitions: docs/tools.md.\n";
+
+int run_bench(Args& args) {
+  if (args.flag({"-h", "--help"})) {
+    fmt::print("{}", kHelp);
+    return 0;
+  }
+  Options o;
+  o.models = args.values({"-m", "--model"});
+  if (auto v = args.value({"-p", "--n-prompt"}); v && !parse_list(*v, 0, 1 << 20, &o.prompts))
+    args.error(fmt::format("-p expects a list of token counts like 64,512, got '{}'", *v));
+  if (auto v = args.value({"-n", "--n-gen"}); v && !parse_list(*v, 0, 1 << 20, &o.gens))
+    args.error(fmt::format("-n expects a list of token counts like 32,128, got '{}'", *v));
+  if (auto v = args.value({"-t", "--threads"}); v && !parse_list(*v, 1, 512, &o.threads))
+    args.error(fmt::format("-t expects a list of thread counts in [1, 512] like 1,2, got '{}'", *v));
+  if (auto r = args.integer({"-r", "--repetitions"})) {
+    if (*r < 1 || *r > 1000) args.error("-r must be in [1, 1000]");
+    o.reps = static_cast<int>(*r);
+  }
+  if (auto b = args.integer({"-b", "--batch"})) {
+    if (*b < 1 || *b > 4096) args.error("-b must be in [1, 4096]");
+    o.batch = static_cast<int>(*b);
+  }
+  if (auto k = args.integer({"--contention"})) {
+    if (*k < 0 || *k > 256) args.error("--contention must be in [0, 256]");
+    o.contention = static_cast<int>(*k);
+  }
+  if (auto mib = args.integer({"--probe-mib"})) {
+    if (*mib < 1 || *mib > 65536) args.error("--probe-mib must be in [1, 65536]");
+    o.probe_bytes = static_cast<size_t>(*mib) << 20;
+  }
+  if (auto isa = args.value({"--isa"})) {
+    kernels::Isa cap;
+    if (!kernels::parse_isa(*isa, &cap))
+      args.error(fmt::format("--isa: unknown ISA '{}' (scalar, avx2, avxvnni, avx512, avx512vnni, "
+                             "neon, dotprod, i8mm)",
+                             *isa));
+    o.isa = *isa;
+  }
+  o.kv_q8 = args.flag({"--kv-q8"});
+  o.json = args.flag({"--json"});
+  if (o.models.empty()) args.error("-m MODEL.gguf is required");
+  if (!args.finish()) return 2;
+  bool any = false;
+  for (int v : o.prompts) any |= v > 0;
+  for (int v : o.gens) any |= v > 0;
+  if (!any) return fail("nothing to run: -p and -n are both 0");
+  for (const auto& m : o.models)
+    if (!std::filesystem::is_regular_file(m)) return fail(fmt::format("{}: no such file", m));
+  if (o.threads.empty()) o.threads = {ThreadPool::physical_cores()};
+  if (o.probe_bytes == 0) o.probe_bytes = bench::default_probe_bytes();
+  return bench_main(o);
+}
+
+}  // namespace
+
+NIBBLE_COMMAND(bench, "measure prefill and decode speed (tokens/s, GB/s, share of bandwidth)",
+               run_bench);
+
+}  // namespace nibble::cli
+
+#endif  // NIBBLE_HAVE_ENGINE

@@ -1,0 +1,233 @@
+// Read-bandwidth probe, peak RSS and contention processes for `nibble bench` (bench_probe.h).
+// The probe follows the idea of benchmarks/kernels_bench.cpp's read_bw (streaming SIMD sums
+// over a buffer larger than the cache, per thread count, median of passes) on the engine's
+// thread pool, so decode and probe run on the same threads.
+#include "bench_probe.h"
+#if NIBBLE_HAVE_ENGINE
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+#include "kernels/kernels.h"
+#include "runtime/thread_pool.h"
+
+namespace nibble::cli::bench {
+namespace {
+
+#if defined(__x86_64__) || defined(_M_X64)
+__attribute__((target("avx2"))) uint64_t read_sum_avx2(const uint8_t* p, size_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i + 128 <= n; i += 128) {
+    a0 = _mm256_add_epi64(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_add_epi64(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+    a2 = _mm256_add_epi64(a2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+    a3 = _mm256_add_epi64(a3, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+  }
+  const __m256i s = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+  alignas(32) uint64_t l[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(l), s);
+  return l[0] + l[1] + l[2] + l[3];
+}
+uint64_t read_sum_sse2(const uint8_t* p, size_t n) {
+  __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i + 64 <= n; i += 64) {
+    a0 = _mm_add_epi64(a0, _mm_load_si128(reinterpret_cast<const __m128i*>(p + i)));
+    a1 = _mm_add_epi64(a1, _mm_load_si128(reinterpret_cast<const __m128i*>(p + i + 16)));
+    a2 = _mm_add_epi64(a2, _mm_load_si128(reinterpret_cast<const __m128i*>(p + i + 32)));
+    a3 = _mm_add_epi64(a3, _mm_load_si128(reinterpret_cast<const __m128i*>(p + i + 48)));
+  }
+  const __m128i s = _mm_add_epi64(_mm_add_epi64(a0, a1), _mm_add_epi64(a2, a3));
+  alignas(16) uint64_t l[2];
+  _mm_store_si128(reinterpret_cast<__m128i*>(l), s);
+  return l[0] + l[1];
+}
+uint64_t read_sum(const uint8_t* p, size_t n) {
+  static const bool avx2 = kernels::isa_supported(kernels::Isa::avx2);
+  return avx2 ? read_sum_avx2(p, n) : read_sum_sse2(p, n);
+}
+#elif defined(__aarch64__)
+uint64_t read_sum(const uint8_t* p, size_t n) {
+  uint64x2_t a0 = vdupq_n_u64(0), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i + 64 <= n; i += 64) {
+    a0 = vaddq_u64(a0, vld1q_u64(reinterpret_cast<const uint64_t*>(p + i)));
+    a1 = vaddq_u64(a1, vld1q_u64(reinterpret_cast<const uint64_t*>(p + i + 16)));
+    a2 = vaddq_u64(a2, vld1q_u64(reinterpret_cast<const uint64_t*>(p + i + 32)));
+    a3 = vaddq_u64(a3, vld1q_u64(reinterpret_cast<const uint64_t*>(p + i + 48)));
+  }
+  return vaddvq_u64(vaddq_u64(vaddq_u64(a0, a1), vaddq_u64(a2, a3)));
+}
+#else
+uint64_t read_sum(const uint8_t* p, size_t n) {
+  uint64_t a[8] = {};
+  for (size_t i = 0; i + 64 <= n; i += 64)
+    for (int j = 0; j < 8; ++j) {
+      uint64_t v;
+      std::memcpy(&v, p + i + 8 * j, 8);
+      a[j] += v;
+    }
+  return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
+}
+#endif
+
+size_t detect_llc() {
+#ifdef _SC_LEVEL3_CACHE_SIZE
+  if (long v = sysconf(_SC_LEVEL3_CACHE_SIZE); v > 0) return static_cast<size_t>(v);
+#endif
+  size_t best = 0;
+  int best_level = -1;
+  for (int i = 0; i < 16; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i);
+    std::ifstream lv(dir + "/level"), sz(dir + "/size");
+    int level = 0;
+    std::string size;
+    if (!(lv >> level) || !(sz >> size)) continue;
+    size_t bytes = std::strtoull(size.c_str(), nullptr, 10);
+    if (size.find('K') != std::string::npos) bytes <<= 10;
+    if (size.find('M') != std::string::npos) bytes <<= 20;
+    if (level > best_level) best_level = level, best = bytes;
+  }
+  return best ? best : (size_t{32} << 20);
+}
+
+// Children of the running Contention, for the signal handler (async-signal-safe reads only).
+constexpr int kMaxChildren = 1024;
+volatile sig_atomic_t g_children[kMaxChildren];
+std::atomic<int> g_n_children{0};
+struct sigaction g_old_actions[3];
+constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
+
+void on_signal(int sig) {
+  const int n = g_n_children.load();
+  for (int i = 0; i < n; ++i)
+    if (g_children[i] > 0) kill(static_cast<pid_t>(g_children[i]), SIGKILL);
+  for (int i = 0; i < 3; ++i)
+    if (kSignals[i] == sig) sigaction(sig, &g_old_actions[i], nullptr);
+  raise(sig);
+}
+
+}  // namespace
+
+double measure_read_bandwidth(int threads, size_t bytes, int passes) {
+  threads = std::max(threads, 1);
+  bytes = bytes / 4096 * 4096;
+  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, std::max<size_t>(bytes, 4096)));
+  if (!buf) return 0;
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {  // non-zero, non-constant contents
+    const uint64_t v = i * 0x9E3779B97F4A7C15ull;
+    std::memcpy(buf + i, &v, 8);
+  }
+  const size_t share = bytes / threads / 128 * 128;
+  ThreadPool pool(threads);
+  std::vector<uint64_t> sums(threads);
+  volatile uint64_t sink = 0;
+  auto pass = [&] {
+    pool.run([&](int i) { sums[i] = read_sum(buf + i * share, share); });
+    for (uint64_t v : sums) sink = sink + v;
+  };
+  pass();  // warm-up: pages, pool threads
+  std::vector<double> rates;
+  for (int p = 0; p < std::max(passes, 1); ++p) {
+    const auto t0 = std::chrono::steady_clock::now();
+    pass();
+    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+    rates.push_back(static_cast<double>(share * threads) / std::max(dt.count(), 1e-9));
+  }
+  std::free(buf);
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+size_t default_probe_bytes() {
+  const size_t mib = size_t{1} << 20;
+  return std::clamp(8 * detect_llc(), 256 * mib, 1024 * mib);
+}
+
+double peak_rss_bytes() {
+#if defined(__linux__)
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) * 1024.0;
+#endif
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+#if defined(__APPLE__)
+  return static_cast<double>(ru.ru_maxrss);  // bytes
+#else
+  return static_cast<double>(ru.ru_maxrss) * 1024.0;  // KiB
+#endif
+}
+
+void reset_peak_rss() {
+#if defined(__linux__)
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";  // resets VmHWM to the current RSS (Linux >= 4.0)
+#endif
+}
+
+bool Contention::start(int k) {
+  stop();
+  k = std::min(k, kMaxChildren);
+  if (k <= 0) return true;
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &sa, &g_old_actions[i]);
+  installed_ = true;
+  const pid_t parent = getpid();
+  for (int i = 0; i < k; ++i) {
+    const pid_t pid = fork();
+    if (pid < 0) {
+      stop();
+      return false;
+    }
+    if (pid == 0) {
+#if defined(__linux__)
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+      if (getppid() != parent) _exit(0);  // the parent died before prctl took effect
+      for (const int s : kSignals) signal(s, SIG_DFL);
+      volatile uint64_t x = 0;
+      for (;;) x = x + 1;  // busy loop until killed
+    }
+    g_children[i] = pid;
+    pids_.push_back(pid);
+    g_n_children.store(i + 1);
+  }
+  return true;
+}
+
+void Contention::stop() {
+  for (pid_t p : pids_) kill(p, SIGKILL);
+  for (pid_t p : pids_) waitpid(p, nullptr, 0);
+  g_n_children.store(0);
+  for (auto& c : g_children) c = 0;
+  if (installed_)
+    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &g_old_actions[i], nullptr);
+  installed_ = false;
+  pids_.clear();
+}
+
+}  // namespace nibble::cli::bench
+
+#endif  // NIBBLE_HAVE_ENGINE

@@ -1,0 +1,345 @@
+// `nibble perplexity -m MODEL -f TEXT [--ctx N] [--stride N] [--json]`: perplexity of a model
+// on a text by the definition the widely used tool (llama.cpp's llama-perplexity) uses, so
+// figures compare across engines (docs/tools.md):
+//   - the text (less one trailing newline, as llama.cpp's -f reads it) is tokenized once,
+//     with BOS when the vocabulary asks for it;
+//   - it is cut into non-overlapping windows of --ctx tokens (the tail that does not fill a
+//     window is left out); each window is evaluated on an empty KV cache with its first token
+//     replaced by BOS (when the vocabulary adds one);
+//   - the logits of window positions ctx/2 .. ctx-2 score the tokens that follow them (the
+//     second half of the window, where the model has at least ctx/2 tokens of context);
+//   - perplexity = exp(mean negative log-likelihood); ± = perplexity x the standard error of
+//     the mean NLL.
+// --stride S evaluates windows starting every S tokens and scores the last S tokens of each.
+// --save-logits FILE keeps the scored positions' log-probabilities (perplexity_kl.h);
+// --kl-divergence FILE evaluates the same windows and compares with them.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "perplexity_kl.h"
+#if NIBBLE_HAVE_ENGINE
+#include "graph/context.h"
+#include "model/loader.h"
+
+namespace nibble::cli {
+namespace {
+
+struct PplOptions {
+  std::string model, text, save_logits, kl_base;
+  int ctx = 512, stride = 0, max_chunks = 0, batch = 512, threads = 0;
+  bool ctx_given = false, json = false, kv_q8 = false;
+  std::string isa;
+};
+
+struct KlStats {
+  std::vector<double> kld;
+  uint64_t top1_same = 0;
+  double base_nll = 0;
+};
+
+int fail(const std::string& msg) {
+  fmt::print(stderr, "nibble perplexity: {}\n", msg);
+  return 1;
+}
+
+std::string json_string(std::string_view s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\', o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o += fmt::format("\\u{:04x}", static_cast<int>(c));
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
+std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.8g}", v) : "null"; }
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5));
+  return v[i];
+}
+
+int argmax(std::span<const float> v) {
+  return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+int run_ppl(const PplOptions& o) {
+  // ---- base file (KL mode): windows, tokens and BOS come from it ----
+  std::unique_ptr<kl::Reader> base;
+  if (!o.kl_base.empty()) {
+    base = std::make_unique<kl::Reader>();
+    if (auto st = base->open(o.kl_base); !st.ok()) return fail(st.error().to_string());
+    if (o.ctx_given && static_cast<uint32_t>(o.ctx) != base->header().n_ctx)
+      return fail(fmt::format("--ctx {} differs from the base file's context {}", o.ctx,
+                              base->header().n_ctx));
+  }
+  // ---- model ----
+  model::LoadOptions lo;
+  lo.load_tokenizer = !o.text.empty();
+  if (!o.isa.empty()) kernels::parse_isa(o.isa, &lo.isa_cap);
+  auto m = model::load_model(o.model, lo);
+  if (!m.ok()) return fail(m.error().to_string());
+  const int n_vocab = static_cast<int>((*m)->config.n_vocab);
+
+  // ---- tokens and windows ----
+  std::vector<Token> tokens;
+  int ctx = o.ctx, stride = o.stride;
+  Token bos = -1;
+  bool replace_bos = false;
+  if (!o.text.empty()) {
+    std::ifstream in(o.text, std::ios::binary);
+    if (!in) return fail(fmt::format("{}: cannot open the text file", o.text));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto& tok = *(*m)->tokenizer;
+    std::string text = ss.str();
+    // As llama.cpp's -f does: one trailing newline is not part of the text.
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    auto t = tok.encode(text);
+    if (!t.ok()) return fail(fmt::format("{}: {}", o.text, t.error().to_string()));
+    tokens = std::move(*t);
+    bos = tok.bos();
+    replace_bos = tok.add_bos() && bos >= 0;
+    for (Token id : tokens)
+      if (id < 0 || id >= n_vocab)
+        return fail(fmt::format("the tokenizer produced id {} outside the model's {} logits", id,
+                                n_vocab));
+  }
+  if (base) {
+    const auto& h = base->header();
+    if (static_cast<int>(h.n_vocab) != n_vocab)
+      return fail(fmt::format("{} has {} logits per position, the model {}", o.kl_base, h.n_vocab,
+                              n_vocab));
+    if (!tokens.empty() && (tokens.size() < base->tokens().size() ||
+                            !std::equal(base->tokens().begin(), base->tokens().end(),
+                                        tokens.begin())))
+      return fail(fmt::format("{} tokenizes differently from the tokens in {}", o.text,
+                              o.kl_base));
+    tokens = base->tokens();
+    ctx = static_cast<int>(h.n_ctx);
+    stride = static_cast<int>(h.stride);
+    bos = h.bos;
+    replace_bos = h.bos_replaced;
+  }
+  const int n_tok = static_cast<int>(tokens.size());
+  if (!base && n_tok < 2 * ctx)
+    return fail(fmt::format("{} tokenizes to {} tokens; --ctx {} needs at least {} (2 x ctx)",
+                            o.text, n_tok, ctx, 2 * ctx));
+  const int step = stride ? stride : ctx;
+  const int first = stride ? ctx - stride - 1 : ctx / 2;
+  int n_chunks = base ? static_cast<int>(base->header().n_chunks)
+                      : (stride ? (n_tok - ctx + stride - 1) / stride : n_tok / ctx);
+  if (o.max_chunks > 0) n_chunks = std::min(n_chunks, o.max_chunks);
+  // Windows that would run past the text (possible in stride mode's last window) are dropped.
+  while (n_chunks > 0 && (n_chunks - 1) * step + ctx > n_tok) --n_chunks;
+  if (n_chunks < 1) return fail("the text holds no complete window");
+
+  std::unique_ptr<kl::Writer> writer;
+  if (!o.save_logits.empty()) {
+    kl::Header h;
+    h.n_vocab = static_cast<uint32_t>(n_vocab);
+    h.n_ctx = static_cast<uint32_t>(ctx);
+    h.first = static_cast<uint32_t>(first);
+    h.n_chunks = static_cast<uint32_t>(n_chunks);
+    h.stride = static_cast<uint32_t>(stride);
+    h.bos_replaced = replace_bos;
+    h.bos = replace_bos ? bos : -1;
+    writer = std::make_unique<kl::Writer>();
+    const size_t used = static_cast<size_t>(h.n_tokens());
+    if (auto st = writer->open(o.save_logits, h, std::span<const Token>(tokens.data(), used));
+        !st.ok())
+      return fail(st.error().to_string());
+  }
+
+  graph::ContextOptions co;
+  co.n_ctx = ctx;
+  co.n_threads = o.threads;
+  co.n_batch = std::clamp(std::min(o.batch, ctx), 1, 4096);
+  co.kv_q8_0 = o.kv_q8;
+  auto c = graph::create_context(*m, co);
+  if (!c.ok()) return fail(c.error().to_string());
+  auto& ctxp = **c;
+
+  fmt::print(stderr,
+             "perplexity: {} tokens, {} windows of {} ({}), scoring positions {}..{} of each\n",
+             n_tok, n_chunks, ctx, stride ? fmt::format("stride {}", stride) : "non-overlapping",
+             first + 1, ctx - 1);
+  const bool tty = isatty(fileno(stderr));
+  double nll = 0, nll2 = 0;
+  uint64_t count = 0;
+  KlStats ks;
+  std::vector<float> lp, lpb;
+  std::vector<Token> window(static_cast<size_t>(ctx));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n_chunks; ++i) {
+    const int start = i * step;
+    std::copy(tokens.begin() + start, tokens.begin() + start + ctx, window.begin());
+    if (replace_bos) window[0] = bos;
+    ctxp.truncate(0);
+    if (auto st = ctxp.eval(window, true); !st.ok()) return fail(st.error().to_string());
+    for (int j = first; j < ctx - 1; ++j) {
+      const auto logits = ctxp.logits(j);
+      const Token target = tokens[static_cast<size_t>(start + j + 1)];
+      kl::log_softmax(logits, &lp);
+      const double v = -static_cast<double>(lp[static_cast<size_t>(target)]);
+      nll += v;
+      nll2 += v * v;
+      ++count;
+      if (writer)
+        if (auto st = writer->write_row(logits); !st.ok()) return fail(st.error().to_string());
+      if (base) {
+        if (auto st = base->read_row(&lpb); !st.ok()) return fail(st.error().to_string());
+        double d = 0;
+        for (int k = 0; k < n_vocab; ++k)
+          d += std::exp(static_cast<double>(lpb[k])) * (static_cast<double>(lpb[k]) - lp[k]);
+        ks.kld.push_back(std::max(d, 0.0));
+        ks.top1_same += argmax(lpb) == argmax(logits);
+        ks.base_nll -= lpb[static_cast<size_t>(target)];
+      }
+    }
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    fmt::print(stderr, "{}[{}/{}] perplexity {:.4f}  ({:.1f} s, about {:.0f} s left){}",
+               tty ? "\r" : "", i + 1, n_chunks, std::exp(nll / count), el,
+               el / (i + 1) * (n_chunks - i - 1), tty && i + 1 < n_chunks ? "" : "\n");
+  }
+  if (writer)
+    if (auto st = writer->finish(); !st.ok()) return fail(st.error().to_string());
+
+  const double mean = nll / count;
+  const double var = count > 1 ? std::max(nll2 / count - mean * mean, 0.0) : 0.0;
+  const double ppl = std::exp(mean);
+  const double ppl_err = ppl * std::sqrt(var / std::max<double>(count - 1, 1));
+  double kl_mean = NAN, kl_se = NAN, top1 = NAN, top1_se = NAN, base_ppl = NAN;
+  if (base) {
+    double s = 0, s2 = 0;
+    for (double d : ks.kld) s += d, s2 += d * d;
+    const double n = static_cast<double>(ks.kld.size());
+    kl_mean = s / n;
+    kl_se = n > 1 ? std::sqrt(std::max(s2 / n - kl_mean * kl_mean, 0.0) / (n - 1)) : 0.0;
+    top1 = ks.top1_same / n;
+    top1_se = n > 1 ? std::sqrt(top1 * (1 - top1) / (n - 1)) : 0.0;
+    base_ppl = std::exp(ks.base_nll / n);
+  }
+  if (o.json) {
+    std::string s = fmt::format(
+        "{{\"model\": {}, \"perplexity\": {}, \"stderr\": {}, \"chunks\": {}, \"tokens\": {}, "
+        "\"scored\": {}, \"ctx\": {}, \"stride\": {}, \"nll_mean\": {}",
+        json_string(o.model), num(ppl), num(ppl_err), n_chunks, n_tok, count, ctx, stride,
+        num(mean));
+    if (base)
+      s += fmt::format(
+          ", \"base_perplexity\": {}, \"ln_ppl_ratio\": {}, \"kl_divergence\": {{\"mean\": {}, "
+          "\"stderr\": {}, \"median\": {}, \"p99\": {}, \"max\": {}}}, \"top1_agreement\": {}, "
+          "\"top1_agreement_stderr\": {}",
+          num(base_ppl), num(std::log(ppl / base_ppl)), num(kl_mean), num(kl_se),
+          num(percentile(ks.kld, 0.5)), num(percentile(ks.kld, 0.99)),
+          num(percentile(ks.kld, 1.0)), num(top1), num(top1_se));
+    fmt::print("{}}}\n", s);
+  } else {
+    fmt::print("perplexity: {:.4f} ± {:.4f} ({} windows of {} tokens, {} tokens scored, text {} "
+               "tokens)\n",
+               ppl, ppl_err, n_chunks, ctx, count, n_tok);
+    if (base) {
+      fmt::print("base perplexity: {:.4f}   ln(PPL/base PPL): {:.6f}\n", base_ppl,
+                 std::log(ppl / base_ppl));
+      fmt::print("KL divergence: mean {:.6g} ± {:.3g}, median {:.6g}, 99th percentile {:.6g}, "
+                 "max {:.6g}\n",
+                 kl_mean, kl_se, percentile(ks.kld, 0.5), percentile(ks.kld, 0.99),
+                 percentile(ks.kld, 1.0));
+      fmt::print("top-1 agreement: {:.3f}% ± {:.3f}%\n", 100 * top1, 100 * top1_se);
+    }
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+constexpr const char* kHelp =
+    "usage: nibble perplexity -m MODEL.gguf -f TEXT [options]\n"
+    "       nibble perplexity -m MODEL.gguf -f TEXT --save-logits BASE.kld      (base model)\n"
+    "       nibble perplexity -m QUANT.gguf --kl-divergence BASE.kld [-f TEXT]  (compare)\n"
+    "  --ctx N               window length in tokens (default 512); scored on its 2nd half\n"
+    "  --stride S            overlapping windows every S tokens, scoring the last S of each\n"
+    "  --chunks N            evaluate at most N windows (default: all)\n"
+    "  -b, --batch N         tokens per forward pass (default 512)\n"
+    "  -t, --threads N       threads (default: physical cores)\n"
+    "  --isa NAME            cap the kernels' ISA\n"
+    "  --kv-q8               KV cache in q8_0 instead of f16\n"
+    "  --save-logits FILE    write the scored positions' log-probabilities (for KL runs)\n"
+    "  --kl-divergence FILE  compare with a base file: KL divergence, top-1 agreement\n"
+    "  --json                one JSON object on stdout\n"
+    "Definitions: docs/tools.md.\n";
+
+int run_perplexity(Args& args) {
+  if (args.flag({"-h", "--help"})) {
+    fmt::print("{}", kHelp);
+    return 0;
+  }
+  PplOptions o;
+  if (auto v = args.value({"-m", "--model"})) o.model = *v;
+  if (auto v = args.value({"-f", "--file"})) o.text = *v;
+  if (auto v = args.integer({"--ctx", "-c"})) {
+    if (*v < 4 || *v > (1 << 20)) args.error("--ctx must be in [4, 1048576]");
+    o.ctx = static_cast<int>(*v);
+    o.ctx_given = true;
+  }
+  if (auto v = args.integer({"--stride"})) {
+    if (*v < 1 || *v > (1 << 20)) args.error("--stride must be >= 1");
+    o.stride = static_cast<int>(*v);
+  }
+  if (auto v = args.integer({"--chunks"})) {
+    if (*v < 1 || *v > (1 << 30)) args.error("--chunks must be >= 1");
+    o.max_chunks = static_cast<int>(*v);
+  }
+  if (auto v = args.integer({"-b", "--batch"})) {
+    if (*v < 1 || *v > 4096) args.error("-b must be in [1, 4096]");
+    o.batch = static_cast<int>(*v);
+  }
+  if (auto v = args.integer({"-t", "--threads"})) {
+    if (*v < 1 || *v > 512) args.error("-t must be in [1, 512]");
+    o.threads = static_cast<int>(*v);
+  }
+  if (auto isa = args.value({"--isa"})) {
+    kernels::Isa cap;
+    if (!kernels::parse_isa(*isa, &cap)) args.error(fmt::format("--isa: unknown ISA '{}'", *isa));
+    o.isa = *isa;
+  }
+  if (auto v = args.value({"--save-logits"})) o.save_logits = *v;
+  if (auto v = args.value({"--kl-divergence"})) o.kl_base = *v;
+  o.kv_q8 = args.flag({"--kv-q8"});
+  o.json = args.flag({"--json"});
+  if (o.model.empty()) args.error("-m MODEL.gguf is required");
+  if (o.text.empty() && o.kl_base.empty()) args.error("-f TEXT is required");
+  if (!o.save_logits.empty() && !o.kl_base.empty())
+    args.error("--save-logits and --kl-divergence exclude each other");
+  if (!o.kl_base.empty() && o.stride) args.error("--stride comes from the base file with --kl-divergence");
+  if (o.stride && o.stride >= o.ctx)
+    args.error(fmt::format("--stride {} must be below --ctx {}", o.stride, o.ctx));
+  if (!args.finish()) return 2;
+  return run_ppl(o);
+}
+
+}  // namespace
+
+NIBBLE_COMMAND(perplexity,
+               "perplexity of a model on a text; KL divergence against saved base logits",
+               run_perplexity);
+
+}  // namespace nibble::cli
+
+#endif  // NIBBLE_HAVE_ENGINE
