@@ -22,7 +22,18 @@ using kernels::fp16_to_f32;
 
 float round_half(float v) { return fp16_to_f32(f32_to_fp16(v)); }
 
-int iround(float v) { return static_cast<int>(std::lround(v)); }
+// Candidate scales per sub-block: 2 * kSteps + 1 grids around the min/max fit.
+constexpr int kSteps = 6;
+
+// Round to nearest (ties away from zero are not needed: any nearest integer is a valid
+// choice) without a libm call: adding 1.5 * 2^23 leaves the integer in the low mantissa bits.
+// Valid for |v| < 2^22, far beyond any clamp range used here.
+inline int iround(float v) {
+  float t = v + 12582912.0f;
+  int32_t i;
+  std::memcpy(&i, &t, 4);
+  return i - 0x4B400000;
+}
 
 // ---- one sub-block: x ~ a*q + b, q integer in [0, qmax], b <= 0 (asymmetric) -------------
 
@@ -30,66 +41,69 @@ struct Affine {
   float a = 0, b = 0;
 };
 
+// Sums of one assignment q; the least-squares (a, b) and its squared error follow in closed
+// form, so each candidate costs one pass over the sub-block.
+struct Sums {
+  float n = 0, q = 0, x = 0, qq = 0, qx = 0, xx = 0;
+};
+
 // Least-squares (a, b) for fixed q, with b clamped to <= 0 (the formats store -b as an
-// unsigned min). Returns the squared error.
-float fit_affine(const float* x, const int* q, int n, Affine* out) {
-  double sq = 0, sx = 0, sqq = 0, sqx = 0;
-  for (int i = 0; i < n; ++i) {
-    sq += q[i];
-    sx += x[i];
-    sqq += double(q[i]) * q[i];
-    sqx += double(q[i]) * x[i];
-  }
-  const double det = n * sqq - sq * sq;
-  double a = 0, b = 0;
+// unsigned min) and a >= 0. Returns the squared error.
+float solve_affine(const Sums& s, Affine* out) {
+  const float det = s.n * s.qq - s.q * s.q;
+  float a = 0, b = 0;
   if (det > 0) {
-    a = (n * sqx - sq * sx) / det;
-    b = (sx - a * sq) / n;
+    a = (s.n * s.qx - s.q * s.x) / det;
+    b = (s.x - a * s.q) / s.n;
   }
   if (b > 0 || a <= 0) {  // offset must be <= 0: refit the scale alone
     b = 0;
-    a = sqq > 0 ? sqx / sqq : 0;
-    if (a < 0) a = 0;
+    a = s.qq > 0 ? std::max(0.0f, s.qx / s.qq) : 0.0f;
   }
-  out->a = static_cast<float>(a);
-  out->b = static_cast<float>(b);
-  float err = 0;
-  for (int i = 0; i < n; ++i) {
-    const float e = out->a * q[i] + out->b - x[i];
-    err += e * e;
-  }
-  return err;
+  out->a = a;
+  out->b = b;
+  // sum (a q + b - x)^2 expanded
+  return s.xx + a * a * s.qq + s.n * b * b + 2 * a * b * s.q - 2 * a * s.qx - 2 * b * s.x;
 }
 
-void assign_affine(const float* x, int n, int qmax, float a, float b, int* q) {
+Sums assign_affine(const float* x, int n, int qmax, float a, float b, int* q) {
   const float ia = a > 0 ? 1.0f / a : 0.0f;
-  for (int i = 0; i < n; ++i) q[i] = std::clamp(iround((x[i] - b) * ia), 0, qmax);
+  Sums s;
+  s.n = static_cast<float>(n);
+  for (int i = 0; i < n; ++i) {
+    const int v = std::clamp(iround((x[i] - b) * ia), 0, qmax);
+    q[i] = v;
+    const float fv = static_cast<float>(v);
+    s.q += fv;
+    s.x += x[i];
+    s.qq += fv * fv;
+    s.qx += fv * x[i];
+    s.xx += x[i] * x[i];
+  }
+  return s;
 }
 
+// Candidate grids of qmax + 0.1*step levels across [min(x, 0), max(x)], each refitted by
+// least squares; the best one gets one more assign + refit round.
 Affine search_affine(const float* x, int n, int qmax) {
   float lo = x[0], hi = x[0];
   for (int i = 1; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
   lo = std::min(lo, 0.0f);
-  Affine best{(hi - lo) / qmax, lo};
   if (hi <= lo) return {0, lo};
-  int q[32], bq[32];
-  assign_affine(x, n, qmax, best.a, best.b, bq);
-  float best_err = fit_affine(x, bq, n, &best);
-  for (int step = -10; step <= 10; ++step) {  // candidate grids around the min/max fit
+  int q[32];
+  Affine best;
+  float best_err = INFINITY;
+  for (int step = -kSteps; step <= kSteps; ++step) {
     const float a = (hi - lo) / (qmax + 0.1f * step);
     if (a <= 0) continue;
-    assign_affine(x, n, qmax, a, lo, q);
     Affine f;
-    float err = fit_affine(x, q, n, &f);
-    for (int it = 0; it < 2 && f.a > 0; ++it) {  // re-assign for the refit, refit again
-      assign_affine(x, n, qmax, f.a, f.b, q);
-      Affine g;
-      const float e2 = fit_affine(x, q, n, &g);
-      if (e2 >= err) break;
-      err = e2;
-      f = g;
-    }
+    const float err = solve_affine(assign_affine(x, n, qmax, a, lo, q), &f);
     if (err < best_err) best_err = err, best = f;
+  }
+  if (best.a > 0) {
+    Affine f;
+    const float err = solve_affine(assign_affine(x, n, qmax, best.a, best.b, q), &f);
+    if (err < best_err) best = f;
   }
   return best;
 }
@@ -101,24 +115,17 @@ float search_symmetric(const float* x, int n, int nmax) {
   for (int i = 0; i < n; ++i)
     if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
   if (amax == 0) return 0;
-  float best_a = max / -nmax, best_err = INFINITY;
-  for (int step = -9; step <= 9; ++step) {
+  float best_a = max / -nmax, best_gain = -1;
+  for (int step = -kSteps; step <= kSteps; ++step) {
     const float is = -(nmax + 0.1f * step) / max;
-    double sqx = 0, sqq = 0;
-    int q[16];
+    float sqx = 0, sqq = 0;
     for (int i = 0; i < n; ++i) {
-      q[i] = std::clamp(iround(is * x[i]), -nmax, nmax - 1);
-      sqx += double(q[i]) * x[i];
-      sqq += double(q[i]) * q[i];
+      const float q = static_cast<float>(std::clamp(iround(is * x[i]), -nmax, nmax - 1));
+      sqx += q * x[i];
+      sqq += q * q;
     }
-    if (sqq <= 0) continue;
-    const float a = static_cast<float>(sqx / sqq);
-    float err = 0;
-    for (int i = 0; i < n; ++i) {
-      const float e = a * q[i] - x[i];
-      err += e * e;
-    }
-    if (err < best_err) best_err = err, best_a = a;
+    // error = sum x^2 - sqx^2 / sqq for the least-squares a = sqx / sqq
+    if (sqq > 0 && sqx * sqx / sqq > best_gain) best_gain = sqx * sqx / sqq, best_a = sqx / sqq;
   }
   return best_a;
 }
@@ -242,49 +249,41 @@ void pack_q6_k(const KBlock& k, kernels::BlockQ6_K* y) {
   }
 }
 
-// IQ4_NL: x ~ d * kIQ4NLValues[q]. Candidate d around absmax / 127, each with a least-squares
-// refit for its indices; the lowest squared error after fp16 rounding of d wins.
+// IQ4_NL: x ~ d * kIQ4NLValues[q]. Candidate d around max / -127 (the code book's extreme),
+// each scored by the least-squares refit for its indices (closed form); the best refit d,
+// rounded to fp16, picks the final indices.
 void iq4_nl_block(const float* x, kernels::BlockIQ4_NL* y) {
   const int8_t* kv = kernels::kIQ4NLValues;
-  float amax = 0, max = 0;
-  for (int i = 0; i < QK; ++i)
+  float amax = 0, max = 0, xx = 0;
+  for (int i = 0; i < QK; ++i) {
     if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
-  auto nearest = [&](float v) {
+    xx += x[i] * x[i];
+  }
+  auto nearest = [&](float v) {  // binary search in the sorted code book
     int b = 0;
-    for (int j = 1; j < 16; ++j)
-      if (std::fabs(v - kv[j]) < std::fabs(v - kv[b])) b = j;
+    for (int step = 8; step; step >>= 1)
+      if (b + step < 16 && kv[b + step] <= v) b += step;
+    if (b < 15 && kv[b + 1] - v < v - kv[b]) ++b;
     return b;
   };
-  auto error_for = [&](float d, int* idx) {
-    const float id = d != 0 ? 1.0f / d : 0.0f;
-    float err = 0;
+  float best_d = max / kv[0], best_err = INFINITY;
+  for (int step = -kSteps; step <= kSteps && amax > 0; ++step) {
+    const float id = (kv[0] + step) / max;
+    float sxv = 0, svv = 0;
     for (int i = 0; i < QK; ++i) {
-      idx[i] = nearest(x[i] * id);
-      const float e = d * kv[idx[i]] - x[i];
-      err += e * e;
+      const float v = kv[nearest(x[i] * id)];
+      sxv += x[i] * v;
+      svv += v * v;
     }
-    return err;
-  };
-  int idx[QK], best_idx[QK];
-  float best_d = round_half(max / kv[0]);
-  float best_err = error_for(best_d, best_idx);
-  for (int step = -7; step <= 7 && amax > 0; ++step) {
-    const float d0 = max / (kv[0] + step);
-    error_for(d0, idx);
-    double sxv = 0, svv = 0;
-    for (int i = 0; i < QK; ++i) sxv += double(x[i]) * kv[idx[i]], svv += double(kv[idx[i]]) * kv[idx[i]];
     if (svv <= 0) continue;
-    const float d = round_half(static_cast<float>(sxv / svv));
-    const float err = error_for(d, idx);
-    if (err < best_err) {
-      best_err = err;
-      best_d = d;
-      std::memcpy(best_idx, idx, sizeof(idx));
-    }
+    const float err = xx - sxv * sxv / svv;
+    if (err < best_err) best_err = err, best_d = sxv / svv;
   }
+  best_d = round_half(best_d);
+  const float id = best_d != 0 ? 1.0f / best_d : 0.0f;
   y->d = f32_to_fp16(best_d);
   for (int j = 0; j < QK / 2; ++j)
-    y->qs[j] = static_cast<uint8_t>(best_idx[j] | (best_idx[j + 16] << 4));
+    y->qs[j] = static_cast<uint8_t>(nearest(x[j] * id) | (nearest(x[j + 16] * id) << 4));
 }
 
 template <typename B, typename F>

@@ -67,7 +67,8 @@ struct Accum {
 
 // Fills, quantizes (and measures) rows [row0, row0 + n_rows) of `t` into `out`.
 Status produce_slab(const PlannedTensor& t, int64_t row0, int64_t n_rows, uint8_t* out,
-                    int n_threads, bool stats, Accum* acc) {
+                    int n_threads, bool stats, bool reference, Accum* acc) {
+  auto quantize = reference ? quantize_row_simple : quantize_row;
   const int64_t cols = static_cast<int64_t>(t.ne[0]);
   const uint64_t rb = row_bytes(t.type, t.ne[0]);
   const int64_t chunk = std::max<int64_t>(1, 65536 / std::max<int64_t>(cols, 1));
@@ -85,7 +86,7 @@ Status produce_slab(const PlannedTensor& t, int64_t row0, int64_t n_rows, uint8_
       t.rows(row0 + r, nr, x.data());
       uint8_t* dst = out + static_cast<uint64_t>(r) * rb;
       for (int64_t i = 0; i < nr; ++i) {
-        if (!quantize_row(t.type, x.data() + i * cols, dst + i * rb, cols)) {
+        if (!quantize(t.type, x.data() + i * cols, dst + i * rb, cols)) {
           failed = true;
           return;
         }
@@ -190,7 +191,8 @@ Status write_model(const gguf::Writer& meta, const std::vector<PlannedTensor>& t
       for (int64_t r = 0; r < rows; r += slab_rows) {
         const int64_t nr = std::min(slab_rows, rows - r);
         slab.resize(static_cast<size_t>(nr) * rb);
-        if (auto st = produce_slab(t, r, nr, slab.data(), n_threads, options.stats, &acc);
+        if (auto st = produce_slab(t, r, nr, slab.data(), n_threads, options.stats,
+                                         options.reference_quantizers, &acc);
             !st.ok())
           return fail(std::move(st).error());
         if (!write_all(f, slab.data(), slab.size())) return io_fail();

@@ -52,6 +52,9 @@ struct WriteOptions {
   int n_threads = 0;     // 0: all hardware threads
   uint32_t alignment = 32;  // must match the metadata's general.alignment (default 32)
   bool stats = false;    // fill TensorStats (decodes every quantized row once more)
+  // Use the reference quantizers (min/max k-quant scales, ~5x faster than the search; forge
+  // uses them: its weights are random, so the search buys nothing there).
+  bool reference_quantizers = false;
   std::function<void(const Progress&)> progress;  // called from the writing thread
 };
 
