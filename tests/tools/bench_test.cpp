@@ -2,9 +2,11 @@
 // ranges), the markdown table, -p 0 / -n 0, --contention cleanup (normal exit and Ctrl-C),
 // and clear errors for bad options.
 #include <gtest/gtest.h>
+#if defined(__linux__)
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <chrono>
 #include <cmath>
@@ -117,6 +119,15 @@ TEST(Bench, MarkdownTableAndZeroSkipsATest) {
   EXPECT_EQ(a[0]["kv_type"].str, "q8_0");
 }
 
+TEST(Bench, ContentionRunsAndIsReported) {
+  auto r = run_cli(NIBBLE_CLI_PATH, "bench",
+                   "-m '" + fixture() + "' -p 0 -n 2 -t 1 -r 1 --probe-mib 16 --contention 2 --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 busy-looping processes"), std::string::npos) << r.err;
+  EXPECT_EQ(parse(r.out)[0]["contention"].num, 2);
+}
+
+#if defined(__linux__)
 // Processes whose command line mentions `marker` (the forked competitors share the parent's).
 int processes_mentioning(const std::string& marker) {
   int n = 0;
@@ -131,6 +142,7 @@ int processes_mentioning(const std::string& marker) {
   return n;
 }
 
+// Linux: the competitors are gone after a normal exit and after Ctrl-C (read from /proc).
 TEST(Bench, ContentionProcessesEndWithTheRun) {
   const std::string link = nibble::test::temp_path("contention-model.gguf");
   std::filesystem::remove(link);
@@ -168,6 +180,8 @@ TEST(Bench, ContentionProcessesEndWithTheRun) {
   EXPECT_EQ(left, 0) << "competitors survived Ctrl-C";
   std::filesystem::remove(link);
 }
+
+#endif  // __linux__
 
 TEST(Bench, BadInputIsAClearError) {
   struct Case {

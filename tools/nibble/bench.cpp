@@ -8,7 +8,6 @@
 //   tgN  N evals of one token each, starting from an empty KV cache.
 // Nothing is sampled or detokenized, so the figures are the forward passes alone.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -315,6 +314,7 @@ int run_bench(Args& args) {
     fmt::print("{}", kHelp);
     return 0;
   }
+  if (args.flag({"--contention-child"})) bench::spin_forever();  // Windows competitors
   Options o;
   o.models = args.values({"-m", "--model"});
   if (auto v = args.value({"-p", "--n-prompt"}); v && !parse_list(*v, 0, 1 << 20, &o.prompts))

@@ -5,10 +5,20 @@
 #include "bench_probe.h"
 #if NIBBLE_HAVE_ENGINE
 
+#if defined(_WIN32)
+#define WIN32_LEAN_AND_MEAN
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#define PSAPI_VERSION 2  // K32GetProcessMemoryInfo from kernel32, no psapi import library
+#include <windows.h>
+#include <psapi.h>
+#else
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 #if defined(__linux__)
 #include <sys/prctl.h>
 #endif
@@ -90,6 +100,18 @@ uint64_t read_sum(const uint8_t* p, size_t n) {
 #endif
 
 size_t detect_llc() {
+#if defined(_WIN32)
+  DWORD len = 0;
+  GetLogicalProcessorInformation(nullptr, &len);
+  std::vector<SYSTEM_LOGICAL_PROCESSOR_INFORMATION> info(len / sizeof info[0] + 1);
+  size_t win_best = 0;
+  int win_level = -1;
+  if (len && GetLogicalProcessorInformation(info.data(), &len))
+    for (size_t i = 0; i < len / sizeof(info[0]); ++i)
+      if (info[i].Relationship == RelationCache && info[i].Cache.Level > win_level)
+        win_level = info[i].Cache.Level, win_best = info[i].Cache.Size;
+  if (win_best) return win_best;
+#endif
 #ifdef _SC_LEVEL3_CACHE_SIZE
   if (long v = sysconf(_SC_LEVEL3_CACHE_SIZE); v > 0) return static_cast<size_t>(v);
 #endif
@@ -109,6 +131,13 @@ size_t detect_llc() {
   return best ? best : (size_t{32} << 20);
 }
 
+#if defined(_WIN32)
+void* aligned_buffer(size_t bytes) { return _aligned_malloc(bytes, 4096); }
+void free_buffer(void* p) { _aligned_free(p); }
+#else
+void* aligned_buffer(size_t bytes) { return std::aligned_alloc(4096, bytes); }
+void free_buffer(void* p) { std::free(p); }
+
 // Children of the running Contention, for the signal handler (async-signal-safe reads only).
 constexpr int kMaxChildren = 1024;
 volatile sig_atomic_t g_children[kMaxChildren];
@@ -125,12 +154,14 @@ void on_signal(int sig) {
   raise(sig);
 }
 
+#endif
+
 }  // namespace
 
 double measure_read_bandwidth(int threads, size_t bytes, int passes) {
   threads = std::max(threads, 1);
   bytes = bytes / 4096 * 4096;
-  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, std::max<size_t>(bytes, 4096)));
+  auto* buf = static_cast<uint8_t*>(aligned_buffer(std::max<size_t>(bytes, 4096)));
   if (!buf) return 0;
   for (size_t i = 0; i + 8 <= bytes; i += 8) {  // non-zero, non-constant contents
     const uint64_t v = i * 0x9E3779B97F4A7C15ull;
@@ -152,7 +183,7 @@ double measure_read_bandwidth(int threads, size_t bytes, int passes) {
     const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
     rates.push_back(static_cast<double>(share * threads) / std::max(dt.count(), 1e-9));
   }
-  std::free(buf);
+  free_buffer(buf);
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
 }
@@ -163,6 +194,13 @@ size_t default_probe_bytes() {
 }
 
 double peak_rss_bytes() {
+#if defined(_WIN32)
+  PROCESS_MEMORY_COUNTERS pmc{};
+  pmc.cb = sizeof pmc;
+  if (K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
+    return static_cast<double>(pmc.PeakWorkingSetSize);
+  return 0;
+#else
 #if defined(__linux__)
   std::ifstream in("/proc/self/status");
   std::string line;
@@ -176,6 +214,7 @@ double peak_rss_bytes() {
 #else
   return static_cast<double>(ru.ru_maxrss) * 1024.0;  // KiB
 #endif
+#endif
 }
 
 void reset_peak_rss() {
@@ -185,6 +224,56 @@ void reset_peak_rss() {
 #endif
 }
 
+#if defined(_WIN32)
+// Windows: the competitors are this program started again as `nibble bench
+// --contention-child` (which spins), in a job object that kills them when the job handle
+// closes: at stop() or when this process ends in any way (Ctrl-C included).
+bool Contention::start(int k) {
+  stop();
+  if (k <= 0) return true;
+  wchar_t exe[32768];
+  const DWORD n = GetModuleFileNameW(nullptr, exe, 32768);
+  if (n == 0 || n >= 32768) return false;
+  HANDLE job = CreateJobObjectW(nullptr, nullptr);
+  if (!job) return false;
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION lim{};
+  lim.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+  SetInformationJobObject(job, JobObjectExtendedLimitInformation, &lim, sizeof lim);
+  job_ = job;
+  std::wstring cmd = L"\"" + std::wstring(exe, n) + L"\" bench --contention-child";
+  for (int i = 0; i < k; ++i) {
+    STARTUPINFOW si{};
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi{};
+    std::wstring line = cmd;
+    if (!CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE, CREATE_SUSPENDED, nullptr,
+                        nullptr, &si, &pi)) {
+      stop();
+      return false;
+    }
+    AssignProcessToJobObject(job, pi.hProcess);
+    ResumeThread(pi.hThread);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    pids_.push_back(static_cast<pid_t>(pi.dwProcessId));
+  }
+  return true;
+}
+
+void Contention::stop() {
+  if (job_) {
+    TerminateJobObject(static_cast<HANDLE>(job_), 1);
+    CloseHandle(static_cast<HANDLE>(job_));
+    job_ = nullptr;
+  }
+  pids_.clear();
+}
+
+void spin_forever() {
+  volatile uint64_t x = 0;
+  for (;;) x = x + 1;
+}
+#else
 bool Contention::start(int k) {
   stop();
   k = std::min(k, kMaxChildren);
@@ -227,6 +316,12 @@ void Contention::stop() {
   installed_ = false;
   pids_.clear();
 }
+
+void spin_forever() {
+  volatile uint64_t x = 0;
+  for (;;) x = x + 1;
+}
+#endif  // _WIN32
 
 }  // namespace nibble::cli::bench
 

@@ -2,12 +2,21 @@
 // resident memory, and the busy-looping competitor processes of --contention.
 #pragma once
 
+#if !defined(_WIN32)
 #include <sys/types.h>
+#endif
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace nibble::cli::bench {
+
+#if defined(_WIN32)
+using pid_t = int64_t;  // process id (a DWORD)
+#else
+using pid_t = ::pid_t;
+#endif
 
 // Read bandwidth in bytes/s with `threads` threads: a streaming SIMD read (sums of 32-byte
 // loads on AVX2, 16-byte otherwise, so it cannot be optimised away) over a buffer of `bytes`
@@ -26,9 +35,11 @@ size_t default_probe_bytes();
 double peak_rss_bytes();
 void reset_peak_rss();
 
-// K busy-looping child processes. start() forks them (each dies with its parent: Linux
-// PR_SET_PDEATHSIG); stop() kills and reaps them. SIGINT/SIGTERM/SIGHUP kill them too before
-// the signal's default action ends this process. The destructor stops them.
+// K busy-looping child processes. POSIX: start() forks them (each dies with its parent: Linux
+// PR_SET_PDEATHSIG); stop() kills and reaps them; SIGINT/SIGTERM/SIGHUP kill them too before
+// the signal's default action ends this process. Windows: this program is started K times as
+// `nibble bench --contention-child` inside a job object that kills them when it closes (at
+// stop() or when this process ends). The destructor stops them.
 class Contention {
  public:
   Contention() = default;
@@ -41,7 +52,11 @@ class Contention {
 
  private:
   std::vector<pid_t> pids_;
-  bool installed_ = false;  // signal handlers installed
+  bool installed_ = false;  // signal handlers installed (POSIX)
+  void* job_ = nullptr;     // job object handle (Windows)
 };
+
+// The body of a Windows competitor process (`nibble bench --contention-child`): never returns.
+[[noreturn]] void spin_forever();
 
 }  // namespace nibble::cli::bench

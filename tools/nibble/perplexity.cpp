@@ -14,7 +14,13 @@
 // --save-logits FILE keeps the scored positions' log-probabilities (perplexity_kl.h);
 // --kl-divergence FILE evaluates the same windows and compares with them.
 #include <fmt/format.h>
+#if defined(_WIN32)
+#include <io.h>
+#define NIBBLE_ISATTY(f) _isatty(_fileno(f))
+#else
 #include <unistd.h>
+#define NIBBLE_ISATTY(f) isatty(fileno(f))
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -181,7 +187,7 @@ int run_ppl(const PplOptions& o) {
              "perplexity: {} tokens, {} windows of {} ({}), scoring positions {}..{} of each\n",
              n_tok, n_chunks, ctx, stride ? fmt::format("stride {}", stride) : "non-overlapping",
              first + 1, ctx - 1);
-  const bool tty = isatty(fileno(stderr));
+  const bool tty = NIBBLE_ISATTY(stderr) != 0;
   double nll = 0, nll2 = 0;
   uint64_t count = 0;
   KlStats ks;
