@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <string>
 
 #include "kernels/kernels.h"
@@ -168,10 +169,12 @@ PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols
       // Repack into an owned, 64-byte aligned copy in the variant's layout. On allocation
       // failure fall back to the best plain variant (the view of the GGUF data).
       const size_t n = v->pack(data, rows, cols, nullptr);
-      void* mem = std::aligned_alloc(64, (n + 63) / 64 * 64);
+      // Aligned operator new: portable (std::aligned_alloc is missing on Windows).
+      void* mem = ::operator new((n + 63) / 64 * 64, std::align_val_t(64), std::nothrow);
       if (mem) {
         v->pack(data, rows, cols, mem);
-        p.owned = std::shared_ptr<void>(mem, [](void* q) { std::free(q); });
+        p.owned = std::shared_ptr<void>(
+            mem, [](void* q) { ::operator delete(q, std::align_val_t(64)); });
         p.data = mem;
         p.bytes = n;
         p.row_bytes = n / static_cast<size_t>(padded_rows(rows, v->rows_per_call));

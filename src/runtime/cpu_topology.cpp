@@ -7,8 +7,12 @@
 #include <utility>
 
 #if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
 #define NOMINMAX
+#endif
 #include <windows.h>
 #elif defined(__APPLE__)
 #include <sys/sysctl.h>
@@ -96,7 +100,10 @@ int default_thread_count() {
     std::vector<LogicalCpu> cores;
     for (DWORD off = 0; off < len;) {
       auto* p = reinterpret_cast<SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX*>(buf.data() + off);
-      cores.push_back({0, static_cast<int>(cores.size()), p->Processor.EfficiencyClass});
+      // PROCESSOR_RELATIONSHIP: BYTE Flags, BYTE EfficiencyClass (Windows 10+; older SDK
+      // headers, MinGW's among them, still call that byte Reserved[0]).
+      const BYTE efficiency = reinterpret_cast<const BYTE*>(&p->Processor)[1];
+      cores.push_back({0, static_cast<int>(cores.size()), static_cast<long>(efficiency)});
       off += p->Size;
     }
     n = count_performance_cores(cores);
