@@ -3,7 +3,8 @@
 # (directly, or through sudo when not root).
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libgtest-dev googletest libbenchmark-dev libfmt-dev
-      libxsimd-dev clang libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user python3)
+      libxsimd-dev clang libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user python3
+      g++-mingw-w64-x86-64-posix wine64)
 [[ "${1:-}" == "--minimal" ]] && pkgs=(cmake ninja-build g++ libgtest-dev libbenchmark-dev
       libfmt-dev libxsimd-dev)
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs missing packages, builds, runs the default test
-# suite (everything but the `slow` label), the arm64 kernel tests under QEMU, and a short
-# fuzzing run. Usage: scripts/test.sh [--quick]   (--quick: host tests only)
+# suite (everything but the `slow` label), the arm64 build's tests under QEMU, the Windows
+# build's tests under wine, and a short fuzzing run.
+# Usage: scripts/test.sh [--quick]   (--quick: host tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-deps.sh
@@ -15,10 +16,11 @@ ctest --preset dev -j "$jobs"
 
 [[ "${1:-}" == "--quick" ]] && exit 0
 
-if [[ -x scripts/test-aarch64.sh ]]; then
-  echo "== arm64 kernels under QEMU"
-  ./scripts/test-aarch64.sh
-fi
+echo "== arm64 under QEMU"
+NIBBLE_SKIP_SETUP=1 ./scripts/test-aarch64.sh
+
+echo "== Windows x86-64 under wine"
+NIBBLE_SKIP_SETUP=1 ./scripts/test-mingw.sh
 
 if [[ -x scripts/fuzz.sh ]]; then
   echo "== fuzzing (short run)"
