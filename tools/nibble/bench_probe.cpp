@@ -22,6 +22,9 @@
 #if defined(__linux__)
 #include <sys/prctl.h>
 #endif
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -218,6 +221,9 @@ double peak_rss_bytes() {
 }
 
 void reset_peak_rss() {
+#if defined(__GLIBC__)
+  malloc_trim(0);  // hand freed heap (an earlier model's repacked weights) back first
+#endif
 #if defined(__linux__)
   std::ofstream out("/proc/self/clear_refs");
   out << "5";  // resets VmHWM to the current RSS (Linux >= 4.0)
