@@ -2,6 +2,7 @@
 // input gives a message and a non-zero exit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -70,6 +71,38 @@ TEST(LogitsCli, BadInput) {
   EXPECT_FALSE(r.err.empty());
   r = run_logits("--tokens 1");
   EXPECT_NE(r.exit_code, 0);
+}
+
+// --ctx decides Phi-3 LongRoPE's factor set: short up to the original context (4096), long
+// beyond it. The logits are identical within each group and far apart between them.
+TEST(LogitsCli, ContextSizePicksLongRopeFactors) {
+  const std::string model = test::shared_path("fixtures/phi3long-Q8_0.gguf");
+  const std::string toks = "--tokens 1,9038,2501,263,931,29892,727,471,263,2217,19964,1058 --top 8";
+  auto run = [&](const std::string& extra) {
+    CliRun r = run_logits("-m '" + model + "' " + toks + " --threads 2 " + extra);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  const std::string c512 = run("--ctx 512"), c4096 = run("--ctx 4096");
+  const std::string c4097 = run("--ctx 4097"), c8192 = run("--ctx 8192");
+  EXPECT_EQ(c512, c4096);
+  EXPECT_EQ(c4097, c8192);
+  test::Json a, b;
+  ASSERT_TRUE(test::JsonReader(c512).parse(&a)) << c512;
+  ASSERT_TRUE(test::JsonReader(c8192).parse(&b)) << c8192;
+  ASSERT_EQ(a["positions"].size(), b["positions"].size());
+  double gap = 0;
+  for (size_t p = 0; p < a["positions"].size(); ++p)
+    gap = std::max(gap, std::fabs(a["positions"][p][0][1].num - b["positions"][p][0][1].num));
+  EXPECT_GT(gap, 1.0) << "short and long factors should give clearly different logits";
+  // The q8_0 KV cache runs through the same option path.
+  const std::string q8 = run("--ctx 512 --kv-q8");
+  test::Json c;
+  ASSERT_TRUE(test::JsonReader(q8).parse(&c)) << q8;
+  EXPECT_EQ(c["positions"].size(), a["positions"].size());
+  CliRun bad = run_logits("-m '" + model + "' " + toks + " --ctx -1");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--ctx"), std::string::npos) << bad.err;
 }
 
 }  // namespace
