@@ -45,12 +45,21 @@ void usage() {
 }
 
 void list_presets() {
-  fmt::print("{:<16} {:<7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>5} {:>8} {:>6}\n", "preset", "arch",
-             "n_embd", "layers", "n_ff", "heads", "kv", "hdim", "n_vocab", "tied");
-  for (const Preset& p : forge::presets())
-    fmt::print("{:<16} {:<7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>5} {:>8} {:>6}\n", p.name, p.arch,
-               p.n_embd, p.n_layer, p.n_ff, p.n_head, p.n_head_kv,
-               p.head_dim ? p.head_dim : p.n_embd / p.n_head, p.n_vocab, p.tied ? "yes" : "no");
+  fmt::print("{:<16} {:<7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>5} {:>8} {:>5} {:>14}\n", "preset",
+             "arch", "n_embd", "layers", "n_ff", "heads", "kv", "hdim", "n_vocab", "tied",
+             "params");
+  for (const Preset& p : forge::presets()) {
+    uint64_t params = 0;
+    for (const auto& t : forge::tensor_specs(p)) {
+      uint64_t n = 1;
+      for (uint64_t d : t.ne) n *= d;
+      params += n;
+    }
+    fmt::print("{:<16} {:<7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>5} {:>8} {:>5} {:>14}\n", p.name,
+               p.arch, p.n_embd, p.n_layer, p.n_ff, p.n_head, p.n_head_kv,
+               p.head_dim ? p.head_dim : p.n_embd / p.n_head, p.n_vocab, p.tied ? "yes" : "no",
+               params);
+  }
 }
 
 // Copies the tokenizer keys of `vocab` into `w`, padded to n_vocab tokens. Returns false (with
