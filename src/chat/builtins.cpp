@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "chat/interpreter.h"
+#include "runtime/clock.h"
 #include "runtime/overflow.h"
 
 namespace nibble::chat {
@@ -715,9 +716,7 @@ Value Interpreter::call_global(const std::string& name, const Args& args, const 
     const Value* fmt = arg(args, kwargs, 0, "format");
     const std::string& f = need_string(fmt, "strftime_now: format");
     if (f.size() > 256) fail("strftime_now: format too long");
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&now, &tm);
+    const std::tm tm = local_time(std::time(nullptr));
     char buf[1024];
     size_t len = std::strftime(buf, sizeof buf, f.c_str(), &tm);
     return Value::string(std::string(buf, len));
