@@ -61,7 +61,8 @@ struct WriteOptions {
 // Bytes a tensor of `type` with dims `ne` takes (0 if ne[0] does not fit the block).
 uint64_t tensor_bytes(TensorType type, const std::vector<uint64_t>& ne);
 
-// Writes `meta` (metadata only; its tensors are ignored) plus `tensors` to `path`.
+// Writes `meta` (metadata only; its tensors are ignored) plus `tensors` to `path`. One call
+// at a time per process (the signal handler knows one temporary file).
 // Errors name the file or the tensor.
 Status write_model(const gguf::Writer& meta, const std::vector<PlannedTensor>& tensors,
                    const std::string& path, const WriteOptions& options,

@@ -22,6 +22,7 @@
 
 #include "gguf/gguf.h"
 #include "graph/context.h"
+#include "kernels/ref/ref.h"
 #include "model/loader.h"
 #include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
@@ -241,6 +242,20 @@ TEST_F(QuantizeTest, StatsAndRequantization) {
   EXPECT_FALSE(fs::exists(out("r2.gguf")));
   r = quantize(fixture("llama-Q4_0.gguf") + " " + out("r2.gguf") + " Q8_0 --quiet --allow-requantize");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  // Decoding to a float type needs no permission and changes no value.
+  r = quantize(fixture("llama-Q4_0.gguf") + " " + out("f.gguf") + " F32 --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tensor_types(out("f.gguf"))["blk.0.attn_q.weight"], TensorType::F32);
+  auto q4 = gguf::File::open(fixture("llama-Q4_0.gguf"));
+  auto f32 = gguf::File::open(out("f.gguf"));
+  ASSERT_TRUE(q4.ok() && f32.ok());
+  const gguf::TensorInfo* tq = q4->find_tensor("blk.1.ffn_down.weight");
+  const gguf::TensorInfo* tf = f32->find_tensor("blk.1.ffn_down.weight");
+  ASSERT_TRUE(tq && tf);
+  std::vector<float> dec(tq->n_elements);
+  ASSERT_TRUE(kernels::ref::dequantize_row(tq->type, tq->data, dec.data(), dec.size()));
+  ASSERT_EQ(tf->n_bytes, dec.size() * 4);
+  EXPECT_EQ(std::memcmp(tf->data, dec.data(), tf->n_bytes), 0);
 }
 
 TEST_F(QuantizeTest, BadInputFailsClearly) {

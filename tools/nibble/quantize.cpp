@@ -26,8 +26,8 @@ constexpr const char* kUsage =
     "                       [--allow-requantize] [--quiet]\n"
     "  TYPE: {}\n"
     "  Input matrices F32, F16 or BF16 (Q8_0 with a warning; other quantized types only\n"
-    "  with --allow-requantize). --pure: every matrix in TYPE's base type, no per-tensor\n"
-    "  rules. --stats: per-tensor RMSE and max error on stdout.\n";
+    "  with --allow-requantize, or to a float TYPE). --pure: every matrix in TYPE's base\n"
+    "  type, no per-tensor rules. --stats: per-tensor RMSE and max error on stdout.\n";
 
 std::string names_list() {
   std::string s;
@@ -113,7 +113,7 @@ int run_quantize(Args& args) {
       plan.push_back(std::move(p));
       continue;
     }
-    if (!is_float(t.type)) {
+    if (!is_float(t.type) && !is_float(c.type)) {  // decoding to a float type is lossless
       if (t.type == TensorType::Q8_0 && !warned_q8) {
         fmt::print(stderr,
                    "nibble quantize: warning: re-quantizing Q8_0 tensors (from {}); the result "
