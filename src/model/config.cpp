@@ -70,16 +70,16 @@ Status read_rope_scaling(const gguf::File& f, const std::string& a, Config& c) {
     NIBBLE_ASSIGN_OR_RETURN(factor, real(f, a + ".rope.scale_linear", 1.0f));
   }
   if (!(factor > 0.0f) || factor > 1e6f)
-    return Error(ErrorCode::corrupt_metadata, p + "factor = " + std::to_string(factor) +
-                                                  " is out of range (0, 1e6]");
-  NIBBLE_ASSIGN_OR_RETURN(c.rope_ctx_orig, dim(f, p + "original_context_length", c.n_ctx_train,
-                                               false));
+    return Error(ErrorCode::corrupt_metadata,
+                 p + "factor = " + std::to_string(factor) + " is out of range (0, 1e6]");
+  NIBBLE_ASSIGN_OR_RETURN(c.rope_ctx_orig,
+                          dim(f, p + "original_context_length", c.n_ctx_train, false));
   if (f.find(p + "attn_factor")) {
     NIBBLE_ASSIGN_OR_RETURN(c.rope_attn_factor, real(f, p + "attn_factor", 1.0f));
     if (!(c.rope_attn_factor > 0.0f) || c.rope_attn_factor > 100.0f)
-      return Error(ErrorCode::corrupt_metadata, p + "attn_factor = " +
-                                                    std::to_string(c.rope_attn_factor) +
-                                                    " is out of range (0, 100]");
+      return Error(
+          ErrorCode::corrupt_metadata,
+          p + "attn_factor = " + std::to_string(c.rope_attn_factor) + " is out of range (0, 100]");
     c.rope_attn_factor_key = true;
   }
   if (type.empty() || type == "linear") {

@@ -44,7 +44,7 @@ struct Config {
   bool rope_attn_factor_key = false;  // rope_attn_factor came from the key
   float yarn_beta_fast = 32.0f;       // rope.scaling.yarn_beta_fast (ramp end, rotations)
   float yarn_beta_slow = 1.0f;        // rope.scaling.yarn_beta_slow (ramp start, rotations)
-  bool rope_neox = false;              // pairs (i, i + n_rot/2) instead of (2i, 2i+1)
+  bool rope_neox = false;             // pairs (i, i + n_rot/2) instead of (2i, 2i+1)
   float norm_eps = 1e-5f;
   bool layer_norm = false;     // LayerNorm instead of RMSNorm (unused by current archs)
   float attn_softcap = 0.0f;   // gemma2: attention logit soft-capping (0 = none)

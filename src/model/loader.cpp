@@ -5,8 +5,8 @@
 
 #include <cmath>
 #include <cstring>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include "runtime/log.h"
 #include "tokenizer/vocab.h"
@@ -181,7 +181,8 @@ Status bind_rope_factors(Binder& b, LoadedModel& m) {
       if (!std::isfinite(x) || !(x > 0.0f) || x > 1e6f)
         return Error(ErrorCode::corrupt_metadata, std::string("tensor ") + name +
                                                       " holds a frequency factor out of range "
-                                                      "(0, 1e6]: " + std::to_string(x));
+                                                      "(0, 1e6]: " +
+                                                      std::to_string(x));
   const bool has_short = !m.rope_factors_short.empty(), has_long = !m.rope_factors_long.empty();
   if (has_short != has_long || (c.rope_scaling == RopeScaling::longrope && !has_long))
     return Error(ErrorCode::missing_tensor,

@@ -9,8 +9,8 @@
 
 namespace nibble::model {
 
-std::vector<float> yarn_extrapolation(int64_t n_rot, float base, int64_t ctx_orig,
-                                      float beta_fast, float beta_slow) {
+std::vector<float> yarn_extrapolation(int64_t n_rot, float base, int64_t ctx_orig, float beta_fast,
+                                      float beta_slow) {
   // The pair index whose wavelength fits `rotations` full turns into the original context:
   // n_rot * ln(ctx_orig / (rotations * 2 pi)) / (2 ln base). Pairs below the beta_fast bound
   // turn often enough to keep their frequency; pairs above the beta_slow bound are

@@ -30,16 +30,16 @@ struct RopeParams {
 };
 
 struct SessionRope {
-  RopeParams global;  // full-attention layers
-  RopeParams local;   // sliding-window layers (differs from global only for gemma3)
+  RopeParams global;          // full-attention layers
+  RopeParams local;           // sliding-window layers (differs from global only for gemma3)
   bool long_factors = false;  // LongRoPE: the long factor set is in use
   std::string description;    // one line for the log, e.g. "LongRoPE long factors (...)"
 };
 
 // YaRN's extrapolation weight r_i of every rotated pair i in [0, n_rot/2): 1 keeps the
 // original frequency (fast dims), 0 interpolates fully (slow dims).
-std::vector<float> yarn_extrapolation(int64_t n_rot, float base, int64_t ctx_orig,
-                                      float beta_fast, float beta_slow);
+std::vector<float> yarn_extrapolation(int64_t n_rot, float base, int64_t ctx_orig, float beta_fast,
+                                      float beta_slow);
 
 SessionRope session_rope(const LoadedModel& m, int64_t n_ctx);
 

@@ -74,7 +74,8 @@ std::vector<test::RefRope> reference_rope(const gguf::File& f, const model::Conf
   const std::string p = c.arch_name + ".rope.";
   const std::string type(f.get_string_or(p + "scaling.type", "").value());
   const double factor = f.get_float_or(p + "scaling.factor", 1.0).value();
-  const double train = static_cast<double>(f.get_uint_or(c.arch_name + ".context_length", 0).value());
+  const double train =
+      static_cast<double>(f.get_uint_or(c.arch_name + ".context_length", 0).value());
   const double orig =
       static_cast<double>(f.get_uint_or(p + "scaling.original_context_length", 0).value());
   const double attn = f.get_float_or(p + "scaling.attn_factor", 0.0).value();
@@ -84,12 +85,13 @@ std::vector<test::RefRope> reference_rope(const gguf::File& f, const model::Conf
     // Phi-3 LongRoPE: long factors only when the context exceeds the original one; the
     // attention factor is sqrt(1 + ln(train / orig) / ln(orig)) unless the file states it.
     const bool use_long = static_cast<double>(n_ctx) > orig;
-    global = test::plain_rope(c.n_rot, base, 1.0,
-                              test::read_vector(f, use_long ? "rope_factors_long.weight"
-                                                            : "rope_factors_short.weight"));
+    global = test::plain_rope(
+        c.n_rot, base, 1.0,
+        test::read_vector(f, use_long ? "rope_factors_long.weight" : "rope_factors_short.weight"));
     global.mscale = attn > 0 ? attn : std::sqrt(1.0 + std::log(train / orig) / std::log(orig));
   } else if (type == "yarn") {
-    global = yarn_rope(c.n_rot, base, factor, orig, f.get_float_or(p + "scaling.yarn_beta_fast", 32).value(),
+    global = yarn_rope(c.n_rot, base, factor, orig,
+                       f.get_float_or(p + "scaling.yarn_beta_fast", 32).value(),
                        f.get_float_or(p + "scaling.yarn_beta_slow", 1).value(), attn);
   } else {
     global = test::plain_rope(c.n_rot, base, type == "none" ? 1.0 : 1.0 / factor,
@@ -150,7 +152,8 @@ std::vector<std::vector<float>> reference_logits(const gguf::File& f, const mode
   return out;
 }
 
-double max_diff(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+double max_diff(const std::vector<std::vector<float>>& a,
+                const std::vector<std::vector<float>>& b) {
   if (a.size() != b.size() || a.empty()) return INFINITY;
   double m = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -268,9 +271,10 @@ TEST_P(LongContext, LateLogitsMatchFloatReference) {
   err_q8_mean = mean_diff(q8, ours);
   EXPECT_LE(err_q8, lc.q8_tol) << lc.fixture << ": q8_0 KV cache vs f16";
   EXPECT_LE(err_q8_mean, lc.q8_mean) << lc.fixture << ": q8_0 KV cache vs f16 (mean)";
-  std::printf("[long] %-20s %d positions: engine vs float reference max %.4f mean %.5f; q8_0 KV "
-              "vs f16 KV max %.4f mean %.4f\n",
-              lc.fixture, kPositions, err, err_mean, err_q8, err_q8_mean);
+  std::printf(
+      "[long] %-20s %d positions: engine vs float reference max %.4f mean %.5f; q8_0 KV "
+      "vs f16 KV max %.4f mean %.4f\n",
+      lc.fixture, kPositions, err, err_mean, err_q8, err_q8_mean);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LongContext, ::testing::ValuesIn(kLongCases),
@@ -312,9 +316,10 @@ TEST(LongRope, FactorSetFollowsContextSize) {
   EXPECT_GT(gap, 2.0);
   EXPECT_LE(max_diff(ours_short, ref_short), 0.15);
   EXPECT_LE(max_diff(ours_long, ref_long), 0.15);
-  std::printf("[longrope] n_ctx 512 vs short reference %.4f, n_ctx 8192 vs long reference %.4f; "
-              "short vs long references differ by %.3f\n",
-              max_diff(ours_short, ref_short), max_diff(ours_long, ref_long), gap);
+  std::printf(
+      "[longrope] n_ctx 512 vs short reference %.4f, n_ctx 8192 vs long reference %.4f; "
+      "short vs long references differ by %.3f\n",
+      max_diff(ours_short, ref_short), max_diff(ours_long, ref_long), gap);
 }
 
 // ---- YaRN and linear scaling on rewritten fixtures ---------------------------------------------
@@ -369,23 +374,35 @@ TEST_P(RopeScalingFixture, MatchesReferenceFormulas) {
   const double err = max_diff(ours, ref), gap = max_diff(plain, ref);
   EXPECT_LE(err, sc.tol) << sc.name;
   EXPECT_GT(gap, 5 * sc.tol) << sc.name << ": scaling changes too little to be tested here";
-  std::printf("[rope-scaling] %-22s engine vs reference %.4f (bound %.2f); unscaled differs by "
-              "%.3f\n",
-              sc.name, err, sc.tol, gap);
+  std::printf(
+      "[rope-scaling] %-22s engine vs reference %.4f (bound %.2f); unscaled differs by "
+      "%.3f\n",
+      sc.name, err, sc.tol, gap);
 }
 
 const ScalingCase kScalingCases[] = {
-    {"yarn_defaults", "qwen2-F16.gguf", "qwen2",
-     {{"factor", 4.0}, {"original_context_length", 64}}, "yarn", 0.1},
-    {"yarn_betas_attn_factor", "qwen2-F16.gguf", "qwen2",
+    {"yarn_defaults",
+     "qwen2-F16.gguf",
+     "qwen2",
+     {{"factor", 4.0}, {"original_context_length", 64}},
+     "yarn",
+     0.1},
+    {"yarn_betas_attn_factor",
+     "qwen2-F16.gguf",
+     "qwen2",
      {{"factor", 8.0},
       {"original_context_length", 64},
       {"yarn_beta_fast", 16.0},
       {"yarn_beta_slow", 2.0},
       {"attn_factor", 1.1}},
-     "yarn", 0.1},
-    {"yarn_llama_pairs", "llama-F16.gguf", "llama",
-     {{"factor", 4.0}, {"original_context_length", 64}}, "yarn", 0.1},
+     "yarn",
+     0.1},
+    {"yarn_llama_pairs",
+     "llama-F16.gguf",
+     "llama",
+     {{"factor", 4.0}, {"original_context_length", 64}},
+     "yarn",
+     0.1},
     {"linear", "qwen2-F16.gguf", "qwen2", {{"factor", 2.0}}, "linear", 0.1},
 };
 

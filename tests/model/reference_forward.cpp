@@ -212,8 +212,7 @@ std::vector<float> RefForward::step(int token, bool want_logits) {
       matvec(L.gate, xn.data(), gu.data());
       matvec(L.up, xn.data(), gu.data() + F);
     }
-    for (int64_t i = 0; i < F; ++i)
-      h[i] = (c_.gelu ? gelu_tanh(gu[i]) : silu(gu[i])) * gu[F + i];
+    for (int64_t i = 0; i < F; ++i) h[i] = (c_.gelu ? gelu_tanh(gu[i]) : silu(gu[i])) * gu[F + i];
     if (!L.ffn_sub_norm.empty()) rmsnorm(h.data(), L.ffn_sub_norm, F);
     matvec(L.down, h.data(), o.data());
     if (!L.post_ffn_norm.empty()) rmsnorm(o.data(), L.post_ffn_norm, E);

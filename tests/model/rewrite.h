@@ -20,8 +20,8 @@ using TensorFn = std::function<bool(const gguf::TensorInfo& t, gguf::Writer& w)>
 
 // Copies fixtures/<src> into a temporary file (named after `tag`), letting the hooks replace
 // keys or tensors; `extra` runs last (new keys or tensors). Returns the path.
-inline std::string rewrite(const std::string& src, const KeyFn& key_fn,
-                           const TensorFn& tensor_fn, const std::string& tag,
+inline std::string rewrite(const std::string& src, const KeyFn& key_fn, const TensorFn& tensor_fn,
+                           const std::string& tag,
                            const std::function<void(gguf::Writer&)>& extra = nullptr) {
   auto f = gguf::File::open(shared_path("fixtures/" + src));
   EXPECT_TRUE(f.ok());

@@ -73,8 +73,8 @@ int run_logits(Args& args) {
     return 1;
   }
   graph::ContextOptions co;
-  co.n_ctx = n_ctx > 0 ? static_cast<int>(n_ctx)
-                      : static_cast<int>(std::max<size_t>(tokens.size(), 1));
+  co.n_ctx =
+      n_ctx > 0 ? static_cast<int>(n_ctx) : static_cast<int>(std::max<size_t>(tokens.size(), 1));
   co.kv_q8_0 = kv_q8;
   co.n_threads = static_cast<int>(threads);
   co.n_batch = static_cast<int>(batch);
