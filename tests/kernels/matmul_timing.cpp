@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <new>
 #include <random>
 #include <string>
 #include <thread>
@@ -143,11 +144,11 @@ int main(int argc, char** argv) {
     for (int m = 0; m < n_mat; ++m) {
       if (v.packed()) {
         run.bytes = v.pack(w.data(), rows, k, nullptr);
-        run.mats[m] = std::aligned_alloc(64, (run.bytes + 63) / 64 * 64);
+        run.mats[m] = ::operator new((run.bytes + 63) / 64 * 64, std::align_val_t(64));
         v.pack(w.data(), rows, k, run.mats[m]);
         run.w_row = run.bytes / padded_rows(rows, v.rows_per_call);
       } else {
-        run.mats[m] = std::aligned_alloc(64, (run.bytes + 63) / 64 * 64);
+        run.mats[m] = ::operator new((run.bytes + 63) / 64 * 64, std::align_val_t(64));
         std::memcpy(run.mats[m], w.data(), run.bytes);
       }
     }
@@ -192,7 +193,7 @@ int main(int argc, char** argv) {
     std::printf("  %-34s %9.1f us (min %9.1f max %9.1f) %6.2f GB/s  speedup x%.2f  [%s]\n",
                 run.v->name, med / 1e3, *mn / 1e3, *mx / 1e3, run.bytes / med,
                 base ? median(ratio) : 0.0, run.v->layout ? run.v->layout : "gguf");
-    for (void* p : run.mats) std::free(p);
+    for (void* p : run.mats) ::operator delete(p, std::align_val_t(64));
   }
   return 0;
 }

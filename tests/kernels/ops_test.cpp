@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <numbers>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,7 +67,7 @@ TEST(Ops, ActivationsAndGlu) {
   kt.gelu(g.data(), y.data(), n);
   for (int i = 0; i < n; ++i) {
     const double v = g[i];
-    EXPECT_NEAR(y[i], 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))),
+    EXPECT_NEAR(y[i], 0.5 * v * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (v + 0.044715 * v * v * v))),
                 1e-6);
   }
 }
