@@ -83,26 +83,54 @@ Sums assign_affine(const float* x, int n, int qmax, float a, float b, int* q) {
   return s;
 }
 
+// Sums of the assignment for (a, b) without storing it: the candidate-scoring pass. Rounds
+// in float (clamp first, then add and subtract 1.5 * 2^23) and keeps four partial sums, so
+// the compiler can run four lanes at once; n is a multiple of 4 (16 or 32).
+Sums score_affine(const float* x, int n, float qmax, float a, float b, const Sums& xs) {
+  const float ia = 1.0f / a;
+  float sq[4] = {}, sqq[4] = {}, sqx[4] = {};
+  for (int i = 0; i < n; i += 4) {
+    for (int j = 0; j < 4; ++j) {
+      const float v = std::clamp((x[i + j] - b) * ia, 0.0f, qmax);
+      const float r = (v + 12582912.0f) - 12582912.0f;
+      sq[j] += r;
+      sqq[j] += r * r;
+      sqx[j] += r * x[i + j];
+    }
+  }
+  Sums s = xs;
+  s.q = (sq[0] + sq[1]) + (sq[2] + sq[3]);
+  s.qq = (sqq[0] + sqq[1]) + (sqq[2] + sqq[3]);
+  s.qx = (sqx[0] + sqx[1]) + (sqx[2] + sqx[3]);
+  return s;
+}
+
 // Candidate grids of qmax + 0.1*step levels across [min(x, 0), max(x)], each refitted by
 // least squares; the best one gets one more assign + refit round.
 Affine search_affine(const float* x, int n, int qmax) {
   float lo = x[0], hi = x[0];
-  for (int i = 1; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+  Sums xs;
+  xs.n = static_cast<float>(n);
+  for (int i = 0; i < n; ++i) {
+    lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+    xs.x += x[i];
+    xs.xx += x[i] * x[i];
+  }
   lo = std::min(lo, 0.0f);
   if (hi <= lo) return {0, lo};
-  int q[32];
   Affine best;
   float best_err = INFINITY;
   for (int step = -kSteps; step <= kSteps; ++step) {
     const float a = (hi - lo) / (qmax + 0.1f * step);
     if (a <= 0) continue;
     Affine f;
-    const float err = solve_affine(assign_affine(x, n, qmax, a, lo, q), &f);
+    const float err = solve_affine(score_affine(x, n, static_cast<float>(qmax), a, lo, xs), &f);
     if (err < best_err) best_err = err, best = f;
   }
   if (best.a > 0) {
     Affine f;
-    const float err = solve_affine(assign_affine(x, n, qmax, best.a, best.b, q), &f);
+    const float err =
+        solve_affine(score_affine(x, n, static_cast<float>(qmax), best.a, best.b, xs), &f);
     if (err < best_err) best = f;
   }
   return best;
@@ -116,14 +144,19 @@ float search_symmetric(const float* x, int n, int nmax) {
     if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
   if (amax == 0) return 0;
   float best_a = max / -nmax, best_gain = -1;
+  const float lo = static_cast<float>(-nmax), hi = static_cast<float>(nmax - 1);
   for (int step = -kSteps; step <= kSteps; ++step) {
     const float is = -(nmax + 0.1f * step) / max;
-    float sqx = 0, sqq = 0;
-    for (int i = 0; i < n; ++i) {
-      const float q = static_cast<float>(std::clamp(iround(is * x[i]), -nmax, nmax - 1));
-      sqx += q * x[i];
-      sqq += q * q;
+    float px[4] = {}, pq[4] = {};  // four lanes, as in score_affine
+    for (int i = 0; i < n; i += 4) {
+      for (int j = 0; j < 4; ++j) {
+        const float v = std::clamp(is * x[i + j], lo, hi);
+        const float q = (v + 12582912.0f) - 12582912.0f;
+        px[j] += q * x[i + j];
+        pq[j] += q * q;
+      }
     }
+    const float sqx = (px[0] + px[1]) + (px[2] + px[3]), sqq = (pq[0] + pq[1]) + (pq[2] + pq[3]);
     // error = sum x^2 - sqx^2 / sqq for the least-squares a = sqx / sqq
     if (sqq > 0 && sqx * sqx / sqq > best_gain) best_gain = sqx * sqx / sqq, best_a = sqx / sqq;
   }
