@@ -19,6 +19,7 @@
 #include "model/loader.h"
 #include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
+#include "tests/tools/gguf_spec_check.h"
 
 namespace nibble {
 namespace {
@@ -164,6 +165,7 @@ TEST_F(ForgeTest, EveryPresetRuns) {
                      " --type " + type + " --layers 3 --embd 256 --ff 512 --heads 4 " +
                      "--kv-heads 2 -o " + o + " --quiet");
       ASSERT_EQ(r.exit_code, 0) << preset << " " << type << ": " << r.err;
+      EXPECT_EQ(test::spec_read(o).error, "") << preset << " " << type;
       const RunCheck rc = run_model(o);
       EXPECT_TRUE(rc.finite) << preset << " " << type;
       EXPECT_GT(rc.stddev, 0.5) << preset << " " << type;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -26,6 +27,7 @@
 #include "model/loader.h"
 #include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
+#include "tests/tools/gguf_spec_check.h"
 
 namespace nibble {
 namespace {
@@ -94,6 +96,25 @@ double rms_diff(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 // Valid ids for every fixture vocabulary (stories260K has 512 pieces).
+// The independent reading (gguf_spec_check.h) accepts the file and sees the same tensors as
+// nibble's reader.
+void expect_spec_valid(const std::string& path) {
+  const test::SpecFile sf = test::spec_read(path);
+  EXPECT_EQ(sf.error, "") << path;
+  auto f = gguf::File::open(path);
+  ASSERT_TRUE(f.ok()) << path;
+  ASSERT_EQ(sf.tensors.size(), f->tensors().size()) << path;
+  EXPECT_EQ(sf.n_kv, f->metadata().size());
+  for (size_t i = 0; i < sf.tensors.size(); ++i) {
+    const auto& a = sf.tensors[i];
+    const auto& b = f->tensors()[i];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.type, static_cast<uint32_t>(b.type)) << a.name;
+    EXPECT_EQ(a.dims, std::vector<uint64_t>(b.ne.begin(), b.ne.begin() + b.n_dims)) << a.name;
+    EXPECT_EQ(sf.data_start + a.offset, static_cast<uint64_t>(b.data - f->base())) << a.name;
+  }
+}
+
 const std::vector<Token> kTokens = {1, 450, 496, 173, 170, 263, 217, 310, 298, 13, 311, 42};
 
 // Each mix on llama-F16 gives the tensor types and file type of the fixture that the widely
@@ -107,6 +128,7 @@ TEST_F(QuantizeTest, MixesMatchTheReferenceQuantizer) {
     const std::string ref = fixture(std::string("llama-") + mix + ".gguf");
     EXPECT_EQ(tensor_types(o), tensor_types(ref)) << mix;
     EXPECT_EQ(file_type(o), file_type(ref)) << mix;
+    expect_spec_valid(o);
   }
   // Other architectures: 26-layer gemma2 (the layer pattern), bitnet (ternary), qwen2.
   for (auto [in, mix] : std::vector<std::pair<std::string, std::string>>{
@@ -256,6 +278,43 @@ TEST_F(QuantizeTest, StatsAndRequantization) {
   ASSERT_TRUE(kernels::ref::dequantize_row(tq->type, tq->data, dec.data(), dec.size()));
   ASSERT_EQ(tf->n_bytes, dec.size() * 4);
   EXPECT_EQ(std::memcmp(tf->data, dec.data(), tf->n_bytes), 0);
+}
+
+// Q8_0 blocks decoded from the raw bytes by hand (fp16 scale, 32 int8) reproduce the f32
+// source to within half a quantization step plus the scale's fp16 rounding (|q| <= 127 times
+// a relative 2^-11): the bytes mean what the format says.
+TEST_F(QuantizeTest, Q8_0BytesDecodeIndependently) {
+  const std::string o = out("q8.gguf");
+  ASSERT_EQ(quantize(fixture("llama-f32.gguf") + " " + o + " Q8_0 --quiet").exit_code, 0);
+  expect_spec_valid(o);
+  const test::SpecFile sf = test::spec_read(o);
+  auto src = gguf::File::open(fixture("llama-f32.gguf"));
+  ASSERT_TRUE(src.ok());
+  std::ifstream in(o, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  auto half = [](uint16_t h) {  // IEEE binary16 -> float, normal and subnormal numbers
+    const int e = (h >> 10) & 31, m = h & 1023;
+    const float v = e ? std::ldexp(1.0f + m / 1024.0f, e - 15) : std::ldexp(m / 1024.0f, -14);
+    return (h & 0x8000) ? -v : v;
+  };
+  int checked = 0;
+  for (const auto& t : sf.tensors) {
+    if (t.type != 8) continue;
+    const gguf::TensorInfo* s = src->find_tensor(t.name);
+    ASSERT_NE(s, nullptr);
+    const float* x = reinterpret_cast<const float*>(s->data);
+    const uint8_t* q = bytes.data() + sf.data_start + t.offset;
+    for (uint64_t blk = 0; blk < s->n_elements / 32; ++blk, q += 34) {
+      const float d = half(static_cast<uint16_t>(q[0] | (q[1] << 8)));
+      for (int j = 0; j < 32; ++j) {
+        const float v = d * static_cast<int8_t>(q[2 + j]);
+        ASSERT_LE(std::fabs(v - x[blk * 32 + j]), (0.5f + 127.0f / 2048) * d + 1e-7f)
+            << t.name << " block " << blk;
+      }
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 15);  // 14 layer matrices + the tied token_embd
 }
 
 TEST_F(QuantizeTest, BadInputFailsClearly) {
