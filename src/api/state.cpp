@@ -7,6 +7,7 @@
 // Everything is checked on load: the state is untrusted input.
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -162,9 +163,12 @@ Status Session::save_state_file(const std::string& path) const {
       return Error(ErrorCode::io_error, "writing " + tmp + " failed (disk full?)");
     }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  // std::filesystem::rename replaces an existing file on Windows too (std::rename does not).
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
     std::remove(tmp.c_str());
-    return Error(ErrorCode::io_error, "cannot rename " + tmp + " to " + path);
+    return Error(ErrorCode::io_error, "cannot rename " + tmp + " to " + path + ": " + ec.message());
   }
   return ok_status();
 }

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -40,18 +41,23 @@ class TempFileGuard {
   explicit TempFileGuard(const std::string& path) {
     std::snprintf(g_temp_path, sizeof(g_temp_path), "%s", path.c_str());
     g_temp_active = 1;
-    for (int i = 0; i < 3; ++i) old_[i] = std::signal(kSignals[i], remove_temp_and_die);
+    for (int i = 0; i < kN; ++i) old_[i] = std::signal(kSignals[i], remove_temp_and_die);
   }
   ~TempFileGuard() {
-    for (int i = 0; i < 3; ++i) std::signal(kSignals[i], old_[i]);
+    for (int i = 0; i < kN; ++i) std::signal(kSignals[i], old_[i]);
     if (g_temp_active) ::unlink(g_temp_path);  // not committed: an error path
     g_temp_active = 0;
   }
   void committed() { g_temp_active = 0; }
 
  private:
-  static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
-  void (*old_[3])(int);
+#ifdef SIGHUP
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+#else  // Windows
+  static constexpr int kSignals[] = {SIGINT, SIGTERM};
+#endif
+  static constexpr int kN = sizeof(kSignals) / sizeof(kSignals[0]);
+  void (*old_[kN])(int);
 };
 
 struct Accum {
@@ -218,9 +224,12 @@ Status write_model(const gguf::Writer& meta, const std::vector<PlannedTensor>& t
   if (std::fflush(f) != 0 || std::ferror(f)) return io_fail();
   if (std::fclose(f) != 0)
     return Error(ErrorCode::io_error, fmt::format("{}: write failed", temp));
-  if (std::rename(temp.c_str(), path.c_str()) != 0)
+  // std::filesystem::rename replaces an existing file on Windows too (std::rename does not).
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec)
     return Error(ErrorCode::io_error,
-                 fmt::format("{}: cannot rename {} to it: {}", path, temp, std::strerror(errno)));
+                 fmt::format("{}: cannot rename {} to it: {}", path, temp, ec.message()));
   guard.committed();
   return ok_status();
 }

@@ -4,6 +4,7 @@
 #include "forge_presets.h"
 
 #include <cmath>
+#include <numbers>
 
 namespace nibble::cli::forge {
 
@@ -132,7 +133,7 @@ float approx_normal(uint64_t r) {
 
 float rope3_factor(const Preset& p, uint64_t i, uint64_t hd) {
   const double freq = 1.0 / std::pow(double(p.rope_base), 2.0 * double(i) / double(hd));
-  const double wavelen = 2 * M_PI / freq;
+  const double wavelen = 2 * std::numbers::pi / freq;
   const double low_wl = double(p.rope3_orig_ctx) / p.rope3_low;
   const double high_wl = double(p.rope3_orig_ctx) / p.rope3_high;
   if (wavelen < high_wl) return 1.0f;
