@@ -22,6 +22,7 @@
 #include "kernels/kernels.h"
 #include "model/loader.h"
 #include "model/rope.h"
+#include "nibble/log.h"
 #include "tests/common/shared_data.h"
 #include "tests/model/reference_forward.h"
 #include "tests/model/rewrite.h"
@@ -302,6 +303,27 @@ TEST(LongRope, FactorSetFollowsContextSize) {
   EXPECT_TRUE(model::session_rope(*l.model, 8192).long_factors);
   EXPECT_EQ(model::session_rope(*l.model, 8192).global.factors, l.model->rope_factors_long);
   EXPECT_EQ(model::session_rope(*l.model, 512).global.factors, l.model->rope_factors_short);
+
+  // Creating a context logs the choice (info level).
+  std::vector<std::string> lines;
+  const LogLevel level = log_level();
+  set_log_level(LogLevel::info);
+  set_log_handler([&](LogLevel, std::string_view m) { lines.emplace_back(m); });
+  for (int n_ctx : {4096, 8192}) {
+    graph::ContextOptions co;
+    co.n_ctx = n_ctx;
+    co.n_threads = 1;
+    EXPECT_TRUE(graph::create_context(l.model, co).ok());
+  }
+  set_log_handler(nullptr);
+  set_log_level(level);
+  auto logged = [&](const std::string& what) {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& m) { return m.find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(logged("LongRoPE short factors (n_ctx 4096 <= original context 4096)"));
+  EXPECT_TRUE(logged("LongRoPE long factors (n_ctx 8192 > original context 4096)"));
+  EXPECT_TRUE(logged("attention factor 1.19024"));
 
   // Through the executor: a session of 8192 must compute what the reference computes with the
   // long factors, a session of 512 what it computes with the short ones, and the two
