@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -72,6 +73,8 @@ std::string read_all(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+void PrintTo(const GoldenCase& g, std::ostream* os) { *os << g.model; }
 
 class Golden : public ::testing::TestWithParam<GoldenCase> {};
 

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <numbers>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -238,6 +239,8 @@ const LongCase kLongCases[] = {
     {"bitnet-F16.gguf", false, 0.15, 0.02, 1.5, 0.25},
 };
 
+void PrintTo(const LongCase& c, std::ostream* os) { *os << c.fixture; }
+
 class LongContext : public ::testing::TestWithParam<LongCase> {};
 
 TEST_P(LongContext, LateLogitsMatchFloatReference) {
@@ -278,13 +281,19 @@ TEST_P(LongContext, LateLogitsMatchFloatReference) {
       lc.fixture, kPositions, err, err_mean, err_q8, err_q8_mean);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, LongContext, ::testing::ValuesIn(kLongCases),
-                         [](const auto& info) {
-                           std::string n = info.param.fixture;
-                           n = n.substr(0, n.find(".gguf"));
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+std::string long_case_name(const ::testing::TestParamInfo<LongCase>& info) {
+  std::string n = info.param.fixture;
+  n = n.substr(0, n.find(".gguf"));
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+}
+
+// The slow build (NIBBLE_LONG_SLOW) names its instances differently, since ctest lists both
+// binaries' tests, and leaves out the tests that do not depend on the position count.
+#ifdef NIBBLE_LONG_SLOW
+INSTANTIATE_TEST_SUITE_P(Slow, LongContext, ::testing::ValuesIn(kLongCases), long_case_name);
+#else
+INSTANTIATE_TEST_SUITE_P(Fixtures, LongContext, ::testing::ValuesIn(kLongCases), long_case_name);
 
 // ---- Phi-3 LongRoPE: short or long factors by the session's context size ---------------------
 
@@ -344,6 +353,8 @@ TEST(LongRope, FactorSetFollowsContextSize) {
       max_diff(ours_short, ref_short), max_diff(ours_long, ref_long), gap);
 }
 
+#endif  // NIBBLE_LONG_SLOW
+
 // ---- YaRN and linear scaling on rewritten fixtures ---------------------------------------------
 
 struct ScalingCase {
@@ -354,6 +365,8 @@ struct ScalingCase {
   const char* type;
   double tol;
 };
+
+void PrintTo(const ScalingCase& c, std::ostream* os) { *os << c.name; }
 
 class RopeScalingFixture : public ::testing::TestWithParam<ScalingCase> {};
 
@@ -428,8 +441,16 @@ const ScalingCase kScalingCases[] = {
     {"linear", "qwen2-F16.gguf", "qwen2", {{"factor", 2.0}}, "linear", 0.1},
 };
 
+std::string scaling_case_name(const ::testing::TestParamInfo<ScalingCase>& info) {
+  return info.param.name;
+}
+
+#ifdef NIBBLE_LONG_SLOW
+INSTANTIATE_TEST_SUITE_P(RewrittenSlow, RopeScalingFixture, ::testing::ValuesIn(kScalingCases),
+                         scaling_case_name);
+#else
 INSTANTIATE_TEST_SUITE_P(Rewritten, RopeScalingFixture, ::testing::ValuesIn(kScalingCases),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         scaling_case_name);
 
 // The YaRN weights the engine computes against the definition above.
 TEST(Yarn, ExtrapolationWeightsMatchDefinition) {
@@ -446,6 +467,8 @@ TEST(Yarn, ExtrapolationWeightsMatchDefinition) {
       }
     }
 }
+
+#endif  // NIBBLE_LONG_SLOW
 
 }  // namespace
 }  // namespace nibble
