@@ -194,23 +194,22 @@ Loaded load(const std::string& path) {
 // The fixture with its 8-bit matrices converted to F16 (Q8_0 values d * q round to f16 within
 // 2^-11 relative): the engine then keeps activations in f16 / f32 like for the F16 fixtures,
 // so what remains of the comparison is the engine's arithmetic, not 8-bit activation noise.
-std::string as_f16(const std::string& fixture, const std::string& tag) {
+bool to_f16(const gguf::TensorInfo& t, gguf::Writer& w) {
+  if (t.type != TensorType::Q8_0) return false;
   const auto& k = kernels::KernelTable::get(kernels::Isa::scalar);
-  return test::rewrite(
-      fixture, nullptr,
-      [&](const gguf::TensorInfo& t, gguf::Writer& w) {
-        if (t.type != TensorType::Q8_0) return false;
-        std::vector<float> f(static_cast<size_t>(t.n_elements));
-        k.dequantize(t.type, t.data, f.data(), static_cast<int64_t>(f.size()));
-        std::vector<uint16_t> h(f.size());
-        k.f32_to_f16(f.data(), h.data(), static_cast<int64_t>(f.size()));
-        std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-        EXPECT_TRUE(w.add_tensor(std::string(t.name), TensorType::F16, ne,
-                                 {reinterpret_cast<const uint8_t*>(h.data()), h.size() * 2})
-                        .ok());
-        return true;
-      },
-      tag);
+  std::vector<float> f(static_cast<size_t>(t.n_elements));
+  k.dequantize(t.type, t.data, f.data(), static_cast<int64_t>(f.size()));
+  std::vector<uint16_t> h(f.size());
+  k.f32_to_f16(f.data(), h.data(), static_cast<int64_t>(f.size()));
+  std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
+  EXPECT_TRUE(w.add_tensor(std::string(t.name), TensorType::F16, ne,
+                           {reinterpret_cast<const uint8_t*>(h.data()), h.size() * 2})
+                  .ok());
+  return true;
+}
+
+std::string as_f16(const std::string& fixture, const std::string& tag) {
+  return test::rewrite(fixture, nullptr, to_f16, tag);
 }
 
 // ---- every architecture at late positions -----------------------------------------------------
@@ -466,6 +465,76 @@ TEST(Yarn, ExtrapolationWeightsMatchDefinition) {
         EXPECT_NEAR(got / want, 1.0, 1e-5) << "base " << base << " orig " << orig << " pair " << i;
       }
     }
+}
+
+// ---- context shift with scaled RoPE
+// --------------------------------------------------------------
+
+// In a one-layer model the cached K/V of a token depend only on the token and its position, so
+// a context shift must give what a fresh context computes for the kept tokens: the moved keys'
+// re-rotation (with the session's frequency factors, and without applying the attention factor
+// a second time) is then checked exactly, up to the f16 rounding of the cache.
+TEST(Shift, OneLayerMatchesFreshContext) {
+  struct Case {
+    const char* fixture;
+    const char* arch;
+    bool yarn;
+    int n_ctx;
+  };
+  for (const Case& k : {Case{"phi3long-Q8_0.gguf", "phi3", false, 8192},
+                        Case{"phi3long-Q8_0.gguf", "phi3", false, 512},
+                        Case{"llama3rope-F16.gguf", "llama", false, 512},
+                        Case{"qwen2-F16.gguf", "qwen2", true, 512}}) {
+    const std::string a = k.arch;
+    const std::string path = test::rewrite(
+        k.fixture,
+        [&](const std::string& key, gguf::Writer& w) {
+          if (key != a + ".block_count") return false;
+          w.set_u32(key, 1);
+          return true;
+        },
+        [](const gguf::TensorInfo& t, gguf::Writer& w) {
+          // One layer; 8-bit matrices as F16 so that no activation is quantized (an 8-bit
+          // rounding flip would move these logits by ~0.1 and hide what is checked).
+          return (t.name.starts_with("blk.") && !t.name.starts_with("blk.0.")) || to_f16(t, w);
+        },
+        "shift_one_layer",
+        [&](gguf::Writer& w) {
+          if (!k.yarn) return;
+          w.set_string(a + ".rope.scaling.type", "yarn");
+          w.set_f32(a + ".rope.scaling.factor", 4.0f);
+          w.set_u32(a + ".rope.scaling.original_context_length", 64);
+        });
+    Loaded l = load(path);
+    std::remove(path.c_str());
+    ASSERT_TRUE(l.model);
+    ASSERT_EQ(l.model->config.n_layer, 1);
+    const auto toks = token_stream(40, l.model->config.n_vocab);
+    const std::vector<Token> tail{toks[3], toks[5], toks[7]};
+    graph::ContextOptions co;
+    co.n_ctx = k.n_ctx;
+    co.n_threads = 2;
+    auto shifted = graph::create_context(l.model, co);
+    auto fresh = graph::create_context(l.model, co);
+    ASSERT_TRUE(shifted.ok() && fresh.ok());
+    ASSERT_TRUE((*shifted)->eval(toks, false).ok());
+    ASSERT_TRUE((*shifted)->shift(4, 20).ok());  // keeps 0..3 and 24..39 at 0..19
+    ASSERT_TRUE((*shifted)->eval(tail, true).ok());
+    std::vector<Token> kept(toks.begin(), toks.begin() + 4);
+    kept.insert(kept.end(), toks.begin() + 24, toks.end());
+    kept.insert(kept.end(), tail.begin(), tail.end());
+    ASSERT_TRUE((*fresh)->eval(kept, true).ok());
+    double err = 0;
+    for (int i = 0; i < 3; ++i) {
+      auto x = (*shifted)->logits(i), y = (*fresh)->logits(static_cast<int>(kept.size()) - 3 + i);
+      ASSERT_EQ(x.size(), y.size());
+      for (size_t j = 0; j < x.size(); ++j)
+        err = std::max(err, static_cast<double>(std::fabs(x[j] - y[j])));
+    }
+    EXPECT_LE(err, 0.05) << k.fixture << " n_ctx " << k.n_ctx << (k.yarn ? " yarn" : "");
+    std::printf("[shift] %-20s n_ctx %d%s: shifted vs fresh %.5f\n", k.fixture, k.n_ctx,
+                k.yarn ? " (YaRN)" : "", err);
+  }
 }
 
 #endif  // NIBBLE_LONG_SLOW
