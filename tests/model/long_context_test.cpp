@@ -438,6 +438,8 @@ const ScalingCase kScalingCases[] = {
      "yarn",
      0.1},
     {"linear", "qwen2-F16.gguf", "qwen2", {{"factor", 2.0}}, "linear", 0.1},
+    // gemma3: the global layers scale, the sliding-window ones (base 10000) do not.
+    {"linear_gemma3_global", "gemma3-F16.gguf", "gemma3", {{"factor", 8.0}}, "linear", 0.1},
 };
 
 std::string scaling_case_name(const ::testing::TestParamInfo<ScalingCase>& info) {
