@@ -8,6 +8,7 @@
 #include <unistd.h>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -72,6 +73,15 @@ TEST(Bench, JsonRecordsCarryEveryField) {
     expect_number(rec, "tokens_per_s", 1e-3, 1e9);
     expect_number(rec, "stddev", 0, 1e9);
     expect_number(rec, "read_bw_gb_per_s", 0.05, 1e4);
+    // Probed before and after the runs; the record uses the higher.
+    ASSERT_EQ(rec["read_bw_probes_gb_per_s"].kind, Json::array);
+    ASSERT_EQ(rec["read_bw_probes_gb_per_s"].size(), 2u);
+    EXPECT_GT(rec["read_bw_probes_gb_per_s"][0].num, 0);
+    EXPECT_GT(rec["read_bw_probes_gb_per_s"][1].num, 0);
+    EXPECT_NEAR(rec["read_bw_gb_per_s"].num,
+                std::max(rec["read_bw_probes_gb_per_s"][0].num,
+                         rec["read_bw_probes_gb_per_s"][1].num),
+                1e-4 * rec["read_bw_gb_per_s"].num);
     expect_number(rec, "peak_rss_mib", 1, 1 << 16);
     expect_number(rec, "ttft_ms", 1e-4, 1e6);
     expect_number(rec, "weight_bytes_per_token", 1e5, 1e8);

@@ -56,6 +56,7 @@ struct Record {
   bool is_decode = false;
   double tokens_per_s = 0, stddev = 0, ttft_ms = 0, peak_rss_mib = 0;
   double gb_per_s = NAN, bandwidth_fraction = NAN, read_bw_gb_per_s = 0;
+  double read_bw_start = 0, read_bw_end = 0;  // the two probes (GB/s)
   WeightStats w;
 };
 
@@ -147,13 +148,15 @@ std::string to_json(const std::vector<Record>& recs, const Options& o) {
         "\"n_params\": {}, \"weight_bytes_per_token\": {}, \"threads\": {}, \"test\": {}, "
         "\"n_tokens\": {}, \"repetitions\": {}, \"tokens_per_s\": {}, \"stddev\": {}, "
         "\"gb_per_s\": {}, \"bandwidth_fraction\": {}, \"read_bw_gb_per_s\": {}, "
+        "\"read_bw_probes_gb_per_s\": [{}, {}], "
         "\"peak_rss_mib\": {}, \"ttft_ms\": {}, \"isa\": {}, \"kv_type\": {}, \"batch\": {}, "
         "\"contention\": {}, \"version\": {}, \"commit\": {}",
         json_string(r.model), json_string(r.path), json_string(r.arch), json_string(r.type),
         r.w.file_weight_bytes, r.w.n_params, r.w.bytes_per_token, r.threads, json_string(r.test),
         r.n_tokens, r.reps, json_number(r.tokens_per_s), json_number(r.stddev),
         json_number(r.gb_per_s), json_number(r.bandwidth_fraction),
-        json_number(r.read_bw_gb_per_s), json_number(r.peak_rss_mib), json_number(r.ttft_ms),
+        json_number(r.read_bw_gb_per_s), json_number(r.read_bw_start),
+        json_number(r.read_bw_end), json_number(r.peak_rss_mib), json_number(r.ttft_ms),
         json_string(r.isa), json_string(o.kv_q8 ? "q8_0" : "f16"), o.batch, o.contention,
         json_string(NIBBLE_VERSION_STRING), json_string(NIBBLE_GIT_COMMIT));
     s += "}";
@@ -217,7 +220,7 @@ int fail(const std::string& msg) {
 int bench_main(const Options& o) {
   // Read-bandwidth probe per thread count, before anything else runs (no model, no
   // competitors), so it is the machine's figure; its buffer is freed before models load.
-  std::map<int, double> probe;
+  std::map<int, double> probe, probe_end;
   for (int t : o.threads) {
     if (probe.count(t)) continue;
     fmt::print(stderr, "bench: read-bandwidth probe, {} thread{}, {} MiB\n", t, t > 1 ? "s" : "",
@@ -274,11 +277,7 @@ int bench_main(const Options& o) {
                      r.test, o.reps);
           if (auto st = run_test(**ctx, decode, n, o.reps, recs.size() + 1, &r); !st.ok())
             return fail(fmt::format("{}: {}", path, st.error().to_string()));
-          r.read_bw_gb_per_s = probe[t] / 1e9;
-          if (decode) {
-            r.gb_per_s = r.tokens_per_s * static_cast<double>(r.w.bytes_per_token) / 1e9;
-            r.bandwidth_fraction = r.gb_per_s / r.read_bw_gb_per_s;
-          }
+          if (decode) r.gb_per_s = r.tokens_per_s * static_cast<double>(r.w.bytes_per_token) / 1e9;
           r.peak_rss_mib = bench::peak_rss_bytes() / 1048576.0;
           fmt::print(stderr, "bench:   {:.2f} ± {:.2f} tokens/s\n", r.tokens_per_s, r.stddev);
           recs.push_back(std::move(r));
@@ -287,6 +286,20 @@ int bench_main(const Options& o) {
     }
   }
   competitors.stop();
+  // Second probe, after the runs (competitors gone): a load spike during the first one would
+  // otherwise understate the machine's bandwidth. Each thread count uses the higher median.
+  for (auto& [t, bw] : probe) {
+    const double again = bench::measure_read_bandwidth(t, o.probe_bytes, 7);
+    fmt::print(stderr, "bench: read-bandwidth probe again, {} thread{}: {:.2f} GB/s\n", t,
+               t > 1 ? "s" : "", again / 1e9);
+    probe_end[t] = again;
+  }
+  for (Record& r : recs) {
+    r.read_bw_start = probe[r.threads] / 1e9;
+    r.read_bw_end = probe_end[r.threads] / 1e9;
+    r.read_bw_gb_per_s = std::max(r.read_bw_start, r.read_bw_end);
+    if (r.is_decode) r.bandwidth_fraction = r.gb_per_s / r.read_bw_gb_per_s;
+  }
   const std::string out = o.json ? to_json(recs, o) : to_markdown(recs);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
