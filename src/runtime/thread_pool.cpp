@@ -1,6 +1,7 @@
 #include "runtime/thread_pool.h"
 
 #include "runtime/cpu_topology.h"
+#include "runtime/wait.h"
 
 #include <utility>
 
@@ -19,13 +20,12 @@ namespace {
 // between two ops of a forward pass, short enough not to burn a core between tokens.
 constexpr int kSpin = 1 << 11;
 
-template <typename T>
-void wait_change(const std::atomic<T>& a, T old) {
+void wait_change(const std::atomic<uint32_t>& a, uint32_t old) {
   for (int i = 0; i < kSpin; ++i) {
     if (a.load(std::memory_order_acquire) != old) return;
     NIBBLE_PAUSE();
   }
-  while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
+  while (a.load(std::memory_order_acquire) == old) wait_while_equal(a, old);
 }
 }  // namespace
 
@@ -39,7 +39,7 @@ ThreadPool::ThreadPool(int n_threads) : n_(n_threads > 0 ? n_threads : physical_
 ThreadPool::~ThreadPool() {
   stop_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
-  generation_.notify_all();
+  wake_all(generation_);
   for (auto& t : threads_) t.join();
 }
 
@@ -50,7 +50,8 @@ void ThreadPool::worker(int index) {
     seen = generation_.load(std::memory_order_acquire);
     if (stop_.load(std::memory_order_acquire)) return;
     (*fn_)(index);
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_ - 1) done_.notify_one();
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<uint32_t>(n_ - 1))
+      wake_one(done_);
   }
 }
 
@@ -62,9 +63,9 @@ void ThreadPool::run(const std::function<void(int)>& fn) {
   fn_ = &fn;
   done_.store(0, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_acq_rel);
-  generation_.notify_all();
+  wake_all(generation_);
   fn(0);
-  for (int d = done_.load(std::memory_order_acquire); d != n_ - 1;
+  for (uint32_t d = done_.load(std::memory_order_acquire); d != static_cast<uint32_t>(n_ - 1);
        d = done_.load(std::memory_order_acquire))
     wait_change(done_, d);
   fn_ = nullptr;
@@ -76,7 +77,7 @@ void ThreadPool::barrier() {
   if (barrier_count_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
     barrier_count_.store(0, std::memory_order_relaxed);
     barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
-    barrier_phase_.notify_all();
+    wake_all(barrier_phase_);
     return;
   }
   wait_change(barrier_phase_, phase);

@@ -1,8 +1,8 @@
 // A fixed pool of worker threads for the graph executor. One parallel region per forward pass:
 // run(fn) starts fn(thread_index) on every thread (the caller is thread 0) and returns when all
 // are done; inside, barrier() separates dependent ops. Hand-off and barriers spin first (a
-// spinning thread sees the change within ~100 ns) and sleep on a futex (std::atomic::wait)
-// after a bounded spin, so an idle pool burns no CPU.
+// spinning thread sees the change within ~100 ns) and sleep on the OS's futex
+// (runtime/wait.h) after a bounded spin, so an idle pool burns no CPU.
 #pragma once
 
 #include <atomic>
@@ -37,7 +37,7 @@ class ThreadPool {
   std::vector<std::thread> threads_;
   const std::function<void(int)>* fn_ = nullptr;
   alignas(64) std::atomic<uint32_t> generation_{0};
-  alignas(64) std::atomic<int> done_{0};
+  alignas(64) std::atomic<uint32_t> done_{0};
   alignas(64) std::atomic<int> barrier_count_{0};
   alignas(64) std::atomic<uint32_t> barrier_phase_{0};
   std::atomic<bool> stop_{false};
