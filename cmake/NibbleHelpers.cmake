@@ -17,6 +17,10 @@ function(nibble_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} nibble_headers GTest::gtest GTest::gtest_main)
+  # Programs an emulator runs whole (scripts/test-mingw.sh): all but the slow ones.
+  if(NOT "slow" IN_LIST T_LABELS)
+    set_property(GLOBAL APPEND PROPERTY NIBBLE_TEST_PROGRAMS ${name})
+  endif()
   target_compile_definitions(${name} PRIVATE NIBBLE_SHARED_DIR="${NIBBLE_SHARED_DIR}"
                                              NIBBLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   if(NOT T_TIMEOUT)
@@ -46,4 +50,20 @@ function(nibble_test_uses_cli target)
   endif()
   target_compile_definitions(${target} PRIVATE NIBBLE_CLI_PATH="${path}")
   add_dependencies(${target} nibble_cli)
+  set_property(GLOBAL APPEND PROPERTY NIBBLE_CLI_TEST_PROGRAMS ${target})
+endfunction()
+
+# Writes build/test_programs.txt: the paths of the GoogleTest programs that need no shell
+# (not slow, not running the CLI), one per line, for runners that start each program once
+# under an emulator (scripts/test-mingw.sh). Call once, after every test is defined.
+function(nibble_write_test_program_list)
+  get_property(all GLOBAL PROPERTY NIBBLE_TEST_PROGRAMS)
+  get_property(cli GLOBAL PROPERTY NIBBLE_CLI_TEST_PROGRAMS)
+  set(content "")
+  foreach(t IN LISTS all)
+    if(NOT t IN_LIST cli)
+      string(APPEND content "$<TARGET_FILE:${t}>\n")
+    endif()
+  endforeach()
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/test_programs.txt CONTENT "${content}")
 endfunction()

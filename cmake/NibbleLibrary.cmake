@@ -10,6 +10,10 @@ set(NIBBLE_LAYER_TARGETS nibble_runtime_core nibble_runtime nibble_kernels nibbl
 set(nibble_objects "")
 foreach(layer ${NIBBLE_LAYER_TARGETS})
   list(APPEND nibble_objects $<TARGET_OBJECTS:${layer}>)
+  if(WIN32)
+    # The DLL exports what NIBBLE_API marks (dllexport), nothing else.
+    target_compile_definitions(${layer} PRIVATE NIBBLE_BUILDING_SHARED)
+  endif()
 endforeach()
 
 if(NIBBLE_SHARED)

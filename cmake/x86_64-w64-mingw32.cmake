@@ -10,10 +10,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-# Self-contained executables: libstdc++, libgcc and winpthread linked in, so they run under
+# Self-contained executables and DLL: libstdc++, libgcc and winpthread linked in, so they run under
 # wine (or on a Windows machine) without the MinGW DLLs on the PATH.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
-set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc -static-libstdc++")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static")
 # GCC cannot align the Win64 stack beyond 16 bytes (GCC bug 54412): 32/64-byte AVX spills
 # with aligned moves would fault. The assembler turns aligned vector moves into unaligned
 # ones (same speed on aligned data).
