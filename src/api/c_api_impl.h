@@ -27,6 +27,15 @@ void set_error(nibble_status* st, int code, const std::string& message);
 inline void set_error(nibble_status* st, const Error& e) {
   set_error(st, static_cast<int>(e.code()), e.message());
 }
+// 0 and an ok status, or -1 and the error: the end of every C call that returns a Status.
+inline int finish_status(nibble_status* st, const Status& s) {
+  if (!s) {
+    set_error(st, s.error());
+    return -1;
+  }
+  set_ok(st);
+  return 0;
+}
 // NIBBLE_ERR_INVALID_ARGUMENT naming the NULL argument of `fn`.
 void set_null(nibble_status* st, const char* fn, const char* what);
 

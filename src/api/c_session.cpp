@@ -174,13 +174,8 @@ int nibble_session_eval(nibble_session* session, const int32_t* tokens, size_t n
       set_null(status, "nibble_session_eval", "tokens");
       return -1;
     }
-    auto st = session->session.eval(std::span<const int32_t>(tokens, n_tokens));
-    if (!st) {
-      set_error(status, st.error());
-      return -1;
-    }
-    set_ok(status);
-    return 0;
+    return finish_status(status,
+                         session->session.eval(std::span<const int32_t>(tokens, n_tokens)));
   });
 }
 
@@ -209,13 +204,7 @@ int32_t nibble_session_sample(nibble_session* session, nibble_status* status) {
 int nibble_session_truncate(nibble_session* session, int32_t n, nibble_status* status) {
   return guarded(status, -1, [&] {
     if (!check_session(session, status, "nibble_session_truncate")) return -1;
-    auto st = session->session.truncate(n);
-    if (!st) {
-      set_error(status, st.error());
-      return -1;
-    }
-    set_ok(status);
-    return 0;
+    return finish_status(status, session->session.truncate(n));
   });
 }
 
@@ -254,14 +243,8 @@ int nibble_session_state_load(nibble_session* session, const void* buffer, size_
       set_null(status, "nibble_session_state_load", "buffer");
       return -1;
     }
-    auto st = session->session.load_state(
-        std::span<const uint8_t>(static_cast<const uint8_t*>(buffer), size));
-    if (!st) {
-      set_error(status, st.error());
-      return -1;
-    }
-    set_ok(status);
-    return 0;
+    const auto* bytes = static_cast<const uint8_t*>(buffer);
+    return finish_status(status, session->session.load_state(std::span(bytes, size)));
   });
 }
 
@@ -272,13 +255,7 @@ int nibble_session_state_save_file(const nibble_session* session, const char* pa
       set_null(status, "nibble_session_state_save_file", session ? "path" : "session");
       return -1;
     }
-    auto st = session->session.save_state_file(path);
-    if (!st) {
-      set_error(status, st.error());
-      return -1;
-    }
-    set_ok(status);
-    return 0;
+    return finish_status(status, session->session.save_state_file(path));
   });
 }
 
@@ -289,13 +266,7 @@ int nibble_session_state_load_file(nibble_session* session, const char* path,
       set_null(status, "nibble_session_state_load_file", session ? "path" : "session");
       return -1;
     }
-    auto st = session->session.load_state_file(path);
-    if (!st) {
-      set_error(status, st.error());
-      return -1;
-    }
-    set_ok(status);
-    return 0;
+    return finish_status(status, session->session.load_state_file(path));
   });
 }
 

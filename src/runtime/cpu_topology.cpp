@@ -7,13 +7,7 @@
 #include <utility>
 
 #if defined(_WIN32)
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
+#include "runtime/win32.h"
 #elif defined(__APPLE__)
 #include <sys/sysctl.h>
 #endif
