@@ -45,8 +45,12 @@ foreach(lib ${NIBBLE_LIBRARY_TARGETS})
       # Only the public API: NIBBLE_API symbols (hidden visibility does the rest) minus the
       # std:: template instances that libstdc++ headers mark visible.
       target_link_options(${lib} PRIVATE
-        -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/nibble.map -Wl,--no-undefined
-        -static-libgcc)
+        -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/nibble.map -static-libgcc)
+      # Every symbol resolved at link time, except in sanitizer builds: clang leaves the
+      # sanitizer runtime to the executable.
+      if(NOT NIBBLE_SANITIZE)
+        target_link_options(${lib} PRIVATE -Wl,--no-undefined)
+      endif()
       set_property(TARGET ${lib} APPEND PROPERTY LINK_DEPENDS
                    ${PROJECT_SOURCE_DIR}/cmake/nibble.map)
     endif()
