@@ -28,27 +28,12 @@ bool Args::flag(std::initializer_list<std::string_view> names) {
   return found;
 }
 
+// The last of the option's values (earlier occurrences are consumed too).
 std::optional<std::string> Args::value(std::initializer_list<std::string_view> names) {
-  std::optional<std::string> out;
-  for (size_t i = 0; i < argv_.size(); ++i) {
-    if (used_[i]) continue;
-    const std::string& a = argv_[i];
-    for (auto n : names) {
-      if (a == n) {
-        used_[i] = true;
-        if (i + 1 >= argv_.size()) {
-          error(fmt::format("option {} needs a value", n));
-          return std::nullopt;
-        }
-        used_[i + 1] = true;
-        out = argv_[i + 1];
-      } else if (a.size() > n.size() + 1 && a.compare(0, n.size(), n) == 0 && a[n.size()] == '=') {
-        used_[i] = true;
-        out = a.substr(n.size() + 1);
-      }
-    }
-  }
-  return out;
+  const size_t errors_before = errors_.size();
+  std::vector<std::string> all = values(names);
+  if (errors_.size() != errors_before || all.empty()) return std::nullopt;
+  return std::move(all.back());
 }
 
 std::vector<std::string> Args::values(std::initializer_list<std::string_view> names) {

@@ -20,6 +20,7 @@
 
 #include "bench_probe.h"
 #include "command.h"
+#include "json.h"
 #include "nibble/version.h"
 #if NIBBLE_HAVE_ENGINE
 #include "graph/context.h"
@@ -120,20 +121,6 @@ std::vector<Token> synthetic_tokens(int n, int n_vocab, uint64_t seed) {
     v = static_cast<Token>(x % static_cast<uint64_t>(n_vocab));
   }
   return t;
-}
-
-std::string json_string(std::string_view s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\', o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      o += fmt::format("\\u{:04x}", static_cast<int>(c));
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
 }
 
 std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }

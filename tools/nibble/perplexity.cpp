@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "command.h"
+#include "json.h"
 #include "perplexity_kl.h"
 #if NIBBLE_HAVE_ENGINE
 #include "graph/context.h"
@@ -57,20 +58,6 @@ struct KlStats {
 int fail(const std::string& msg) {
   fmt::print(stderr, "nibble perplexity: {}\n", msg);
   return 1;
-}
-
-std::string json_string(std::string_view s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\', o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      o += fmt::format("\\u{:04x}", static_cast<int>(c));
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
 }
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.8g}", v) : "null"; }
