@@ -104,23 +104,11 @@ for m in "max $engine_max" "cortex-a53 $engine_a53"; do
 done
 
 # 3. The same story as on x86-64.
-model=../shared/fixtures/stories260K-f32.gguf
-gen=(generate -m "$model" -p "Once upon a time" -n 40 --greedy --quiet)
-host_story=""
-[[ -x build/dev/bin/nibble ]] && host_story=$(build/dev/bin/nibble "${gen[@]}" 2>/dev/null)
+source scripts/story-check.sh
 for cpu in max cortex-a53; do
-  story=$(QEMU_CPU=$cpu qemu-aarch64 -L "$sysroot" build/aarch64/bin/nibble "${gen[@]}" 2>/dev/null) || true
-  if [[ "$story" != *"there was a little girl named Lily"* ]]; then
-    echo "-- nibble generate, QEMU_CPU=$cpu: wrong story: $story"
-    fail=1
-  elif [[ -n "$host_story" && "$story" != "$host_story" ]]; then
-    echo "-- nibble generate, QEMU_CPU=$cpu: differs from x86-64:"
-    echo "   arm64: $story"
-    echo "   x86-64: $host_story"
-    fail=1
-  else
-    echo "-- nibble generate, QEMU_CPU=$cpu: ${host_story:+identical to x86-64: }$story"
-  fi
+  story=$(QEMU_CPU=$cpu qemu-aarch64 -L "$sysroot" build/aarch64/bin/nibble "${story_gen[@]}" \
+          2>/dev/null) || true
+  check_story "nibble generate, QEMU_CPU=$cpu" "$story" || fail=1
 done
 
 echo "== aarch64: build ${build_s} s, total $((SECONDS - start)) s"

@@ -50,22 +50,9 @@ else
   fail=1
 fi
 
-model=../shared/fixtures/stories260K-f32.gguf
-gen=(generate -m "$model" -p "Once upon a time" -n 40 --greedy --quiet)
-host_story=""
-[[ -x build/dev/bin/nibble ]] && host_story=$(build/dev/bin/nibble "${gen[@]}" 2>/dev/null)
-story=$("$wine" build/mingw/bin/nibble.exe "${gen[@]}" 2>/dev/null | tr -d '\r') || true
-if [[ "$story" != *"there was a little girl named Lily"* ]]; then
-  echo "-- nibble.exe generate: wrong story: $story"
-  fail=1
-elif [[ -n "$host_story" && "$story" != "$host_story" ]]; then
-  echo "-- nibble.exe generate: differs from x86-64 Linux:"
-  echo "   Windows: $story"
-  echo "   Linux:   $host_story"
-  fail=1
-else
-  echo "-- nibble.exe generate: ${host_story:+identical to Linux: }$story"
-fi
+source scripts/story-check.sh
+story=$("$wine" build/mingw/bin/nibble.exe "${story_gen[@]}" 2>/dev/null | tr -d '\r') || true
+check_story "nibble.exe generate" "$story" || fail=1
 
 echo "== Windows: build ${build_s} s, total $((SECONDS - start)) s"
 if ((fail)); then
