@@ -196,7 +196,7 @@ int64_t nibble_detokenize(const nibble_model* model, const int32_t* tokens, size
       return -1;
     }
     const auto& tok = model->model.tokenizer();
-    const int32_t n_vocab = model->model.info().n_vocab;
+    const int32_t n_vocab = tok->n_vocab();
     for (size_t i = 0; i < n_tokens; ++i)
       if (tokens[i] < 0 || tokens[i] >= n_vocab) {
         set_error(status, NIBBLE_ERR_INVALID_ARGUMENT,
