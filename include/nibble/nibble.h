@@ -41,6 +41,7 @@
 
 #include "nibble/export.h"
 #include "nibble/chat_template.h"
+#include "nibble/grammar.h"
 #include "nibble/result.h"
 #include "nibble/tokenizer.h"
 
@@ -115,6 +116,11 @@ struct GenerateOptions {
   int max_tokens = 256;
   std::vector<std::string> stop;  // stop strings (matched across token boundaries)
   bool parse_special = false;     // plain prompts: recognise special-token text
+  // Constrained decoding (nibble/grammar.h, docs/grammar.md): the text stays inside the
+  // grammar's language, ends only where the grammar can end, and is steered to its end
+  // within max_tokens. Generation ends by itself (end_of_generation) once the grammar allows
+  // nothing more.
+  std::optional<Grammar> grammar;
 };
 
 enum class StopReason {

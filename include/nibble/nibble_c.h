@@ -225,6 +225,23 @@ typedef struct {
 /* Statistics of the last generation (zeros for NULL or before any). */
 NIBBLE_API nibble_stats nibble_session_get_stats(const nibble_session* session);
 
+/* ---- constrained decoding (docs/grammar.md) ----------------------------------------------- */
+
+enum {
+  NIBBLE_GRAMMAR_NONE = 0,        /* no constraint (text ignored) */
+  NIBBLE_GRAMMAR_GBNF = 1,        /* text: GBNF, root rule "root" */
+  NIBBLE_GRAMMAR_JSON_SCHEMA = 2, /* text: a JSON Schema (the subset in docs/grammar.md) */
+  NIBBLE_GRAMMAR_JSON_OBJECT = 3  /* any JSON object (text ignored) */
+};
+
+/* Constrains the session's following nibble_generate() / nibble_chat() calls: the text stays
+ * inside the grammar's language, ends only where it can end, and is steered to its end within
+ * max_tokens. text is UTF-8 of text_len bytes (NULL allowed for NONE and JSON_OBJECT). 0, or
+ * -1 with the status naming what was wrong (a GBNF error names its line and column); on error
+ * the session keeps its previous grammar. */
+NIBBLE_API int nibble_session_set_grammar(nibble_session* session, int kind, const char* text,
+                                          size_t text_len, nibble_status* status);
+
 /* ---- token level ------------------------------------------------------------------------- */
 
 /* Tokens in the KV cache (0 for NULL); copies up to capacity of them into tokens (may be
