@@ -7,7 +7,8 @@
 #      cortex-a53  neither          -> dotprod and i8mm skipped, dispatch: neon
 #    failing on any test failure, a detection that disagrees with the model, or missing skips;
 # 2. the engine: goldens, tokenizer conformance, API session and C API tests, the CLI story,
-#    under QEMU_CPU=max, and the goldens and the story under cortex-a53 (no dotprod path);
+#    chunked-prefill/thread consistency under QEMU_CPU=max, the consistency tests under
+#    cortex-a76 (dotprod path), the goldens, consistency and the story under cortex-a53 (neon);
 #    with --full every test of the suite (but `slow`) under both;
 # 3. `nibble generate` on stories260K under both CPUs, whose story must be byte-identical to
 #    the host build's (build/dev/bin/nibble, when built).
@@ -86,9 +87,12 @@ for cap in neon dotprod; do
 done
 
 # 2. The engine's tests, through ctest (the toolchain's emulator runs each test binary).
-engine_max='Golden|Vocab/Conformance|GoldenPrompts|Session\.|CApi\.|GenerateCli|TokenApi|SessionState|Misuse'
-engine_a53='Golden|Session\.GreedyCompletion|GenerateCli|CApi\.generate'
-for m in "max $engine_max" "cortex-a53 $engine_a53"; do
+# Models/Consistency (chunked prefill == decode, thread counts agree) under each ISA level:
+# the i8mm tiles, the dotprod and the neon GEMV must give a (row, token) the same result.
+engine_max='Golden|Vocab/Conformance|GoldenPrompts|Session\.|CApi\.|GenerateCli|TokenApi|SessionState|Misuse|Consistency'
+engine_a76='Consistency'
+engine_a53='Golden|Session\.GreedyCompletion|GenerateCli|CApi\.generate|Consistency'
+for m in "max $engine_max" "cortex-a76 $engine_a76" "cortex-a53 $engine_a53"; do
   read -r cpu filter <<<"$m"
   log="$log_dir/engine-$cpu.log"
   t0=$SECONDS
@@ -116,4 +120,4 @@ if ((fail)); then
   echo "== aarch64 tests FAILED"
   exit 1
 fi
-echo "== aarch64 tests passed (kernels under max, cortex-a76, cortex-a53; engine under max, cortex-a53)"
+echo "== aarch64 tests passed (kernels and engine under max, cortex-a76, cortex-a53)"

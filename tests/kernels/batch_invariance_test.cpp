@@ -1,0 +1,85 @@
+// A (row, token) result must not depend on how the work was cut: the same token computed in a
+// call of 1 token (decode), inside a call of many tokens (prefill chunks of any size), or in a
+// call over a sub-range of rows (a thread's share) gives the same float, bit for bit. This is
+// what makes chunked prefill equal token-by-token decode and results independent of the thread
+// count (tests/model/engine_test.cpp checks it end to end; this pins it per kernel variant,
+// including the arm64 i8mm tiles against their SDOT tails).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/ref/ref.h"
+#include "kernels/registry.h"
+#include "tests/kernels/variant_layout.h"
+#include "tests/kernels/variant_printer.h"
+
+namespace nibble::kernels {
+namespace {
+
+std::vector<float> gaussian(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+class BatchInvariance : public ::testing::TestWithParam<MatmulVariant> {};
+
+TEST_P(BatchInvariance, SameResultForAnyTokenCountAndRowRange) {
+  const MatmulVariant& v = GetParam();
+  if (!isa_supported(v.isa)) GTEST_SKIP() << "CPU lacks " << isa_name(v.isa);
+  const auto info = tensor_type_info(v.weight);
+  const TensorType at = ref::activation_type(v.weight);
+  const auto ainfo = tensor_type_info(at);
+  const int64_t bs = info.block_size == 1 ? 32 : info.block_size;
+  const int64_t k = bs * 3;
+  // 19 rows: several row groups of every layout plus a partial one, odd for the i8mm pairs.
+  const int64_t rows = std::max<int64_t>(19, 2 * v.rows_per_call + 3);
+  const int n_tokens = 11;  // odd: full 8-token tiles, a pair tail and a single-token tail
+  const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
+  std::vector<uint8_t> w(row_bytes * rows + 64);
+  const auto wf = gaussian(static_cast<size_t>(rows * k), 3);
+  for (int64_t r = 0; r < rows; ++r)
+    ASSERT_TRUE(ref::quantize_row(v.weight, wf.data() + r * k, w.data() + r * row_bytes, k));
+  const VariantLayout lw = layout_for(v, w, rows, k);
+  const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
+  const auto xf = gaussian(static_cast<size_t>(n_tokens * k), 4);
+  std::vector<uint8_t> xq(x_stride * n_tokens + 64);
+  for (int t = 0; t < n_tokens; ++t)
+    ASSERT_TRUE(ref::quantize_row(at, xf.data() + t * k, xq.data() + t * x_stride, k));
+  auto run = [&](int t0, int nt, int64_t r0, int64_t r1, std::vector<float>* y) {
+    MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data() + t0 * x_stride, x_stride,
+                 y->data() + static_cast<size_t>(t0 * rows), static_cast<size_t>(rows), k, r0, r1,
+                 nt};
+    v.fn(a);
+  };
+  const size_t n_out = static_cast<size_t>(n_tokens * rows);
+  std::vector<float> whole(n_out, -7.0f);
+  run(0, n_tokens, 0, rows, &whole);
+  // Chunks of 1 (decode), 3 and 5 tokens; row ranges split at the variant's row-group size
+  // (as the executor splits work between threads) and, for single rows, anywhere.
+  for (int chunk : {1, 3, 5}) {
+    std::vector<float> got(n_out, -7.0f);
+    for (int t = 0; t < n_tokens; t += chunk) run(t, std::min(chunk, n_tokens - t), 0, rows, &got);
+    EXPECT_EQ(0, std::memcmp(got.data(), whole.data(), n_out * sizeof(float)))
+        << v.name << ": chunks of " << chunk << " tokens differ from one call of " << n_tokens;
+  }
+  const int64_t step = v.rows_per_call > 1 ? v.rows_per_call : 3;
+  std::vector<float> split(n_out, -7.0f);
+  for (int64_t r = 0; r < rows; r += step) run(0, n_tokens, r, std::min(rows, r + step), &split);
+  EXPECT_EQ(0, std::memcmp(split.data(), whole.data(), n_out * sizeof(float)))
+      << v.name << ": row ranges of " << step << " differ from one call over all rows";
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, BatchInvariance,
+                         ::testing::ValuesIn(matmul_variants().begin(), matmul_variants().end()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace nibble::kernels
