@@ -1,5 +1,7 @@
-# Third-party code nibble builds with, all header-only in the library: xsimd (kernels) and fmt
-# (messages; FMT_HEADER_ONLY, so no libfmt at run time). Targets: nibble_xsimd, nibble_fmt.
+# Third-party code nibble builds with, all header-only in the library: xsimd (kernels), fmt
+# (messages; FMT_HEADER_ONLY, so no libfmt at run time) and nlohmann-json (JSON Schema in the
+# grammar layer; only inside .cpp files, never in public headers). Targets: nibble_xsimd,
+# nibble_fmt, nibble_json.
 #
 # Cross builds (arm64, Windows) use the host's headers, which are the same for every target.
 # They are exposed through a folder of links in the build tree, so that the host's
@@ -22,10 +24,12 @@ endfunction()
 
 add_library(nibble_xsimd INTERFACE)
 add_library(nibble_fmt INTERFACE)
+add_library(nibble_json INTERFACE)
 if(CMAKE_CROSSCOMPILING)
-  nibble_host_header_dir(host_dir xsimd fmt)
+  nibble_host_header_dir(host_dir xsimd fmt nlohmann)
   target_include_directories(nibble_xsimd SYSTEM INTERFACE ${host_dir})
   target_include_directories(nibble_fmt SYSTEM INTERFACE ${host_dir})
+  target_include_directories(nibble_json SYSTEM INTERFACE ${host_dir})
   target_compile_definitions(nibble_fmt INTERFACE FMT_HEADER_ONLY=1)
 else()
   # Debian's xsimd CMake package links a non-existent `xtl` target: use its headers directly.
@@ -34,5 +38,7 @@ else()
   if(NOT NIBBLE_KERNELS_ONLY)
     find_package(fmt REQUIRED)
     target_link_libraries(nibble_fmt INTERFACE fmt::fmt-header-only)
+    find_package(nlohmann_json 3 REQUIRED)
+    target_link_libraries(nibble_json INTERFACE nlohmann_json::nlohmann_json)
   endif()
 endif()

@@ -6,7 +6,8 @@ include(CMakePackageConfigHelpers)
 find_package(Threads REQUIRED)
 
 set(NIBBLE_LAYER_TARGETS nibble_runtime_core nibble_runtime nibble_kernels nibble_gguf
-    nibble_tokenizer nibble_chat nibble_model nibble_graph nibble_sampling nibble_api)
+    nibble_tokenizer nibble_chat nibble_model nibble_graph nibble_sampling nibble_grammar
+    nibble_api)
 set(nibble_objects "")
 foreach(layer ${NIBBLE_LAYER_TARGETS})
   list(APPEND nibble_objects $<TARGET_OBJECTS:${layer}>)

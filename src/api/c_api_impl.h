@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "nibble/nibble.h"
@@ -18,6 +19,7 @@ struct nibble_model {
 // before nibble_session_free().
 struct nibble_session {
   nibble::Session session;
+  std::optional<nibble::Grammar> grammar;  // nibble_session_set_grammar()
 };
 
 namespace nibble::capi {

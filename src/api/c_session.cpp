@@ -85,7 +85,7 @@ nibble_session* nibble_session_create(nibble_model* model, const nibble_session_
       set_error(status, s.error());
       return nullptr;
     }
-    auto* h = new nibble_session{std::move(s).value()};
+    auto* h = new nibble_session{std::move(s).value(), std::nullopt};
     set_ok(status);
     return h;
   });
@@ -111,6 +111,7 @@ int nibble_generate(nibble_session* session, const char* prompt, int max_tokens,
     }
     nibble::GenerateOptions g;
     g.max_tokens = max_tokens;
+    g.grammar = session->grammar;
     return finish(status, session->session.generate(prompt, g, bridge(cb, user_data)));
   });
 }
@@ -135,7 +136,35 @@ int nibble_chat(nibble_session* session, const nibble_chat_message* messages, si
     }
     nibble::GenerateOptions g;
     g.max_tokens = max_tokens;
+    g.grammar = session->grammar;
     return finish(status, session->session.chat(msgs, g, bridge(cb, user_data)));
+  });
+}
+
+int nibble_session_set_grammar(nibble_session* session, int kind, const char* text,
+                               size_t text_len, nibble_status* status) {
+  return guarded(status, -1, [&]() -> int {
+    if (!check_session(session, status, "nibble_session_set_grammar")) return -1;
+    const bool needs_text = kind == NIBBLE_GRAMMAR_GBNF || kind == NIBBLE_GRAMMAR_JSON_SCHEMA;
+    if (needs_text && !text) {
+      set_null(status, "nibble_session_set_grammar", "text");
+      return -1;
+    }
+    const std::string_view t = text ? std::string_view(text, text_len) : std::string_view();
+    nibble::Result<nibble::Grammar> g = nibble::Grammar::json_object();
+    switch (kind) {
+      case NIBBLE_GRAMMAR_NONE: session->grammar.reset(); return finish_status(status, {});
+      case NIBBLE_GRAMMAR_GBNF: g = nibble::Grammar::parse(t); break;
+      case NIBBLE_GRAMMAR_JSON_SCHEMA: g = nibble::Grammar::from_json_schema(t); break;
+      case NIBBLE_GRAMMAR_JSON_OBJECT: break;
+      default:
+        set_error(status, NIBBLE_ERR_INVALID_ARGUMENT,
+                  "nibble_session_set_grammar: unknown kind " + std::to_string(kind));
+        return -1;
+    }
+    if (!g) return finish_status(status, g.error());
+    session->grammar = *g;
+    return finish_status(status, {});
   });
 }
 

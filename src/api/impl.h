@@ -4,10 +4,12 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "grammar/constraint.h"
 #include "graph/context.h"
 #include "model/loader.h"
 #include "nibble/nibble.h"
@@ -25,6 +27,32 @@ namespace nibble {
 struct NIBBLE_INTERNAL Model::Impl {
   std::shared_ptr<const model::LoadedModel> model;
   std::string name;
+  // The vocabulary as a trie for grammars, built on first use (vocab_trie()).
+  mutable std::mutex trie_mutex;
+  mutable std::shared_ptr<const grammar::VocabTrie> trie;
+};
+
+struct NIBBLE_INTERNAL Grammar::Impl {
+  std::shared_ptr<const grammar::Rules> rules;
+  std::string gbnf;
+};
+
+// The model's vocabulary trie (built once, shared by every grammar on the model).
+std::shared_ptr<const grammar::VocabTrie> vocab_trie(const Model::Impl& model);
+
+// A grammar constraint as the sampler's token filter, with the generation's token budget.
+class NIBBLE_INTERNAL GrammarFilter final : public sampling::TokenFilter {
+ public:
+  explicit GrammarFilter(grammar::Constraint* c) : c_(c) {}
+  void set_remaining(int r) { remaining_ = r; }
+  bool allows(Token t) override { return c_->allows(t, remaining_); }
+  Result<size_t> fill(std::vector<uint8_t>* allowed) override {
+    return c_->fill_mask(allowed, remaining_);
+  }
+
+ private:
+  grammar::Constraint* c_;
+  int remaining_ = -1;
 };
 
 // Hidden: a nested type of an exported class would otherwise be exported with it.
@@ -45,6 +73,7 @@ struct NIBBLE_INTERNAL Session::Impl {
   int produced = 0;
   Token pending = -1;  // sampled, not yet evaluated
   std::vector<Token> chunk;  // tokens sampled for the text last returned by step()
+  std::unique_ptr<grammar::Constraint> constraint;  // GenerateOptions::grammar, when given
   bool have_logits = false;  // ctx->logits() belongs to the last token of `cached`
   std::chrono::steady_clock::time_point t_start, t_first;
 
@@ -56,6 +85,7 @@ struct NIBBLE_INTERNAL Session::Impl {
   Status begin(std::vector<Token> prompt, const GenerateOptions& g);
   Result<std::optional<std::string>> step();
   Status make_room();
+  Result<Token> sample_next();
   std::string finish_text();
 };
 

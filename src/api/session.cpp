@@ -112,6 +112,13 @@ Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g)
   const double prefill_ms = ms_since(t_start);
   stats.prefill_tokens_per_s = prefill_ms > 0 ? rest.size() * 1000.0 / prefill_ms : 0;
   sampler.reseed(options.sampling.seed);
+  constraint.reset();
+  if (gen.grammar) {
+    if (!gen.grammar->impl()) return Error(ErrorCode::invalid_argument, "empty Grammar");
+    constraint = std::make_unique<grammar::Constraint>(gen.grammar->impl()->rules,
+                                                       vocab_trie(*model));
+    NIBBLE_TRY(constraint->reset(/*fresh_text=*/true));
+  }
   decoder.emplace(model->model->tokenizer, /*skip_special=*/true);
   stop = sampling::StopMatcher(gen.stop);
   produced = 0;
@@ -142,6 +149,18 @@ std::string Session::Impl::finish_text() {
   return tail;
 }
 
+// The next token: the plain sampler, or under a grammar the tokens it allows with the rest
+// of max_tokens as the budget (grammar/constraint.h).
+Result<Token> Session::Impl::sample_next() {
+  if (!constraint) return sampler.sample(ctx->logits(), cached);
+  GrammarFilter filter(constraint.get());
+  filter.set_remaining(gen.max_tokens - produced);
+  NIBBLE_ASSIGN_OR_RETURN(Token tok, sampler.sample(ctx->logits(), cached, filter));
+  if (tok < 0) return Error(ErrorCode::internal, "grammar: no token allowed");
+  NIBBLE_TRY(constraint->accept(tok));
+  return tok;
+}
+
 Result<std::optional<std::string>> Session::Impl::step() {
   auto finish = [&](StopReason why) -> std::optional<std::string> {
     stats.stop_reason = why;
@@ -153,7 +172,9 @@ Result<std::optional<std::string>> Session::Impl::step() {
   while (active) {
     if (cancel.load()) return finish(StopReason::cancelled);
     if (produced >= gen.max_tokens) return finish(StopReason::max_tokens);
-    const Token tok = sampler.sample(ctx->logits(), cached);
+    // A grammar that allows nothing more ends the text as the end-of-generation token would.
+    if (constraint && constraint->complete()) return finish(StopReason::end_of_generation);
+    NIBBLE_ASSIGN_OR_RETURN(const Token tok, sample_next());
     if (produced == 0) {
       t_first = Clock::now();
       stats.time_to_first_token_ms =

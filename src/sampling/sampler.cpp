@@ -36,7 +36,7 @@ double Sampler::uniform() {
   return static_cast<double>(z >> 11) * 0x1.0p-53;
 }
 
-Token Sampler::sample(std::span<const float> logits, std::span<const Token> history) {
+int Sampler::prepare(std::span<const float> logits, std::span<const Token> history) {
   const int n = std::min<int>(n_vocab_, static_cast<int>(logits.size()));
   for (int i = 0; i < n; ++i) cand_[i] = {i, logits[i], 0.0f};
   for (auto& [id, b] : cfg_.logit_bias)
@@ -59,16 +59,61 @@ Token Sampler::sample(std::span<const float> logits, std::span<const Token> hist
       counts_[t] = 0;  // applied once per distinct token; also resets the counter
     }
   }
+  return n;
+}
 
-  auto better = [](const Cand& a, const Cand& b) {
-    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
-  };
-  if (cfg_.temperature <= 0.0f) {
-    return std::min_element(cand_.begin(), cand_.begin() + n, better)->id;
+namespace {
+bool better(const Sampler::Cand& a, const Sampler::Cand& b) {
+  return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+}
+}  // namespace
+
+Token Sampler::sample(std::span<const float> logits, std::span<const Token> history) {
+  const int n = prepare(logits, history);
+  if (cfg_.temperature <= 0.0f) return std::min_element(cand_.begin(), cand_.begin() + n, better)->id;
+  return draw(n, false);
+}
+
+Result<int> Sampler::filter_candidates(int n, TokenFilter& filter, bool* sorted) {
+  // Cheap path: the best few candidates, checked one by one, usually hold enough allowed ones
+  // (greedy needs one, top-k needs k): the result is the same as masking everything first.
+  const int want = cfg_.temperature <= 0.0f ? 1 : cfg_.top_k;
+  if (want > 0 && want <= n) {
+    const int m = std::min(n, std::max(4 * want, 64));
+    std::partial_sort(cand_.begin(), cand_.begin() + m, cand_.begin() + n, better);
+    int kept = 0;
+    for (int i = 0; i < m && kept < want; ++i)
+      if (std::isfinite(cand_[i].logit) && filter.allows(cand_[i].id)) cand_[kept++] = cand_[i];
+    if (kept == want) {
+      *sorted = true;
+      return kept;
+    }
   }
+  // Otherwise the whole mask.
+  NIBBLE_ASSIGN_OR_RETURN(size_t count, filter.fill(&allowed_));
+  (void)count;
+  int kept = 0;
+  for (int i = 0; i < n; ++i)
+    if (allowed_[cand_[i].id]) cand_[kept++] = cand_[i];
+  *sorted = false;
+  return kept;
+}
 
-  int size = n;
-  if (cfg_.top_k > 0 && cfg_.top_k < size) {
+Result<Token> Sampler::sample(std::span<const float> logits, std::span<const Token> history,
+                              TokenFilter& filter) {
+  const int n = prepare(logits, history);
+  bool sorted = false;
+  NIBBLE_ASSIGN_OR_RETURN(int size, filter_candidates(n, filter, &sorted));
+  if (size == 0) return Token{-1};
+  if (cfg_.temperature <= 0.0f)
+    return sorted ? cand_[0].id : std::min_element(cand_.begin(), cand_.begin() + size, better)->id;
+  return draw(size, sorted);
+}
+
+Token Sampler::draw(int size, bool top_k_done) {
+  if (top_k_done) {
+    // cand_[0, size) is already the top-k, sorted.
+  } else if (cfg_.top_k > 0 && cfg_.top_k < size) {
     std::partial_sort(cand_.begin(), cand_.begin() + cfg_.top_k, cand_.begin() + size, better);
     size = cfg_.top_k;
   } else {

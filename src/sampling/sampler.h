@@ -10,27 +10,49 @@
 
 namespace nibble::sampling {
 
+// Which tokens may be drawn (a grammar). The sampler asks allows() for its best candidates
+// first and fills the whole mask only when those do not give it enough, so a permissive
+// filter costs a few checks per token and a strict one a mask (cheap when it is strict).
+class TokenFilter {
+ public:
+  virtual ~TokenFilter() = default;
+  virtual bool allows(Token token) = 0;
+  // allowed[t] = 1 for each allowed token (n_vocab entries); how many. Errors end the call.
+  virtual Result<size_t> fill(std::vector<uint8_t>* allowed) = 0;
+};
+
 class Sampler {
  public:
   Sampler(const SamplerConfig& config, int n_vocab);
   // Pick the next token from `logits` (n_vocab values) given the tokens so far.
   Token sample(std::span<const float> logits, std::span<const Token> history);
+  // The same chain over the tokens `filter` allows (logit bias and penalties first, then the
+  // filter, then top-k and the rest): -1 when it allows none.
+  Result<Token> sample(std::span<const float> logits, std::span<const Token> history,
+                       TokenFilter& filter);
   void reseed(uint64_t seed) { state_ = seed; }
   const SamplerConfig& config() const { return cfg_; }
 
- private:
-  double uniform();  // [0, 1)
-
+ 
   struct Cand {
     Token id;
     float logit;
     float p;
   };
+
+ private:
+  double uniform();  // [0, 1)
+  int prepare(std::span<const float> logits, std::span<const Token> history);
+  // top-k (unless already applied), temperature, top-p, min-p and the draw over cand_[0, size).
+  Token draw(int size, bool top_k_done);
+  // The filtered candidates at the front of cand_ (descending when `sorted`); their count.
+  Result<int> filter_candidates(int n, TokenFilter& filter, bool* sorted);
   SamplerConfig cfg_;
   int n_vocab_;
   uint64_t state_;
   std::vector<Cand> cand_;
   std::vector<uint16_t> counts_;  // occurrences within the penalty window
+  std::vector<uint8_t> allowed_;  // TokenFilter::fill
 };
 
 // Validates a config: invalid_argument naming the field.

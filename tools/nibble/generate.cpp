@@ -1,8 +1,11 @@
 // nibble generate -m MODEL -p TEXT [-n N] [sampling flags] [--stop S]... [--chat] [--system S]
+// [--grammar-file F | --json-schema F | --json]
 // Streams the completion to stdout; statistics go to stderr.
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "command.h"
 #include "nibble/nibble.h"
@@ -11,11 +14,50 @@
 namespace nibble::cli {
 namespace {
 
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// --grammar-file F, --json-schema F or --json into g.grammar; false (message printed) on error.
+bool read_grammar_flags(const std::optional<std::string>& grammar_file,
+                        const std::optional<std::string>& schema_file, bool json,
+                        GenerateOptions& g) {
+  if ((grammar_file ? 1 : 0) + (schema_file ? 1 : 0) + (json ? 1 : 0) > 1) {
+    fmt::print(stderr, "nibble generate: --grammar-file, --json-schema and --json exclude each other\n");
+    return false;
+  }
+  if (json) {
+    g.grammar = Grammar::json_object();
+    return true;
+  }
+  const auto& path = grammar_file ? grammar_file : schema_file;
+  if (!path) return true;
+  auto text = read_file(*path);
+  if (!text) {
+    fmt::print(stderr, "nibble generate: cannot read {}\n", *path);
+    return false;
+  }
+  auto grammar = grammar_file ? Grammar::parse(*text) : Grammar::from_json_schema(*text);
+  if (!grammar) {
+    fmt::print(stderr, "nibble generate: {}: {}\n", *path, grammar.error().message());
+    return false;
+  }
+  g.grammar = std::move(*grammar);
+  return true;
+}
+
 int run_generate(Args& args) {
   if (args.flag({"--help", "-h"})) {
     fmt::print(
         "usage: nibble generate -m MODEL.gguf -p TEXT [-n N] [--stop STR]... [--chat]\n"
-        "       [--system TEXT] [--quiet]\n{}",
+        "       [--system TEXT] [--quiet] [--grammar-file F.gbnf | --json-schema F.json | --json]\n"
+        "  --grammar-file F  constrain the output to the GBNF grammar in F (root rule: root)\n"
+        "  --json-schema F   constrain the output to the JSON Schema in F (docs/grammar.md)\n"
+        "  --json            constrain the output to one JSON object\n{}",
         kSessionFlagsHelp);
     return 0;
   }
@@ -28,6 +70,9 @@ int run_generate(Args& args) {
   const bool chat = args.flag({"--chat"});
   const bool quiet = args.flag({"--quiet", "-q"});
   auto system = args.value({"--system"});
+  auto grammar_file = args.value({"--grammar-file"});
+  auto schema_file = args.value({"--json-schema"});
+  const bool json = args.flag({"--json"});
   ModelOptions mo;
   if (auto isa = args.value({"--isa"})) mo.isa = *isa;
   SessionOptions so;
@@ -35,6 +80,7 @@ int run_generate(Args& args) {
   if (!model_path) args.error("missing -m MODEL.gguf");
   if (!prompt) args.error("missing -p TEXT");
   if (!args.finish()) return 2;
+  if (!read_grammar_flags(grammar_file, schema_file, json, g)) return 2;
 
   auto model = Model::load(*model_path, mo);
   if (!model) {

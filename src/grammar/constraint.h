@@ -1,0 +1,56 @@
+// A grammar applied to one generation: which tokens may come next (one token, or a mask over
+// the vocabulary from a trie walk), following accepted tokens, and budget steering.
+//
+// Budget steering: distance(s) is the fewest bytes that complete the text from state s. With
+// `remaining` tokens left (this one included), a token is allowed only if the state after it
+// is at most max(remaining, distance(now)) - 1 bytes from the end. Every vocabulary nibble
+// reads has a token for each single byte, so a shortest completion always fits: the text ends
+// complete within the budget whenever distance(start) <= max_tokens, and otherwise every
+// token at least moves it closer to its end.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "grammar/machine.h"
+#include "grammar/rules.h"
+#include "grammar/vocab_trie.h"
+#include "nibble/result.h"
+
+namespace nibble::grammar {
+
+class Constraint {
+ public:
+  Constraint(std::shared_ptr<const Rules> rules, std::shared_ptr<const VocabTrie> vocab);
+
+  // Back to the start; `fresh_text`: the next token is the first of a generation (the
+  // SentencePiece leading-space rule applies to it).
+  Status reset(bool fresh_text = true);
+  // remaining < 1: no budget.
+  bool allows(int32_t token, int remaining);
+  // allowed[t] = 1 for every allowed token (n_vocab entries); returns how many.
+  Result<size_t> fill_mask(std::vector<uint8_t>* allowed, int remaining);
+  Status accept(int32_t token);
+  bool accepting() const { return machine_.accepting(state_); }
+  bool complete() const { return machine_.complete(state_); }
+  uint32_t distance() const { return machine_.distance(state_); }
+  // Set when the grammar exceeded a bound (Machine); generation must stop with it.
+  Status status() const;
+  const VocabTrie& vocab() const { return *vocab_; }
+
+ private:
+  // The state after the token's bytes from state_ (kDead when it leaves the language).
+  int32_t run(int32_t token);
+  size_t walk(std::vector<uint8_t>* allowed, uint32_t limit);
+  uint32_t limit(int remaining) const;
+
+  Machine machine_;
+  std::shared_ptr<const VocabTrie> vocab_;
+  int32_t state_ = kDead;
+  bool strip_next_ = false;
+  std::vector<int32_t> at_depth_;
+};
+
+}  // namespace nibble::grammar
