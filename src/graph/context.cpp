@@ -41,6 +41,22 @@ Range split(int64_t n, int nt, int i, int64_t g = 1) {
   return {std::min(b, n), std::min(e, n)};
 }
 
+constexpr size_t kNone = ~size_t{0};
+// Index of the first NaN or Inf in x[0, n), kNone when all are finite. Integer tests on the
+// exponent bits: one vectorizable pass (a logits row is ~1/n_embd of the output head's work).
+size_t first_non_finite(const float* x, size_t n) {
+  uint32_t any = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, x + i, 4);
+    any |= static_cast<uint32_t>((b & 0x7f800000u) == 0x7f800000u);
+  }
+  if (any == 0) return kNone;
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(x[i])) return i;
+  return kNone;
+}
+
 class Context final : public InferenceContext {
  public:
   Context(std::shared_ptr<const LoadedModel> m, const ContextOptions& o, int n_ctx)
@@ -136,6 +152,16 @@ class Context final : public InferenceContext {
         return Error(ErrorCode::cancelled, "evaluation cancelled");
       }
       n_past_ += nb;
+    }
+    // NaN or Inf in a weight matrix (or activations overflowing f32) turns every logit into
+    // NaN and sampling into nothing: refuse it by name instead (docs/engine.md).
+    const size_t bad = first_non_finite(logits_.data(), rows * static_cast<size_t>(c_.n_vocab));
+    if (bad != kNone) {
+      n_past_ = start;
+      return Error(ErrorCode::corrupt_metadata,
+                   "the model computed a non-finite logit (" + std::to_string(logits_[bad]) +
+                       " for token id " + std::to_string(bad % c_.n_vocab) +
+                       "): its weights hold NaN or Inf values, or overflow f32");
     }
     n_logits_ = static_cast<int>(rows);
     return ok_status();
@@ -335,7 +361,7 @@ class Context final : public InferenceContext {
       cp.layer = il;
       plan_.push_back(cp);
       norm(x_.data(), E, L.attn_norm, xn_.data(), E);
-      if (L.wqkv.present()) {
+      if (c_.arch->fused_qkv) {
         matmul(xn_.data(), E, {{&L.wqkv, qkv_.data(), qs, &L.bq}});
       } else {
         matmul(xn_.data(), E,
@@ -356,7 +382,7 @@ class Context final : public InferenceContext {
       r1.w = L.post_attn_norm.empty() ? nullptr : L.post_attn_norm.data();
       r1.w2 = L.ffn_norm.data(), r1.dst2 = xn_.data(), r1.dim = E;
       plan_.push_back(r1);
-      if (L.ffn_gate_up.present()) {
+      if (c_.arch->fused_gate_up) {
         matmul(xn_.data(), E, {{&L.ffn_gate_up, gu_.data(), gs, nullptr}});
       } else {
         matmul(xn_.data(), E,

@@ -8,11 +8,10 @@
 #include <vector>
 
 #include "gguf/gguf.h"
+#include "model/arch.h"
 #include "nibble/result.h"
 
 namespace nibble::model {
-
-enum class Arch { llama, qwen2, qwen3, gemma2, gemma3, phi3, bitnet };
 
 // How positions are scaled in RoPE (`<arch>.rope.scaling.type`). LongRoPE is not a type key in
 // the files nibble reads: it is the presence of `rope_factors_short` / `rope_factors_long`
@@ -20,8 +19,8 @@ enum class Arch { llama, qwen2, qwen3, gemma2, gemma3, phi3, bitnet };
 enum class RopeScaling { none, linear, yarn, longrope };
 
 struct Config {
-  Arch arch = Arch::llama;
-  std::string arch_name;  // general.architecture
+  const ArchDescriptor* arch = nullptr;  // never null in a Config read_config returned
+  std::string arch_name;                  // general.architecture
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;
   int64_t n_embd = 0;
@@ -46,7 +45,6 @@ struct Config {
   float yarn_beta_slow = 1.0f;        // rope.scaling.yarn_beta_slow (ramp start, rotations)
   bool rope_neox = false;             // pairs (i, i + n_rot/2) instead of (2i, 2i+1)
   float norm_eps = 1e-5f;
-  bool layer_norm = false;     // LayerNorm instead of RMSNorm (unused by current archs)
   float attn_softcap = 0.0f;   // gemma2: attention logit soft-capping (0 = none)
   float final_softcap = 0.0f;  // gemma2: output logit soft-capping
   float query_scale = 0.0f;    // attention scores scale (1/sqrt(head_dim) by default)
@@ -57,9 +55,9 @@ struct Config {
   std::vector<uint8_t> swa_layer;
 };
 
-std::string_view arch_name(Arch a);
-
-// Reads and validates the config (every dimension positive and consistent).
+// Reads and validates the config: every key of the wrong type is refused as type_mismatch,
+// every dimension positive and consistent, every float key inside its range (arch.h); errors
+// name the key and the offending value.
 Result<Config> read_config(const gguf::File& file);
 
 }  // namespace nibble::model

@@ -5,8 +5,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "runtime/log.h"
 #include "tokenizer/vocab.h"
@@ -106,6 +109,13 @@ class Binder {
                      "unsupported tensor type " + std::string(tensor_type_name(t->type)) +
                          " of tensor " + name);
     }
+    // Norm weights, biases and factors are few: a NaN or Inf among them would turn every
+    // activation after it into NaN (and the output into nothing), so it is refused here.
+    for (int64_t i = 0; i < n; ++i)
+      if (!std::isfinite((*out)[i]))
+        return Error(ErrorCode::corrupt_metadata, "tensor " + name + " holds a non-finite value (" +
+                                                      std::to_string((*out)[i]) + ") at index " +
+                                                      std::to_string(i));
     m_.weight_bytes += t->n_bytes;
     return ok_status();
   }
@@ -127,42 +137,98 @@ class Binder {
   uint64_t n_total_ = 0, done_ = 0;
 };
 
-Status bind_layer(Binder& b, const Config& c, int il, Layer& L) {
+// The tensors of layer N that an architecture has (names after "blk.N."), with their shapes.
+// Matrices are rows x cols; vectors have `rows` values.
+enum class Dim : uint8_t { embd, q, kv, qkv, ff, ff2, head };
+struct LayerTensor {
+  const char* name;
+  Dim rows, cols;
+  Matrix Layer::*mat;  // one of mat / vec
+  Vec Layer::*vec;
+  Need need;
+};
+
+std::vector<LayerTensor> layer_tensors(const ArchDescriptor& d) {
+  using L = Layer;
+  constexpr Need req = Need::required;
+  std::vector<LayerTensor> t = {
+      {"attn_norm.weight", Dim::embd, Dim::embd, nullptr, &L::attn_norm, req}};
+  if (d.fused_qkv) {
+    t.push_back({"attn_qkv.weight", Dim::qkv, Dim::embd, &L::wqkv, nullptr, req});
+  } else {
+    t.push_back({"attn_q.weight", Dim::q, Dim::embd, &L::wq, nullptr, req});
+    t.push_back({"attn_k.weight", Dim::kv, Dim::embd, &L::wk, nullptr, req});
+    t.push_back({"attn_v.weight", Dim::kv, Dim::embd, &L::wv, nullptr, req});
+  }
+  const LayerTensor rest[] = {
+      {"attn_output.weight", Dim::embd, Dim::q, &L::wo, nullptr, req},
+      {"attn_q.bias", Dim::q, Dim::q, nullptr, &L::bq, d.qkv_bias},
+      {"attn_k.bias", Dim::kv, Dim::kv, nullptr, &L::bk, d.qkv_bias},
+      {"attn_v.bias", Dim::kv, Dim::kv, nullptr, &L::bv, d.qkv_bias},
+      {"attn_output.bias", Dim::embd, Dim::embd, nullptr, &L::bo, d.out_bias},
+      {"attn_q_norm.weight", Dim::head, Dim::head, nullptr, &L::q_norm, d.qk_norm},
+      {"attn_k_norm.weight", Dim::head, Dim::head, nullptr, &L::k_norm, d.qk_norm},
+      {"post_attention_norm.weight", Dim::embd, Dim::embd, nullptr, &L::post_attn_norm,
+       d.post_norms},
+      {"post_ffw_norm.weight", Dim::embd, Dim::embd, nullptr, &L::post_ffn_norm, d.post_norms},
+      {"ffn_norm.weight", Dim::embd, Dim::embd, nullptr, &L::ffn_norm, req},
+      {"attn_sub_norm.weight", Dim::q, Dim::q, nullptr, &L::attn_sub_norm, d.sub_norms},
+      {"ffn_sub_norm.weight", Dim::ff, Dim::ff, nullptr, &L::ffn_sub_norm, d.sub_norms},
+  };
+  t.insert(t.end(), std::begin(rest), std::end(rest));
+  if (d.fused_gate_up) {
+    t.push_back({"ffn_up.weight", Dim::ff2, Dim::embd, &L::ffn_gate_up, nullptr, req});
+  } else {
+    t.push_back({"ffn_gate.weight", Dim::ff, Dim::embd, &L::ffn_gate, nullptr, req});
+    t.push_back({"ffn_up.weight", Dim::ff, Dim::embd, &L::ffn_up, nullptr, req});
+  }
+  t.push_back({"ffn_down.weight", Dim::embd, Dim::ff, &L::ffn_down, nullptr, req});
+  return t;
+}
+
+int64_t extent(const Config& c, Dim d) {
+  const int64_t q = c.n_head * c.head_dim, kv = c.n_head_kv * c.head_dim;
+  switch (d) {
+    case Dim::embd:
+      return c.n_embd;
+    case Dim::q:
+      return q;
+    case Dim::kv:
+      return kv;
+    case Dim::qkv:
+      return q + 2 * kv;
+    case Dim::ff:
+      return c.n_ff;
+    case Dim::ff2:
+      return 2 * c.n_ff;
+    case Dim::head:
+      return c.head_dim;
+  }
+  return 0;
+}
+
+// A tensor the architecture does not have would be silently ignored: refuse the file instead.
+Status refuse_unused(const gguf::File& f, const Config& c, const std::string& name) {
+  if (!f.find_tensor(name)) return ok_status();
+  return Error(ErrorCode::unsupported_architecture,
+               "tensor " + name + " is not part of architecture " + c.arch_name +
+                   " (nibble would ignore it and compute wrong results)");
+}
+
+Status bind_layer(Binder& b, const gguf::File& f, const Config& c,
+                  std::span<const LayerTensor> tensors, int il, Layer& L) {
   const std::string p = "blk." + std::to_string(il) + ".";
-  const int64_t E = c.n_embd, Q = c.n_head * c.head_dim, KV = c.n_head_kv * c.head_dim;
-  const int64_t F = c.n_ff;
-  NIBBLE_TRY(b.vec(p + "attn_norm.weight", E, &L.attn_norm));
-  if (c.arch == Arch::phi3) {
-    NIBBLE_TRY(b.matrix(p + "attn_qkv.weight", Q + 2 * KV, E, &L.wqkv));
-  } else {
-    NIBBLE_TRY(b.matrix(p + "attn_q.weight", Q, E, &L.wq));
-    NIBBLE_TRY(b.matrix(p + "attn_k.weight", KV, E, &L.wk));
-    NIBBLE_TRY(b.matrix(p + "attn_v.weight", KV, E, &L.wv));
+  for (const LayerTensor& t : tensors) {
+    const std::string name = p + t.name;
+    if (t.need == Need::absent) {
+      NIBBLE_TRY(refuse_unused(f, c, name));
+    } else if (t.mat) {
+      NIBBLE_TRY(b.matrix(name, extent(c, t.rows), extent(c, t.cols), &(L.*t.mat),
+                          t.need == Need::required));
+    } else {
+      NIBBLE_TRY(b.vec(name, extent(c, t.rows), &(L.*t.vec), t.need == Need::required));
+    }
   }
-  NIBBLE_TRY(b.matrix(p + "attn_output.weight", E, Q, &L.wo));
-  const bool need_bias = c.arch == Arch::qwen2;
-  NIBBLE_TRY(b.vec(p + "attn_q.bias", Q, &L.bq, need_bias));
-  NIBBLE_TRY(b.vec(p + "attn_k.bias", KV, &L.bk, need_bias));
-  NIBBLE_TRY(b.vec(p + "attn_v.bias", KV, &L.bv, need_bias));
-  NIBBLE_TRY(b.vec(p + "attn_output.bias", E, &L.bo, false));
-  const bool qk_norm = c.arch == Arch::qwen3 || c.arch == Arch::gemma3;
-  NIBBLE_TRY(b.vec(p + "attn_q_norm.weight", c.head_dim, &L.q_norm, qk_norm));
-  NIBBLE_TRY(b.vec(p + "attn_k_norm.weight", c.head_dim, &L.k_norm, qk_norm));
-  const bool gemma = c.arch == Arch::gemma2 || c.arch == Arch::gemma3;
-  NIBBLE_TRY(b.vec(p + "post_attention_norm.weight", E, &L.post_attn_norm, gemma));
-  NIBBLE_TRY(b.vec(p + "post_ffw_norm.weight", E, &L.post_ffn_norm, gemma));
-  NIBBLE_TRY(b.vec(p + "ffn_norm.weight", E, &L.ffn_norm));
-  if (c.arch == Arch::bitnet) {
-    NIBBLE_TRY(b.vec(p + "attn_sub_norm.weight", Q, &L.attn_sub_norm));
-    NIBBLE_TRY(b.vec(p + "ffn_sub_norm.weight", F, &L.ffn_sub_norm));
-  }
-  if (c.arch == Arch::phi3) {
-    NIBBLE_TRY(b.matrix(p + "ffn_up.weight", 2 * F, E, &L.ffn_gate_up));
-  } else {
-    NIBBLE_TRY(b.matrix(p + "ffn_gate.weight", F, E, &L.ffn_gate));
-    NIBBLE_TRY(b.matrix(p + "ffn_up.weight", F, E, &L.ffn_up));
-  }
-  NIBBLE_TRY(b.matrix(p + "ffn_down.weight", E, F, &L.ffn_down));
   return ok_status();
 }
 
@@ -216,6 +282,18 @@ Status bind_rope_factors(Binder& b, LoadedModel& m) {
   return ok_status();
 }
 
+// The embedding rows against the tokenizer's piece count (tokenizer.ggml.tokens), when the
+// file has a tokenizer; checked even when the caller does not load it.
+Status check_vocabulary(const gguf::File& f, int64_t n_vocab) {
+  const gguf::Value* tokens = f.find("tokenizer.ggml.tokens");
+  if (!tokens || tokens->type() != gguf::ValueType::array) return ok_status();
+  if (tokens->array_size() == static_cast<uint64_t>(n_vocab)) return ok_status();
+  return Error(ErrorCode::shape_mismatch, "tensor token_embd.weight has " +
+                                              std::to_string(n_vocab) +
+                                              " rows but tokenizer.ggml.tokens holds " +
+                                              std::to_string(tokens->array_size()) + " pieces");
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const LoadedModel>> load_model(const std::string& path,
@@ -229,15 +307,20 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const std::string& path,
   m->file = file;
   m->kernels = &kernels::KernelTable::get(options.isa_cap);
 
-  // Embeddings decide the vocabulary size unless the file states it.
+  // Embeddings decide the vocabulary size unless the file states it; either way the rows must
+  // match the tokenizer's pieces (else ids without text, or text without rows).
   const gguf::TensorInfo* te = file->find_tensor("token_embd.weight");
   if (!te) return Error(ErrorCode::missing_tensor, "missing tensor token_embd.weight");
   if (te->n_dims != 2 || static_cast<int64_t>(te->ne[0]) != config.n_embd ||
       (config.n_vocab && static_cast<int64_t>(te->ne[1]) != config.n_vocab))
-    return Error(ErrorCode::shape_mismatch, "tensor token_embd.weight has shape " + shape_str(*te) +
-                                                ", expected [" + std::to_string(config.n_embd) +
-                                                ", n_vocab]");
+    return Error(ErrorCode::shape_mismatch,
+                 "tensor token_embd.weight has shape " + shape_str(*te) + ", expected [" +
+                     std::to_string(config.n_embd) + ", " +
+                     (config.n_vocab ? std::to_string(config.n_vocab) + "] (" + config.arch_name +
+                                           ".vocab_size)"
+                                     : std::string("n_vocab]")));
   config.n_vocab = static_cast<int64_t>(te->ne[1]);
+  NIBBLE_TRY(check_vocabulary(*file, config.n_vocab));
   const auto ti = tensor_type_info(te->type);
   if (!m->kernels->supports(te->type) || ti.block_size == 0 || config.n_embd % ti.block_size != 0)
     return Error(
@@ -252,10 +335,12 @@ Result<std::shared_ptr<const LoadedModel>> load_model(const std::string& path,
 
   Binder b(*m, *file, options);
   NIBBLE_TRY(b.vec("output_norm.weight", c.n_embd, &m->output_norm));
-  NIBBLE_TRY(b.vec("output_norm.bias", c.n_embd, &m->output_norm_b, false));
+  NIBBLE_TRY(refuse_unused(*file, c, "output_norm.bias"));  // RMSNorm has no bias
   NIBBLE_TRY(bind_rope_factors(b, *m));
   m->layers.resize(static_cast<size_t>(c.n_layer));
-  for (int il = 0; il < c.n_layer; ++il) NIBBLE_TRY(bind_layer(b, c, il, m->layers[il]));
+  const std::vector<LayerTensor> tensors = layer_tensors(*c.arch);
+  for (int il = 0; il < c.n_layer; ++il)
+    NIBBLE_TRY(bind_layer(b, *file, c, tensors, il, m->layers[il]));
   if (file->find_tensor("output.weight")) {
     NIBBLE_TRY(b.matrix("output.weight", c.n_vocab, c.n_embd, &m->output));
   } else {

@@ -16,7 +16,6 @@ namespace nibble::model {
 
 struct LoadOptions {
   kernels::Isa isa_cap = kernels::Isa::i8mm;  // highest ISA the kernels may use
-  bool use_mmap = true;                       // (the GGUF reader always maps; kept for the API)
   bool load_tokenizer = true;                 // false: tokenizer stays null (tests, tools)
   // Called with progress in [0, 1] while weights are prepared; returning false cancels the
   // load (error code `cancelled`).

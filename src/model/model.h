@@ -25,7 +25,7 @@ using Vec = std::vector<float>;
 
 struct Layer {
   // [n_embd] norms
-  Vec attn_norm, attn_norm_b, post_attn_norm, ffn_norm, ffn_norm_b, post_ffn_norm;
+  Vec attn_norm, post_attn_norm, ffn_norm, post_ffn_norm;
   Vec attn_sub_norm;   // [n_embd_head * n_head] (BitNet, before the output projection)
   Vec ffn_sub_norm;    // [n_ff] (BitNet, before the down projection)
   Vec q_norm, k_norm;  // [head_dim] (qwen3, gemma3)
@@ -48,7 +48,7 @@ struct LoadedModel {
   const uint8_t* tok_embd = nullptr;
   size_t tok_embd_row_bytes = 0;
 
-  Vec output_norm, output_norm_b;
+  Vec output_norm;  // [n_embd] (RMSNorm: no bias; a file with output_norm.bias is refused)
   Matrix output;   // [n_vocab x n_embd]; tied models prepare the embedding matrix here
   Vec rope_freqs;  // [n_rot/2] llama3 frequency factors, empty when absent
   // [n_rot/2] Phi-3 LongRoPE frequency factors (both or neither; config.rope_scaling = longrope)

@@ -70,7 +70,7 @@ SessionRope session_rope(const LoadedModel& m, int64_t n_ctx) {
   }
   if (g.mscale != 1.0f) s.description += fmt::format(", attention factor {:.6g}", g.mscale);
   s.local = g;
-  if (c.arch == Arch::gemma3) {
+  if (c.arch->local_rope_plain) {
     // Sliding-window layers of gemma3: their own base, never scaled.
     s.local = RopeParams{};
     s.local.base = c.rope_base_local;

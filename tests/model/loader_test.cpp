@@ -33,7 +33,7 @@ TEST(Loader, LoadsFixtureConfig) {
   auto m = model::load_model(test::shared_path("fixtures/gemma2-Q8_0.gguf"), lo);
   ASSERT_TRUE(m.ok()) << m.error().to_string();
   const auto& c = (*m)->config;
-  EXPECT_EQ(c.arch, model::Arch::gemma2);
+  EXPECT_EQ(c.arch->name, "gemma2");
   EXPECT_EQ(c.n_layer, 26);
   EXPECT_EQ(c.n_head_kv, 2);
   EXPECT_EQ(c.head_dim, 32);

@@ -102,7 +102,7 @@ std::vector<test::RefRope> reference_rope(const gguf::File& f, const model::Conf
   }
   std::vector<test::RefRope> out;
   for (int64_t il = 0; il < c.n_layer; ++il) {
-    const bool gemma3_local = c.arch == model::Arch::gemma3 && c.swa_layer[il];
+    const bool gemma3_local = c.arch->local_rope_plain && c.swa_layer[il];
     out.push_back(gemma3_local ? test::plain_rope(c.n_rot, 10000.0, 1.0) : global);
   }
   return out;
