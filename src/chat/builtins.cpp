@@ -1,12 +1,14 @@
-// Filters, tests, methods of strings/dicts/lists and global functions. Case mapping is ASCII
-// only (documented in docs/chat-templates.md); whitespace stripping knows the Unicode spaces
-// JavaScript's trim() knows, because the reference renders with it.
+// Tests, methods of strings/dicts/lists, global functions and the helpers they share with the
+// filters (filters.cpp). Case mapping is ASCII only (documented in docs/chat-templates.md);
+// whitespace stripping knows the Unicode spaces JavaScript's trim() knows, because the
+// reference renders with it.
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 
+#include "chat/builtins_detail.h"
 #include "chat/interpreter.h"
 #include "runtime/clock.h"
 #include "runtime/overflow.h"
@@ -69,20 +71,22 @@ std::string strip_chars(std::string_view s, const Value* chars, bool left, bool 
   return out;
 }
 
-static std::string ascii_upper(std::string s) {
+namespace detail {
+
+std::string ascii_upper(std::string s) {
   for (char& c : s) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
   }
   return s;
 }
-static std::string ascii_lower(std::string s) {
+std::string ascii_lower(std::string s) {
   for (char& c : s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
   }
   return s;
 }
 static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static std::string title_case(std::string s) {
+std::string title_case(std::string s) {
   bool prev_alpha = false;
   for (char& c : s) {
     if (is_alpha(c)) {
@@ -95,26 +99,26 @@ static std::string title_case(std::string s) {
   }
   return s;
 }
-static std::string capitalize(std::string s) {
+std::string capitalize(std::string s) {
   s = ascii_lower(std::move(s));
   if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 32);
   return s;
 }
 
-static const Value* arg(const Args& args, const Kwargs& kwargs, size_t pos, const char* name) {
+const Value* arg(const Args& args, const Kwargs& kwargs, size_t pos, const char* name) {
   for (const auto& [k, v] : kwargs) {
     if (k == name) return &v;
   }
   return pos < args.size() ? &args[pos] : nullptr;
 }
 
-static const std::string& need_string(const Value* v, const char* what) {
+const std::string& need_string(const Value* v, const char* what) {
   if (!v || !v->is_string()) fail(std::string(what) + " must be a string");
   return v->s;
 }
 
-static std::string replace_all(Interpreter& in, const std::string& s, const std::string& from,
-                               const std::string& to, int64_t count) {
+std::string replace_all(Interpreter& in, const std::string& s, const std::string& from,
+                        const std::string& to, int64_t count) {
   std::string out;
   size_t pos = 0;
   int64_t done = 0;
@@ -145,7 +149,7 @@ static std::string replace_all(Interpreter& in, const std::string& s, const std:
   return out;
 }
 
-static Value split(Interpreter& in, const std::string& s, const Value* sep, const Value* maxv) {
+Value split(Interpreter& in, const std::string& s, const Value* sep, const Value* maxv) {
   int64_t max = maxv && maxv->kind == Value::Kind::integer ? maxv->i : -1;
   ValueList parts;
   if (!sep || sep->is_none() || sep->is_undefined()) {
@@ -191,7 +195,7 @@ static Value split(Interpreter& in, const std::string& s, const Value* sep, cons
 }
 
 // Attribute lookup for map/selectattr/sort/join: "a.b" walks nested dicts.
-static Value get_attr_path(const Value& v, const std::string& path) {
+Value get_attr_path(const Value& v, const std::string& path) {
   Value cur = v;
   size_t pos = 0;
   while (pos <= path.size()) {
@@ -218,7 +222,7 @@ static Value get_attr_path(const Value& v, const std::string& path) {
   return cur;
 }
 
-static int compare_values(const Value& a, const Value& b) {
+int compare_values(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {
     double x = a.as_double(), y = b.as_double();
     return x < y ? -1 : x > y ? 1 : 0;
@@ -228,7 +232,7 @@ static int compare_values(const Value& a, const Value& b) {
   fail(std::string("cannot compare a ") + kind_name(a.kind) + " with a " + kind_name(b.kind));
 }
 
-static ValueList as_items(const Value& v) {
+ValueList as_items(const Value& v) {
   if (v.is_list()) return *v.list;
   if (v.is_dict()) {
     ValueList out;
@@ -244,289 +248,9 @@ static ValueList as_items(const Value& v) {
   fail(std::string("a ") + kind_name(v.kind) + " is not iterable");
 }
 
-Value Interpreter::apply_filter(const std::string& name, Value v, const Args& args,
-                                const Kwargs& kwargs) {
-  step();
-  auto str_in = [&]() -> std::string {
-    if (v.is_string()) return v.s;
-    return to_output(v);
-  };
-  if (name == "trim") {
-    return Value::string(strip_chars(str_in(), arg(args, kwargs, 0, "chars"), true, true));
-  }
-  if (name == "length" || name == "count") {
-    if (v.is_string()) return Value::integer(static_cast<int64_t>(utf8_chars(v.s).size()));
-    if (v.is_list()) return Value::integer(static_cast<int64_t>(v.list->size()));
-    if (v.is_dict()) return Value::integer(static_cast<int64_t>(v.dict->size()));
-    if (v.is_undefined() || v.is_none()) return Value::integer(0);
-    fail(std::string("a ") + kind_name(v.kind) + " has no length");
-  }
-  if (name == "tojson") {
-    const Value* ind = arg(args, kwargs, 0, "indent");
-    int indent = ind && ind->kind == Value::Kind::integer
-                     ? static_cast<int>(std::clamp<int64_t>(ind->i, 0, 64))
-                     : -1;
-    std::string s = to_json(v, indent);
-    check_string(s.size());
-    return Value::string(std::move(s));
-  }
-  if (name == "upper") return Value::string(ascii_upper(str_in()));
-  if (name == "lower") return Value::string(ascii_lower(str_in()));
-  if (name == "capitalize") return Value::string(capitalize(str_in()));
-  if (name == "title") return Value::string(title_case(str_in()));
-  if (name == "string") return Value::string(str_in());
-  if (name == "safe" || name == "e" || name == "escape") {
-    if (name == "safe") return v;
-    std::string out;
-    for (char c : str_in()) {
-      switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&#34;";
-          break;
-        case '\'':
-          out += "&#39;";
-          break;
-        default:
-          out += c;
-      }
-    }
-    check_string(out.size());
-    return Value::string(std::move(out));
-  }
-  if (name == "replace") {
-    const std::string& from = need_string(arg(args, kwargs, 0, "old"), "replace: old");
-    const std::string& to = need_string(arg(args, kwargs, 1, "new"), "replace: new");
-    const Value* c = arg(args, kwargs, 2, "count");
-    return Value::string(
-        replace_all(*this, str_in(), from, to, c && c->kind == Value::Kind::integer ? c->i : -1));
-  }
-  if (name == "join") {
-    const Value* sep = arg(args, kwargs, 0, "d");
-    const Value* attr = arg(args, kwargs, 1, "attribute");
-    std::string d = sep && sep->is_string() ? sep->s : "";
-    std::string out;
-    bool first = true;
-    for (const auto& e : as_items(v)) {
-      if (!first) out += d;
-      first = false;
-      out += to_output(attr && attr->is_string() ? get_attr_path(e, attr->s) : e);
-      check_string(out.size());
-    }
-    return Value::string(std::move(out));
-  }
-  if (name == "default" || name == "d") {
-    const Value* dflt = arg(args, kwargs, 0, "default_value");
-    const Value* boolean = arg(args, kwargs, 1, "boolean");
-    bool use = v.is_undefined() || (boolean && truthy(*boolean) && !truthy(v));
-    if (use) return dflt ? *dflt : Value::string("");
-    return v;
-  }
-  if (name == "first" || name == "last") {
-    ValueList items = as_items(v);
-    if (items.empty()) return Value::undefined();
-    return name == "first" ? items.front() : items.back();
-  }
-  if (name == "list") return Value::make_list(as_items(v));
-  if (name == "reverse") {
-    if (v.is_string()) {
-      auto cs = utf8_chars(v.s);
-      std::string out;
-      for (auto it = cs.rbegin(); it != cs.rend(); ++it) out += *it;
-      return Value::string(std::move(out));
-    }
-    ValueList items = as_items(v);
-    std::reverse(items.begin(), items.end());
-    return Value::make_list(std::move(items));
-  }
-  if (name == "items" || name == "dictsort") {
-    if (!v.is_dict()) {
-      if (v.is_undefined() || v.is_none()) return Value::make_list();
-      fail(std::string("'") + name + "' needs a dict, not a " + kind_name(v.kind));
-    }
-    ValueList out;
-    for (const auto& [k, e] : *v.dict) out.push_back(Value::make_list({Value::string(k), e}));
-    if (name == "dictsort") {
-      std::stable_sort(out.begin(), out.end(), [](const Value& a, const Value& b) {
-        return (*a.list)[0].s < (*b.list)[0].s;
-      });
-    }
-    return Value::make_list(std::move(out));
-  }
-  if (name == "int") {
-    if (v.kind == Value::Kind::integer) return v;
-    if (v.kind == Value::Kind::floating) {
-      if (!std::isfinite(v.f) || std::fabs(v.f) > 9.2e18) return Value::integer(0);
-      return Value::integer(static_cast<int64_t>(v.f));
-    }
-    if (v.kind == Value::Kind::boolean) return Value::integer(v.b);
-    if (v.is_string()) {
-      std::string t = strip_chars(v.s, nullptr, true, true);
-      char* end = nullptr;
-      errno = 0;
-      long long x = std::strtoll(t.c_str(), &end, 10);
-      if (!t.empty() && end && *end == '\0' && errno == 0) return Value::integer(x);
-    }
-    const Value* dflt = arg(args, kwargs, 0, "default");
-    return dflt ? *dflt : Value::integer(0);
-  }
-  if (name == "float") {
-    if (v.is_number()) return Value::floating(v.as_double());
-    if (v.is_string()) {
-      char* end = nullptr;
-      double x = std::strtod(v.s.c_str(), &end);
-      if (!v.s.empty() && end && *end == '\0') return Value::floating(x);
-    }
-    return Value::floating(0);
-  }
-  if (name == "abs") {
-    if (v.kind == Value::Kind::integer) {
-      if (v.i == INT64_MIN) fail("integer overflow");
-      return Value::integer(v.i < 0 ? -v.i : v.i);
-    }
-    if (v.kind == Value::Kind::floating) return Value::floating(std::fabs(v.f));
-    fail("abs needs a number");
-  }
-  if (name == "round") {
-    if (!v.is_number()) fail("round needs a number");
-    const Value* p = arg(args, kwargs, 0, "precision");
-    const Value* m = arg(args, kwargs, 1, "method");
-    int64_t prec = p && p->kind == Value::Kind::integer ? std::clamp<int64_t>(p->i, 0, 15) : 0;
-    std::string method = m && m->is_string() ? m->s : "common";
-    double scale = std::pow(10.0, static_cast<double>(prec));
-    double x = v.as_double() * scale;
-    x = method == "ceil"    ? std::ceil(x)
-        : method == "floor" ? std::floor(x)
-                            : std::nearbyint(x);  // Python rounds half to even
-    return Value::floating(x / scale);
-  }
-  if (name == "indent") {
-    const Value* w = arg(args, kwargs, 0, "width");
-    const Value* first = arg(args, kwargs, 1, "first");
-    const Value* blank = arg(args, kwargs, 2, "blank");
-    std::string pad =
-        w && w->is_string()
-            ? w->s
-            : std::string(static_cast<size_t>(std::clamp<int64_t>(
-                              w && w->kind == Value::Kind::integer ? w->i : 4, 0, 256)),
-                          ' ');
-    std::string s = str_in(), out;
-    size_t pos = 0;
-    bool first_line = true;
-    for (;;) {
-      size_t nl = s.find('\n', pos);
-      std::string line = s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-      bool add =
-          first_line ? (first && truthy(*first)) : (!line.empty() || (blank && truthy(*blank)));
-      if (add) out += pad;
-      out += line;
-      check_string(out.size());
-      if (nl == std::string::npos) break;
-      out += '\n';
-      pos = nl + 1;
-      first_line = false;
-    }
-    return Value::string(std::move(out));
-  }
-  if (name == "map") {
-    ValueList out;
-    const Value* attr = arg(args, kwargs, 99, "attribute");
-    for (const auto& e : as_items(v)) {
-      step();
-      if (attr) {
-        Value r = get_attr_path(e, need_string(attr, "map: attribute"));
-        if (r.is_undefined()) {
-          if (const Value* d = arg(args, kwargs, 99, "default")) r = *d;
-        }
-        out.push_back(std::move(r));
-      } else {
-        if (args.empty()) fail("map needs a filter name or attribute=");
-        Args rest(args.begin() + 1, args.end());
-        out.push_back(apply_filter(need_string(&args[0], "map: filter name"), e, rest, {}));
-      }
-    }
-    return Value::make_list(std::move(out));
-  }
-  if (name == "selectattr" || name == "rejectattr" || name == "select" || name == "reject") {
-    const bool by_attr = name == "selectattr" || name == "rejectattr";
-    const bool keep_if = name == "selectattr" || name == "select";
-    size_t i0 = by_attr ? 1 : 0;
-    if (by_attr && args.empty()) fail(name + " needs an attribute name");
-    ValueList out;
-    for (const auto& e : as_items(v)) {
-      step();
-      Value subject = by_attr ? get_attr_path(e, need_string(&args[0], "attribute name")) : e;
-      bool r;
-      if (args.size() > i0) {
-        Args rest(args.begin() + static_cast<long>(i0) + 1, args.end());
-        r = apply_test(need_string(&args[i0], "test name"), subject, rest);
-      } else {
-        r = truthy(subject);
-      }
-      if (r == keep_if) out.push_back(e);
-    }
-    return Value::make_list(std::move(out));
-  }
-  if (name == "unique") {
-    ValueList out;
-    for (const auto& e : as_items(v)) {
-      step(out.size() + 1);
-      bool seen = false;
-      for (const auto& o : out) seen = seen || equals(o, e);
-      if (!seen) out.push_back(e);
-    }
-    return Value::make_list(std::move(out));
-  }
-  if (name == "sort") {
-    ValueList items = as_items(v);
-    const Value* rev = arg(args, kwargs, 0, "reverse");
-    const Value* attr = arg(args, kwargs, 2, "attribute");
-    step(items.size() * 8);
-    auto key = [&](const Value& e) {
-      return attr && attr->is_string() ? get_attr_path(e, attr->s) : e;
-    };
-    std::stable_sort(items.begin(), items.end(), [&](const Value& a, const Value& b) {
-      return compare_values(key(a), key(b)) < 0;
-    });
-    if (rev && truthy(*rev)) std::reverse(items.begin(), items.end());
-    return Value::make_list(std::move(items));
-  }
-  if (name == "sum" || name == "min" || name == "max") {
-    ValueList items = as_items(v);
-    if (name != "sum") {
-      if (items.empty()) return Value::undefined();
-      Value best = items[0];
-      for (const auto& e : items) {
-        int c = compare_values(e, best);
-        if (name == "min" ? c < 0 : c > 0) best = e;
-      }
-      return best;
-    }
-    bool is_float = false;
-    int64_t si = 0;
-    double sf = 0;
-    for (const auto& e : items) {
-      if (!e.is_number()) fail("sum needs numbers");
-      if (e.kind == Value::Kind::floating) is_float = true;
-      sf += e.as_double();
-      if (!is_float && add_overflow(si, e.i, &si)) fail("integer overflow");
-    }
-    return is_float ? Value::floating(sf) : Value::integer(si);
-  }
-  if (name == "wordcount") {
-    return Value::integer(
-        static_cast<int64_t>(split(*this, str_in(), nullptr, nullptr).list->size()));
-  }
-  fail("unknown filter '" + name + "'");
-}
+}  // namespace detail
+
+using namespace detail;
 
 bool Interpreter::apply_test(const std::string& name, const Value& v, const Args& args) {
   step();

@@ -46,37 +46,70 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
   if (!d.types.empty() && d.types.size() != n)
     return corrupt("tokenizer.ggml.token_type has " + std::to_string(d.types.size()) +
                    " entries for " + std::to_string(n) + " tokens");
-
-  // Token texts.
   size_t total = 0;
   for (auto& s : d.tokens) total += s.size();
   if (total > std::numeric_limits<uint32_t>::max() / 2)
     return corrupt("tokenizer.ggml.tokens: texts too large");
-  t->text_.reserve(total);
-  t->text_off_.reserve(n + 1);
-  for (auto& s : d.tokens) {
-    t->text_off_.push_back(static_cast<uint32_t>(t->text_.size()));
-    t->text_ += s;
-  }
-  t->text_off_.push_back(static_cast<uint32_t>(t->text_.size()));
-  t->to_id_.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (t->text(static_cast<Token>(i)).empty()) continue;  // unreachable by text
-    t->to_id_.put(t->text(static_cast<Token>(i)), static_cast<Token>(i), TextOf{t.get()});
-  }
 
-  t->scores_.assign(n, 0.0f);
+  t->load_texts(d);
+  NIBBLE_TRY(t->load_types(d));
+  t->set_special_ids(d);
+  t->classify_tokens();
+  t->build_special_trie(d);
+  const bool spm = t->kind_ == TokenizerKind::spm;
+  if (spm) {
+    t->detect_spm_word_split();
+    t->find_spm_byte_tokens();
+  } else {
+    NIBBLE_TRY(t->load_bpe(d));
+  }
+  // Llama 3 style vocabularies add BOS unless the file says otherwise; SPM always did.
+  t->add_bos_ = d.add_bos.value_or(spm || t->pre_.ignore_merges);
+
+  t->build_pieces();
+  return std::shared_ptr<Tokenizer>(std::move(t));
+}
+
+// Token texts, concatenated, and the text -> id index.
+void VocabTokenizer::load_texts(const VocabData& d) {
+  const size_t n = d.tokens.size();
+  size_t total = 0;
+  for (auto& s : d.tokens) total += s.size();
+  text_.reserve(total);
+  text_off_.reserve(n + 1);
+  for (auto& s : d.tokens) {
+    text_off_.push_back(static_cast<uint32_t>(text_.size()));
+    text_ += s;
+  }
+  text_off_.push_back(static_cast<uint32_t>(text_.size()));
+  to_id_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (text(static_cast<Token>(i)).empty()) continue;  // unreachable by text
+    to_id_.put(text(static_cast<Token>(i)), static_cast<Token>(i), TextOf{this});
+  }
+}
+
+// Scores (NaN = never chosen) and token types (0..6).
+Status VocabTokenizer::load_types(const VocabData& d) {
+  const size_t n = d.tokens.size();
+  scores_.assign(n, 0.0f);
   for (size_t i = 0; i < d.scores.size(); ++i)
-    t->scores_[i] = std::isnan(d.scores[i]) ? -std::numeric_limits<float>::infinity() : d.scores[i];
-  t->types_.assign(n, static_cast<uint8_t>(TokenType::normal));
+    scores_[i] = std::isnan(d.scores[i]) ? -std::numeric_limits<float>::infinity() : d.scores[i];
+  types_.assign(n, static_cast<uint8_t>(TokenType::normal));
   for (size_t i = 0; i < d.types.size(); ++i) {
     if (d.types[i] < 0 || d.types[i] > 6)
       return corrupt("tokenizer.ggml.token_type[" + std::to_string(i) +
                      "] = " + std::to_string(d.types[i]) + " is not a token type (0..6)");
-    t->types_[i] = static_cast<uint8_t>(d.types[i]);
+    types_[i] = static_cast<uint8_t>(d.types[i]);
   }
 
-  // Special ids: out-of-range ids are ignored with a warning, as they cannot be emitted.
+  return ok_status();
+}
+
+// Special ids from the file (out-of-range ids are ignored with a warning, as they cannot be
+// emitted), the SentencePiece defaults, EOT/EOM found by text, and the add_* flags.
+void VocabTokenizer::set_special_ids(VocabData& d) {
+  const size_t n = d.tokens.size();
   auto check_id = [&](const std::optional<Token>& id, const char* key) -> Token {
     if (!id) return -1;
     if (*id < 0 || static_cast<size_t>(*id) >= n) {
@@ -86,61 +119,69 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
     }
     return *id;
   };
-  const bool spm = t->kind_ == TokenizerKind::spm;
+  const bool spm = kind_ == TokenizerKind::spm;
   // SentencePiece files written before these keys existed use the Llama ids.
   auto spm_default = [&](Token id) -> std::optional<Token> {
     return spm && static_cast<size_t>(id) < n ? std::optional<Token>(id) : std::nullopt;
   };
-  t->bos_ = check_id(d.bos ? d.bos : spm_default(1), "tokenizer.ggml.bos_token_id");
-  t->eos_ = check_id(d.eos ? d.eos : spm_default(2), "tokenizer.ggml.eos_token_id");
-  t->unk_ = check_id(d.unk ? d.unk : spm_default(0), "tokenizer.ggml.unknown_token_id");
-  t->eot_ = check_id(d.eot, "tokenizer.ggml.eot_token_id");
-  t->eom_ = check_id(d.eom, "tokenizer.ggml.eom_token_id");
-  t->pad_ = check_id(d.pad, "tokenizer.ggml.padding_token_id");
-  if (t->eot_ < 0) {
+  bos_ = check_id(d.bos ? d.bos : spm_default(1), "tokenizer.ggml.bos_token_id");
+  eos_ = check_id(d.eos ? d.eos : spm_default(2), "tokenizer.ggml.eos_token_id");
+  unk_ = check_id(d.unk ? d.unk : spm_default(0), "tokenizer.ggml.unknown_token_id");
+  eot_ = check_id(d.eot, "tokenizer.ggml.eot_token_id");
+  eom_ = check_id(d.eom, "tokenizer.ggml.eom_token_id");
+  pad_ = check_id(d.pad, "tokenizer.ggml.padding_token_id");
+  if (eot_ < 0) {
     for (auto s : kEotTexts) {
-      if (Token id = t->find(s); id >= 0) {
-        t->eot_ = id;
+      if (Token id = find(s); id >= 0) {
+        eot_ = id;
         break;
       }
     }
   }
-  if (t->eom_ < 0) t->eom_ = t->find("<|eom_id|>");
-  t->add_eos_ = d.add_eos.value_or(false);
-  t->add_space_prefix_ = spm && d.add_space_prefix.value_or(true);
-  t->chat_template_ = std::move(d.chat_template);
+  if (eom_ < 0) eom_ = find("<|eom_id|>");
+  add_eos_ = d.add_eos.value_or(false);
+  add_space_prefix_ = spm && d.add_space_prefix.value_or(true);
+  chat_template_ = std::move(d.chat_template);
+}
 
-  // Which tokens are "special": control and unknown types, plus the ids the file names (some
-  // vocabularies, e.g. GPT-2's, mark <|endoftext|> as a normal token).
-  t->hidden_.assign(n, 0);
+// Which tokens are "special": control and unknown types, plus the ids the file names (some
+// vocabularies, e.g. GPT-2's, mark <|endoftext|> as a normal token); which ordinary text may
+// produce; which end generation.
+void VocabTokenizer::classify_tokens() {
+  const size_t n = types_.size();
+  hidden_.assign(n, 0);
   for (size_t i = 0; i < n; ++i) {
-    auto ty = static_cast<TokenType>(t->types_[i]);
-    t->hidden_[i] = ty == TokenType::control || ty == TokenType::unknown;
+    auto ty = static_cast<TokenType>(types_[i]);
+    hidden_[i] = ty == TokenType::control || ty == TokenType::unknown;
   }
-  for (Token id : {t->bos_, t->eos_, t->eot_, t->eom_, t->pad_, t->unk_})
-    if (id >= 0) t->hidden_[id] = 1;
-  t->matchable_.assign(n, 1);
+  for (Token id : {bos_, eos_, eot_, eom_, pad_, unk_})
+    if (id >= 0) hidden_[id] = 1;
+  matchable_.assign(n, 1);
   for (size_t i = 0; i < n; ++i) {
-    auto ty = static_cast<TokenType>(t->types_[i]);
-    t->matchable_[i] =
+    auto ty = static_cast<TokenType>(types_[i]);
+    matchable_[i] =
         !(ty == TokenType::control || ty == TokenType::unknown || ty == TokenType::byte);
   }
-  t->eog_.assign(n, 0);
-  for (Token id : {t->eos_, t->eot_, t->eom_})
-    if (id >= 0) t->eog_[id] = 1;
+  eog_.assign(n, 0);
+  for (Token id : {eos_, eot_, eom_})
+    if (id >= 0) eog_[id] = 1;
   for (auto s : kEogTexts)
-    if (Token id = t->find(s); id >= 0) t->eog_[id] = 1;
+    if (Token id = find(s); id >= 0) eog_[id] = 1;
+}
 
-  // Tokens matched in raw text: user-defined always, the special ones with parse_special.
+// Tokens matched in raw text: user-defined always, the special ones with parse_special.
+void VocabTokenizer::build_special_trie(const VocabData& d) {
+  const size_t n = types_.size();
+  const bool spm = kind_ == TokenizerKind::spm;
   std::vector<Token> order;
   for (size_t i = 0; i < n; ++i) {
-    auto ty = static_cast<TokenType>(t->types_[i]);
+    auto ty = static_cast<TokenType>(types_[i]);
     bool user = ty == TokenType::user_defined;
-    if ((user || t->hidden_[i]) && !t->text(static_cast<Token>(i)).empty())
+    if ((user || hidden_[i]) && !text(static_cast<Token>(i)).empty())
       order.push_back(static_cast<Token>(i));
   }
   std::stable_sort(order.begin(), order.end(),
-                   [&](Token a, Token b) { return t->text(a).size() > t->text(b).size(); });
+                   [&](Token a, Token b) { return text(a).size() > text(b).size(); });
   // Phi-3's added tokens strip the whitespace that follows them (rstrip in its
   // tokenizer.json), except <unk>, <s> and <|endoftext|>; llama.cpp recognizes the model by name.
   std::string lname = d.name;
@@ -148,122 +189,130 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
   const bool phi3 = spm && (d.architecture == "phi3" || lname.find("phi-3") != std::string::npos ||
                             lname.find("phi3") != std::string::npos);
   for (Token id : order) {
-    bool always = static_cast<TokenType>(t->types_[id]) == TokenType::user_defined;
-    std::string_view s = t->text(id);
+    bool always = static_cast<TokenType>(types_[id]) == TokenType::user_defined;
+    std::string_view s = text(id);
     bool rstrip = phi3 && s != "<unk>" && s != "<s>" && s != "<|endoftext|>";
     uint32_t node = 0;
     for (size_t k = 0; k < s.size(); ++k) {
       auto b = static_cast<uint8_t>(s[k]);
       uint32_t* slot = nullptr;
       if (node == 0) {
-        slot = &t->trie_root_[b];
+        slot = &trie_root_[b];
       } else {
-        auto [it, fresh] = t->trie_edges_.try_emplace((uint64_t{node} << 8) | b, 0);
+        auto [it, fresh] = trie_edges_.try_emplace((uint64_t{node} << 8) | b, 0);
         slot = &it->second;
       }
       if (*slot == 0) {
-        *slot = static_cast<uint32_t>(t->trie_.size());
-        t->trie_.push_back({});
+        *slot = static_cast<uint32_t>(trie_.size());
+        trie_.push_back({});
       }
       node = *slot;
     }
-    if (t->trie_[node].entry.id < 0) t->trie_[node].entry = {id, always, false, rstrip};
-    t->have_specials_ = true;
-    t->have_always_specials_ |= always;
+    if (trie_[node].entry.id < 0) trie_[node].entry = {id, always, false, rstrip};
+    have_specials_ = true;
+    have_always_specials_ |= always;
   }
+}
 
-  if (spm) {
-    t->spm_word_split_ = true;
-    const std::string_view space = "\xE2\x96\x81";
-    for (size_t i = 0; i < n && t->spm_word_split_; ++i) {
-      std::string_view s = t->text(static_cast<Token>(i));
-      if (!t->matchable_[i] || s.find(space, 1) == std::string_view::npos) continue;
-      for (size_t k = 0; k < s.size(); k += 3)
-        if (s.compare(k, 3, space) != 0) t->spm_word_split_ = false;
-    }
+// Whether every matchable piece holding an inner "▁" consists only of "▁"s (then SentencePiece
+// input may be split into words first).
+void VocabTokenizer::detect_spm_word_split() {
+  const size_t n = types_.size();
+  spm_word_split_ = true;
+  const std::string_view space = "\xE2\x96\x81";
+  for (size_t i = 0; i < n && spm_word_split_; ++i) {
+    std::string_view s = text(static_cast<Token>(i));
+    if (!matchable_[i] || s.find(space, 1) == std::string_view::npos) continue;
+    for (size_t k = 0; k < s.size(); k += 3)
+      if (s.compare(k, 3, space) != 0) spm_word_split_ = false;
   }
+}
 
-  // Byte tokens and the algorithm's tables.
-  t->byte_tok_.fill(-1);
-  if (spm) {
-    static const char* hex = "0123456789ABCDEF";
-    for (int b = 0; b < 256; ++b) {
-      char buf[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
-      Token id = t->find(buf);
-      if (id < 0) id = t->find(std::string_view(reinterpret_cast<const char*>(&b), 1));
-      t->byte_tok_[b] = id;
-    }
-  } else {
-    auto pre = pre_tokenizer_for(d.pre.empty() ? "default" : d.pre);
-    if (!pre.ok()) return std::move(pre).error();
-    if (d.pre.empty())
-      NIBBLE_LOG_WARN("tokenizer: no tokenizer.ggml.pre in the file; using 'default'");
-    t->pre_ = std::move(pre).value();
-    for (int b = 0; b < 256; ++b) {
-      std::string s;
-      utf8_append(&s, byte_to_cp(static_cast<uint8_t>(b)));
-      // Only an ordinary token stands for a byte: DeepSeek Coder's vocabulary adds the mapped
-      // characters of bytes it lacks (õ, ÷, ...) as user-defined tokens, which decode as the
-      // text they show, not as the byte.
-      Token id = t->find(s);
-      auto ty = id >= 0 ? static_cast<TokenType>(t->types_[id]) : TokenType::undefined;
-      bool ordinary =
-          ty == TokenType::normal || ty == TokenType::undefined || ty == TokenType::unused;
-      t->byte_tok_[b] = ordinary ? id : -1;
-    }
-    if (d.merges.empty()) return corrupt("tokenizer.ggml.merges is missing or empty (BPE)");
-    t->merges_.reserve(d.merges.size());
-    size_t skipped = 0;
-    std::string joined;
-    for (size_t r = 0; r < d.merges.size(); ++r) {
-      const std::string& m = d.merges[r];
-      size_t sp = m.find(' ', 1);
-      if (sp == std::string::npos || sp + 1 >= m.size()) {
-        return corrupt("tokenizer.ggml.merges[" + std::to_string(r) + "] = '" + m.substr(0, 64) +
-                       "' is not 'left right'");
-      }
-      std::string_view l(m.data(), sp), rr(m.data() + sp + 1, m.size() - sp - 1);
-      joined.assign(l);
-      joined += rr;
-      Token a = t->find(l), b = t->find(rr), c = t->find(joined);
-      if (a < 0 || b < 0 || c < 0) {
-        ++skipped;  // a merge whose parts or result are not tokens can never be emitted
-        continue;
-      }
-      t->merges_.put_first((uint64_t(uint32_t(a)) << 32) | uint32_t(b),
-                           {static_cast<int32_t>(r), c});
-    }
-    if (skipped)
-      NIBBLE_LOG_DEBUG("tokenizer: {} merges name pieces that are not tokens; ignored", skipped);
+// SentencePiece byte tokens: <0xNN>, else the single-byte piece.
+void VocabTokenizer::find_spm_byte_tokens() {
+  byte_tok_.fill(-1);
+  static const char* hex = "0123456789ABCDEF";
+  for (int b = 0; b < 256; ++b) {
+    char buf[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
+    Token id = find(buf);
+    if (id < 0) id = find(std::string_view(reinterpret_cast<const char*>(&b), 1));
+    byte_tok_[b] = id;
   }
+}
 
-  // Llama 3 style vocabularies add BOS unless the file says otherwise; SPM always did.
-  t->add_bos_ = d.add_bos.value_or(spm || t->pre_.ignore_merges);
+// Byte-level BPE: the pre-tokenizer, the token of each mapped byte and the merge ranks.
+Status VocabTokenizer::load_bpe(const VocabData& d) {
+  byte_tok_.fill(-1);
+  auto pre = pre_tokenizer_for(d.pre.empty() ? "default" : d.pre);
+  if (!pre.ok()) return std::move(pre).error();
+  if (d.pre.empty())
+    NIBBLE_LOG_WARN("tokenizer: no tokenizer.ggml.pre in the file; using 'default'");
+  pre_ = std::move(pre).value();
+  for (int b = 0; b < 256; ++b) {
+    std::string s;
+    utf8_append(&s, byte_to_cp(static_cast<uint8_t>(b)));
+    // Only an ordinary token stands for a byte: DeepSeek Coder's vocabulary adds the mapped
+    // characters of bytes it lacks (õ, ÷, ...) as user-defined tokens, which decode as the
+    // text they show, not as the byte.
+    Token id = find(s);
+    auto ty = id >= 0 ? static_cast<TokenType>(types_[id]) : TokenType::undefined;
+    bool ordinary =
+        ty == TokenType::normal || ty == TokenType::undefined || ty == TokenType::unused;
+    byte_tok_[b] = ordinary ? id : -1;
+  }
+  if (d.merges.empty()) return corrupt("tokenizer.ggml.merges is missing or empty (BPE)");
+  merges_.reserve(d.merges.size());
+  size_t skipped = 0;
+  std::string joined;
+  for (size_t r = 0; r < d.merges.size(); ++r) {
+    const std::string& m = d.merges[r];
+    size_t sp = m.find(' ', 1);
+    if (sp == std::string::npos || sp + 1 >= m.size()) {
+      return corrupt("tokenizer.ggml.merges[" + std::to_string(r) + "] = '" + m.substr(0, 64) +
+                     "' is not 'left right'");
+    }
+    std::string_view l(m.data(), sp), rr(m.data() + sp + 1, m.size() - sp - 1);
+    joined.assign(l);
+    joined += rr;
+    Token a = find(l), b = find(rr), c = find(joined);
+    if (a < 0 || b < 0 || c < 0) {
+      ++skipped;  // a merge whose parts or result are not tokens can never be emitted
+      continue;
+    }
+    merges_.put_first((uint64_t(uint32_t(a)) << 32) | uint32_t(b), {static_cast<int32_t>(r), c});
+  }
+  if (skipped)
+    NIBBLE_LOG_DEBUG("tokenizer: {} merges name pieces that are not tokens; ignored", skipped);
+  return ok_status();
+}
 
-  // Decoded pieces.
-  t->piece_off_.reserve(n + 1);
-  t->piece_.reserve(total);
+// Decoded pieces (what token_to_piece returns).
+void VocabTokenizer::build_pieces() {
+  const size_t n = types_.size();
+  const bool spm = kind_ == TokenizerKind::spm;
+  piece_off_.reserve(n + 1);
+  piece_.reserve(text_.size());
   for (size_t i = 0; i < n; ++i) {
-    t->piece_off_.push_back(static_cast<uint32_t>(t->piece_.size()));
-    std::string_view s = t->text(static_cast<Token>(i));
-    auto ty = static_cast<TokenType>(t->types_[i]);
+    piece_off_.push_back(static_cast<uint32_t>(piece_.size()));
+    std::string_view s = text(static_cast<Token>(i));
+    auto ty = static_cast<TokenType>(types_[i]);
     if (ty == TokenType::control || ty == TokenType::unknown || ty == TokenType::user_defined) {
-      t->piece_ += s;
+      piece_ += s;
     } else if (spm) {
       unsigned v = 0;
       if (ty == TokenType::byte && s.size() == 6 && s.substr(0, 3) == "<0x" && s[5] == '>' &&
           std::isxdigit(static_cast<unsigned char>(s[3])) &&
           std::isxdigit(static_cast<unsigned char>(s[4]))) {
         v = static_cast<unsigned>(std::stoul(std::string(s.substr(3, 2)), nullptr, 16));
-        t->piece_.push_back(static_cast<char>(v));
+        piece_.push_back(static_cast<char>(v));
       } else {
         // "▁" (U+2581) stands for a space.
         for (size_t k = 0; k < s.size();) {
           if (s.compare(k, 3, "\xE2\x96\x81") == 0) {
-            t->piece_.push_back(' ');
+            piece_.push_back(' ');
             k += 3;
           } else {
-            t->piece_.push_back(s[k++]);
+            piece_.push_back(s[k++]);
           }
         }
       }
@@ -274,15 +323,14 @@ Result<std::shared_ptr<Tokenizer>> VocabTokenizer::create(VocabData d) {
         size_t len = utf8_next(s, k, &cp);
         int b = cp == kInvalidCp ? -1 : cp_to_byte(cp);
         if (b >= 0)
-          t->piece_.push_back(static_cast<char>(b));
+          piece_.push_back(static_cast<char>(b));
         else
-          t->piece_.append(s.substr(k, len));
+          piece_.append(s.substr(k, len));
         k += len;
       }
     }
   }
-  t->piece_off_.push_back(static_cast<uint32_t>(t->piece_.size()));
-  return std::shared_ptr<Tokenizer>(std::move(t));
+  piece_off_.push_back(static_cast<uint32_t>(piece_.size()));
 }
 
 void VocabTokenizer::partition(std::string_view text, bool parse_special,

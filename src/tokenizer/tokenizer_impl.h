@@ -48,6 +48,16 @@ class VocabTokenizer final : public Tokenizer {
 
  private:
   VocabTokenizer() = default;
+  // The steps of create(), in order (each documented at its definition).
+  void load_texts(const VocabData& d);
+  Status load_types(const VocabData& d);
+  void set_special_ids(VocabData& d);
+  void classify_tokens();
+  void build_special_trie(const VocabData& d);
+  void detect_spm_word_split();
+  void find_spm_byte_tokens();
+  Status load_bpe(const VocabData& d);
+  void build_pieces();
   Token find(std::string_view s) const { return to_id_.get(s, TextOf{this}); }
   // find() restricted to tokens that ordinary text may turn into (not control, unknown or
   // byte tokens): SentencePiece never produces those from text, and merges must not either.
