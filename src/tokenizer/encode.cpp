@@ -11,6 +11,8 @@
 //
 // Both use a priority queue over a linked list of symbols, so a piece of n characters costs
 // O(n log n) whatever the input (long runs of one letter included).
+#include <memory>
+#include <mutex>
 #include <queue>
 #include <unordered_map>
 
@@ -27,6 +29,35 @@ struct Symbol {
   uint32_t off, len;  // SPM: byte range in the escaped text
   Token id;           // BPE: current token (-1: a byte without a token)
 };
+
+// Pre-tokenizer scratch shared by every tokenizer of the process: a call takes one (or makes
+// one) and gives it back, so concurrent encodes never share one and a thread's next call
+// usually reuses warm buffers. At most kPoolMax are kept.
+class ScratchPool {
+ public:
+  std::unique_ptr<PreTokenizeScratch> take() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) return std::make_unique<PreTokenizeScratch>();
+    auto s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void give(std::unique_ptr<PreTokenizeScratch> s) {
+    s->trim();
+    std::lock_guard lock(mu_);
+    if (free_.size() < kPoolMax) free_.push_back(std::move(s));
+  }
+
+ private:
+  static constexpr size_t kPoolMax = 16;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<PreTokenizeScratch>> free_;
+};
+
+ScratchPool& scratch_pool() {
+  static ScratchPool pool;
+  return pool;
+}
 
 }  // namespace
 
@@ -132,11 +163,9 @@ void VocabTokenizer::encode_bpe(std::string_view raw, std::vector<Token>* out) c
     normalized = nfc(raw);
     raw = normalized;
   }
-  // Scratch reused across calls on this thread: a fresh 12-bytes-per-character array per call
-  // cost more in page faults than the splitting itself. Released when it grew very large.
-  thread_local std::vector<Piece> pieces;
-  thread_local std::vector<Cpt> scratch;
-  pre_tokenize(pre_, raw, &pieces, &scratch);
+  std::unique_ptr<PreTokenizeScratch> scratch = scratch_pool().take();
+  pre_tokenize(pre_, raw, scratch.get());
+  const std::vector<Piece>& pieces = scratch->pieces;
   if (raw.size() < 4096) {
     for (const Piece& p : pieces) bpe_word(raw.substr(p.offset, p.length), out);
   } else {
@@ -158,10 +187,7 @@ void VocabTokenizer::encode_bpe(std::string_view raw, std::vector<Token>* out) c
       it->second.second = out->size() - it->second.first;
     }
   }
-  if (scratch.capacity() > (size_t{8} << 20)) {
-    std::vector<Cpt>().swap(scratch);
-    std::vector<Piece>().swap(pieces);
-  }
+  scratch_pool().give(std::move(scratch));
 }
 
 void VocabTokenizer::bpe_word(std::string_view word, std::vector<Token>* out) const {

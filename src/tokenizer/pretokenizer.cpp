@@ -361,14 +361,23 @@ Result<PreTokenizerSpec> pre_tokenizer_for(std::string_view pre) {
   return spec;
 }
 
-void pre_tokenize(const PreTokenizerSpec& spec, std::string_view text, std::vector<Piece>* out,
-                  std::vector<Cpt>* cps) {
+void PreTokenizeScratch::trim() {
+  constexpr size_t kKeep = size_t{4} << 20;  // elements
+  if (pieces.capacity() > kKeep) decltype(pieces)().swap(pieces);
+  if (cps.capacity() > kKeep) decltype(cps)().swap(cps);
+  if (cur.capacity() > kKeep) decltype(cur)().swap(cur);
+  if (next.capacity() > kKeep) decltype(next)().swap(next);
+}
+
+void pre_tokenize(const PreTokenizerSpec& spec, std::string_view text, PreTokenizeScratch* s) {
+  std::vector<Piece>* out = &s->pieces;
+  std::vector<Cpt>* cps = &s->cps;
+  auto& cur = s->cur;
+  auto& next = s->next;
   out->clear();
   utf8_decode(text, cps);
   const size_t n = cps->size();
   if (n == 0) return;
-  // Pieces as code-point index ranges while splitting.
-  thread_local std::vector<std::pair<size_t, size_t>> cur, next;  // reused across calls
   cur.assign(1, {0, n});
   for (const SplitStep& st : spec.steps) {
     next.clear();
@@ -395,10 +404,6 @@ void pre_tokenize(const PreTokenizerSpec& spec, std::string_view text, std::vect
     uint32_t off = (*cps)[b].offset;
     uint32_t end = e < n ? (*cps)[e].offset : static_cast<uint32_t>(text.size());
     out->push_back({off, end - off});
-  }
-  if (cur.capacity() > (size_t{4} << 20)) {
-    decltype(cur)().swap(cur);
-    decltype(next)().swap(next);
   }
 }
 

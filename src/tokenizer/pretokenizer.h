@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "nibble/result.h"
@@ -58,13 +59,24 @@ struct PreTokenizerSpec {
 // The spec for a tokenizer.ggml.pre value; unsupported_tokenizer naming it when unknown.
 Result<PreTokenizerSpec> pre_tokenizer_for(std::string_view pre);
 
-// Split `text` into pieces (byte ranges, in order, covering the text). `scratch` avoids
-// reallocations across calls.
+// A piece of the text: a byte range.
 struct Piece {
   uint32_t offset;
   uint32_t length;
 };
-void pre_tokenize(const PreTokenizerSpec& spec, std::string_view text, std::vector<Piece>* out,
-                  std::vector<Cpt>* scratch);
+
+// Working memory of pre_tokenize, reused across calls to avoid reallocations (a fresh
+// 12-bytes-per-character array per call costs more in page faults than the splitting itself).
+// One per thread at a time; the tokenizer keeps a pool of them (no thread_local: MinGW's
+// emulated TLS has destroyed such objects under a running thread's feet).
+struct PreTokenizeScratch {
+  std::vector<Piece> pieces;  // the result
+  std::vector<Cpt> cps;
+  std::vector<std::pair<size_t, size_t>> cur, next;  // pieces as code-point ranges
+  void trim();  // releases buffers that grew past a few MiB
+};
+
+// Split `text` into pieces (byte ranges, in order, covering the text) in s->pieces.
+void pre_tokenize(const PreTokenizerSpec& spec, std::string_view text, PreTokenizeScratch* s);
 
 }  // namespace nibble::tok

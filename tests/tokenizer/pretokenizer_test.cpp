@@ -12,9 +12,9 @@ namespace {
 std::vector<std::string> split(std::string_view pre, std::string_view text) {
   auto spec = pre_tokenizer_for(pre);
   EXPECT_TRUE(spec.ok()) << pre;
-  std::vector<Piece> pieces;
-  std::vector<Cpt> scratch;
-  pre_tokenize(*spec, text, &pieces, &scratch);
+  PreTokenizeScratch scratch;
+  pre_tokenize(*spec, text, &scratch);
+  const std::vector<Piece>& pieces = scratch.pieces;
   std::vector<std::string> out;
   size_t covered = 0;
   for (auto p : pieces) {
