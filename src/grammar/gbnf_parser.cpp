@@ -51,6 +51,7 @@ class Parser {
   RawGrammar run() {
     skip_space();
     while (pos_ < s_.size()) {
+      if (!is_name_char(peek())) fail(pos_, std::string("unexpected '") + peek() + "'");
       parse_rule();
       skip_space();
     }
@@ -288,13 +289,14 @@ class Parser {
     }
     std::vector<Range> r;
     while (true) {
-      if (at_end()) fail(open, "unterminated character class (missing ']')");
+      if (at_end() || peek() == '\n') fail(open, "unterminated character class (missing ']')");
       if (peek() == ']') break;
       const uint32_t lo = parse_char();
       uint32_t hi = lo;
       if (peek() == '-' && peek(1) != ']' && pos_ + 1 < s_.size()) {
         ++pos_;
         const size_t at = pos_;
+        if (at_end() || peek() == '\n') fail(open, "unterminated character class (missing ']')");
         hi = parse_char();
         if (hi < lo) fail(at, "character range end below its start");
       }

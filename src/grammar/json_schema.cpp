@@ -102,6 +102,10 @@ class Converter {
     return n;
   }
 
+  static inline const std::set<std::string> kAnnotations = {
+      "title", "description", "$schema", "$id", "$comment", "default", "examples",
+      "deprecated", "readOnly", "writeOnly"};
+
   void check_keywords(const Json& s, const std::string& path) {
     static const std::set<std::string> kKnown = {
         "type", "properties", "required", "additionalProperties", "enum", "const", "items",
@@ -171,8 +175,8 @@ class Converter {
 
   std::string ref(const Json& s, const std::string& path) {
     for (auto it = s.begin(); it != s.end(); ++it)
-      if (it.key() != "$ref" && it.key() != "title" && it.key() != "description" &&
-          it.key() != "$comment")
+      if (!kAnnotations.count(it.key()) && it.key() != "$ref" && it.key() != "$defs" &&
+          it.key() != "definitions")
         fail(path, "'$ref' beside other keywords ('" + it.key() + "') is not supported");
     if (!s["$ref"].is_string()) fail(path, "$ref must be a string");
     const std::string r = s["$ref"].get<std::string>();

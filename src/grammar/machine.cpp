@@ -146,8 +146,10 @@ int32_t Machine::step_slow(int32_t state, uint8_t b) {
     cp = 0, len = 0;
   } else if (ok) {  // partial: keep the stacks whose class meets the possible code points
     static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-    const uint32_t lo = std::max(cp << (6 * left), kMin[len]);
-    const uint32_t hi = (cp << (6 * left)) | ((1u << (6 * left)) - 1);
+    uint32_t lo = std::max(cp << (6 * left), kMin[len]);
+    uint32_t hi = std::min((cp << (6 * left)) | ((1u << (6 * left)) - 1), kMaxCodePoint);
+    // Surrogates are not characters: a prefix that can only lead to one is dead (ED A0..BF).
+    if (lo >= 0xD800 && hi <= 0xDFFF) hi = 0, lo = 1;
     for (int32_t x : stacks)
       if (x != 0 && lo <= hi && rules_->matches_any(rules_->elems[nodes_[x].pos], lo, hi))
         next.push_back(x);
