@@ -1,45 +1,14 @@
-// AVX2 (+FMA, F16C) matmul kernels over the GGUF row-major layout (no repacking): Q8_0, Q4_0,
-// Q2_K, Q4_K, Q6_K, TQ1_0, TQ2_0, F16, F32. The kernels themselves are shared with avxvnni and
-// live in kernels/x86/common/gemv256_*.inc (layout, bounds and tails are described there);
-// the integer dot products are the vpmaddubsw + vpmaddwd form of kernels/x86/common/hooks.inc.
-// Prefill: n_tokens > 1 is blocked over 4 tokens per weight row (driver.inc).
+// AVX2 (+FMA, F16C) row-major matmul kernels (GGUF layout, no repacking): Q8_0, Q4_0, Q2_K,
+// Q4_K, Q6_K, TQ1_0, TQ2_0, F16, F32, the 256-bit set (kernels/x86/common/row_major.h: kernels,
+// layout, bounds, tails) on the AVX2 policy (isa.h: vpmaddubsw + vpmaddwd, 3-token tiles).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
 // only by f32 summation order (tests: 1e-5 of the row's sum |w|.|x|).
-#include <immintrin.h>
-
-#include <cstring>
-
-#include "kernels/formats/blocks.h"
-#include "kernels/kernels.h"
+#include "kernels/x86/avx2/isa.h"
+#include "kernels/x86/common/row_major.h"
 
 namespace nibble::kernels::avx2 {
-namespace {
 
-#include "kernels/x86/common/hooks.inc"
-
-// One accumulator chain per token (the vpaddd chains are short; 2 measured 2-4% slower).
-inline constexpr int kChains = 1;
-
-// Token block of the 256-bit integer kernels: 3 (16 vector registers; 4 measured 5-27% slower
-// at 16 tokens, register pressure). The float kernels keep 4.
-inline constexpr int kTokenBlock = 3;
-inline constexpr bool kWide256 = false;  // 8-token blocks in 256-bit Q8_0/Q4_0
-
-#include "kernels/x86/common/driver.inc"
-#include "kernels/x86/common/gemv256_k.inc"
-#include "kernels/x86/common/gemv256_q8.inc"
-#include "kernels/x86/common/gemv256_tq.inc"
-
-}  // namespace
-
-void gemv_q8_0_q8_0(const MatmulArgs& a) { run_matmul_q8_0<Q8_0x256>(a); }
-void gemv_q4_0_q8_0(const MatmulArgs& a) { run_matmul_q8_0<Q4_0x256>(a); }
-void gemv_q2_k_q8_k(const MatmulArgs& a) { run_matmul<Q2_Kx256>(a); }
-void gemv_q4_k_q8_k(const MatmulArgs& a) { run_matmul<Q4_Kx256>(a); }
-void gemv_q6_k_q8_k(const MatmulArgs& a) { run_matmul<Q6_Kx256>(a); }
-void gemv_tq1_0_q8_k(const MatmulArgs& a) { run_matmul<TQ1_0x256>(a); }
-void gemv_tq2_0_q8_k(const MatmulArgs& a) { run_matmul<TQ2_0x256>(a); }
-void gemv_f16_f32(const MatmulArgs& a) { run_matmul<F16x256>(a); }
-void gemv_f32_f32(const MatmulArgs& a) { run_matmul<F32x256>(a); }
+NIBBLE_X86_ROW_MAJOR_INT_ENTRIES(x86::RowMajor256<x86::Avx2>)
+NIBBLE_X86_ROW_MAJOR_FLOAT_ENTRIES(x86::RowMajor256<x86::Avx2>)
 
 }  // namespace nibble::kernels::avx2

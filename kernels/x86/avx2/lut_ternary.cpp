@@ -34,15 +34,13 @@
 
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/common/lut_driver.h"
 
 namespace nibble::kernels::avx2 {
 namespace {
 
-constexpr int kRows = 32;
-constexpr int kPairs = QK_K / 2;                       // tables per block
-constexpr size_t kTableBytes = 32;                     // low plane + high plane
-constexpr size_t kBlockTables = kPairs * kTableBytes;  // 4 KiB
-constexpr int kMaxTables = 32;                         // blocks x tokens per pass (128 KiB)
+using x86::kLutPairs, x86::kLutRows;
+constexpr size_t kTableBytes = 32;  // low plane + high plane
 
 void build_tables(const BlockQ8_K& x, uint8_t* tab) {
   const __m256i w0 = _mm256_setr_epi16(-1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2);
@@ -50,7 +48,7 @@ void build_tables(const BlockQ8_K& x, uint8_t* tab) {
   // Per lane: low bytes of the 8 int16 entries, then their high bytes.
   const __m256i split = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2,
                                          4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-  for (int p = 0; p < kPairs; ++p) {
+  for (int p = 0; p < kLutPairs; ++p) {
     const __m256i xa = _mm256_set1_epi16(x.qs[2 * p]), xb = _mm256_set1_epi16(x.qs[2 * p + 1]);
     __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(xa, w0), _mm256_mullo_epi16(xb, w1));
     t = _mm256_shuffle_epi8(t, split);      // [lo 0-7 | hi 0-7 | lo 8-15 | hi 8-15]
@@ -81,8 +79,8 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
       const __m256i tl0 = bcast(t), th0 = bcast(t + 16), tl1 = bcast(t + 32), th1 = bcast(t + 48);
 #pragma GCC unroll 8
       for (int g = 0; g < G; ++g) {
-        const __m256i idx =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[g] + 2 * kRows + kRows * s));
+        const __m256i idx = _mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(blk[g] + 2 * kLutRows + kLutRows * s));
         const __m256i i0 = _mm256_and_si256(idx, m4);
         const __m256i i1 = _mm256_and_si256(_mm256_srli_epi16(idx, 4), m4);
         const __m256i l0 = _mm256_shuffle_epi8(tl0, i0), h0 = _mm256_shuffle_epi8(th0, i0);
@@ -115,20 +113,26 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
   }
 }
 
-constexpr int kGroups = 2;  // 64 rows per table load (16 ymm registers: 2 is what fits)
-constexpr size_t kTablePad = 0;
-using LutAcc = __m256;
-constexpr int kAcc = 4;  // f32 accumulators per 32-row group
-inline LutAcc lut_zero() { return _mm256_setzero_ps(); }
-inline LutAcc lut_load(const float* p) { return _mm256_loadu_ps(p); }
-inline void lut_store(float* p, LutAcc v) { _mm256_storeu_ps(p, v); }
-
-#include "kernels/x86/common/lut_driver.inc"
+// The LUT policy of x86::matmul_t2x32_lut (kernels/x86/common/lut_driver.h).
+struct Lut {
+  static constexpr int kGroups = 2;  // 64 rows per table load (16 ymm registers: 2 is what fits)
+  static constexpr size_t kTablePad = 0;
+  using Acc = __m256;
+  static constexpr int kAcc = 4;  // f32 accumulators per 32-row group
+  static Acc zero() { return _mm256_setzero_ps(); }
+  static Acc load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Acc v) { _mm256_storeu_ps(p, v); }
+  static void build_tables(const BlockQ8_K& x, uint8_t* tab) { avx2::build_tables(x, tab); }
+  template <int G>
+  static void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx, Acc (*acc)[4]) {
+    avx2::group_block<G>(blk, tab, dx, acc);
+  }
+};
 
 }  // namespace
 
 // Both formats share the packed layout (TQ1_0's base-3 trits are unpacked at load time).
-void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
-void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
+void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) { x86::matmul_t2x32_lut<Lut>(a); }
+void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) { x86::matmul_t2x32_lut<Lut>(a); }
 
 }  // namespace nibble::kernels::avx2

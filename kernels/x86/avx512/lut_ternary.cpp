@@ -20,6 +20,7 @@
 
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/common/lut_driver.h"
 
 // GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the masked-off source, which it
 // then reports as maybe-uninitialized (GCC bug 105593); the values are never used.
@@ -30,16 +31,12 @@
 namespace nibble::kernels::avx512 {
 namespace {
 
-constexpr int kRows = 32;
-constexpr int kPairs = QK_K / 2;
-constexpr size_t kBlockTables = kPairs * 32;                  // 16 int16 per pair: 4 KiB per block
-constexpr int kMaxTables = 32;                                // blocks x tokens per pass (128 KiB)
-constexpr size_t kBlockBytes = 2 * kRows + QK_K / 4 * kRows;  // 2112
+using x86::kLutPairs, x86::kLutRows;  // 16 int16 (32 bytes) per pair's table
 
 void build_tables(const BlockQ8_K& x, uint8_t* tab) {
   const __m256i w0 = _mm256_setr_epi16(-1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2);
   const __m256i w1 = _mm256_setr_epi16(-1, -1, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2);
-  for (int p = 0; p < kPairs; ++p) {
+  for (int p = 0; p < kLutPairs; ++p) {
     const __m256i xa = _mm256_set1_epi16(x.qs[2 * p]), xb = _mm256_set1_epi16(x.qs[2 * p + 1]);
     const __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(xa, w0), _mm256_mullo_epi16(xb, w1));
     _mm256_store_si256(reinterpret_cast<__m256i*>(tab + 32 * p), t);
@@ -65,8 +62,8 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
       const __m512i th = _mm512_loadu_si512(tab + 64 * s + 32);
 #pragma GCC unroll 8
       for (int g = 0; g < G; ++g) {
-        const __m512i idx = _mm512_cvtepu8_epi16(
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[g] + 2 * kRows + kRows * s)));
+        const __m512i idx = _mm512_cvtepu8_epi16(_mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(blk[g] + 2 * kLutRows + kLutRows * s)));
         const __m512i i0 = _mm512_and_si512(idx, m4);
         const __m512i i1 = _mm512_srli_epi16(idx, 4);
         a[g] = _mm512_add_epi16(a[g], _mm512_permutexvar_epi16(i0, t));
@@ -90,19 +87,27 @@ inline void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx,
     }
 }
 
-constexpr int kGroups = 4;  // 128 rows per table load
-constexpr size_t kTablePad = 64;  // the last step's second table load reads 32 bytes past the tables
-using LutAcc = __m512;
-constexpr int kAcc = 2;  // f32 accumulators per 32-row group
-inline LutAcc lut_zero() { return _mm512_setzero_ps(); }
-inline LutAcc lut_load(const float* p) { return _mm512_loadu_ps(p); }
-inline void lut_store(float* p, LutAcc v) { _mm512_storeu_ps(p, v); }
-
-#include "kernels/x86/common/lut_driver.inc"
+// The LUT policy of x86::matmul_t2x32_lut (kernels/x86/common/lut_driver.h).
+struct Lut {
+  static constexpr int kGroups = 4;  // 128 rows per table load
+  // The last step's second table load reads 32 bytes past the tables.
+  static constexpr size_t kTablePad = 64;
+  using Acc = __m512;
+  static constexpr int kAcc = 2;  // f32 accumulators per 32-row group
+  static Acc zero() { return _mm512_setzero_ps(); }
+  static Acc load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, Acc v) { _mm512_storeu_ps(p, v); }
+  static void build_tables(const BlockQ8_K& x, uint8_t* tab) { avx512::build_tables(x, tab); }
+  template <int G>
+  static void group_block(const uint8_t* const* blk, const uint8_t* tab, float dx, Acc (*acc)[2]) {
+    avx512::group_block<G>(blk, tab, dx, acc);
+  }
+};
 
 }  // namespace
 
-void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
-void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
+// Both formats share the packed layout (TQ1_0's base-3 trits are unpacked at load time).
+void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) { x86::matmul_t2x32_lut<Lut>(a); }
+void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) { x86::matmul_t2x32_lut<Lut>(a); }
 
 }  // namespace nibble::kernels::avx512

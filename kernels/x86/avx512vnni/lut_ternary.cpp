@@ -12,14 +12,14 @@
 // sum x (the Q8_K bsums). int32 per block: |sum c x| <= 256 x 3 x 128 = 98304; then
 // float(int32) x (d_w x d_x) FMA'd per row and token. Exact integer sums; results differ
 // from ref::dot_row only by f32 rounding (tests: relative 1e-5 of |w|.|x|).
-// Tails: rows of a group outside [row_begin, row_end) go to a scratch; tokens in blocks of 4,
-// then 3/2/1; any K that is a multiple of 256 (no K chunking: no tables).
+// Tails: rows of a group outside [row_begin, row_end) go to a scratch; tokens in tiles of 4,
+// then 3/2/1 (kernels/x86/common/lut_prefill.h); any K that is a multiple of 256 (no K chunking: no
+// tables).
 #include <immintrin.h>
-
-#include <algorithm>
 
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/common/lut_prefill.h"
 
 // GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the masked-off source, which it
 // then reports as maybe-uninitialized (GCC bug 105593); the values are never used.
@@ -28,16 +28,14 @@
 #endif
 
 namespace nibble::kernels {
-namespace avx512 {  // the decode path: kernels/x86/avx512/lut_ternary.cpp
+namespace avx512 {  // the GEMV path: kernels/x86/avx512/lut_ternary.cpp
 void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a);
 }
 
 namespace avx512vnni {
 namespace {
 
-constexpr int kRows = 32;
-constexpr size_t kBlockBytes = 2 * kRows + QK_K / 4 * kRows;  // 2112
-constexpr int kTok = 4;
+using x86::kLutBlockBytes, x86::kLutRows;
 
 inline __m512i spread(__m128i b16) {  // 16 bytes -> 16 int32 lanes of 4 one-code bytes
   const __m512i v = _mm512_cvtepu8_epi32(b16);
@@ -47,27 +45,25 @@ inline __m512i spread(__m128i b16) {  // 16 bytes -> 16 int32 lanes of 4 one-cod
   return _mm512_and_si512(s, _mm512_set1_epi32(0x03030303));
 }
 
-template <int NT>
-void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT tokens
-  const int64_t nb = a.k / QK_K;
-  const size_t group_bytes = a.w_row_bytes * kRows;
-  const BlockQ8_K* x[NT];
-  for (int t = 0; t < NT; ++t)
-    x[t] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
-                                              (t0 + t) * a.x_stride);
-  {
-    const uint8_t* gw = static_cast<const uint8_t*>(a.w) + g * group_bytes;
+struct Prefill {
+  template <int NT>
+  static void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT tokens
+    const int64_t nb = a.k / QK_K;
+    const BlockQ8_K* x[NT];
+    x86::lut_token_rows(a, t0, x);
+    const uint8_t* gw = static_cast<const uint8_t*>(a.w) + g * (a.w_row_bytes * kLutRows);
     __m512 acc[NT][2];
     for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = gw + b * kBlockBytes;
-      const uint8_t* q = blk + 2 * kRows;
+      const uint8_t* blk = gw + b * kLutBlockBytes;
+      const uint8_t* q = blk + 2 * kLutRows;
       __m512i is[NT][2];
       for (int t = 0; t < NT; ++t) is[t][0] = is[t][1] = _mm512_setzero_si512();
       for (int s = 0; s < QK_K / 4; ++s) {
-        const __m512i w0 = spread(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + kRows * s)));
+        const __m512i w0 =
+            spread(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + kLutRows * s)));
         const __m512i w1 =
-            spread(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + kRows * s + 16)));
+            spread(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + kLutRows * s + 16)));
 #pragma GCC unroll 4
         for (int t = 0; t < NT; ++t) {
           int32_t xv;
@@ -89,34 +85,22 @@ void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT t
                                     _mm512_mul_ps(dw1, dx), acc[t][1]);
       }
     }
-    const int64_t r0 = g * kRows;
-    const bool full = r0 >= a.row_begin && r0 + kRows <= a.row_end;
-    for (int t = 0; t < NT; ++t) {
-      float* y = a.y + (t0 + t) * a.y_stride;
-      if (full) {
-        _mm512_storeu_ps(y + r0, acc[t][0]);
-        _mm512_storeu_ps(y + r0 + 16, acc[t][1]);
-        continue;
-      }
-      alignas(64) float part[kRows];
-      _mm512_store_ps(part, acc[t][0]);
-      _mm512_store_ps(part + 16, acc[t][1]);
-      for (int r = 0; r < kRows; ++r) {
-        const int64_t row = r0 + r;
-        if (row >= a.row_begin && row < a.row_end) y[row] = part[r];
-      }
-    }
+    for (int t = 0; t < NT; ++t)
+      x86::lut_store_group(a, t0 + t, g, [&](float* y) {
+        _mm512_storeu_ps(y, acc[t][0]);
+        _mm512_storeu_ps(y + 16, acc[t][1]);
+      });
   }
-}
-
-inline void decode_lut(const MatmulArgs& a) { avx512::gemv_tq2_0_q8_k_lut32(a); }
-
-#include "kernels/x86/common/lut_prefill.inc"
+};
 
 }  // namespace
 
-void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
-void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
+void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) {
+  x86::matmul_t2x32_vnni<Prefill>(a, avx512::gemv_tq2_0_q8_k_lut32);
+}
+void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) {
+  x86::matmul_t2x32_vnni<Prefill>(a, avx512::gemv_tq2_0_q8_k_lut32);
+}
 
 }  // namespace avx512vnni
 }  // namespace nibble::kernels

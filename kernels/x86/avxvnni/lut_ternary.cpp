@@ -13,26 +13,24 @@
 // sum x (the Q8_K bsums). int32 per block: |sum c x| <= 256 x 3 x 128 = 98304; then
 // float(int32) x (d_w x d_x) FMA'd per row and token. Exact integer sums; results differ
 // from ref::dot_row only by f32 rounding (tests: relative 1e-5 of |w|.|x|).
-// Tails: rows of a group outside [row_begin, row_end) go to a scratch; tokens in blocks of 4,
-// then 3/2/1; any K that is a multiple of 256 (no K chunking: no tables).
+// Tails: rows of a group outside [row_begin, row_end) go to a scratch; tokens in tiles of 4,
+// then 3/2/1 (kernels/x86/common/lut_prefill.h); any K that is a multiple of 256 (no K chunking: no
+// tables).
 #include <immintrin.h>
-
-#include <algorithm>
 
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/common/lut_prefill.h"
 
 namespace nibble::kernels {
-namespace avx2 {  // the decode path: kernels/x86/avx2/lut_ternary.cpp
+namespace avx2 {  // the GEMV path: kernels/x86/avx2/lut_ternary.cpp
 void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a);
 }
 
 namespace avxvnni {
 namespace {
 
-constexpr int kRows = 32;
-constexpr size_t kBlockBytes = 2 * kRows + QK_K / 4 * kRows;  // 2112
-constexpr int kTok = 4;  // 16 rows x 4 tokens: 8 accumulators + 2 weight vectors in registers
+using x86::kLutBlockBytes, x86::kLutRows;
 
 inline __m256i spread(const uint8_t* p) {  // 8 bytes -> 8 int32 lanes of 4 one-code bytes
   const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
@@ -42,30 +40,28 @@ inline __m256i spread(const uint8_t* p) {  // 8 bytes -> 8 int32 lanes of 4 one-
   return _mm256_and_si256(s, _mm256_set1_epi32(0x03030303));
 }
 
-template <int NT>
-void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT tokens
-  const int64_t nb = a.k / QK_K;
-  const size_t group_bytes = a.w_row_bytes * kRows;
-  const BlockQ8_K* x[NT];
-  for (int t = 0; t < NT; ++t)
-    x[t] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
-                                              (t0 + t) * a.x_stride);
-  {
-    const uint8_t* gw = static_cast<const uint8_t*>(a.w) + g * group_bytes;
+// 16 rows x 4 tokens per pass: 8 accumulators + 2 weight vectors in registers.
+struct Prefill {
+  template <int NT>
+  static void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT tokens
+    const int64_t nb = a.k / QK_K;
+    const BlockQ8_K* x[NT];
+    x86::lut_token_rows(a, t0, x);
+    const uint8_t* gw = static_cast<const uint8_t*>(a.w) + g * (a.w_row_bytes * kLutRows);
     __m256 acc[NT][4];
     for (int t = 0; t < NT; ++t)
 #pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) acc[t][j] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = gw + b * kBlockBytes;
-      const uint8_t* q = blk + 2 * kRows;
+      const uint8_t* blk = gw + b * kLutBlockBytes;
+      const uint8_t* q = blk + 2 * kLutRows;
       __m256i is[NT][4];
       for (int h = 0; h < 2; ++h) {  // rows 16h..16h+15: 2 x NT accumulators stay in registers
         __m256i ih[NT][2];
         for (int t = 0; t < NT; ++t) ih[t][0] = ih[t][1] = _mm256_setzero_si256();
         for (int s = 0; s < QK_K / 4; ++s) {
-          const __m256i w0 = spread(q + kRows * s + 16 * h);
-          const __m256i w1 = spread(q + kRows * s + 16 * h + 8);
+          const __m256i w0 = spread(q + kLutRows * s + 16 * h);
+          const __m256i w1 = spread(q + kLutRows * s + 16 * h + 8);
 #pragma GCC unroll 4
           for (int t = 0; t < NT; ++t) {
             int32_t xv;
@@ -93,34 +89,22 @@ void tokens(const MatmulArgs& a, int t0, int64_t g) {  // one 32-row group, NT t
                                       _mm256_mul_ps(dw[j], dx), acc[t][j]);
       }
     }
-    const int64_t r0 = g * kRows;
-    const bool full = r0 >= a.row_begin && r0 + kRows <= a.row_end;
-    for (int t = 0; t < NT; ++t) {
-      float* y = a.y + (t0 + t) * a.y_stride;
-      if (full) {
+    for (int t = 0; t < NT; ++t)
+      x86::lut_store_group(a, t0 + t, g, [&](float* y) {
 #pragma GCC unroll 4
-        for (int j = 0; j < 4; ++j) _mm256_storeu_ps(y + r0 + 8 * j, acc[t][j]);
-        continue;
-      }
-      alignas(32) float part[kRows];
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) _mm256_store_ps(part + 8 * j, acc[t][j]);
-      for (int r = 0; r < kRows; ++r) {
-        const int64_t row = r0 + r;
-        if (row >= a.row_begin && row < a.row_end) y[row] = part[r];
-      }
-    }
+        for (int j = 0; j < 4; ++j) _mm256_storeu_ps(y + 8 * j, acc[t][j]);
+      });
   }
-}
-
-inline void decode_lut(const MatmulArgs& a) { avx2::gemv_tq2_0_q8_k_lut32(a); }
-
-#include "kernels/x86/common/lut_prefill.inc"
+};
 
 }  // namespace
 
-void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
-void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) { matmul_t2x32(a); }
+void gemv_tq2_0_q8_k_lut32(const MatmulArgs& a) {
+  x86::matmul_t2x32_vnni<Prefill>(a, avx2::gemv_tq2_0_q8_k_lut32);
+}
+void gemv_tq1_0_q8_k_lut32(const MatmulArgs& a) {
+  x86::matmul_t2x32_vnni<Prefill>(a, avx2::gemv_tq2_0_q8_k_lut32);
+}
 
 }  // namespace avxvnni
 }  // namespace nibble::kernels

@@ -1,30 +1,48 @@
-// Shared by kernels/x86/{avx2,avxvnni,avx512vnni}/gemv_x8.cpp: the Q4_0 x Q8_0, Q8_0 x Q8_0,
-// Q4_K, Q2_K and ternary x Q8_K kernels over the 8-row interleaved layouts "q4_0_x8", "q8_0_x8",
-// "q4_k_x8", "q2_k_x8" and "t2x8" (the AVX2 file describes
-// layouts, blocking, bounds and tails). Included inside `namespace nibble::kernels::<isa> {`
-// after the ISA's hooks:
-//   __m256i x8_mac(__m256i acc, __m256i lo, __m256i hi, __m256i x_lo, __m256i x_hi)
-//     Q4_0: accumulates the products of the low/high nibbles (u8, one row per int32 lane) with
-//     the broadcast activations (s8) into the ISA's accumulator form;
-//   __m256i x8_isum(__m256i acc)  that accumulator as one int32 sum per row;
-//   Q8x8W q8x8_prep(__m256i w)    Q8_0: the int8 weights (4 elements x 8 rows) in the form the
-//                                 multiply takes, prepared once for all tokens;
-//   __m256i q8x8_mac(__m256i acc, const Q8x8W& w, __m256i x)  acc + the int32 sum per row of
-//                                 its 4 products with the broadcast activations x;
-//   kQ8x8Offset                   what q8x8_prep adds to every weight (0 or 128), taken off
-//                                 with the activation block sums;
-//   kX8Vnni, q8x8_u8(u)           true where q8x8_mac(acc, q8x8_u8(u), x) is a plain vpdpbusd of
-//                                 the u8 bytes u (used only then);
-//   __m256i x8_scale(__m256i isum, __m256i acc, __m128i sc)  Q4_K / Q2_K: isum + the x8_mac
-//                                 accumulator (one sub-block) times the rows' 8 scale bytes.
-// It defines the file-local helpers in an anonymous namespace and the registered
-// gemv_<format>_8x functions, so each ISA's translation unit gets its own copy
-// built with its flags.
+// The 8-row interleaved x86 kernels: Q4_0 x Q8_0, Q8_0 x Q8_0, Q4_K, Q2_K and ternary x Q8_K
+// over the load-time layouts "q4_0_x8", "q8_0_x8", "q4_k_x8", "q2_k_x8" and "t2x8"
+// (kernels/pack/), templates over an X86IsaX8 policy P (kernels/x86/common/isa.h: x8_mac,
+// x8_isum, x8_scale, q8x8_prep, q8x8_mac, kQ8x8Offset, optionally x8_dpbusd); instantiated by
+// kernels/x86/{avx2,avxvnni,avx512vnni}/gemv_x8.cpp through NIBBLE_X86_X8_ENTRIES.
+//
+// Layout: 8 rows interleaved, one row per int32 lane, so 8 rows come out of one register with
+// no horizontal sums, and each weight register (4 elements x 8 rows) is unpacked once for up to
+// 4 tokens (tile: 8 rows x 4 tokens; n_tokens == 1 is the GEMV path, the same code with NT = 1).
+//
+// Q4_0 x8: per 32-element block, for each of its 4 32-byte loads: low and high nibbles (q in
+// 0..15) times the 4 matching activations broadcast to every lane (vpbroadcastd), by x8_mac
+// (AVX2: vpmaddubsw, unsigned q x signed x, summed in int16: |pair| <= 2 x 15 x 128 = 3840, 8
+// of them per lane per block <= 30720 < 2^15, no saturation even for x = -128, then vpmaddwd
+// to int32 per row; VNNI: vpdpbusd straight into int32, per block |sum q x| <= 32 x 15 x 128 =
+// 61440). The weight offset 8 is removed with the activation block sum: sum (q - 8) x = sum q x
+// - 8 sum x, precomputed per token and block (int32, |.| <= 8 x 32 x 128). Then float(int32) x
+// (d_w x d_x) FMA'd into f32 per row and token.
+// Q8_0 x8: per 32-element block 8 loads of 32 bytes (elements 4L..4L+3 of the 8 rows), each
+// multiplied with the 4 matching activations broadcast (q8x8_mac; VNNI: vpdpbusd of w + 128,
+// minus 128 x the block sum), then f32 as for Q4_0. Per 8 rows and block about 45 vector
+// operations with AVX2 (13-14 per row and block in the row-major kernel), 22 with VNNI.
+// Tails: row counts that are not a multiple of 8 (padding rows of the layout, or a range
+// starting inside a group) are computed into a scratch and only the rows in [row_begin,
+// row_end) are written; tokens go in tiles of 4, then 3/2/1. K is taken in chunks of at most
+// 1024 blocks (the activation sums live on the stack), partial sums accumulated in y.
+// Reference: ref::dot_row; integer sums are exact, so results differ only by f32 rounding
+// (tests: relative 1e-5 of the row's |w|.|x|).
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/formats/blocks.h"
+#include "kernels/kernels.h"
+#include "kernels/x86/common/isa.h"
+
+namespace nibble::kernels::x86 {
 namespace {
 
-constexpr int kRows = 8;
-constexpr int kTok = 4;
-constexpr int64_t kChunk = 1024;  // blocks per K chunk
+constexpr int kX8Rows = 8;
+constexpr int kX8Tokens = 4;
+constexpr int64_t kX8Chunk = 1024;  // blocks per K chunk
 
 inline __m256i bcast32(const int8_t* p) {
   int32_t v;
@@ -47,7 +65,7 @@ void block_sums(const BlockQ8_0* x, int64_t n, int32_t factor, int32_t* out) {
 
 inline const uint8_t* prefetched(const uint8_t* blk, size_t bytes) {
   if (!weight_prefetch) return blk;
-  for (size_t o = 0; o < bytes; o += 64)  // in-loop prefetch, as in driver.inc
+  for (size_t o = 0; o < bytes; o += 64)  // in-loop prefetch, as in driver.h
     _mm_prefetch(reinterpret_cast<const char*>(blk) + 2048 + o, _MM_HINT_T0);
   return blk;
 }
@@ -74,7 +92,7 @@ inline __m256 block_scales(const uint8_t* p) {
 // One 32-element unit of 8 rows in the q4_0_x8 nibble arrangement (4 loads of 32 bytes at qs)
 // against the 32 activations xq[t] of each token: a[t] += x8_mac(...) (Q4_0 blocks, Q4_K
 // sub-blocks).
-template <int NT>
+template <class P, int NT>
 inline void nibbles_mac(const uint8_t* qs, const int8_t* const (&xq)[NT], __m256i (&a)[NT]) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);
 #pragma GCC unroll 4
@@ -83,7 +101,7 @@ inline void nibbles_mac(const uint8_t* qs, const int8_t* const (&xq)[NT], __m256
     const __m256i lo = _mm256_and_si256(v, m4);
     const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
     for (int t = 0; t < NT; ++t)
-      a[t] = x8_mac(a[t], lo, hi, bcast32(xq[t] + 8 * l), bcast32(xq[t] + 8 * l + 4));
+      a[t] = P::x8_mac(a[t], lo, hi, bcast32(xq[t] + 8 * l), bcast32(xq[t] + 8 * l + 4));
   }
 }
 
@@ -95,16 +113,18 @@ inline void crumbs(const uint8_t* p, __m256i (&q)[4]) {
   for (int k = 0; k < 4; ++k) q[k] = _mm256_and_si256(_mm256_srli_epi16(v, 2 * k), m2);
 }
 // ... against the chunk's 16 activations at x: the x8_mac accumulator of the 16 products.
+template <class P>
 inline __m256i crumbs_mac(const __m256i (&q)[4], const int8_t* x) {
-  const __m256i a = x8_mac(_mm256_setzero_si256(), q[0], q[1], bcast32(x), bcast32(x + 4));
-  return x8_mac(a, q[2], q[3], bcast32(x + 8), bcast32(x + 12));
+  const __m256i a = P::x8_mac(_mm256_setzero_si256(), q[0], q[1], bcast32(x), bcast32(x + 4));
+  return P::x8_mac(a, q[2], q[3], bcast32(x + 8), bcast32(x + 12));
 }
 
 // Q4_0 x8: 144-byte blocks, d[8] then qs[4][32] (kernels/pack/q4_0.cpp).
+template <X86IsaX8 P>
 struct Q4_0x8 {
   using XBlock = BlockQ8_0;
   static constexpr int kQK = QK;
-  static constexpr size_t kBlockBytes = kRows * sizeof(BlockQ4_0);  // 144
+  static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ4_0);  // 144
   static void sums(const BlockQ8_0* x, int64_t n, int32_t* out) {
     block_sums(x, n, 8, out);  // weights q - 8
   }
@@ -116,10 +136,10 @@ struct Q4_0x8 {
       __m256i acc_q[NT];
       const int8_t* xq[NT];
       for (int t = 0; t < NT; ++t) acc_q[t] = _mm256_setzero_si256(), xq[t] = x[t][b].qs;
-      nibbles_mac<NT>(blk + 2 * kRows, xq, acc_q);
+      nibbles_mac<P, NT>(blk + 2 * kX8Rows, xq, acc_q);
       const __m256 dw = block_scales(blk);
       for (int t = 0; t < NT; ++t)
-        acc[t] = finish(acc[t], x8_isum(acc_q[t]), xs8[t][b - b0], dw, _cvtsh_ss(x[t][b].d));
+        acc[t] = finish(acc[t], P::x8_isum(acc_q[t]), xs8[t][b - b0], dw, _cvtsh_ss(x[t][b].d));
     }
   }
 };
@@ -127,12 +147,13 @@ struct Q4_0x8 {
 // Q8_0 x8: 272-byte blocks, d[8] then qs[8][32]: qs[L][4r + i] = weight 4L + i of row r
 // (kernels/pack/q8_0.cpp). Two int32 chains per token for one or two tokens (the VNNI
 // multiply-accumulate is a 4-5 cycle chain).
+template <X86IsaX8 P>
 struct Q8_0x8 {
   using XBlock = BlockQ8_0;
   static constexpr int kQK = QK;
-  static constexpr size_t kBlockBytes = kRows * sizeof(BlockQ8_0);  // 272
+  static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ8_0);  // 272
   static void sums(const BlockQ8_0* x, int64_t n, int32_t* out) {
-    block_sums(x, n, kQ8x8Offset, out);
+    block_sums(x, n, P::kQ8x8Offset, out);
   }
   template <int NT>
   static void group(const uint8_t* gw, const BlockQ8_0* const* x, const int32_t* const* xs8,
@@ -145,10 +166,11 @@ struct Q8_0x8 {
         for (auto& v : c) v = _mm256_setzero_si256();
 #pragma GCC unroll 8
       for (int l = 0; l < 8; ++l) {
-        const Q8x8W w =
-            q8x8_prep(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2 * kRows + 32 * l)));
+        const typename P::Q8x8W w = P::q8x8_prep(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2 * kX8Rows + 32 * l)));
 #pragma GCC unroll 4
-        for (int t = 0; t < NT; ++t) acc_q[l % C][t] = q8x8_mac(acc_q[l % C][t], w, bcast32(x[t][b].qs + 4 * l));
+        for (int t = 0; t < NT; ++t)
+          acc_q[l % C][t] = P::q8x8_mac(acc_q[l % C][t], w, bcast32(x[t][b].qs + 4 * l));
       }
       const __m256 dw = block_scales(blk);
       for (int t = 0; t < NT; ++t) {
@@ -166,19 +188,20 @@ struct Q8_0x8 {
 // int16, or int32 with VNNI) and are scaled per row by x8_scale (int32: <= 8 x 30720 x 63 per
 // super-block). The mins: sum_j mn_j x (sum of sub-block j's activations), pairs of sub-blocks
 // per vpmaddwd from the Q8_K bsums. Then d_w d_x float(sums) - dmin_w d_x float(mins).
+template <X86IsaX8 P>
 struct Q4_Kx8 {
   using XBlock = BlockQ8_K;
   static constexpr int kQK = QK_K;
-  static constexpr size_t kBlockBytes = kRows * (sizeof(BlockQ4_K) + 4);  // 1184
+  static constexpr size_t kBlockBytes = kX8Rows * (sizeof(BlockQ4_K) + 4);  // 1184
   static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*,
-                    int64_t b0, int64_t b1, __m256 acc[NT]) {
+  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*, int64_t b0,
+                    int64_t b1, __m256 acc[NT]) {
     for (int64_t b = b0; b < b1; ++b) {
       const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
-      const uint8_t* sc = blk + 4 * kRows;
-      const uint8_t* mn = sc + 8 * kRows;
-      const uint8_t* qs = mn + 8 * kRows;
+      const uint8_t* sc = blk + 4 * kX8Rows;
+      const uint8_t* mn = sc + 8 * kX8Rows;
+      const uint8_t* qs = mn + 8 * kX8Rows;
       __m256i isum[NT], mins[NT];
       for (int t = 0; t < NT; ++t) isum[t] = mins[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
@@ -186,23 +209,24 @@ struct Q4_Kx8 {
         __m256i a[NT];
         const int8_t* xq[NT];
         for (int t = 0; t < NT; ++t) a[t] = _mm256_setzero_si256(), xq[t] = x[t][b].qs + 32 * j;
-        nibbles_mac<NT>(qs + 128 * j, xq, a);
+        nibbles_mac<P, NT>(qs + 128 * j, xq, a);
         const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * j));
-        for (int t = 0; t < NT; ++t) isum[t] = x8_scale(isum[t], a[t], s8);
+        for (int t = 0; t < NT; ++t) isum[t] = P::x8_scale(isum[t], a[t], s8);
       }
 #pragma GCC unroll 4
       for (int p = 0; p < 4; ++p) {  // mins, two sub-blocks per vpmaddwd
-        const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(
-            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn + 16 * p)),
-            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn + 16 * p + 8))));
+        const __m256i m16 = _mm256_cvtepu8_epi16(
+            _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn + 16 * p)),
+                              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn + 16 * p + 8))));
         for (int t = 0; t < NT; ++t) {
           const int16_t* bs = x[t][b].bsums + 4 * p;
-          const uint32_t lo = static_cast<uint16_t>(bs[0] + bs[1]), hi = static_cast<uint16_t>(bs[2] + bs[3]);
+          const uint32_t lo = static_cast<uint16_t>(bs[0] + bs[1]),
+                         hi = static_cast<uint16_t>(bs[2] + bs[3]);
           const auto pair = static_cast<int32_t>(lo | hi << 16);
           mins[t] = _mm256_add_epi32(mins[t], _mm256_madd_epi16(m16, _mm256_set1_epi32(pair)));
         }
       }
-      const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kRows);
+      const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kX8Rows);
       for (int t = 0; t < NT; ++t) acc[t] = finish_k(acc[t], isum[t], mins[t], dw, dmw, x[t][b].d);
     }
   }
@@ -214,19 +238,20 @@ struct Q4_Kx8 {
 // 1 and 2, 3: |pairs| <= 2 x 3 x 128, 4 per lane <= 3072) and x8_scale by the low nibbles
 // (int32 per super-block <= 16 x 3072 x 15); the mins as for Q4_K from the high nibbles and
 // the Q8_K bsums (one per sub-block).
+template <X86IsaX8 P>
 struct Q2_Kx8 {
   using XBlock = BlockQ8_K;
   static constexpr int kQK = QK_K;
-  static constexpr size_t kBlockBytes = kRows * sizeof(BlockQ2_K);  // 672
+  static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ2_K);  // 672
   static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*,
-                    int64_t b0, int64_t b1, __m256 acc[NT]) {
+  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*, int64_t b0,
+                    int64_t b1, __m256 acc[NT]) {
     const __m128i m4 = _mm_set1_epi8(0x0F);
     for (int64_t b = b0; b < b1; ++b) {
       const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
-      const uint8_t* sc = blk + 4 * kRows;
-      const uint8_t* qs = sc + 16 * kRows;
+      const uint8_t* sc = blk + 4 * kX8Rows;
+      const uint8_t* qs = sc + 16 * kX8Rows;
       __m256i isum[NT], mins[NT];
       for (int t = 0; t < NT; ++t) isum[t] = mins[t] = _mm256_setzero_si256();
 #pragma GCC unroll 16
@@ -236,7 +261,7 @@ struct Q2_Kx8 {
         const __m128i s8 =
             _mm_and_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * s)), m4);
         for (int t = 0; t < NT; ++t)
-          isum[t] = x8_scale(isum[t], crumbs_mac(q, x[t][b].qs + 16 * s), s8);
+          isum[t] = P::x8_scale(isum[t], crumbs_mac<P>(q, x[t][b].qs + 16 * s), s8);
       }
 #pragma GCC unroll 8
       for (int p = 0; p < 8; ++p) {  // mins, two sub-blocks per vpmaddwd
@@ -249,7 +274,7 @@ struct Q2_Kx8 {
           mins[t] = _mm256_add_epi32(mins[t], _mm256_madd_epi16(m16, _mm256_set1_epi32(pair)));
         }
       }
-      const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kRows);
+      const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kX8Rows);
       for (int t = 0; t < NT; ++t) acc[t] = finish_k(acc[t], isum[t], mins[t], dw, dmw, x[t][b].d);
     }
   }
@@ -260,10 +285,11 @@ struct Q2_Kx8 {
 // c = w + 1 (0..3) of element 16s + 4k + i of row r. Per chunk and token two x8_mac calls
 // (|pairs| <= 2 x 3 x 128, 4 per lane <= 3072), widened per chunk (x8_isum); no sub-block
 // scales. sum w x = sum c x - sum x (the Q8_K bsums), then float x d_w d_x.
+template <X86IsaX8 P>
 struct T2x8 {
   using XBlock = BlockQ8_K;
   static constexpr int kQK = QK_K;
-  static constexpr size_t kBlockBytes = kRows * 2 + QK_K / 4 * kRows;  // 528
+  static constexpr size_t kBlockBytes = kX8Rows * 2 + QK_K / 4 * kX8Rows;  // 528
   static void sums(const BlockQ8_K* x, int64_t n, int32_t* out) {
     for (int64_t b = 0; b < n; ++b) out[b] = q8_k_sum(x[b]);
   }
@@ -272,9 +298,9 @@ struct T2x8 {
                     int64_t b0, int64_t b1, __m256 acc[NT]) {
     for (int64_t b = b0; b < b1; ++b) {
       const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
-      const uint8_t* qs = blk + 2 * kRows;
+      const uint8_t* qs = blk + 2 * kX8Rows;
       const __m256 dw = block_scales(blk);
-      if constexpr (kX8Vnni && NT <= 2) {
+      if constexpr (X86IsaX8Dpbusd<P> && NT <= 2) {
         // VNNI, one or two tokens: the codes are not shifted down; bit pair k is multiplied in
         // place (c x 4^k, u8 <= 192) into its own accumulator, divided by 4^k exactly at the
         // end of the block (every product is a multiple of 4^k): 4 ANDs per chunk instead of 3
@@ -287,15 +313,16 @@ struct T2x8 {
           const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * s));
 #pragma GCC unroll 4
           for (int k = 0; k < 4; ++k) {
-            const __m256i wk = _mm256_and_si256(v, _mm256_set1_epi8(static_cast<char>(3 << (2 * k))));
+            const __m256i wk =
+                _mm256_and_si256(v, _mm256_set1_epi8(static_cast<char>(3 << (2 * k))));
             for (int t = 0; t < NT; ++t)
-              ak[k][t] = q8x8_mac(ak[k][t], q8x8_u8(wk), bcast32(x[t][b].qs + 16 * s + 4 * k));
+              ak[k][t] = P::x8_dpbusd(ak[k][t], wk, bcast32(x[t][b].qs + 16 * s + 4 * k));
           }
         }
         for (int t = 0; t < NT; ++t) {
           __m256i v = _mm256_add_epi32(ak[0][t], _mm256_srai_epi32(ak[1][t], 2));
-          v = _mm256_add_epi32(v, _mm256_add_epi32(_mm256_srai_epi32(ak[2][t], 4),
-                                                   _mm256_srai_epi32(ak[3][t], 6)));
+          v = _mm256_add_epi32(
+              v, _mm256_add_epi32(_mm256_srai_epi32(ak[2][t], 4), _mm256_srai_epi32(ak[3][t], 6)));
           acc[t] = finish(acc[t], v, xs[t][b - b0], dw, x[t][b].d);
         }
         continue;
@@ -310,7 +337,7 @@ struct T2x8 {
         crumbs(qs + 32 * s, q);
         for (int t = 0; t < NT; ++t)
           isum[s % C][t] =
-              _mm256_add_epi32(isum[s % C][t], x8_isum(crumbs_mac(q, x[t][b].qs + 16 * s)));
+              _mm256_add_epi32(isum[s % C][t], P::x8_isum(crumbs_mac<P>(q, x[t][b].qs + 16 * s)));
       }
       for (int t = 0; t < NT; ++t) {
         __m256i v = isum[0][t];
@@ -323,23 +350,23 @@ struct T2x8 {
 
 // NT tokens from t0 over rows [row_begin, row_end) of the 8-row layout of format F.
 template <class F, int NT>
-void tokens(const MatmulArgs& a, int t0) {
+void x8_tokens(const MatmulArgs& a, int t0) {
   using XB = typename F::XBlock;
   const int64_t nb = a.k / F::kQK;
-  const size_t group_bytes = a.w_row_bytes * kRows;
+  const size_t group_bytes = a.w_row_bytes * kX8Rows;
   const XB* x[NT];
   for (int t = 0; t < NT; ++t)
     x[t] = reinterpret_cast<const XB*>(static_cast<const uint8_t*>(a.x) + (t0 + t) * a.x_stride);
-  alignas(32) int32_t sums[NT][kChunk];
+  alignas(32) int32_t sums[NT][kX8Chunk];
   const int32_t* xs8[NT];
   for (int t = 0; t < NT; ++t) xs8[t] = sums[t];
-  const int64_t g0 = a.row_begin / kRows, g1 = (a.row_end + kRows - 1) / kRows;
-  for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
-    const int64_t b1 = std::min(nb, b0 + kChunk);
+  const int64_t g0 = a.row_begin / kX8Rows, g1 = (a.row_end + kX8Rows - 1) / kX8Rows;
+  for (int64_t b0 = 0; b0 < nb; b0 += kX8Chunk) {
+    const int64_t b1 = std::min(nb, b0 + kX8Chunk);
     for (int t = 0; t < NT; ++t) F::sums(x[t] + b0, b1 - b0, sums[t]);
     for (int64_t g = g0; g < g1; ++g) {
-      const int64_t r0 = g * kRows;
-      const bool full = r0 >= a.row_begin && r0 + kRows <= a.row_end;
+      const int64_t r0 = g * kX8Rows;
+      const bool full = r0 >= a.row_begin && r0 + kX8Rows <= a.row_end;
       __m256 acc[NT];
       for (int t = 0; t < NT; ++t) {
         float* y = a.y + (t0 + t) * a.y_stride + r0;
@@ -359,9 +386,9 @@ void tokens(const MatmulArgs& a, int t0) {
           _mm256_storeu_ps(y + r0, acc[t]);
           continue;
         }
-        alignas(32) float part[kRows];
+        alignas(32) float part[kX8Rows];
         _mm256_store_ps(part, acc[t]);
-        for (int r = 0; r < kRows; ++r) {
+        for (int r = 0; r < kX8Rows; ++r) {
           const int64_t row = r0 + r;
           if (row >= a.row_begin && row < a.row_end) y[row] = (b0 > 0 ? y[row] : 0.0f) + part[r];
         }
@@ -373,16 +400,16 @@ void tokens(const MatmulArgs& a, int t0) {
 template <class F>
 void matmul_x8(const MatmulArgs& a) {
   int t = 0;
-  for (; t + kTok <= a.n_tokens; t += kTok) tokens<F, kTok>(a, t);
+  for (; t + kX8Tokens <= a.n_tokens; t += kX8Tokens) x8_tokens<F, kX8Tokens>(a, t);
   switch (a.n_tokens - t) {
     case 3:
-      tokens<F, 3>(a, t);
+      x8_tokens<F, 3>(a, t);
       break;
     case 2:
-      tokens<F, 2>(a, t);
+      x8_tokens<F, 2>(a, t);
       break;
     case 1:
-      tokens<F, 1>(a, t);
+      x8_tokens<F, 1>(a, t);
       break;
     default:
       break;
@@ -390,10 +417,15 @@ void matmul_x8(const MatmulArgs& a) {
 }
 
 }  // namespace
+}  // namespace nibble::kernels::x86
 
-void gemv_q4_0_q8_0_8x(const MatmulArgs& a) { matmul_x8<Q4_0x8>(a); }
-void gemv_q8_0_q8_0_8x(const MatmulArgs& a) { matmul_x8<Q8_0x8>(a); }
-void gemv_q4_k_q8_k_8x(const MatmulArgs& a) { matmul_x8<Q4_Kx8>(a); }
-void gemv_q2_k_q8_k_8x(const MatmulArgs& a) { matmul_x8<Q2_Kx8>(a); }
-void gemv_tq2_0_q8_k_8x(const MatmulArgs& a) { matmul_x8<T2x8>(a); }
-void gemv_tq1_0_q8_k_8x(const MatmulArgs& a) { matmul_x8<T2x8>(a); }
+// The registered 8-row interleaved entry points on policy P, defined in the enclosing namespace
+// nibble::kernels::<isa> (declared by kernels/registry_x86.inc). TQ2_0 and TQ1_0 share the
+// layout t2x8 (TQ1_0's base-3 trits are unpacked at load time).
+#define NIBBLE_X86_X8_ENTRIES(P)                                                     \
+  void gemv_q4_0_q8_0_8x(const MatmulArgs& a) { x86::matmul_x8<x86::Q4_0x8<P>>(a); } \
+  void gemv_q8_0_q8_0_8x(const MatmulArgs& a) { x86::matmul_x8<x86::Q8_0x8<P>>(a); } \
+  void gemv_q4_k_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::Q4_Kx8<P>>(a); } \
+  void gemv_q2_k_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::Q2_Kx8<P>>(a); } \
+  void gemv_tq2_0_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::T2x8<P>>(a); }  \
+  void gemv_tq1_0_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::T2x8<P>>(a); }

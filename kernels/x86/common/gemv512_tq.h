@@ -1,12 +1,21 @@
-// 512-bit kernels, part 3: TQ2_0 and TQ1_0 x Q8_K (trit decoding and bounds: gemv256_tq.inc).
+// 512-bit row-major kernels, part 3 (X86Isa512 policies): TQ2_0 and TQ1_0 x Q8_K (trit
+// decoding and bounds: gemv256_tq.h).
 // TQ2_0: the 32 qs bytes of a half broadcast; bit pairs (0, 1) and (2, 3) per zmm.
 // TQ1_0: four zmm per block: [plane 0 | plane 1] and [plane 2 | plane 3] of qs[0..31],
 //   [plane 4 of qs[0..31] | planes 0, 1 of qs[32..47]], [planes 2, 3 of qs[32..47] |
 //   plane 4 of qs[32..47], qh trits]; the trit test by unsigned byte compares into masks.
 // AVX-512 without VNNI accumulates vpmaddubsw pairs in int16 over the 4 zmm of a block: each
 // int16 lane <= 4 * 2 * 2 * 127 = 2032.
+#pragma once
 
+#include "kernels/x86/common/gemv512_base.h"
+
+namespace nibble::kernels::x86 {
+namespace {
+
+template <X86Isa512 P>
 struct TQ2_0x512 {
+  using Isa = P;
   static constexpr bool kWideTokenBlock = true;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
@@ -17,7 +26,7 @@ struct TQ2_0x512 {
     __m256 acc[NT];
     for (auto& v : acc) v = _mm256_setzero_ps();
     for (int64_t i = 0; i < k / QK_K; ++i) {
-      constexpr int C = NT <= 4 ? kChains : 1;
+      constexpr int C = NT <= 4 ? P::kChains : 1;
       __m512i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm512_setzero_si512();
@@ -31,7 +40,7 @@ struct TQ2_0x512 {
 #pragma GCC unroll 8
           for (int t = 0; t < NT; ++t) {
             const int8_t* qx = xblock<BlockQ8_K>(x, xs, t, i)->qs + 128 * j + 64 * p;
-            isum[p % C][t] = dpz_small(isum[p % C][t], q[p], load512(qx));
+            isum[p % C][t] = P::dpz_small(isum[p % C][t], q[p], load512(qx));
           }
         }
       }
@@ -40,7 +49,7 @@ struct TQ2_0x512 {
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
         const __m256i xsum = _mm256_madd_epi16(load256(xb->bsums), ones16);
-        const __m256i v = _mm256_sub_epi32(fold256(small_total(isum, t)), xsum);
+        const __m256i v = _mm256_sub_epi32(fold256(small_total<P>(isum, t)), xsum);
         acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
       }
     }
@@ -81,7 +90,9 @@ inline void tq1_unpack512(const BlockTQ1_0& b, __m512i out[4]) {
   out[3] = top_trit(join256(s23, _mm256_set_m128i(h, s4)));
 }
 
+template <X86Isa512 P>
 struct TQ1_0x512 {
+  using Isa = P;
   static constexpr bool kWideTokenBlock = true;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
@@ -92,7 +103,7 @@ struct TQ1_0x512 {
     for (int64_t i = 0; i < k / QK_K; ++i) {
       __m512i q[4];
       tq1_unpack512(w[i], q);
-      constexpr int C = NT <= 4 ? kChains : 1;
+      constexpr int C = NT <= 4 ? P::kChains : 1;
       __m512i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm512_setzero_si512();
@@ -100,18 +111,21 @@ struct TQ1_0x512 {
       for (int j = 0; j < 4; ++j) {
 #pragma GCC unroll 8
         for (int t = 0; t < NT; ++t)
-          isum[j % C][t] =
-              dpz_small(isum[j % C][t], q[j], load512(xblock<BlockQ8_K>(x, xs, t, i)->qs + 64 * j));
+          isum[j % C][t] = P::dpz_small(isum[j % C][t], q[j],
+                                        load512(xblock<BlockQ8_K>(x, xs, t, i)->qs + 64 * j));
       }
       const float d = f16(w[i].d);
 #pragma GCC unroll 8
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
         const __m256i xsum = _mm256_madd_epi16(load256(xb->bsums), ones16);
-        const __m256i v = _mm256_sub_epi32(fold256(small_total(isum, t)), xsum);
+        const __m256i v = _mm256_sub_epi32(fold256(small_total<P>(isum, t)), xsum);
         acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
   }
 };
+
+}  // namespace
+}  // namespace nibble::kernels::x86

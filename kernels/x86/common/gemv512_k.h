@@ -1,6 +1,6 @@
-// 512-bit kernels, part 2: Q2_K, Q4_K, Q6_K x Q8_K. Same arithmetic as gemv256_k.inc, with
-// 64 elements per vector; every int32 lane receives 4 scaled int16 pairs per block (the
-// 256-bit kernels: 8), so the bounds stated there hold with room to spare:
+// 512-bit row-major kernels, part 2: Q2_K, Q4_K, Q6_K x Q8_K (X86Isa512 policies). Same
+// arithmetic as gemv256_k.h, with 64 elements per vector; every int32 lane receives 4 scaled int16
+// pairs per block (the 256-bit kernels: 8), so the bounds stated there hold with room to spare:
 //   Q4_K: one zmm = [low nibbles | high nibbles] of 32 qs bytes = sub-blocks 2c, 2c + 1.
 //   Q6_K: [q0 | q1] and [q2 | q3] of each 128-element half from one 64-byte ql load and the
 //         32 qh bytes broadcast (vpsrlvw shifts the two halves differently).
@@ -8,10 +8,18 @@
 // Q6_K / Q2_K scales: 128-bit lane L of the zmm is one 16-element sub-block; one vpermw per
 // block transposes the int16 scales (lane_scales) and a vpshufd by immediate picks each zmm's.
 // Q4_K scales: chunk c's two sub-block scales by one vpshufd of a per-block arrangement (no
-// shuffle-control loads: load bandwidth is what these loops run out of first). The block's int32 sums are folded to 8 lanes (fold256) and
-// finished as in 256 bits (bsums terms, f32 accumulation).
+// shuffle-control loads: load bandwidth is what these loops run out of first). The block's int32
+// sums are folded to 8 lanes (fold256) and finished as in 256 bits (bsums terms, f32 accumulation).
+#pragma once
 
+#include "kernels/x86/common/gemv512_base.h"
+
+namespace nibble::kernels::x86 {
+namespace {
+
+template <X86Isa512 P>
 struct Q4_Kx512 {
+  using Isa = P;
   static constexpr bool kWideTokenBlock = true;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
@@ -27,11 +35,11 @@ struct Q4_Kx512 {
       // in the high 256 bits (pair_scales' two lanes, each broadcast); vpshufd by the immediate
       // c * 0x55 gives chunk c's two scales.
       const __m256i ps = pair_scales(sc16);
-      const __m512i sc = join256(_mm256_permute2x128_si256(ps, ps, 0x00),
-                                 _mm256_permute2x128_si256(ps, ps, 0x11));
+      const __m512i sc =
+          join256(_mm256_permute2x128_si256(ps, ps, 0x00), _mm256_permute2x128_si256(ps, ps, 0x11));
       const __m256i mn2 = _mm256_set_m128i(_mm_unpackhi_epi16(mn, mn), _mm_unpacklo_epi16(mn, mn));
       const float d = f16(w[i].d), dmin = f16(w[i].dmin);
-      constexpr int C = NT <= 4 ? kChains : 1;
+      constexpr int C = NT <= 4 ? P::kChains : 1;
       __m512i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm512_setzero_si512();
@@ -42,8 +50,8 @@ struct Q4_Kx512 {
         const __m512i s = _mm512_shuffle_epi32(sc, static_cast<_MM_PERM_ENUM>(c * 0x55));
 #pragma GCC unroll 8
         for (int t = 0; t < NT; ++t)
-          isum[c % C][t] = dpz_scaled(isum[c % C][t], q,
-                                      load512(xblock<BlockQ8_K>(x, xs, t, i)->qs + 64 * c), s);
+          isum[c % C][t] = P::dpz_scaled(isum[c % C][t], q,
+                                         load512(xblock<BlockQ8_K>(x, xs, t, i)->qs + 64 * c), s);
       });
 #pragma GCC unroll 8
       for (int t = 0; t < NT; ++t) {
@@ -58,7 +66,9 @@ struct Q4_Kx512 {
   }
 };
 
+template <X86Isa512 P>
 struct Q6_Kx512 {
+  using Isa = P;
   static constexpr bool kWideTokenBlock = true;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
@@ -73,7 +83,7 @@ struct Q6_Kx512 {
           _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales)));
       const __m512i scz = _mm512_castsi256_si512(sc16);
       const float d = f16(w[i].d);
-      constexpr int C = NT <= 4 ? kChains : 1;
+      constexpr int C = NT <= 4 ? P::kChains : 1;
       __m512i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm512_setzero_si512();
@@ -91,11 +101,12 @@ struct Q6_Kx512 {
             _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, sh23), three), 4));
         static_for<2>([&](auto pi) {
           constexpr int p = decltype(pi)::value;
-          const __m512i s = _mm512_shuffle_epi32(sct, static_cast<_MM_PERM_ENUM>((2 * h + p) * 0x55));
+          const __m512i s =
+              _mm512_shuffle_epi32(sct, static_cast<_MM_PERM_ENUM>((2 * h + p) * 0x55));
 #pragma GCC unroll 8
           for (int t = 0; t < NT; ++t) {
             const int8_t* qx = xblock<BlockQ8_K>(x, xs, t, i)->qs + 128 * h + 64 * p;
-            isum[p % C][t] = dpz_scaled(isum[p % C][t], q[p], load512(qx), s);
+            isum[p % C][t] = P::dpz_scaled(isum[p % C][t], q[p], load512(qx), s);
           }
         });
       });
@@ -111,7 +122,9 @@ struct Q6_Kx512 {
   }
 };
 
+template <X86Isa512 P>
 struct Q2_Kx512 {
+  using Isa = P;
   static constexpr bool kWideTokenBlock = true;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
@@ -127,7 +140,7 @@ struct Q2_Kx512 {
       const __m512i scz = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_and_si128(raw, low4)));
       const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), low4));
       const float d = f16(w[i].d), dmin = f16(w[i].dmin);
-      constexpr int C = NT <= 4 ? kChains : 1;
+      constexpr int C = NT <= 4 ? P::kChains : 1;
       __m512i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm512_setzero_si512();
@@ -142,7 +155,7 @@ struct Q2_Kx512 {
 #pragma GCC unroll 8
           for (int t = 0; t < NT; ++t) {
             const int8_t* qx = xblock<BlockQ8_K>(x, xs, t, i)->qs + 128 * h + 64 * p;
-            isum[p % C][t] = dpz_scaled(isum[p % C][t], q[p], load512(qx), s);
+            isum[p % C][t] = P::dpz_scaled(isum[p % C][t], q[p], load512(qx), s);
           }
         }
       }
@@ -158,3 +171,6 @@ struct Q2_Kx512 {
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
   }
 };
+
+}  // namespace
+}  // namespace nibble::kernels::x86

@@ -1,4 +1,5 @@
-// 256-bit kernels, part 3: the ternary formats TQ2_0 and TQ1_0 x Q8_K. Both are unpacked to
+// 256-bit row-major kernels, part 3: the ternary formats TQ2_0 and TQ1_0 x Q8_K (templates
+// over an ISA policy P, kernels/x86/common/isa.h). Both are unpacked to
 // unsigned trits t in 0..2 (weight = t - 1); the offset is taken out through the Q8_K block
 // sums: sum((t - 1) * x) = sum(t * x) - sum(bsums).
 //
@@ -13,16 +14,24 @@
 //   [plane 4 of qs[32..47] | the 16 qh trits].
 // Bounds: products t * x <= 2 * 127; AVX2 accumulates vpmaddubsw pairs in int16 lanes over the
 // 8 vectors of one block: <= 8 * 2 * 2 * 127 = 4064 < 32767; VNNI accumulates in int32.
+#pragma once
+
+#include "kernels/x86/common/driver.h"
+
+namespace nibble::kernels::x86 {
+namespace {
 
 // Sum of the C dp_small chains of token t (each finished to int32 first: AVX2 keeps int16).
-template <int C, int NT>
+template <class P, int C, int NT>
 inline __m256i small_total(const __m256i (&v)[C][NT], int t) {
-  __m256i s = dp_small_done(v[0][t]);
-  for (int c = 1; c < C; ++c) s = _mm256_add_epi32(s, dp_small_done(v[c][t]));
+  __m256i s = P::dp_small_done(v[0][t]);
+  for (int c = 1; c < C; ++c) s = _mm256_add_epi32(s, P::dp_small_done(v[c][t]));
   return s;
 }
 
+template <X86Isa P>
 struct TQ2_0x256 {
+  using Isa = P;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
     const auto* w = reinterpret_cast<const BlockTQ2_0*>(wp);
@@ -30,7 +39,7 @@ struct TQ2_0x256 {
     __m256 acc[NT];
     for (auto& v : acc) v = _mm256_setzero_ps();
     for (int64_t i = 0; i < k / QK_K; ++i) {
-      constexpr int C = NT <= 2 ? kChains : 1;
+      constexpr int C = NT <= 2 ? P::kChains : 1;
       __m256i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm256_setzero_si256();
@@ -43,7 +52,7 @@ struct TQ2_0x256 {
 #pragma GCC unroll 4
           for (int t = 0; t < NT; ++t) {
             const int8_t* qx = xblock<BlockQ8_K>(x, xs, t, i)->qs + 128 * j + 32 * l;
-            isum[l % C][t] = dp_small(isum[l % C][t], q, load256(qx));
+            isum[l % C][t] = P::dp_small(isum[l % C][t], q, load256(qx));
           }
         }
       }
@@ -52,7 +61,7 @@ struct TQ2_0x256 {
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
         const __m256i xsum = _mm256_madd_epi16(load256(xb->bsums), ones16);
-        const __m256i v = _mm256_sub_epi32(small_total(isum, t), xsum);
+        const __m256i v = _mm256_sub_epi32(small_total<P>(isum, t), xsum);
         acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
       }
     }
@@ -92,7 +101,9 @@ inline void tq1_unpack(const BlockTQ1_0& b, __m256i out[8]) {
   out[7] = top_trit(_mm256_set_m128i(h, s4));
 }
 
+template <X86Isa P>
 struct TQ1_0x256 {
+  using Isa = P;
   static constexpr int kTokenBlock = 4;  // measured faster than 3 (its unpack is the cost)
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
@@ -103,7 +114,7 @@ struct TQ1_0x256 {
     for (int64_t i = 0; i < k / QK_K; ++i) {
       __m256i q[8];
       tq1_unpack(w[i], q);
-      constexpr int C = NT <= 2 ? kChains : 1;
+      constexpr int C = NT <= 2 ? P::kChains : 1;
       __m256i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm256_setzero_si256();
@@ -111,18 +122,21 @@ struct TQ1_0x256 {
       for (int j = 0; j < 8; ++j) {
 #pragma GCC unroll 4
         for (int t = 0; t < NT; ++t)
-          isum[j % C][t] =
-              dp_small(isum[j % C][t], q[j], load256(xblock<BlockQ8_K>(x, xs, t, i)->qs + 32 * j));
+          isum[j % C][t] = P::dp_small(isum[j % C][t], q[j],
+                                       load256(xblock<BlockQ8_K>(x, xs, t, i)->qs + 32 * j));
       }
       const float d = f16(w[i].d);
 #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
         const __m256i xsum = _mm256_madd_epi16(load256(xb->bsums), ones16);
-        const __m256i v = _mm256_sub_epi32(small_total(isum, t), xsum);
+        const __m256i v = _mm256_sub_epi32(small_total<P>(isum, t), xsum);
         acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
   }
 };
+
+}  // namespace
+}  // namespace nibble::kernels::x86

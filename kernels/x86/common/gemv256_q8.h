@@ -1,25 +1,28 @@
-// 256-bit kernels, part 1: Q8_0 x Q8_0, Q4_0 x Q8_0, F16 x F32, F32 x F32.
-// Included by the avx2 and avxvnni translation units (after driver.inc and the ISA hooks):
-//   dp(acc, u, s)              acc + sum of 4 (u8 x s8) per int32 lane   (exact, no saturation
-//                              as long as each pair of u*s fits int16: see the bounds below)
-//   dp_scaled(acc, u, s, sc)   acc + sum over int16 pairs of (u*s + u*s) * sc (sc: int16 lanes)
-//   dp_small(acc, u, s)        accumulate small products (AVX2: in int16 lanes; VNNI: int32)
-//   dp_small_done(acc)         int32 lanes of what dp_small accumulated
+// 256-bit row-major kernels, part 1: Q8_0 x Q8_0, Q4_0 x Q8_0, F16 x F32, F32 x F32 (the
+// integer ones templates over an ISA policy P, kernels/x86/common/isa.h; every x86 ISA runs
+// them: EVEX-encoded in the AVX-512 folders). P::dp is exact with no saturation as long as each
+// pair of u*s fits int16 (the bounds below).
 //
 // Q8_0 / Q4_0: signed x signed through sign folding: |w| (u8, <= 128) times x with w's sign
 // (|x| <= 127: the Q8 activation quantizer never produces -128). int16 pairs <= 2*128*127 =
 // 32512 < 32767 (no vpmaddubsw saturation); int32 lanes per block <= 4*128*127; per-block sums
 // go to f32 at once (times d_w*d_x), so nothing accumulates in integers across blocks.
 // Float formats: 8-wide FMA over the row (F16 via vcvtph2ps), scalar tail for k % 8.
+#pragma once
+
+#include "kernels/x86/common/driver.h"
+
+namespace nibble::kernels::x86 {
+namespace {
 
 // Rows of 32-element blocks with signed weights (unpack(i, &d_w) -> the 32 int8 weights of
-// block i) times Q8_0 activations; dx: the activation scales in f32 (kScales, see driver.inc).
+// block i) times Q8_0 activations; dx: the activation scales in f32 (kScales, see driver.h).
 // Blocks go in groups of 4: g = d0 s0 + d1 s1 and h = d2 s2 + d3 s3 (a multiply and an FMA
 // each), then acc += g + h. One FMA chain per token bounded a decode GEMV at one block per FMA
 // latency (4 cycles), below a Zen 4 core's memory bandwidth; the grouping leaves one add per 4
 // blocks on the loop-carried chain and gives every token the same operation order whatever the
 // token count, so a prompt evaluated in chunks equals one evaluated at once (docs/kernels-x86.md).
-template <int NT, bool kScales, typename Unpack>
+template <class P, int NT, bool kScales, typename Unpack>
 inline void q8_blocks(Unpack unpack, int64_t nb, const uint8_t* x, size_t xs, const float* dx,
                       float* y, size_t ys) {
   __m256 acc[NT];
@@ -41,7 +44,7 @@ inline void q8_blocks(Unpack unpack, int64_t nb, const uint8_t* x, size_t xs, co
       } else {
         d = _mm256_set1_ps(dw * f16(xb->d));
       }
-      f(t, d, _mm256_cvtepi32_ps(dp(_mm256_setzero_si256(), aw, sx)));
+      f(t, d, _mm256_cvtepi32_ps(P::dp(_mm256_setzero_si256(), aw, sx)));
     }
   };
   int64_t i = 0;
@@ -59,12 +62,14 @@ inline void q8_blocks(Unpack unpack, int64_t nb, const uint8_t* x, size_t xs, co
   for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
 }
 
+template <X86Isa P>
 struct Q8_0x256 {
+  using Isa = P;
   template <int NT, bool kScales>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys,
                   const float* dx) {
     const auto* w = reinterpret_cast<const BlockQ8_0*>(wp);
-    q8_blocks<NT, kScales>(
+    q8_blocks<P, NT, kScales>(
         [w](int64_t i, float* d) {
           prefetch_ahead<sizeof(BlockQ8_0)>(w + i);
           *d = f16(w[i].d);
@@ -74,12 +79,14 @@ struct Q8_0x256 {
   }
 };
 
+template <X86Isa P>
 struct Q4_0x256 {
+  using Isa = P;
   template <int NT, bool kScales>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys,
                   const float* dx) {
     const auto* w = reinterpret_cast<const BlockQ4_0*>(wp);
-    q8_blocks<NT, kScales>(
+    q8_blocks<P, NT, kScales>(
         [w](int64_t i, float* d) {
           prefetch_ahead<sizeof(BlockQ4_0)>(w + i);
           *d = f16(w[i].d);
@@ -92,7 +99,7 @@ struct Q4_0x256 {
   }
 };
 
-struct F32x256 {
+struct F32x256 {                         // ISA-independent (AVX2 + FMA)
   static constexpr int kTokenBlock = 4;  // measured faster than the ISA's 3
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
@@ -122,7 +129,7 @@ struct F32x256 {
   }
 };
 
-struct F16x256 {
+struct F16x256 {                         // ISA-independent (AVX2 + FMA + F16C)
   static constexpr int kTokenBlock = 4;  // measured faster than the ISA's 3
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
@@ -153,3 +160,6 @@ struct F16x256 {
     }
   }
 };
+
+}  // namespace
+}  // namespace nibble::kernels::x86

@@ -1,9 +1,10 @@
-// 256-bit kernels, part 2: the k-quants Q2_K, Q4_K, Q6_K x Q8_K (GGUF layout, 256-element
-// super-blocks). Weights are unpacked to unsigned bytes (u8 operand of vpmaddubsw), the
-// activations are the signed operand; the sub-block scales multiply the int16 pairs (dp_scaled:
-// vpmaddwd, or vpdpwssd with VNNI) and the per-block mins / offsets go through the Q8_K block
-// sums (bsums, sums of 16 activations). Per token and block: one int32 vector of scaled sums,
-// converted to f32 and accumulated with d_w * d_x (and dmin_w * d_x for the mins).
+// 256-bit row-major kernels, part 2: the k-quants Q2_K, Q4_K, Q6_K x Q8_K (GGUF layout,
+// 256-element super-blocks; templates over an ISA policy P, kernels/x86/common/isa.h). Weights are
+// unpacked to unsigned bytes (u8 operand of vpmaddubsw), the activations are the signed operand;
+// the sub-block scales multiply the int16 pairs (dp_scaled: vpmaddwd, or vpdpwssd with VNNI) and
+// the per-block mins / offsets go through the Q8_K block sums (bsums, sums of 16 activations). Per
+// token and block: one int32 vector of scaled sums, converted to f32 and accumulated with d_w * d_x
+// (and dmin_w * d_x for the mins).
 //
 // Bounds (int16 pairs must stay <= 32767, int32 lanes < 2^31):
 //   Q2_K: q 0..3, sc 0..15: pairs <= 2*3*127 = 762; lanes <= 8 * 762 * 15 = 91440.
@@ -11,8 +12,16 @@
 //   Q6_K: q 0..63 (offset 32 taken out as 32 * sum(sc * bsums)), |sc| <= 128: pairs <= 16002;
 //         lanes <= 8 * 16002 * 128 = 1.6e7; the offset term <= 32 * 2 * 128 * 2032 = 1.7e7.
 // Mins (Q2_K, Q4_K): vpmaddwd of bsums (|.| <= 2032) with the mins (<= 63): tiny.
+#pragma once
 
+#include "kernels/x86/common/driver.h"
+
+namespace nibble::kernels::x86 {
+namespace {
+
+template <X86Isa P>
 struct Q4_Kx256 {
+  using Isa = P;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
     const auto* w = reinterpret_cast<const BlockQ4_K*>(wp);
@@ -29,7 +38,7 @@ struct Q4_Kx256 {
       const __m256i sc_b = _mm256_broadcastsi128_si256(_mm_unpackhi_epi16(sc16, sc16));
       const __m256i mn2 = _mm256_set_m128i(_mm_unpackhi_epi16(mn, mn), _mm_unpacklo_epi16(mn, mn));
       const float d = f16(w[i].d), dmin = f16(w[i].dmin);
-      constexpr int C = NT <= 2 ? kChains : 1;
+      constexpr int C = NT <= 2 ? P::kChains : 1;
       __m256i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm256_setzero_si256();
@@ -44,8 +53,8 @@ struct Q4_Kx256 {
 #pragma GCC unroll 4
         for (int t = 0; t < NT; ++t) {
           const int8_t* q = xblock<BlockQ8_K>(x, xs, t, i)->qs + 64 * c;
-          isum[c % C][t] = dp_scaled(isum[c % C][t], lo, load256(q), s_lo);
-          isum[c % C][t] = dp_scaled(isum[c % C][t], hi, load256(q + 32), s_hi);
+          isum[c % C][t] = P::dp_scaled(isum[c % C][t], lo, load256(q), s_lo);
+          isum[c % C][t] = P::dp_scaled(isum[c % C][t], hi, load256(q + 32), s_hi);
         }
       });
 #pragma GCC unroll 4
@@ -61,7 +70,9 @@ struct Q4_Kx256 {
   }
 };
 
+template <X86Isa P>
 struct Q6_Kx256 {
+  using Isa = P;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
     const auto* w = reinterpret_cast<const BlockQ6_K*>(wp);
@@ -73,7 +84,7 @@ struct Q6_Kx256 {
       const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales));
       const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
       const float d = f16(w[i].d);
-      constexpr int C = NT <= 2 ? kChains : 1;
+      constexpr int C = NT <= 2 ? P::kChains : 1;
       __m256i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm256_setzero_si256();
@@ -101,7 +112,7 @@ struct Q6_Kx256 {
 #pragma GCC unroll 4
           for (int t = 0; t < NT; ++t) {
             const int8_t* qx = xblock<BlockQ8_K>(x, xs, t, i)->qs + 128 * h + 32 * j;
-            isum[j % C][t] = dp_scaled(isum[j % C][t], q[j], load256(qx), s);
+            isum[j % C][t] = P::dp_scaled(isum[j % C][t], q[j], load256(qx), s);
           }
         });
       }
@@ -117,7 +128,9 @@ struct Q6_Kx256 {
   }
 };
 
+template <X86Isa P>
 struct Q2_Kx256 {
+  using Isa = P;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
     const auto* w = reinterpret_cast<const BlockQ2_K*>(wp);
@@ -131,7 +144,7 @@ struct Q2_Kx256 {
       const __m128i sc8 = _mm_and_si128(raw, low4);
       const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), low4));
       const float d = f16(w[i].d), dmin = f16(w[i].dmin);
-      constexpr int C = NT <= 2 ? kChains : 1;
+      constexpr int C = NT <= 2 ? P::kChains : 1;
       __m256i isum[C][NT];
       for (auto& c : isum)
         for (auto& v : c) v = _mm256_setzero_si256();
@@ -148,7 +161,7 @@ struct Q2_Kx256 {
 #pragma GCC unroll 4
           for (int t = 0; t < NT; ++t) {
             const int8_t* qx = xblock<BlockQ8_K>(x, xs, t, i)->qs + 128 * h + 32 * j;
-            isum[j % C][t] = dp_scaled(isum[j % C][t], q, load256(qx), s);
+            isum[j % C][t] = P::dp_scaled(isum[j % C][t], q, load256(qx), s);
           }
         }
       }
@@ -164,3 +177,6 @@ struct Q2_Kx256 {
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
   }
 };
+
+}  // namespace
+}  // namespace nibble::kernels::x86

@@ -1,7 +1,7 @@
-// 512-bit kernels, part 1: helpers, F16 x F32, F32 x F32.
-// Included by the avx512 and avx512vnni translation units (after driver.inc, the 256-bit
-// kernels and the hooks): dpz_scaled, dpz_small, dpz_small_done are the 512-bit forms of dp_scaled,
-// dp_small, dp_small_done (gemv256_q8.inc).
+// 512-bit row-major kernels, part 1: helpers, F16 x F32, F32 x F32 (the avx512 and avx512vnni
+// folders; the integer kernels of parts 2 and 3 take an X86Isa512 policy, whose dpz_scaled,
+// dpz_small, dpz_small_done are the 512-bit forms of dp_scaled, dp_small, dp_small_done:
+// kernels/x86/common/isa.h).
 //
 // No 512-bit Q8_0 / Q4_0 here: a version with two 32-element blocks per zmm (per-block scales
 // as [d_i x 8 | d_i+1 x 8], sign folding by vpmovb2m + masked vpsubb) measured 14 GB/s against
@@ -10,6 +10,12 @@
 // port-5 shuffles that the wider multiply does not pay back. The avx512 folders run the
 // 256-bit kernels for those formats (docs/kernels-x86.md).
 // Float formats: 16-wide FMA, the k % 16 tail by masked loads (no scalar tail).
+#pragma once
+
+#include "kernels/x86/common/driver.h"
+
+namespace nibble::kernels::x86 {
+namespace {
 
 inline __m512i load512(const void* p) { return _mm512_loadu_si512(p); }
 inline __m512i join256(__m256i lo, __m256i hi) {
@@ -26,10 +32,10 @@ inline __m512i isum_total(const __m512i (&v)[C][NT], int t) {
   return s;
 }
 // The same for dp_small chains (each finished to int32 first: AVX2/AVX-512 keep int16 lanes).
-template <int C, int NT>
+template <class P, int C, int NT>
 inline __m512i small_total(const __m512i (&v)[C][NT], int t) {
-  __m512i s = dpz_small_done(v[0][t]);
-  for (int c = 1; c < C; ++c) s = _mm512_add_epi32(s, dpz_small_done(v[c][t]));
+  __m512i s = P::dpz_small_done(v[0][t]);
+  for (int c = 1; c < C; ++c) s = _mm512_add_epi32(s, P::dpz_small_done(v[c][t]));
   return s;
 }
 // vpermw index that transposes 16 int16 scales s0..s15 (sub-blocks of 16 elements) so that
@@ -87,7 +93,8 @@ inline void float_dot(const T* w, const uint8_t* x, size_t xs, int64_t k, float*
   for (int t = 0; t < NT; ++t) y[t * ys] = _mm512_reduce_add_ps(_mm512_add_ps(acc[t], acc2[t]));
 }
 
-struct F32x512 {
+struct F32x512 {  // ISA-independent (AVX-512F + F16C)
+  static constexpr int kTokenBlock = 4;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
     float_dot<NT>(reinterpret_cast<const float*>(wp), x, xs, k, y, ys,
@@ -95,7 +102,8 @@ struct F32x512 {
   }
 };
 
-struct F16x512 {
+struct F16x512 {  // ISA-independent (AVX-512F + F16C)
+  static constexpr int kTokenBlock = 4;
   template <int NT>
   static void dot(const uint8_t* wp, const uint8_t* x, size_t xs, int64_t k, float* y, size_t ys) {
     float_dot<NT>(reinterpret_cast<const uint16_t*>(wp), x, xs, k, y, ys,
@@ -104,3 +112,6 @@ struct F16x512 {
                   });
   }
 };
+
+}  // namespace
+}  // namespace nibble::kernels::x86

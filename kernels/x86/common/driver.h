@@ -1,26 +1,41 @@
-// Shared by every x86 ISA folder: included inside `namespace nibble::kernels::<isa> {
-// namespace { ... } }` after the ISA's hooks, so each translation unit gets its own copy compiled
-// with its own flags (no ODR collision between ISAs).
+// The row-major (GGUF layout) matmul drivers of the x86 kernels and the helpers the kernel
+// headers share. Templates over a kernel type F (gemv256_*.h, gemv512_*.h), which names its
+// ISA policy as F::Isa (kernels/x86/common/isa.h); instantiated by each ISA folder's gemv.cpp.
+// Internal linkage throughout (see isa.h).
 //
 // Token blocking (prefill): rows are the outer loop; for one weight row, the tokens are taken
-// in blocks of up to kTokenBlock (8 for the 512-bit kernels that set kWideTokenBlock, and for
-// Q8_0/Q4_0 where the ISA sets kWide256: AVX-512 code has 32 vector registers; measured 11-34%
-// and 6-12% faster prefill than 4), and a format's kernel
-// `F::dot<NT>` unpacks each weight block once and multiplies it with NT activation rows before
-// moving on. The weight row stays in L1 across its token blocks and the activations (n_tokens rows)
-// in L1/L2, so weights are read from memory once per call instead of once per token. NT = 1 is the
-// decode (GEMV) path.
+// in tiles of up to Isa::kTokenBlock (8 for the 512-bit kernels that set kWideTokenBlock, and
+// for Q8_0/Q4_0 where the ISA sets kWide256: AVX-512 code has 32 vector registers; measured
+// 11-34% and 6-12% faster prefill than 4), and a format's kernel `F::dot<NT>` unpacks each
+// weight block once and multiplies it with NT activation rows before moving on. The weight row
+// stays in L1 across its token tiles and the activations (n_tokens rows) in L1/L2, so weights
+// are read from memory once per call instead of once per token. NT = 1 is the GEMV (decode)
+// path.
 //
 // F::dot<NT>(w_row, x, x_stride, k, y, y_stride) writes y[t * y_stride] for t in [0, NT), with
 // x the first of NT activation rows x_stride bytes apart.
+#pragma once
 
-// Token block of kernel F: its own kTokenBlock if it has one, else the ISA's.
+#include <immintrin.h>
+
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "kernels/formats/blocks.h"
+#include "kernels/kernels.h"
+#include "kernels/x86/common/isa.h"
+
+namespace nibble::kernels::x86 {
+namespace {
+
+// Token tile of kernel F: its own kTokenBlock if it has one, else its ISA's.
 template <class F>
 constexpr int token_block() {
   if constexpr (requires { F::kTokenBlock; }) {
     return F::kTokenBlock;
   } else {
-    return kTokenBlock;
+    return F::Isa::kTokenBlock;
   }
 }
 
@@ -82,13 +97,13 @@ void run_matmul(const MatmulArgs& a) {
   }
 }
 
-// Decode (one token) through one kernel, prefill through another (e.g. 256- and 512-bit).
-template <class Decode, class Prefill>
-void run_decode_prefill(const MatmulArgs& a) {
+// The GEMV (one token) through one kernel, more tokens through another (e.g. 256 / 512 bits).
+template <class Gemv, class MultiToken>
+void run_gemv_or_multi(const MatmulArgs& a) {
   if (a.n_tokens == 1) {
-    run_matmul<Decode>(a);
+    run_matmul<Gemv>(a);
   } else {
-    run_matmul<Prefill>(a);
+    run_matmul<MultiToken>(a);
   }
 }
 
@@ -123,7 +138,8 @@ inline constexpr Pick16Table kPick16 = [] {
   Pick16Table t{};
   for (int a = 0; a < 8; ++a)
     for (int b = 0; b < 8; ++b)
-      for (int i = 0; i < 32; ++i) t.v[a][b][i] = static_cast<uint8_t>(2 * (i < 16 ? a : b) + (i & 1));
+      for (int i = 0; i < 32; ++i)
+        t.v[a][b][i] = static_cast<uint8_t>(2 * (i < 16 ? a : b) + (i & 1));
   return t;
 }();
 inline __m256i pick16(int a, int b) { return load256(kPick16.v[a][b]); }
@@ -132,9 +148,8 @@ inline __m256i pick16(int a, int b) { return load256(kPick16.v[a][b]); }
 // expression, for intrinsics that take immediates).
 template <int N, class F>
 inline void static_for(F&& f) {
-  [&]<int... I>(std::integer_sequence<int, I...>) {
-    (f(std::integral_constant<int, I>{}), ...);
-  }(std::make_integer_sequence<int, N>{});
+  [&]<int... I>(std::integer_sequence<int, I...>) { (f(std::integral_constant<int, I>{}), ...); }
+  (std::make_integer_sequence<int, N>{});
 }
 
 // Keeps v in a register: GCC otherwise re-reads a loaded weight vector from memory for each of
@@ -156,8 +171,8 @@ inline __m256i pair_scales(__m128i s16) {
 }
 
 // Sum of the C independent int32 accumulator chains of token t. The kernels use C = kChains
-// (an ISA constant: 2 with VNNI, whose multiply-accumulates are a 5-cycle chain) for one or two
-// tokens (four in 512 bits), 1 beyond, where the tokens already give independent chains.
+// (an ISA policy constant: 2 with VNNI, whose multiply-accumulates are a 5-cycle chain) for one or
+// two tokens (four in 512 bits), 1 beyond, where the tokens already give independent chains.
 template <int C, int NT>
 inline __m256i isum_total(const __m256i (&v)[C][NT], int t) {
   __m256i s = v[0][t];
@@ -216,11 +231,12 @@ void q8_0_rows(const MatmulArgs& a, int64_t r0, int64_t r1, int t) {
 
 template <class F>
 void run_matmul_q8_0(const MatmulArgs& a) {
+  constexpr int kTokenBlock = F::Isa::kTokenBlock;
   const int64_t chunk = a.n_tokens <= kTokenBlock ? a.row_end - a.row_begin : kRowChunk;
   for (int64_t r0 = a.row_begin; r0 < a.row_end; r0 += chunk) {
     const int64_t r1 = r0 + chunk < a.row_end ? r0 + chunk : a.row_end;
     int t = 0;
-    if constexpr (kWide256)  // 8 tokens where the 256-bit code has 32 registers (EVEX)
+    if constexpr (F::Isa::kWide256)  // 8 tokens where the 256-bit code has 32 registers (EVEX)
       for (; t + 8 <= a.n_tokens; t += 8) q8_0_rows<F, 8>(a, r0, r1, t);
     for (; t + kTokenBlock <= a.n_tokens; t += kTokenBlock) q8_0_rows<F, kTokenBlock>(a, r0, r1, t);
     switch (a.n_tokens - t) {
@@ -238,3 +254,6 @@ void run_matmul_q8_0(const MatmulArgs& a) {
     }
   }
 }
+
+}  // namespace
+}  // namespace nibble::kernels::x86
