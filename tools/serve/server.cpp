@@ -127,7 +127,8 @@ void Api::health(const httplib::Request&, httplib::Response& res) {
                             {"queue", c.waiting},
                             {"max_queue", c.max_queue},
                             {"served", c.served},
-                            {"rejected", c.rejected}}),
+                            {"rejected", c.rejected},
+                            {"cancelled", cancelled_.load()}}),
                   "application/json");
 }
 
@@ -137,8 +138,8 @@ void Api::install(httplib::Server& server) {
                           : backend_.n_slots() + options_.max_queue + 8;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(options_.max_body_bytes);
-  server.set_keep_alive_timeout(5);
-  server.set_read_timeout(30);
+  server.set_keep_alive_timeout(2);  // idle connections also delay a shutdown this long
+  server.set_read_timeout(10);
   server.set_write_timeout(30);
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     return authorized(req, res) ? httplib::Server::HandlerResponse::Unhandled

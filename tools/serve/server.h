@@ -55,6 +55,7 @@ class Api {
   SlotPool slots_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_id_{0};
+  std::atomic<uint64_t> cancelled_{0};  // streams ended early because the client went away
   uint64_t id_base_;
   int64_t started_;
 };

@@ -61,7 +61,8 @@ std::vector<json> closing_chunks(const Job& job, const GenerateResult& r) {
 // httplib writes it (each piece is one event; a failed write means the client is gone and ends
 // the generation at once).
 static void run_job(Backend& backend, const std::atomic<bool>& stopping,
-                    std::shared_ptr<Job> job, httplib::Response& res, bool stream) {
+                    std::atomic<uint64_t>& cancelled, std::shared_ptr<Job> job,
+                    httplib::Response& res, bool stream) {
   if (!stream) {
     auto r = backend.generate(job->lease->slot(), job->gen,
                               [&](std::string_view) { return !stopping.load(); });
@@ -85,7 +86,7 @@ static void run_job(Backend& backend, const std::atomic<bool>& stopping,
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [&backend, &stopping, job](size_t, httplib::DataSink& sink) {
+      [&backend, &stopping, &cancelled, job](size_t, httplib::DataSink& sink) {
         auto send = [&](const std::string& s) {
           return !stopping.load() && sink.write(s.data(), s.size());
         };
@@ -109,7 +110,10 @@ static void run_job(Backend& backend, const std::atomic<bool>& stopping,
           send(sse_event(error_body(*e)));
         } else {
           auto& g = std::get<GenerateResult>(r);
-          if (g.finish_reason == "cancelled") return false;  // client gone: close
+          if (g.finish_reason == "cancelled") {  // client gone (or shutdown): close
+            cancelled.fetch_add(1);
+            return false;
+          }
           for (const auto& chunk : closing_chunks(*job, g))
             if (!send(sse_event(chunk))) return false;
         }
@@ -140,7 +144,7 @@ void Api::chat(const httplib::Request& req, httplib::Response& res) {
   job->env = envelope("chatcmpl");
   job->tools = r->tool_choice != ToolChoice::none && !r->tools.empty();
   job->include_usage = r->gen.include_usage;
-  run_job(backend_, stopping_, std::move(job), res, r->gen.stream);
+  run_job(backend_, stopping_, cancelled_, std::move(job), res, r->gen.stream);
 }
 
 void Api::completions(const httplib::Request& req, httplib::Response& res) {
@@ -162,7 +166,7 @@ void Api::completions(const httplib::Request& req, httplib::Response& res) {
   job->env = envelope("cmpl");
   job->chat = false;
   job->include_usage = r->gen.include_usage;
-  run_job(backend_, stopping_, std::move(job), res, r->gen.stream);
+  run_job(backend_, stopping_, cancelled_, std::move(job), res, r->gen.stream);
 }
 
 }  // namespace nibble::serve
