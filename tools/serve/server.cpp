@@ -72,6 +72,19 @@ bool Api::authorized(const httplib::Request& req, httplib::Response& res) const 
   return false;
 }
 
+// cpp-httplib 0.11.4 bounds each header line (8 KiB) but not their number; requests with more
+// than these are refused before any handler sees them (docs/serve.md, "Limits").
+bool Api::headers_within_bounds(const httplib::Request& req, httplib::Response& res) const {
+  size_t bytes = 0;
+  for (const auto& [k, v] : req.headers) bytes += k.size() + v.size() + 4;
+  if (req.headers.size() <= kMaxHeaders && bytes <= kMaxHeaderBytes) return true;
+  send_error(res, status_error(431,
+                               "request headers exceed " + std::to_string(kMaxHeaders) +
+                                   " fields or " + std::to_string(kMaxHeaderBytes) + " bytes",
+                               "invalid_request_error", "headers_too_large"));
+  return false;
+}
+
 std::optional<ApiError> Api::check_context(size_t prompt_tokens) const {
   const int n_ctx = backend_.n_ctx();
   if (prompt_tokens < static_cast<size_t>(n_ctx)) return std::nullopt;
@@ -142,8 +155,9 @@ void Api::install(httplib::Server& server) {
   server.set_read_timeout(10);
   server.set_write_timeout(30);
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    return authorized(req, res) ? httplib::Server::HandlerResponse::Unhandled
-                                : httplib::Server::HandlerResponse::Handled;
+    if (!headers_within_bounds(req, res) || !authorized(req, res))
+      return httplib::Server::HandlerResponse::Handled;
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   using Handler = httplib::Server::Handler;
   auto route = [this](void (Api::*fn)(const httplib::Request&, httplib::Response&)) {

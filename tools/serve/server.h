@@ -44,6 +44,9 @@ class Api {
   void models(const httplib::Request& req, httplib::Response& res);
   void health(const httplib::Request& req, httplib::Response& res);
   bool authorized(const httplib::Request& req, httplib::Response& res) const;
+  bool headers_within_bounds(const httplib::Request& req, httplib::Response& res) const;
+  static constexpr size_t kMaxHeaders = 128;
+  static constexpr size_t kMaxHeaderBytes = 64 * 1024;
   // Waits for a slot, preferring the one whose KV cache shares the longest prefix.
   std::unique_ptr<SlotPool::Lease> take_slot(const std::vector<int32_t>& prompt,
                                              httplib::Response& res);

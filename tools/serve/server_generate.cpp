@@ -94,8 +94,8 @@ static void run_job(Backend& backend, const std::atomic<bool>& stopping,
             !send(sse_event(chat_chunk(job->env, {{"role", "assistant"}, {"content", ""}}, ""))))
           return false;
         PieceSink pieces;
-        if (job->tools)
-          pieces = [&](std::string_view) { return !stopping.load() && sink.is_writable(); };
+        if (job->tools)  // the JSON is sent once complete; an SSE comment per token meanwhile
+          pieces = [&](std::string_view) { return send(":\n\n"); };  // finds a client gone
         else if (job->chat)
           pieces = [&](std::string_view p) {
             return send(sse_event(chat_chunk(job->env, content_delta(p), "")));

@@ -137,6 +137,8 @@ await run([
     assert.match(garbage, /^HTTP\/1\.1 400/);
     const longHeader = await raw(`GET /health HTTP/1.1\r\nX: ${'a'.repeat(20000)}\r\n\r\n`);
     assert.ok(!/^HTTP\/1\.1 200/.test(longHeader), longHeader.slice(0, 80));
+    const many = await raw(`GET /health HTTP/1.1\r\n${'X-A: b\r\n'.repeat(500)}\r\n`);
+    assert.match(many, /^HTTP\/1\.1 431/);
     const badLength = await raw('POST /v1/completions HTTP/1.1\r\nContent-Length: -5\r\n\r\n{}');
     assert.ok(!/^HTTP\/1\.1 200/.test(badLength), badLength.slice(0, 80));
     const truncated = await raw('POST /v1/completions HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"prompt"');
