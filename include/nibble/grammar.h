@@ -53,7 +53,12 @@ class NIBBLE_API Grammar {
 // Token-level use of a grammar with a model's vocabulary.
 class NIBBLE_API GrammarMatcher {
  public:
-  static Result<GrammarMatcher> create(const Grammar& grammar, const Model& model);
+  // as_decoded: match the text as StreamDecoder (and Session) emit it, where the first piece
+  // of a SentencePiece generation loses its leading space; false: the raw pieces
+  // (Tokenizer::token_to_piece). Use true when the text shown comes from a fresh
+  // StreamDecoder started at the first generated token.
+  static Result<GrammarMatcher> create(const Grammar& grammar, const Model& model,
+                                       bool as_decoded = false);
   GrammarMatcher(GrammarMatcher&&) noexcept;
   GrammarMatcher& operator=(GrammarMatcher&&) noexcept;
   ~GrammarMatcher();
@@ -70,7 +75,7 @@ class NIBBLE_API GrammarMatcher {
   bool is_accepting() const;
   // ...and nothing may follow it (only end of generation).
   bool is_complete() const;
-  // Back to the start (nothing accepted).
+  // Back to the start (nothing accepted; the same as_decoded rule).
   void reset();
 
   struct Impl;

@@ -45,22 +45,10 @@ std::shared_ptr<const grammar::VocabTrie> vocab_trie(const Model::Impl& m) {
   std::lock_guard<std::mutex> lock(m.trie_mutex);
   if (m.trie) return m.trie;
   const Tokenizer& tok = *m.model->tokenizer;
-  const auto n = static_cast<int32_t>(m.model->config.n_vocab);  // logits per row
-  std::vector<std::string> pieces(static_cast<size_t>(n));
-  std::vector<uint8_t> usable(static_cast<size_t>(n), 0);
-  std::vector<int32_t> eog;
-  for (int32_t t = 0; t < n && t < tok.n_vocab(); ++t) {
-    if (tok.is_end_of_generation(t)) {
-      eog.push_back(t);
-      continue;
-    }
-    if (tok.is_special(t)) continue;
-    pieces[t] = tok.token_to_piece(t, false);
-    usable[t] = 1;
-  }
   const auto* impl = dynamic_cast<const tok::VocabTokenizer*>(&tok);
   const bool strip = impl && impl->strips_leading_space();
-  m.trie = grammar::VocabTrie::build(pieces, usable, std::move(eog), strip);
+  m.trie = grammar::VocabTrie::from_tokenizer(tok, static_cast<int32_t>(m.model->config.n_vocab),
+                                              strip);
   return m.trie;
 }
 
@@ -69,6 +57,7 @@ std::shared_ptr<const grammar::VocabTrie> vocab_trie(const Model::Impl& m) {
 struct NIBBLE_INTERNAL GrammarMatcher::Impl {
   grammar::Constraint constraint;
   std::vector<uint8_t> allowed;
+  bool as_decoded = false;
   Impl(std::shared_ptr<const grammar::Rules> r, std::shared_ptr<const grammar::VocabTrie> v)
       : constraint(std::move(r), std::move(v)) {}
 };
@@ -78,12 +67,13 @@ GrammarMatcher::GrammarMatcher(GrammarMatcher&&) noexcept = default;
 GrammarMatcher& GrammarMatcher::operator=(GrammarMatcher&&) noexcept = default;
 GrammarMatcher::~GrammarMatcher() = default;
 
-Result<GrammarMatcher> GrammarMatcher::create(const Grammar& grammar, const Model& model) {
+Result<GrammarMatcher> GrammarMatcher::create(const Grammar& grammar, const Model& model,
+                                              bool as_decoded) {
   if (!grammar.impl() || !model.impl())
     return Error(ErrorCode::invalid_argument, "GrammarMatcher::create: empty grammar or model");
   auto impl = std::make_unique<Impl>(grammar.impl()->rules, vocab_trie(*model.impl()));
-  // Token-level users decode pieces themselves: no SentencePiece leading-space rule.
-  NIBBLE_TRY(impl->constraint.reset(false));
+  impl->as_decoded = as_decoded;
+  NIBBLE_TRY(impl->constraint.reset(as_decoded));
   return GrammarMatcher(std::move(impl));
 }
 
@@ -109,7 +99,7 @@ bool GrammarMatcher::is_accepting() const { return impl_ && impl_->constraint.ac
 bool GrammarMatcher::is_complete() const { return impl_ && impl_->constraint.complete(); }
 
 void GrammarMatcher::reset() {
-  if (impl_) (void)impl_->constraint.reset(false);
+  if (impl_) (void)impl_->constraint.reset(impl_->as_decoded);
 }
 
 }  // namespace nibble

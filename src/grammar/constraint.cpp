@@ -61,7 +61,18 @@ size_t Constraint::walk(std::vector<uint8_t>* allowed, uint32_t lim) {
       ++i;
       continue;
     }
-    s = machine_.step(at_depth_[d - 1], v.byte[i]);
+    const int32_t parent = at_depth_[d - 1];
+    if (v.plain_subtree[i] && machine_.loops_on_plain(parent)) {
+      // Every token below ends in `parent` itself: all allowed or none, no walk needed.
+      const uint32_t end = v.skip[i];
+      if (machine_.distance(parent) <= lim) {
+        for (uint32_t k = v.tok_begin[i]; k < v.tok_begin[end]; ++k) out[v.toks[k]] = 1;
+        count += v.tok_begin[end] - v.tok_begin[i];
+      }
+      i = end;
+      continue;
+    }
+    s = machine_.step(parent, v.byte[i]);
     if (s == kDead) {
       i = v.skip[i];
       continue;

@@ -13,6 +13,9 @@ void Machine::reset_caches() {
   expanded_.clear();
   states_.clear();
   state_ids_.clear();
+  rows_.clear();
+  dist_.clear();
+  plain_loop_.clear();
   nodes_.push_back({UINT32_MAX, -1, 0});  // node 0: the empty stack
 }
 
@@ -89,9 +92,11 @@ int32_t Machine::intern(std::vector<int32_t> stacks, uint32_t cp, uint8_t left, 
       dist = std::min<uint64_t>(dist, d);
     }
   }
-  s.dist = dist;
   s.stacks = std::move(stacks);
   states_.push_back(std::move(s));
+  dist_.push_back(dist);
+  plain_loop_.push_back(-1);
+  rows_.resize(rows_.size() + 256, kUnknown);
   return it->second;
 }
 
@@ -162,13 +167,18 @@ int32_t Machine::step_slow(int32_t state, uint8_t b) {
     ok = false;
   }
   const int32_t id = ok && !next.empty() ? intern(std::move(next), cp, left, len) : kDead;
-  State& s = states_[state];
-  if (!s.next) {
-    s.next.reset(new int32_t[256]);
-    std::fill(s.next.get(), s.next.get() + 256, kUnknown);
-  }
-  s.next[b] = id;
+  rows_[static_cast<size_t>(state) * 256 + b] = id;
   return id;
+}
+
+bool Machine::loops_on_plain(int32_t s) {
+  if (plain_loop_[s] < 0) {
+    bool loops = true;
+    for (int b = 0x20; b < 0x7F && loops; ++b)
+      if (b != '"' && b != '\\') loops = step(s, static_cast<uint8_t>(b)) == s;
+    plain_loop_[s] = loops ? 1 : 0;
+  }
+  return plain_loop_[s] == 1;
 }
 
 int32_t Machine::compact(int32_t keep) {

@@ -35,15 +35,16 @@ class Machine {
   // The start state; kDead (and error()) when the grammar's first expansion is too large.
   int32_t initial();
   int32_t step(int32_t state, uint8_t byte) {
-    int32_t* row = states_[state].next.get();
-    if (row && row[byte] != kUnknown) return row[byte];
-    return step_slow(state, byte);
+    const int32_t next = rows_[static_cast<size_t>(state) * 256 + byte];
+    return next != kUnknown ? next : step_slow(state, byte);
   }
   bool accepting(int32_t s) const { return states_[s].accepting; }
   // Accepting and nothing can follow.
   bool complete(int32_t s) const { return states_[s].complete; }
   // Fewest bytes that bring state s to an accepting state.
-  uint32_t distance(int32_t s) const { return states_[s].dist; }
+  uint32_t distance(int32_t s) const { return dist_[s]; }
+  // Whether every plain byte (VocabTrie::is_plain) leads from s back to s.
+  bool loops_on_plain(int32_t s);
   const std::optional<std::string>& error() const { return error_; }
   // When the caches are large: drop everything but state `keep`; returns its new id.
   int32_t compact(int32_t keep);
@@ -63,8 +64,6 @@ class Machine {
     uint8_t len = 0;              // total length of that character
     bool accepting = false;
     bool complete = false;
-    uint32_t dist = 0;
-    std::unique_ptr<int32_t[]> next;  // 256 transitions, kUnknown until computed
   };
 
   int32_t step_slow(int32_t state, uint8_t byte);
@@ -81,6 +80,11 @@ class Machine {
   std::unordered_map<uint64_t, int32_t> node_ids_;
   std::unordered_map<int32_t, std::vector<int32_t>> expanded_;
   std::vector<State> states_;
+  // Per state: 256 transitions (kUnknown until computed) and the distance, flat so that a
+  // trie walk touches one array.
+  std::vector<int32_t> rows_;
+  std::vector<uint32_t> dist_;
+  std::vector<int8_t> plain_loop_;  // loops_on_plain: -1 unknown
   std::unordered_map<std::string, int32_t> state_ids_;
   std::optional<std::string> error_;
   std::vector<int32_t> work_, seen_list_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "nibble/tokenizer.h"
+
 namespace nibble::grammar {
 
 std::shared_ptr<const VocabTrie> VocabTrie::build(const std::vector<std::string>& pieces,
@@ -64,7 +66,30 @@ std::shared_ptr<const VocabTrie> VocabTrie::build(const std::vector<std::string>
     path.pop_back();
   }
   t->tok_begin.push_back(static_cast<uint32_t>(t->toks.size()));
+  // Subtree i is [i, skip[i]): plain when it holds no byte that is not (prefix counts).
+  const size_t nodes = t->byte.size();
+  std::vector<uint32_t> impure(nodes + 1, 0);
+  for (size_t i = 0; i < nodes; ++i) impure[i + 1] = impure[i] + (is_plain(t->byte[i]) ? 0 : 1);
+  t->plain_subtree.resize(nodes);
+  for (size_t i = 0; i < nodes; ++i) t->plain_subtree[i] = impure[t->skip[i]] == impure[i];
   return t;
+}
+
+std::shared_ptr<const VocabTrie> VocabTrie::from_tokenizer(const Tokenizer& tok, int32_t n,
+                                                           bool strip_first_space) {
+  std::vector<std::string> pieces(static_cast<size_t>(n));
+  std::vector<uint8_t> usable(static_cast<size_t>(n), 0);
+  std::vector<int32_t> eog;
+  for (int32_t t = 0; t < n && t < tok.n_vocab(); ++t) {
+    if (tok.is_end_of_generation(t)) {
+      eog.push_back(t);
+      continue;
+    }
+    if (tok.is_special(t)) continue;
+    pieces[t] = tok.token_to_piece(t, false);
+    usable[t] = 1;
+  }
+  return build(pieces, usable, std::move(eog), strip_first_space);
 }
 
 }  // namespace nibble::grammar

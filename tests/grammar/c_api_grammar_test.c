@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
 
   CHECK(nibble_session_set_grammar(session, NIBBLE_GRAMMAR_GBNF, bad, strlen(bad), &st) == -1);
   CHECK(st.code == NIBBLE_ERR_INVALID_ARGUMENT);
-  CHECK(strstr(st.message, "grammar:2:6") != NULL);
+  CHECK(strstr(st.message, "grammar:2:7") != NULL);
   CHECK(nibble_session_set_grammar(session, 99, NULL, 0, &st) == -1);
   CHECK(nibble_session_set_grammar(session, NIBBLE_GRAMMAR_GBNF, NULL, 0, &st) == -1);
   CHECK(nibble_session_set_grammar(NULL, NIBBLE_GRAMMAR_NONE, NULL, 0, &st) == -1);

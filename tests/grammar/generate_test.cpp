@@ -119,11 +119,11 @@ TEST_P(GrammarGenerate, SchemaOutputsAlwaysValidate) {
 TEST_P(GrammarGenerate, GbnfOutputsAreInTheLanguage) {
   auto model = Model::load(fixture(GetParam().model));
   ASSERT_TRUE(model.ok());
-  const char* text = R"(root ::= expr "=" [0-9]{1,3}
+  const char* text = R"g(root ::= expr "=" [0-9]{1,3}
 expr ::= term (("+" | "-") term)*
-term ::= [0-9]+ | "(" expr ")" | "x" | "é" | "中")";
-  auto grammar = Grammar::parse(text);
-  ASSERT_TRUE(grammar.ok()) << grammar.error().message();
+term ::= [0-9]+ | "(" expr ")" | "x" | "é" | "中")g";
+  auto gram = Grammar::parse(text);
+  ASSERT_TRUE(gram.ok()) << gram.error().message();
   for (int seed = 0; seed < GetParam().seeds; ++seed) {
     SessionOptions so;
     so.n_ctx = 256;
@@ -134,10 +134,10 @@ term ::= [0-9]+ | "(" expr ")" | "x" | "é" | "中")";
     ASSERT_TRUE(session.ok());
     GenerateOptions g;
     g.max_tokens = 40;
-    g.grammar = *grammar;
+    g.grammar = *gram;
     auto out = session->complete("Once upon a time", g);
     ASSERT_TRUE(out.ok()) << out.error().to_string();
-    EXPECT_TRUE(grammar::testing::accepts(grammar->impl()->rules, *out)) << *out;
+    EXPECT_TRUE(grammar::testing::accepts(gram->impl()->rules, *out)) << *out;
   }
 }
 
@@ -148,7 +148,10 @@ INSTANTIATE_TEST_SUITE_P(Models, GrammarGenerate,
                                            Case{"phi3-Q8_0.gguf", 6}),
                          [](const auto& info) {
                            std::string n = info.param.model;
-                           return n.substr(0, n.find('.'));
+                           n = n.substr(0, n.find('.'));
+                           for (char& c : n)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
                          });
 
 TEST(GrammarGenerateApi, JsonObjectModeAndMatcher) {
