@@ -157,7 +157,8 @@ std::variant<GenerateResult, ApiError> ModelBackend::generate(int slot, const Ge
   std::optional<Matcher> matcher;
 #if NIBBLE_SERVE_GRAMMAR
   if (auto* g = dynamic_cast<const GrammarConstraint*>(req.constraint.get())) {
-    auto m = GrammarMatcher::create(g->grammar, model_);
+    // The text the client gets comes from a fresh StreamDecoder: match it as decoded.
+    auto m = GrammarMatcher::create(g->grammar, model_, /*as_decoded=*/true);
     if (!m) return server_error(m.error().to_string());
     matcher.emplace(std::move(*m));
   }

@@ -33,6 +33,14 @@ bool same_secret(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+// cpp-httplib 0.11.4 applies a Range header to every response body, error bodies included
+// (a client asking for bytes=0-1 got '{"' with a 401); an API has no use for ranges, so they
+// are dropped before any response is written. The Request is httplib's own non-const local
+// that it hands out as const, so clearing the field is defined.
+void ignore_ranges(const httplib::Request& req) {
+  const_cast<httplib::Request&>(req).ranges.clear();
+}
+
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -155,6 +163,7 @@ void Api::install(httplib::Server& server) {
   server.set_read_timeout(10);
   server.set_write_timeout(30);
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    ignore_ranges(req);
     if (!headers_within_bounds(req, res) || !authorized(req, res))
       return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
@@ -174,6 +183,7 @@ void Api::install(httplib::Server& server) {
   using HandlerWithResponse = httplib::Server::HandlerWithResponse;
   server.set_error_handler(HandlerWithResponse([this](const httplib::Request& req,
                                                       httplib::Response& res) {
+    ignore_ranges(req);
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     if (res.status == 404)
       send_error(res, status_error(404, "no route " + req.method + " " + req.path,
@@ -184,7 +194,9 @@ void Api::install(httplib::Server& server) {
                                        std::to_string(options_.max_body_bytes) + " bytes",
                                    "invalid_request_error", "request_too_large"));
     else
-      send_error(res, status_error(res.status, "malformed HTTP request",
+      send_error(res, status_error(res.status,
+                                   "HTTP " + std::to_string(res.status) +
+                                       ": malformed or unsupported HTTP request",
                                    "invalid_request_error", "bad_request"));
     return httplib::Server::HandlerResponse::Handled;
   }));

@@ -139,6 +139,10 @@ await run([
     assert.ok(!/^HTTP\/1\.1 200/.test(longHeader), longHeader.slice(0, 80));
     const many = await raw(`GET /health HTTP/1.1\r\n${'X-A: b\r\n'.repeat(500)}\r\n`);
     assert.match(many, /^HTTP\/1\.1 431/);
+    const ranged = await raw('GET /nope HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n');  // ranges ignored
+    assert.match(ranged, /^HTTP\/1\.1 404/);
+    assert.match(ranged, /Content-Length: [0-9]{3}\r\n/);  // the whole error body
+    assert.ok(!ranged.includes('Content-Range'), ranged);
     const badLength = await raw('POST /v1/completions HTTP/1.1\r\nContent-Length: -5\r\n\r\n{}');
     assert.ok(!/^HTTP\/1\.1 200/.test(badLength), badLength.slice(0, 80));
     const truncated = await raw('POST /v1/completions HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"prompt"');
