@@ -16,7 +16,8 @@ endfunction()
 function(nibble_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
-  target_link_libraries(${name} PRIVATE ${T_LIBS} nibble_headers GTest::gtest GTest::gtest_main)
+  target_link_libraries(${name} PRIVATE ${T_LIBS} nibble_headers nibble_json GTest::gtest
+                                        GTest::gtest_main)
   # Programs an emulator runs whole (scripts/test-mingw.sh): all but the slow ones.
   if(NOT "slow" IN_LIST T_LABELS)
     set_property(GLOBAL APPEND PROPERTY NIBBLE_TEST_PROGRAMS ${name})

@@ -27,19 +27,6 @@ void save(const fs::path& dir, const std::string& name, const std::vector<uint8_
 
 std::vector<uint8_t> zeros(size_t n) { return std::vector<uint8_t>(n, 0x3c); }
 
-// A copy of `v` with arrays cut to at most `keep` elements (nested ones too).
-Value shrink(const Value& v, uint64_t keep) {
-  Value s = v;
-  if (v.type() != ValueType::array || v.array_size() <= keep) return s;
-  s.array_size_ = keep;
-  if (v.array_items_) {
-    auto items = std::make_shared<std::vector<Value>>();
-    for (uint64_t i = 0; i < keep; ++i) items->push_back(shrink((*v.array_items_)[i], keep));
-    s.array_items_ = items;
-  }
-  return s;
-}
-
 void synthetic(const fs::path& dir) {
   Writer all;
   all.set_u8("u8", 1);
@@ -101,7 +88,7 @@ void from_shared(const fs::path& dir, const fs::path& shared) {
       auto f = File::open(e.path().string());
       if (!f.ok()) continue;
       Writer w;
-      for (const auto& kv : f->metadata()) w.set_value(std::string(kv.key), shrink(kv.value, 4));
+      for (const auto& kv : f->metadata()) w.set_value(std::string(kv.key), kv.value.prefix(4));
       int kept = 0;
       for (const auto& t : f->tensors()) {
         if (kept++ >= 6) break;

@@ -67,8 +67,7 @@ struct PreparedWeights {
   const void* data = nullptr;        // what MatmulArgs::w gets
   size_t row_bytes = 0;              // MatmulArgs::w_row_bytes
   std::shared_ptr<void> owned;       // non-null when repacked
-  MatmulFn gemv = nullptr;           // n_tokens == 1 path
-  MatmulFn gemm = nullptr;           // n_tokens > 1 path
+  MatmulFn fn = nullptr;             // the chosen variant (every n_tokens >= 1)
   int rows_per_call = 1;             // row ranges must start at multiples of this
   size_t bytes = 0;                  // bytes `data` spans (the owned copy's size when repacked)
   const char* kernel = nullptr;      // registry name of the chosen variant (diagnostics)
@@ -87,7 +86,8 @@ class KernelTable {
   Isa row_ops_isa() const;
 
   // --- matrix multiply --------------------------------------------------------------------
-  // false (with *why) when the type has no kernel (e.g. IQ2_XXS): "unsupported tensor type".
+  // false when the type has no kernel (e.g. IQ2_XXS); the loader reports "unsupported tensor
+  // type" naming the tensor.
   bool supports(TensorType weight) const;
   // Partner activation format for a weight format (Q8_0, Q8_1, Q8_K, or F32 for float weights).
   TensorType activation_type(TensorType weight) const;
@@ -98,7 +98,7 @@ class KernelTable {
   // Choose kernels for a matrix and repack it when the chosen kernel wants another layout.
   PreparedWeights prepare(TensorType type, int64_t rows, int64_t cols, const void* data,
                           bool allow_repack = true) const;
-  // Y = W·X over the rows in args (dispatches gemv/gemm from the prepared weights).
+  // Y = W·X over the rows in args (calls the prepared weights' kernel).
   void matmul(const PreparedWeights& w, const MatmulArgs& args) const;
 
   // --- conversions ---------------------------------------------------------------------------
@@ -110,19 +110,13 @@ class KernelTable {
   // --- row ops (all in f32, in place allowed where y == x) -----------------------------------
   // y = x / sqrt(mean(x^2) + eps) * w   (w may be null: no scale)
   void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) const;
-  // y = (x - mean) / sqrt(var + eps) * w + b   (w, b may be null)
-  void layernorm(const float* x, const float* w, const float* b, float* y, int64_t n,
-                 float eps) const;
   // In-place softmax over n values after optional soft-capping: x = cap * tanh(x / cap) when
   // cap > 0; `scale` is applied first (x *= scale).
   void softmax(float* x, int64_t n, float scale, float softcap) const;
-  void silu(const float* x, float* y, int64_t n) const;
-  void gelu(const float* x, float* y, int64_t n) const;  // tanh approximation
-  // y = silu(gate) * up ; y = gelu(gate) * up
+  // y = silu(gate) * up ; y = gelu(gate) * up (GELU: tanh approximation)
   void swiglu(const float* gate, const float* up, float* y, int64_t n) const;
   void geglu(const float* gate, const float* up, float* y, int64_t n) const;
   void add(const float* a, const float* b, float* y, int64_t n) const;
-  void mul(const float* a, const float* b, float* y, int64_t n) const;
   void scale(const float* x, float s, float* y, int64_t n) const;
   // Soft-cap in place: x = cap * tanh(x / cap).
   void softcap(float* x, int64_t n, float cap) const;

@@ -11,7 +11,7 @@
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
 #include "kernels/row_ops.h"
-#include "runtime/cpu_features.h"
+#include "kernels/dispatch/cpu_features.h"
 
 namespace nibble::kernels {
 
@@ -186,8 +186,7 @@ PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols
     }
   }
   if (v) {
-    p.gemv = v->fn;
-    p.gemm = v->fn;
+    p.fn = v->fn;
     p.rows_per_call = v->rows_per_call;
     p.kernel = v->name;
   }
@@ -195,8 +194,7 @@ PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols
 }
 
 void KernelTable::matmul(const PreparedWeights& w, const MatmulArgs& a) const {
-  const MatmulFn fn = a.n_tokens == 1 ? w.gemv : w.gemm;
-  if (fn) fn(a);
+  if (w.fn) w.fn(a);
 }
 
 void KernelTable::dequantize(TensorType type, const void* src, float* dst, int64_t n) const {
@@ -213,15 +211,9 @@ void KernelTable::f32_to_f16(const float* s, uint16_t* d, int64_t n) const {
 void KernelTable::rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) const {
   impl_->ops->rmsnorm(x, w, y, n, eps);
 }
-void KernelTable::layernorm(const float* x, const float* w, const float* b, float* y, int64_t n,
-                            float eps) const {
-  impl_->ops->layernorm(x, w, b, y, n, eps);
-}
 void KernelTable::softmax(float* x, int64_t n, float scale, float cap) const {
   impl_->ops->softmax(x, n, scale, cap);
 }
-void KernelTable::silu(const float* x, float* y, int64_t n) const { impl_->ops->silu(x, y, n); }
-void KernelTable::gelu(const float* x, float* y, int64_t n) const { impl_->ops->gelu(x, y, n); }
 void KernelTable::swiglu(const float* g, const float* u, float* y, int64_t n) const {
   impl_->ops->swiglu(g, u, y, n);
 }
@@ -230,9 +222,6 @@ void KernelTable::geglu(const float* g, const float* u, float* y, int64_t n) con
 }
 void KernelTable::add(const float* a, const float* b, float* y, int64_t n) const {
   impl_->ops->add(a, b, y, n);
-}
-void KernelTable::mul(const float* a, const float* b, float* y, int64_t n) const {
-  impl_->ops->mul(a, b, y, n);
 }
 void KernelTable::scale(const float* x, float s, float* y, int64_t n) const {
   impl_->ops->scale(x, s, y, n);

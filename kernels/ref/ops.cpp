@@ -17,16 +17,6 @@ void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * s * (w ? w[i] : 1.0f);
 }
 
-void layernorm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps) {
-  float mean = 0;
-  for (int64_t i = 0; i < n; ++i) mean += x[i];
-  mean /= static_cast<float>(n);
-  float var = 0;
-  for (int64_t i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
-  const float s = 1.0f / std::sqrt(var / static_cast<float>(n) + eps);
-  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - mean) * s * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
-}
-
 void softcap(float* x, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
@@ -59,12 +49,6 @@ static float gelu1(float v) {
   return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * v * (1.0f + 0.044715f * v * v)));
 }
 
-void silu(const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = silu1(x[i]);
-}
-void gelu(const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = gelu1(x[i]);
-}
 void swiglu(const float* g, const float* u, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = silu1(g[i]) * u[i];
 }
@@ -73,9 +57,6 @@ void geglu(const float* g, const float* u, float* y, int64_t n) {
 }
 void add(const float* a, const float* b, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
-}
-void mul(const float* a, const float* b, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
 }
 void scale(const float* x, float s, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * s;

@@ -7,14 +7,10 @@
 namespace nibble::kernels::ref {
 
 void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps);
-void layernorm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps);
 void softmax(float* x, int64_t n, float scale, float softcap);
-void silu(const float* x, float* y, int64_t n);
-void gelu(const float* x, float* y, int64_t n);
 void swiglu(const float* gate, const float* up, float* y, int64_t n);
 void geglu(const float* gate, const float* up, float* y, int64_t n);
 void add(const float* a, const float* b, float* y, int64_t n);
-void mul(const float* a, const float* b, float* y, int64_t n);
 void scale(const float* x, float s, float* y, int64_t n);
 void softcap(float* x, int64_t n, float cap);
 void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float base, float freq_scale,

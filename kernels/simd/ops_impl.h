@@ -15,9 +15,9 @@
 // (4 x W for long reductions) and reduced with xsimd::hadd at the end, so results differ from
 // kernels/ref/ops.cpp only by summation order and by xsimd's exp/tanh/sincos (a few ulp) versus
 // libm. The tolerances are stated and tested in tests/kernels/ops_test.cpp:
-//   add, mul, scale, f16<->f32: bit-exact (f32->f16: every non-NaN input; NaN stays NaN);
-//   rmsnorm, layernorm: 5e-6 of max |y|; softmax: 5e-6 relative (reduction order, n <= 4099);
-//   silu, gelu, swiglu, geglu, softcap: 4e-6 * |ref| + 2.5e-7 * |x * up| + 1e-7 (exp/tanh
+//   add, scale, f16<->f32: bit-exact (f32->f16: every non-NaN input; NaN stays NaN);
+//   rmsnorm: 5e-6 of max |y|; softmax: 5e-6 relative (reduction order, n <= 4099);
+//   swiglu, geglu, softcap: 4e-6 * |ref| + 2.5e-7 * |x * up| + 1e-7 (exp/tanh
 //     ulps; the |x| term is gelu's tail, where 1 + tanh cancels in the reference too);
 //   rope: 2e-6 of the pair's magnitude (Cephes sin/cos vs libm; same angle chain);
 //   attn_scores_f16: 1e-5 of sum |q||k|; attn_values_f16: 1e-5 of sum |p||v| (same j order).
@@ -100,40 +100,6 @@ float sum_sq(const float* x, int64_t n) {
   return s;
 }
 
-// sum of (x[i] - c)^2, or of x[i] when `sq` is false (c ignored).
-template <class H>
-float sum_centered(const float* x, int64_t n, float c, bool sq) {
-  using B = FBatch<H>;
-  constexpr int64_t W = B::size;
-  const B vc(c);
-  B a0(0.0f), a1(0.0f);
-  int64_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) {
-    B v0 = B::load_unaligned(x + i), v1 = B::load_unaligned(x + i + W);
-    if (sq) {
-      v0 -= vc;
-      v1 -= vc;
-      a0 = xsimd::fma(v0, v0, a0);
-      a1 = xsimd::fma(v1, v1, a1);
-    } else {
-      a0 += v0;
-      a1 += v1;
-    }
-  }
-  for (; i + W <= n; i += W) {
-    B v = B::load_unaligned(x + i);
-    if (sq) {
-      v -= vc;
-      a0 = xsimd::fma(v, v, a0);
-    } else {
-      a0 += v;
-    }
-  }
-  float s = xsimd::hadd(a0 + a1);
-  for (; i < n; ++i) s += sq ? (x[i] - c) * (x[i] - c) : x[i];
-  return s;
-}
-
 template <class H>
 void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
   using B = FBatch<H>;
@@ -149,24 +115,6 @@ void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
     for (; i + W <= n; i += W) (B::load_unaligned(x + i) * vs).store_unaligned(y + i);
     for (; i < n; ++i) y[i] = x[i] * s;
   }
-}
-
-template <class H>
-void layernorm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps) {
-  using B = FBatch<H>;
-  constexpr int64_t W = B::size;
-  const float mean = sum_centered<H>(x, n, 0.0f, false) / static_cast<float>(n);
-  const float var = sum_centered<H>(x, n, mean, true);
-  const float s = 1.0f / std::sqrt(var / static_cast<float>(n) + eps);
-  const B vm(mean), vs(s), one(1.0f), zero(0.0f);
-  int64_t i = 0;
-  for (; i + W <= n; i += W) {
-    B v = (B::load_unaligned(x + i) - vm) * vs;
-    v = v * (w ? B::load_unaligned(w + i) : one);
-    v = v + (b ? B::load_unaligned(b + i) : zero);
-    v.store_unaligned(y + i);
-  }
-  for (; i < n; ++i) y[i] = (x[i] - mean) * s * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
 }
 
 // --- softmax and soft-capping ----------------------------------------------------------------
@@ -275,14 +223,6 @@ inline void map1(const float* x, const float* u, float* y, int64_t n, FV fv, FS 
 }
 
 template <class H>
-void silu(const float* x, float* y, int64_t n) {
-  map1<H>(x, nullptr, y, n, silu_v<H>, silu_s<H>);
-}
-template <class H>
-void gelu(const float* x, float* y, int64_t n) {
-  map1<H>(x, nullptr, y, n, gelu_v<H>, gelu_s<H>);
-}
-template <class H>
 void swiglu(const float* g, const float* u, float* y, int64_t n) {
   map1<H>(g, u, y, n, silu_v<H>, silu_s<H>);
 }
@@ -299,15 +239,6 @@ void add(const float* a, const float* b, float* y, int64_t n) {
   for (; i + W <= n; i += W)
     (B::load_unaligned(a + i) + B::load_unaligned(b + i)).store_unaligned(y + i);
   for (; i < n; ++i) y[i] = a[i] + b[i];
-}
-template <class H>
-void mul(const float* a, const float* b, float* y, int64_t n) {
-  using B = FBatch<H>;
-  constexpr int64_t W = B::size;
-  int64_t i = 0;
-  for (; i + W <= n; i += W)
-    (B::load_unaligned(a + i) * B::load_unaligned(b + i)).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] = a[i] * b[i];
 }
 template <class H>
 void scale(const float* x, float s, float* y, int64_t n) {
@@ -608,14 +539,10 @@ constexpr RowOps make_row_ops(Isa isa, const char* name) {
                 f16_to_f32<H>,
                 f32_to_f16<H>,
                 rmsnorm<H>,
-                layernorm<H>,
                 softmax<H>,
-                silu<H>,
-                gelu<H>,
                 swiglu<H>,
                 geglu<H>,
                 add<H>,
-                mul<H>,
                 scale<H>,
                 softcap<H>,
                 rope<H>,

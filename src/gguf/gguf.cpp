@@ -111,20 +111,17 @@ Result<Value> read_array(Cursor& c, std::string_view key, int depth) {
         ErrorCode::unknown_value_type,
         fmt::format("metadata '{}' at offset {}: unknown array element type {}", key, at, etype));
   NIBBLE_ASSIGN_OR_RETURN(uint64_t count, c.read<uint64_t>("array length"));
-  Value v;
-  v.type_ = ValueType::array;
-  v.array_type_ = static_cast<ValueType>(etype);
-  v.array_size_ = count;
-  size_t es = scalar_size(v.array_type_);
+  const auto elem = static_cast<ValueType>(etype);
+  size_t es = scalar_size(elem);
   // Smallest encoding of one element: a scalar's size, an empty string (8), an empty array (12).
-  uint64_t min_elem = es ? es : (v.array_type_ == ValueType::string ? 8 : 12);
+  uint64_t min_elem = es ? es : (elem == ValueType::string ? 8 : 12);
   if (count > c.left() / min_elem)
     return Error(ErrorCode::array_out_of_bounds,
                  fmt::format("metadata '{}' at offset {}: array of {} x {} runs past the end of "
                              "the file ({} bytes left)",
-                             key, at, count, value_type_name(v.array_type_), c.left()));
+                             key, at, count, value_type_name(elem), c.left()));
   if (es) {
-    v.array_data_ = c.here();
+    Value v = detail::ValueAccess::scalar_array(elem, count, c.here());
     c.skip(count * es);
     return v;
   }
@@ -134,8 +131,7 @@ Result<Value> read_array(Cursor& c, std::string_view key, int depth) {
     NIBBLE_ASSIGN_OR_RETURN(Value e, read_value(c, etype, key, depth));
     items->push_back(std::move(e));
   }
-  v.array_items_ = std::move(items);
-  return v;
+  return detail::ValueAccess::item_array(elem, std::move(items));
 }
 
 Result<Value> read_value(Cursor& c, uint32_t type, std::string_view key, int depth) {
@@ -146,10 +142,9 @@ Result<Value> read_value(Cursor& c, uint32_t type, std::string_view key, int dep
   auto t = static_cast<ValueType>(type);
   if (t == ValueType::array) return read_array(c, key, depth + 1);
   if (t == ValueType::string) {
-    Value v;
-    v.type_ = t;
-    NIBBLE_ASSIGN_OR_RETURN(v.str_, c.read_string(fmt::format("metadata '{}' value", key)));
-    return v;
+    NIBBLE_ASSIGN_OR_RETURN(std::string_view s,
+                            c.read_string(fmt::format("metadata '{}' value", key)));
+    return detail::ValueAccess::string(s);
   }
   size_t n = scalar_size(t);
   NIBBLE_TRY(c.need(n, fmt::format("metadata '{}' value", key)));
@@ -183,7 +178,7 @@ Status parse_alignment(File::Impl& f) {
     return Error(ErrorCode::bad_alignment,
                  fmt::format("metadata 'general.alignment' must be u32, found {}",
                              value_type_name(v.type())));
-  uint64_t a = v.scalar_.u;
+  uint64_t a = *v.as_uint();
   if (a == 0 || (a & (a - 1)) != 0)
     return Error(ErrorCode::bad_alignment,
                  fmt::format("metadata 'general.alignment' = {} is not a power of two", a));

@@ -38,8 +38,12 @@ enum class ValueType : uint32_t {
 };
 std::string_view value_type_name(ValueType t);
 
-// One metadata value. Scalars are decoded; strings are views into the file; arrays keep their
-// element type and count, with scalar elements left in the file (little-endian, possibly
+namespace detail {
+struct ValueAccess;  // the reader's and writer's access to the representation (reader_detail.h)
+}  // namespace detail
+
+// One metadata value, immutable. Scalars are decoded; strings are views into the file; arrays keep
+// their element type and count, with scalar elements left in the file (little-endian, possibly
 // unaligned) and read through the accessors, and string / nested-array elements decoded.
 class Value {
  public:
@@ -67,7 +71,14 @@ class Value {
   Result<std::vector<uint8_t>> as_u8_array(
       std::string_view what = {}) const;  // u8/i8/bool... fitting
 
-  // Internal representation (public for the reader/writer; treat as read-only).
+  // A copy cut to its first `keep` elements, nested arrays too (tests and fuzz seeds that
+  // shrink real files); scalars and strings are returned unchanged.
+  Value prefix(uint64_t keep) const;
+
+ private:
+  friend struct detail::ValueAccess;
+  Value element(uint64_t i) const;  // element i of an array (i < array_size_)
+
   ValueType type_ = ValueType::u8;
   union {
     uint64_t u;

@@ -76,51 +76,38 @@ bool is_unsigned_int(ValueType t) {
 
 // Decodes one little-endian scalar of type `t` (scalar_size(t) bytes at p) into a Value.
 Value decode_scalar(ValueType t, const uint8_t* p) {
-  Value v;
-  v.type_ = t;
   uint64_t raw = 0;
   size_t n = scalar_size(t);
   for (size_t k = 0; k < n; ++k) raw |= static_cast<uint64_t>(p[k]) << (8 * k);
+  uint64_t bits = raw;
+  double f = 0;
   switch (t) {
-    case ValueType::u8:
-    case ValueType::u16:
-    case ValueType::u32:
-    case ValueType::u64:
-      v.scalar_.u = raw;
-      break;
     case ValueType::i8:
-      v.scalar_.i = static_cast<int8_t>(raw);
+      bits = static_cast<uint64_t>(int64_t{static_cast<int8_t>(raw)});
       break;
     case ValueType::i16:
-      v.scalar_.i = static_cast<int16_t>(raw);
+      bits = static_cast<uint64_t>(int64_t{static_cast<int16_t>(raw)});
       break;
     case ValueType::i32:
-      v.scalar_.i = static_cast<int32_t>(raw);
-      break;
-    case ValueType::i64:
-      v.scalar_.i = static_cast<int64_t>(raw);
+      bits = static_cast<uint64_t>(int64_t{static_cast<int32_t>(raw)});
       break;
     case ValueType::boolean:
-      v.scalar_.u = raw != 0 ? 1 : 0;
+      bits = raw != 0 ? 1 : 0;
       break;
     case ValueType::f32: {
-      uint32_t bits = static_cast<uint32_t>(raw);
-      float f;
-      std::memcpy(&f, &bits, 4);
-      v.scalar_.f = f;
+      uint32_t b32 = static_cast<uint32_t>(raw);
+      float x;
+      std::memcpy(&x, &b32, 4);
+      f = x;
       break;
     }
-    case ValueType::f64: {
-      double d;
-      std::memcpy(&d, &raw, 8);
-      v.scalar_.f = d;
+    case ValueType::f64:
+      std::memcpy(&f, &raw, 8);
       break;
-    }
-    case ValueType::string:
-    case ValueType::array:
+    default:  // unsigned integers and i64: the raw bits
       break;
   }
-  return v;
+  return ValueAccess::scalar(t, bits, f);
 }
 
 }  // namespace detail
@@ -141,19 +128,32 @@ Error range_error(std::string_view what, std::string_view wanted, const Value& v
                            value_type_name(v.type()), wanted));
 }
 
+}  // namespace
+
 // Element `i` of an array as a Value (caller checked i < array_size_). Values built by hand
 // (not by the reader) may lack their storage; they read as empty values rather than crash.
-Value element(const Value& a, uint64_t i) {
-  size_t es = detail::scalar_size(a.array_type_);
+Value Value::element(uint64_t i) const {
+  size_t es = detail::scalar_size(array_type_);
   if (es == 0) {
-    if (!a.array_items_ || i >= a.array_items_->size()) return Value{};
-    return (*a.array_items_)[i];
+    if (!array_items_ || i >= array_items_->size()) return Value{};
+    return (*array_items_)[i];
   }
-  if (!a.array_data_) return Value{};
-  return detail::decode_scalar(a.array_type_, a.array_data_ + i * es);
+  if (!array_data_) return Value{};
+  return detail::decode_scalar(array_type_, array_data_ + i * es);
 }
 
-}  // namespace
+Value Value::prefix(uint64_t keep) const {
+  Value s = *this;
+  if (type_ != ValueType::array || array_size_ <= keep) return s;
+  s.array_size_ = keep;
+  if (array_items_) {
+    auto items = std::make_shared<std::vector<Value>>();
+    for (uint64_t i = 0; i < keep && i < array_items_->size(); ++i)
+      items->push_back((*array_items_)[i].prefix(keep));
+    s.array_items_ = std::move(items);
+  }
+  return s;
+}
 
 bool Value::is_integer() const {
   return detail::is_signed_int(type_) || detail::is_unsigned_int(type_);
@@ -195,7 +195,7 @@ Result<std::string_view> Value::as_string(std::string_view what) const {
 
 Value Value::at(uint64_t i) const {
   if (type_ != ValueType::array || i >= array_size_) return Value{};
-  return element(*this, i);
+  return element(i);
 }
 
 Result<std::vector<std::string_view>> Value::as_string_array(std::string_view what) const {
@@ -203,7 +203,7 @@ Result<std::vector<std::string_view>> Value::as_string_array(std::string_view wh
     return mismatch(what, "array of string", *this);
   std::vector<std::string_view> out;
   out.reserve(array_size_);
-  for (uint64_t i = 0; i < array_size_; ++i) out.push_back(element(*this, i).str_);
+  for (uint64_t i = 0; i < array_size_; ++i) out.push_back(element(i).str_);
   return out;
 }
 
@@ -211,8 +211,7 @@ Result<std::vector<float>> Value::as_f32_array(std::string_view what) const {
   if (type_ != ValueType::array || array_type_ != ValueType::f32)
     return mismatch(what, "array of f32", *this);
   std::vector<float> out(array_size_);
-  for (uint64_t i = 0; i < array_size_; ++i)
-    out[i] = static_cast<float>(element(*this, i).scalar_.f);
+  for (uint64_t i = 0; i < array_size_; ++i) out[i] = static_cast<float>(element(i).scalar_.f);
   return out;
 }
 
@@ -222,7 +221,7 @@ Result<std::vector<int32_t>> Value::as_i32_array(std::string_view what) const {
     return mismatch(what, "array of integers", *this);
   std::vector<int32_t> out(array_size_);
   for (uint64_t i = 0; i < array_size_; ++i) {
-    Value e = element(*this, i);
+    Value e = element(i);
     auto x = e.as_int(what);
     if (!x.ok() || *x < std::numeric_limits<int32_t>::min() ||
         *x > std::numeric_limits<int32_t>::max())
@@ -241,7 +240,7 @@ Result<std::vector<uint8_t>> Value::as_u8_array(std::string_view what) const {
   if (!ok_type) return mismatch(what, "array of integers or bools", *this);
   std::vector<uint8_t> out(array_size_);
   for (uint64_t i = 0; i < array_size_; ++i) {
-    Value e = element(*this, i);
+    Value e = element(i);
     int64_t x = 0;
     if (e.type_ == ValueType::boolean) {
       x = static_cast<int64_t>(e.scalar_.u);

@@ -57,32 +57,36 @@ std::vector<uint8_t> scalar_bytes(T v) {
 void encode_value(std::vector<uint8_t>& b, const Value& v) {
   switch (v.type()) {
     case ValueType::string:
-      put_string(b, v.str_);
+      put_string(b, detail::ValueAccess::str(v));
       return;
     case ValueType::array: {
       put_u32(b, static_cast<uint32_t>(v.array_type()));
       size_t es = detail::scalar_size(v.array_type());
       if (es) {
-        uint64_t n = v.array_data_ ? v.array_size() : 0;
+        const uint8_t* data = detail::ValueAccess::array_data(v);
+        uint64_t n = data ? v.array_size() : 0;
         put_u64(b, n);
-        if (n) b.insert(b.end(), v.array_data_, v.array_data_ + n * es);
+        if (n) b.insert(b.end(), data, data + n * es);
       } else {
         // Only the elements that exist (a hand-built Value may claim more than it holds).
-        uint64_t n =
-            v.array_items_ ? std::min<uint64_t>(v.array_size(), v.array_items_->size()) : 0;
+        const std::vector<Value>* items = detail::ValueAccess::items(v);
+        uint64_t n = items ? std::min<uint64_t>(v.array_size(), items->size()) : 0;
         put_u64(b, n);
-        for (uint64_t i = 0; i < n; ++i) encode_value(b, (*v.array_items_)[i]);
+        for (uint64_t i = 0; i < n; ++i) encode_value(b, (*items)[i]);
       }
       return;
     }
     default: {
       size_t n = detail::scalar_size(v.type());
-      uint64_t raw = v.scalar_.u;
+      uint64_t raw = detail::ValueAccess::bits(v);
       if (v.type() == ValueType::f32) {
-        float f = static_cast<float>(v.scalar_.f);
+        float f = static_cast<float>(detail::ValueAccess::real(v));
         uint32_t bits;
         std::memcpy(&bits, &f, 4);
         raw = bits;
+      } else if (v.type() == ValueType::f64) {
+        double d = detail::ValueAccess::real(v);
+        std::memcpy(&raw, &d, 8);
       }
       for (size_t k = 0; k < n; ++k) b.push_back(static_cast<uint8_t>(raw >> (8 * k)));
     }

@@ -164,11 +164,11 @@ TEST(Dispatch, IsaCapLimitsTheChoice) {
   EXPECT_EQ(scalar.isa(), Isa::scalar);
   auto w = quantize_matrix(TensorType::Q8_0, gaussian(64, 3), 1, 64);
   PreparedWeights p = scalar.prepare(TensorType::Q8_0, 1, 64, w.data());
-  ASSERT_NE(p.gemv, nullptr);
+  ASSERT_NE(p.fn, nullptr);
   // The scalar table's kernel is the reference itself.
   bool is_ref = false;
   for (const auto& v : matmul_variants())
-    if (v.fn == p.gemv) is_ref = v.isa == Isa::scalar;
+    if (v.fn == p.fn) is_ref = v.isa == Isa::scalar;
   EXPECT_TRUE(is_ref);
   const KernelTable& best = KernelTable::get();
   EXPECT_TRUE(isa_supported(best.isa()));
@@ -195,10 +195,10 @@ TEST(Dispatch, PrepareRepacksWhenTheChosenVariantHasALayout) {
       kt.quantize_activation(wt, xf.data() + t * k, xq.data() + t * x_stride, k);
     for (bool allow : {false, true}) {
       const PreparedWeights p = kt.prepare(wt, rows, k, w.data(), allow);
-      ASSERT_NE(p.gemv, nullptr) << tensor_type_info(wt).name;
+      ASSERT_NE(p.fn, nullptr) << tensor_type_info(wt).name;
       const MatmulVariant* chosen = nullptr;
       for (const auto& v : matmul_variants())
-        if (v.fn == p.gemv && v.weight == wt) chosen = &v;
+        if (v.fn == p.fn && v.weight == wt) chosen = &v;
       ASSERT_NE(chosen, nullptr);
       EXPECT_EQ(p.repacked(), chosen->packed()) << chosen->name;
       if (!allow) {

@@ -9,7 +9,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/registry.h"
-#include "runtime/cpu_features.h"
+#include "kernels/dispatch/cpu_features.h"
 
 namespace nibble::kernels {
 namespace {
@@ -139,7 +139,7 @@ TEST(Dispatch, PicksTheBestAvailableVariant) {
       const MatmulVariant* b = best_variant(v.weight, eff, false);
       ASSERT_NE(b, nullptr);
       const PreparedWeights p = t.prepare(v.weight, 1, 256, nullptr, false);
-      EXPECT_EQ(p.gemv, b->fn) << "cap " << isa_name(cap) << ": expected " << b->name;
+      EXPECT_EQ(p.fn, b->fn) << "cap " << isa_name(cap) << ": expected " << b->name;
     }
   }
 }

@@ -26,23 +26,16 @@ std::vector<float> gaussian(size_t n, uint32_t seed) {
   return v;
 }
 
-TEST(Ops, RmsNormAndLayerNorm) {
+TEST(Ops, RmsNorm) {
   const auto& kt = KernelTable::get();
   const int n = 37;
-  auto x = gaussian(n, 1), w = gaussian(n, 2), b = gaussian(n, 3);
+  auto x = gaussian(n, 1), w = gaussian(n, 2);
   std::vector<float> y(n);
   kt.rmsnorm(x.data(), w.data(), y.data(), n, 1e-5f);
   double ss = 0;
   for (float v : x) ss += double(v) * v;
   const double s = 1 / std::sqrt(ss / n + 1e-5);
   for (int i = 0; i < n; ++i) EXPECT_NEAR(y[i], x[i] * s * w[i], 1e-5);
-  kt.layernorm(x.data(), w.data(), b.data(), y.data(), n, 1e-5f);
-  double mean = 0, var = 0;
-  for (float v : x) mean += v;
-  mean /= n;
-  for (float v : x) var += (v - mean) * (v - mean);
-  const double is = 1 / std::sqrt(var / n + 1e-5);
-  for (int i = 0; i < n; ++i) EXPECT_NEAR(y[i], (x[i] - mean) * is * w[i] + b[i], 1e-5);
 }
 
 TEST(Ops, SoftmaxWithScaleSoftcapAndMask) {
@@ -64,10 +57,13 @@ TEST(Ops, ActivationsAndGlu) {
   std::vector<float> y(n);
   kt.swiglu(g.data(), u.data(), y.data(), n);
   for (int i = 0; i < n; ++i) EXPECT_NEAR(y[i], g[i] / (1 + std::exp(-double(g[i]))) * u[i], 1e-6);
-  kt.gelu(g.data(), y.data(), n);
+  kt.geglu(g.data(), u.data(), y.data(), n);
   for (int i = 0; i < n; ++i) {
     const double v = g[i];
-    EXPECT_NEAR(y[i], 0.5 * v * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (v + 0.044715 * v * v * v))),
+    EXPECT_NEAR(y[i],
+                0.5 * v *
+                    (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (v + 0.044715 * v * v * v))) *
+                    u[i],
                 1e-6);
   }
 }
@@ -147,9 +143,6 @@ TEST_P(Table, ElementwiseOpsAreBitExact) {
     t().add(a.data(), b.data(), got.data(), n);
     ref::add(a.data(), b.data(), want.data(), n);
     EXPECT_EQ(got, want) << "add n=" << n;
-    t().mul(a.data(), b.data(), got.data(), n);
-    ref::mul(a.data(), b.data(), want.data(), n);
-    EXPECT_EQ(got, want) << "mul n=" << n;
     t().scale(a.data(), 0.3f, got.data(), n);
     ref::scale(a.data(), 0.3f, want.data(), n);
     EXPECT_EQ(got, want) << "scale n=" << n;
@@ -197,22 +190,16 @@ TEST_P(Table, HalfConversionsAreExact) {
 // Norms: |got - ref| <= 5e-6 * max |ref| (only the reduction order differs; measured 6e-7).
 TEST_P(Table, NormsMatchReference) {
   for (int64_t n : kSizes) {
-    auto x = scaled(n, 30 + n, 3.0f), w = gaussian(n, 40 + n), b = gaussian(n, 50 + n);
-    for (auto& v : x) v += 0.5f;  // a non-zero mean for layernorm
+    auto x = scaled(n, 30 + n, 3.0f), w = gaussian(n, 40 + n);
+    for (auto& v : x) v += 0.5f;
     for (bool with_w : {false, true}) {
       std::vector<float> got(n), want(n);
       const float* wp = with_w ? w.data() : nullptr;
-      const float* bp = with_w ? b.data() : nullptr;
       t().rmsnorm(x.data(), wp, got.data(), n, 1e-6f);
       ref::rmsnorm(x.data(), wp, want.data(), n, 1e-6f);
       double mx = 0;
       for (float v : want) mx = std::max(mx, std::fabs(double(v)));
       EXPECT_LE(worst(got, want, 0, 5e-6 * mx), 1.0) << "rmsnorm n=" << n;
-      t().layernorm(x.data(), wp, bp, got.data(), n, 1e-5f);
-      ref::layernorm(x.data(), wp, bp, want.data(), n, 1e-5f);
-      mx = 0;
-      for (float v : want) mx = std::max(mx, std::fabs(double(v)));
-      EXPECT_LE(worst(got, want, 0, 5e-6 * mx), 1.0) << "layernorm n=" << n;
       auto inplace = x;  // y == x allowed
       t().rmsnorm(inplace.data(), wp, inplace.data(), n, 1e-6f);
       ref::rmsnorm(x.data(), wp, want.data(), n, 1e-6f);
@@ -260,12 +247,6 @@ TEST_P(Table, ActivationsMatchReference) {
                               -88.0f, 100.0f, -100.0f, 1e30f,   -1e30f};
     for (int64_t i = 0; i < n && i < 10; ++i) g[n - 1 - i] = extremes[i];
     std::vector<float> got(n), want(n);
-    t().silu(g.data(), got.data(), n);
-    ref::silu(g.data(), want.data(), n);
-    check(got, want, g, nullptr, "silu", n);
-    t().gelu(g.data(), got.data(), n);
-    ref::gelu(g.data(), want.data(), n);
-    check(got, want, g, nullptr, "gelu", n);
     t().swiglu(g.data(), u.data(), got.data(), n);
     ref::swiglu(g.data(), u.data(), want.data(), n);
     check(got, want, g, u.data(), "swiglu", n);

@@ -19,7 +19,7 @@
 #include "graph/context.h"
 #include "model/loader.h"
 #include "tests/common/shared_data.h"
-#include "tests/model/mini_json.h"
+#include "tests/common/json.h"
 
 namespace nibble {
 namespace {
@@ -83,7 +83,7 @@ TEST_P(Golden, TeacherForcedTop8) {
   const std::string gpath = test::shared_path(std::string("fixtures/golden/") + g.model + ".json");
   const std::string text = read_all(gpath);
   test::Json doc;
-  ASSERT_TRUE(test::JsonReader(text).parse(&doc)) << "cannot parse " << gpath;
+  ASSERT_TRUE(test::parse_json(text, &doc)) << "cannot parse " << gpath;
   const std::string mpath = test::shared_path("fixtures/" + doc["model"].str);
 
   model::LoadOptions lo;

@@ -14,7 +14,7 @@
 #include "model/loader.h"
 #include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
-#include "tests/model/mini_json.h"
+#include "tests/common/json.h"
 
 namespace nibble {
 namespace {
@@ -30,7 +30,7 @@ TEST(LogitsCli, MatchesInProcessEvaluation) {
   CliRun r = run_logits("-m '" + model + "' --tokens 1,403,407,261,378 --top 5 --threads 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   test::Json doc;
-  ASSERT_TRUE(test::JsonReader(r.out).parse(&doc)) << r.out;
+  ASSERT_TRUE(test::parse_json(r.out, &doc)) << r.out;
   EXPECT_EQ(doc["n_vocab"].num, 512);
   ASSERT_EQ(doc["positions"].size(), 5u);
 
@@ -88,8 +88,8 @@ TEST(LogitsCli, ContextSizePicksLongRopeFactors) {
   EXPECT_EQ(c512, c4096);
   EXPECT_EQ(c4097, c8192);
   test::Json a, b;
-  ASSERT_TRUE(test::JsonReader(c512).parse(&a)) << c512;
-  ASSERT_TRUE(test::JsonReader(c8192).parse(&b)) << c8192;
+  ASSERT_TRUE(test::parse_json(c512, &a)) << c512;
+  ASSERT_TRUE(test::parse_json(c8192, &b)) << c8192;
   ASSERT_EQ(a["positions"].size(), b["positions"].size());
   double gap = 0;
   for (size_t p = 0; p < a["positions"].size(); ++p)
@@ -98,7 +98,7 @@ TEST(LogitsCli, ContextSizePicksLongRopeFactors) {
   // The q8_0 KV cache runs through the same option path.
   const std::string q8 = run("--ctx 512 --kv-q8");
   test::Json c;
-  ASSERT_TRUE(test::JsonReader(q8).parse(&c)) << q8;
+  ASSERT_TRUE(test::parse_json(q8, &c)) << q8;
   EXPECT_EQ(c["positions"].size(), a["positions"].size());
   CliRun bad = run_logits("-m '" + model + "' " + toks + " --ctx -1");
   EXPECT_NE(bad.exit_code, 0);

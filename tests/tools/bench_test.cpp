@@ -20,7 +20,7 @@
 #include "nibble/version.h"
 #include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
-#include "tests/model/mini_json.h"
+#include "tests/common/json.h"
 
 namespace {
 
@@ -32,7 +32,7 @@ std::string fixture() { return shared_path("fixtures/llama-Q8_0.gguf"); }
 
 Json parse(const std::string& s) {
   Json j;
-  EXPECT_TRUE(nibble::test::JsonReader(s).parse(&j)) << "not JSON:\n" << s;
+  EXPECT_TRUE(nibble::test::parse_json(s, &j)) << "not JSON:\n" << s;
   return j;
 }
 

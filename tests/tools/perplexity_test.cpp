@@ -11,7 +11,7 @@
 
 #include "tests/common/cli_run.h"
 #include "tests/common/shared_data.h"
-#include "tests/model/mini_json.h"
+#include "tests/common/json.h"
 
 namespace {
 
@@ -38,7 +38,7 @@ std::string stories(const char* type) {
 
 Json parse(const std::string& s) {
   Json j;
-  EXPECT_TRUE(nibble::test::JsonReader(s).parse(&j)) << "not JSON:\n" << s;
+  EXPECT_TRUE(nibble::test::parse_json(s, &j)) << "not JSON:\n" << s;
   return j;
 }
 

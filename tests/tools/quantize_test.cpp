@@ -156,11 +156,16 @@ TEST_F(QuantizeTest, CopiesMetadataAndSetsFileType) {
     EXPECT_EQ(v->type(), kv.value.type()) << kv.key;
     if (kv.value.type() == gguf::ValueType::array) {
       EXPECT_EQ(v->array_size(), kv.value.array_size()) << kv.key;
-      EXPECT_EQ(v->at(v->array_size() - 1).str_, kv.value.at(kv.value.array_size() - 1).str_);
+      EXPECT_EQ(v->at(v->array_size() - 1).as_string().value_or(""),
+                kv.value.at(kv.value.array_size() - 1).as_string().value_or(""));
     } else if (kv.value.type() == gguf::ValueType::string) {
-      EXPECT_EQ(v->str_, kv.value.str_) << kv.key;
+      EXPECT_EQ(v->as_string().value_or("?"), kv.value.as_string().value_or("")) << kv.key;
+    } else if (kv.value.is_integer()) {
+      EXPECT_EQ(v->as_int().value_or(-1), kv.value.as_int().value_or(-2)) << kv.key;
+    } else if (kv.value.type() == gguf::ValueType::boolean) {
+      EXPECT_EQ(v->as_bool().value_or(false), kv.value.as_bool().value_or(true)) << kv.key;
     } else {
-      EXPECT_EQ(v->scalar_.u, kv.value.scalar_.u) << kv.key;
+      EXPECT_EQ(v->as_float().value_or(-1), kv.value.as_float().value_or(-2)) << kv.key;
     }
   }
   EXPECT_EQ(f->get_uint("general.file_type").value_or(0), 14u);

@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bench_probe.h"
 #include "command.h"
-#include "json.h"
 #include "nibble/version.h"
-#if NIBBLE_HAVE_ENGINE
 #include "graph/context.h"
 #include "model/loader.h"
 #include "runtime/thread_pool.h"
@@ -123,32 +123,42 @@ std::vector<Token> synthetic_tokens(int n, int n_vocab, uint64_t seed) {
   return t;
 }
 
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
+// Non-finite figures (a run that measured nothing) are written as null.
+nlohmann::ordered_json json_number(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
+}
 
 std::string to_json(const std::vector<Record>& recs, const Options& o) {
-  std::string s = "[";
-  for (size_t i = 0; i < recs.size(); ++i) {
-    const Record& r = recs[i];
-    s += i ? ",\n  {" : "\n  {";
-    s += fmt::format(
-        "\"model\": {}, \"model_path\": {}, \"arch\": {}, \"type\": {}, \"model_bytes\": {}, "
-        "\"n_params\": {}, \"weight_bytes_per_token\": {}, \"threads\": {}, \"test\": {}, "
-        "\"n_tokens\": {}, \"repetitions\": {}, \"tokens_per_s\": {}, \"stddev\": {}, "
-        "\"gb_per_s\": {}, \"bandwidth_fraction\": {}, \"read_bw_gb_per_s\": {}, "
-        "\"read_bw_probes_gb_per_s\": [{}, {}], "
-        "\"peak_rss_mib\": {}, \"ttft_ms\": {}, \"isa\": {}, \"kv_type\": {}, \"batch\": {}, "
-        "\"contention\": {}, \"version\": {}, \"commit\": {}",
-        json_string(r.model), json_string(r.path), json_string(r.arch), json_string(r.type),
-        r.w.file_weight_bytes, r.w.n_params, r.w.bytes_per_token, r.threads, json_string(r.test),
-        r.n_tokens, r.reps, json_number(r.tokens_per_s), json_number(r.stddev),
-        json_number(r.gb_per_s), json_number(r.bandwidth_fraction),
-        json_number(r.read_bw_gb_per_s), json_number(r.read_bw_start),
-        json_number(r.read_bw_end), json_number(r.peak_rss_mib), json_number(r.ttft_ms),
-        json_string(r.isa), json_string(o.kv_q8 ? "q8_0" : "f16"), o.batch, o.contention,
-        json_string(NIBBLE_VERSION_STRING), json_string(NIBBLE_GIT_COMMIT));
-    s += "}";
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const Record& r : recs) {
+    out.push_back({{"model", r.model},
+                   {"model_path", r.path},
+                   {"arch", r.arch},
+                   {"type", r.type},
+                   {"model_bytes", r.w.file_weight_bytes},
+                   {"n_params", r.w.n_params},
+                   {"weight_bytes_per_token", r.w.bytes_per_token},
+                   {"threads", r.threads},
+                   {"test", r.test},
+                   {"n_tokens", r.n_tokens},
+                   {"repetitions", r.reps},
+                   {"tokens_per_s", json_number(r.tokens_per_s)},
+                   {"stddev", json_number(r.stddev)},
+                   {"gb_per_s", json_number(r.gb_per_s)},
+                   {"bandwidth_fraction", json_number(r.bandwidth_fraction)},
+                   {"read_bw_gb_per_s", json_number(r.read_bw_gb_per_s)},
+                   {"read_bw_probes_gb_per_s",
+                    {json_number(r.read_bw_start), json_number(r.read_bw_end)}},
+                   {"peak_rss_mib", json_number(r.peak_rss_mib)},
+                   {"ttft_ms", json_number(r.ttft_ms)},
+                   {"isa", r.isa},
+                   {"kv_type", o.kv_q8 ? "q8_0" : "f16"},
+                   {"batch", o.batch},
+                   {"contention", o.contention},
+                   {"version", NIBBLE_VERSION_STRING},
+                   {"commit", NIBBLE_GIT_COMMIT}});
   }
-  return s + (recs.empty() ? "]\n" : "\n]\n");
+  return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string to_markdown(const std::vector<Record>& recs) {
@@ -369,4 +379,3 @@ NIBBLE_COMMAND(bench, "measure prefill and decode speed (tokens/s, GB/s, share o
 
 }  // namespace nibble::cli
 
-#endif  // NIBBLE_HAVE_ENGINE

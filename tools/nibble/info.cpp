@@ -9,8 +9,9 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "command.h"
-#include "json.h"
 #include "gguf/gguf.h"
 
 namespace nibble::cli {
@@ -43,10 +44,13 @@ constexpr std::string_view kHyperKeys[] = {
     "expert_used_count",
 };
 
-template <typename F>
-std::string json_number(F d) {
-  if (!std::isfinite(d)) return "null";
-  return fmt::format("{}", d);
+using Json = nlohmann::ordered_json;
+
+// Non-finite numbers are null; f32 values go through their shortest decimal form, so 1e-5
+// is written as 1e-05 and not as the double 9.999999747378752e-06.
+Json json_number(double d) { return std::isfinite(d) ? Json(d) : Json(); }
+Json json_number(float f) {
+  return std::isfinite(f) ? Json(std::stod(fmt::format("{}", f))) : Json();
 }
 
 // Text form of file-provided text: control characters escaped, so a hostile string cannot
@@ -69,7 +73,7 @@ std::string printable(std::string_view s) {
 std::string text_value(const Value& v) {
   switch (v.type()) {
     case ValueType::string: {
-      std::string_view s = v.str_;
+      std::string_view s = *v.as_string();
       std::string shown = printable(s.substr(0, 80));
       return s.size() > 80 ? fmt::format("\"{}\"... ({} bytes)", shown, s.size())
                            : fmt::format("\"{}\"", shown);
@@ -83,12 +87,12 @@ std::string text_value(const Value& v) {
       }
       return fmt::format("[{} x {}]", gguf::value_type_name(v.array_type()), v.array_size());
     case ValueType::boolean:
-      return v.scalar_.u ? "true" : "false";
+      return *v.as_bool() ? "true" : "false";
     // f32 printed as a float, so 1e-5 reads as 1e-05 and not 9.999999747378752e-06.
     case ValueType::f32:
-      return fmt::format("{}", static_cast<float>(v.scalar_.f));
+      return fmt::format("{}", static_cast<float>(*v.as_float()));
     case ValueType::f64:
-      return fmt::format("{}", v.scalar_.f);
+      return fmt::format("{}", *v.as_float());
     default:
       if (v.is_integer()) {
         if (auto u = v.as_uint(); u.ok()) return fmt::format("{}", *u);
@@ -99,29 +103,29 @@ std::string text_value(const Value& v) {
 }
 
 // JSON rendering: scalars and strings as themselves, arrays of up to 64 scalars inline,
-// larger arrays summarised as {"type": ..., "length": ...}.
-std::string json_value(const Value& v) {
+// larger arrays summarised as {"array_of": ..., "length": ...}.
+Json json_value(const Value& v) {
   switch (v.type()) {
     case ValueType::string:
-      return json_string(v.str_);
-    case ValueType::array:
+      return std::string(*v.as_string());
+    case ValueType::array: {
       if (v.array_size() <= 64 && v.array_type() != ValueType::array) {
-        std::string s = "[";
-        for (uint64_t i = 0; i < v.array_size(); ++i) s += (i ? ", " : "") + json_value(v.at(i));
-        return s + "]";
+        Json a = Json::array();
+        for (uint64_t i = 0; i < v.array_size(); ++i) a.push_back(json_value(v.at(i)));
+        return a;
       }
-      return fmt::format("{{\"array_of\": {}, \"length\": {}}}",
-                         json_string(gguf::value_type_name(v.array_type())), v.array_size());
+      return {{"array_of", gguf::value_type_name(v.array_type())}, {"length", v.array_size()}};
+    }
     case ValueType::boolean:
-      return v.scalar_.u ? "true" : "false";
+      return *v.as_bool();
     case ValueType::f32:
-      return json_number(static_cast<float>(v.scalar_.f));
+      return json_number(static_cast<float>(*v.as_float()));
     case ValueType::f64:
-      return json_number(v.scalar_.f);
+      return json_number(*v.as_float());
     default:
-      if (auto u = v.as_uint(); u.ok()) return fmt::format("{}", *u);
-      if (auto i = v.as_int(); i.ok()) return fmt::format("{}", *i);
-      return "null";
+      if (auto u = v.as_uint(); u.ok()) return *u;
+      if (auto i = v.as_int(); i.ok()) return *i;
+      return nullptr;
   }
 }
 
@@ -205,51 +209,38 @@ std::string print_text(const gguf::File& f) {
 
 std::string print_json(const gguf::File& f) {
   Summary s = summarize(f);
-  std::string o = "{\n";
-  o += fmt::format("  \"file\": {},\n", json_string(f.path()));
-  o += fmt::format("  \"version\": {},\n  \"alignment\": {},\n  \"file_size\": {},\n", f.version(),
-                   f.alignment(), f.file_size());
-  o += fmt::format("  \"data_offset\": {},\n", f.data_offset());
-  o += fmt::format("  \"architecture\": {},\n", s.arch.empty() ? "null" : json_string(s.arch));
+  Json o = {{"file", f.path()},
+            {"version", f.version()},
+            {"alignment", f.alignment()},
+            {"file_size", f.file_size()},
+            {"data_offset", f.data_offset()},
+            {"architecture", s.arch.empty() ? Json() : Json(s.arch)}};
   const Value* name = f.find("general.name");
-  o += fmt::format("  \"name\": {},\n", name ? json_value(*name) : "null");
-  o += "  \"hyper_parameters\": {";
-  for (size_t i = 0; i < s.hyper.size(); ++i)
-    o += fmt::format("{}\n    {}: {}", i ? "," : "", json_string(s.hyper[i].first),
-                     json_value(*s.hyper[i].second));
-  o += s.hyper.empty() ? "},\n" : "\n  },\n";
-  o += fmt::format("  \"tokenizer\": {{\"model\": {}, \"pre\": {}, \"vocab_size\": {}}},\n",
-                   s.tok_model ? json_value(*s.tok_model) : "null",
-                   s.tok_pre ? json_value(*s.tok_pre) : "null",
-                   s.has_vocab ? fmt::format("{}", s.vocab_size) : "null");
-  o += "  \"metadata\": {";
-  for (size_t i = 0; i < f.metadata().size(); ++i) {
-    const auto& kv = f.metadata()[i];
-    o += fmt::format("{}\n    {}: {{\"type\": {}, \"value\": {}}}", i ? "," : "",
-                     json_string(kv.key), json_string(gguf::value_type_name(kv.value.type())),
-                     json_value(kv.value));
-  }
-  o += f.metadata().empty() ? "},\n" : "\n  },\n";
-  o += "  \"tensors\": [";
-  for (size_t i = 0; i < f.tensors().size(); ++i) {
-    const auto& t = f.tensors()[i];
-    std::string shape;
-    for (uint32_t d = 0; d < t.n_dims; ++d) shape += fmt::format("{}{}", d ? ", " : "", t.ne[d]);
-    o += fmt::format(
-        "{}\n    {{\"name\": {}, \"type\": {}, \"shape\": [{}], \"offset\": {}, \"bytes\": {}}}",
-        i ? "," : "", json_string(t.name), json_string(tensor_type_name(t.type)), shape, t.offset,
-        t.n_bytes);
-  }
-  o += f.tensors().empty() ? "],\n" : "\n  ],\n";
-  o += "  \"totals\": {";
-  size_t i = 0;
-  for (auto& [tname, tt] : s.per_type)
-    o += fmt::format("{}\n    {}: {{\"tensors\": {}, \"elements\": {}, \"bytes\": {}}}",
-                     i++ ? "," : "", json_string(tname), tt.count, tt.elements, tt.bytes);
-  o += s.per_type.empty() ? "},\n" : "\n  },\n";
-  o += fmt::format("  \"total_tensors\": {},\n  \"total_bytes\": {}\n}}\n", f.tensors().size(),
-                   s.total_bytes);
-  return o;
+  o["name"] = name ? json_value(*name) : Json();
+  Json& hyper = o["hyper_parameters"] = Json::object();
+  for (const auto& [key, value] : s.hyper) hyper[std::string(key)] = json_value(*value);
+  o["tokenizer"] = {{"model", s.tok_model ? json_value(*s.tok_model) : Json()},
+                    {"pre", s.tok_pre ? json_value(*s.tok_pre) : Json()},
+                    {"vocab_size", s.has_vocab ? Json(s.vocab_size) : Json()}};
+  Json& meta = o["metadata"] = Json::object();
+  for (const auto& kv : f.metadata())
+    meta[std::string(kv.key)] = {{"type", gguf::value_type_name(kv.value.type())},
+                                 {"value", json_value(kv.value)}};
+  Json& tensors = o["tensors"] = Json::array();
+  for (const auto& t : f.tensors())
+    tensors.push_back({{"name", t.name},
+                       {"type", tensor_type_name(t.type)},
+                       {"shape", std::vector<uint64_t>(t.ne.begin(), t.ne.begin() + t.n_dims)},
+                       {"offset", t.offset},
+                       {"bytes", t.n_bytes}});
+  Json& totals = o["totals"] = Json::object();
+  for (const auto& [tname, tt] : s.per_type)
+    totals[std::string(tname)] = {
+        {"tensors", tt.count}, {"elements", tt.elements}, {"bytes", tt.bytes}};
+  o["total_tensors"] = f.tensors().size();
+  o["total_bytes"] = s.total_bytes;
+  // Keys and strings come from the file: bytes that are not UTF-8 become U+FFFD.
+  return o.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 int run_info(Args& args) {

@@ -6,8 +6,8 @@
 
 namespace nibble::cli {
 
-// JSON string literal: quotes, backslash and control characters escaped; bytes that are not
-// valid UTF-8 become U+FFFD so the output always parses.
+// JSON string literal (nlohmann-json): quotes, backslash and characters below U+0020 escaped;
+// bytes that are not valid UTF-8 become U+FFFD so the output always parses.
 std::string json_string(std::string_view s);
 
 }  // namespace nibble::cli

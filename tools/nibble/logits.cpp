@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "command.h"
-#if NIBBLE_HAVE_ENGINE
 #include "graph/context.h"
 #include "model/loader.h"
 
@@ -90,16 +91,16 @@ int run_logits(Args& args) {
   const int n_vocab = (*ctx)->n_vocab();
   const int k = static_cast<int>(std::min<long long>(top, n_vocab));
   std::vector<int> idx(static_cast<size_t>(n_vocab));
+  // {"n_vocab": N, "positions": [[[id, logit], ...top K], ...]}, one position per line.
   std::string out = fmt::format("{{\"n_vocab\": {}, \"positions\": [", n_vocab);
   for (size_t p = 0; p < tokens.size(); ++p) {
     auto lg = (*ctx)->logits(static_cast<int>(p));
     std::iota(idx.begin(), idx.end(), 0);
     std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
                       [&](int a, int b) { return lg[a] > lg[b] || (lg[a] == lg[b] && a < b); });
-    out += p ? ",\n  [" : "\n  [";
-    for (int i = 0; i < k; ++i)
-      out += fmt::format("{}[{}, {:.6g}]", i ? ", " : "", idx[i], lg[idx[i]]);
-    out += "]";
+    nlohmann::json top = nlohmann::json::array();
+    for (int i = 0; i < k; ++i) top.push_back({idx[i], lg[idx[i]]});
+    out += (p ? ",\n  " : "\n  ") + top.dump();
   }
   out += "\n]}\n";
   fmt::print("{}", out);
@@ -112,5 +113,3 @@ NIBBLE_COMMAND(logits, "evaluate token ids and print the top-K logits per positi
                run_logits);
 
 }  // namespace nibble::cli
-
-#endif  // NIBBLE_HAVE_ENGINE

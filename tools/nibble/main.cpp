@@ -9,7 +9,7 @@
 
 #include "command.h"
 #include "kernels/kernels.h"
-#include "runtime/cpu_features.h"
+#include "kernels/dispatch/cpu_features.h"
 #include "nibble/version.h"
 
 namespace nibble::cli {
@@ -38,7 +38,7 @@ static void usage() {
 // detected, and the kernels chosen with the reason (the best this CPU runs, or NIBBLE_ISA).
 static void version() {
   const auto& k = kernels::KernelTable::get();
-  const auto& f = cpu_features();
+  const auto& f = kernels::cpu_features();
   std::string feats;
   auto add = [&](bool on, const char* name) {
     if (on) feats += feats.empty() ? name : std::string(" ") + name;

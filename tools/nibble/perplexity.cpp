@@ -32,12 +32,12 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "command.h"
-#include "json.h"
-#include "perplexity_kl.h"
-#if NIBBLE_HAVE_ENGINE
 #include "graph/context.h"
 #include "model/loader.h"
+#include "perplexity_kl.h"
 
 namespace nibble::cli {
 namespace {
@@ -60,7 +60,10 @@ int fail(const std::string& msg) {
   return 1;
 }
 
-std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.8g}", v) : "null"; }
+// Non-finite figures are written as null.
+nlohmann::ordered_json num(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
+}
 
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return NAN;
@@ -71,6 +74,96 @@ double percentile(std::vector<double> v, double q) {
 
 int argmax(std::span<const float> v) {
   return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+// The text file's tokens (one trailing newline dropped, as llama.cpp's -f does), each checked
+// against the model's logits.
+Result<std::vector<Token>> read_tokens(const std::string& path, const Tokenizer& tok, int n_vocab) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::io_error, path + ": cannot open the text file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  auto t = tok.encode(text);
+  if (!t.ok()) return Error(t.error().code(), path + ": " + t.error().to_string());
+  for (Token id : *t)
+    if (id < 0 || id >= n_vocab)
+      return Error(
+          ErrorCode::invalid_argument,
+          fmt::format("the tokenizer produced id {} outside the model's {} logits", id, n_vocab));
+  return t;
+}
+
+// The --save-logits file, its header and the tokens its windows read written.
+Result<std::unique_ptr<kl::Writer>> open_writer(const std::string& path, const kl::Header& h,
+                                                const std::vector<Token>& tokens) {
+  auto writer = std::make_unique<kl::Writer>();
+  const size_t used = static_cast<size_t>(h.n_tokens());
+  NIBBLE_TRY(writer->open(path, h, std::span<const Token>(tokens.data(), used)));
+  return writer;
+}
+
+// What the windows measured, for the report.
+struct Scores {
+  int n_chunks, n_tok, ctx, stride;
+  double nll, nll2;  // sums of the scored positions' negative log-likelihoods and squares
+  uint64_t count;    // scored positions
+  KlStats ks;        // KL mode only
+};
+
+// Prints perplexity (and with a base, KL divergence and top-1 agreement) as text or JSON.
+int report(const PplOptions& o, const Scores& sc, bool base) {
+  const auto& [n_chunks, n_tok, ctx, stride, nll, nll2, count, ks] = sc;
+  const double mean = nll / count;
+  const double var = count > 1 ? std::max(nll2 / count - mean * mean, 0.0) : 0.0;
+  const double ppl = std::exp(mean);
+  const double ppl_err = ppl * std::sqrt(var / std::max<double>(count - 1, 1));
+  double kl_mean = NAN, kl_se = NAN, top1 = NAN, top1_se = NAN, base_ppl = NAN;
+  if (base) {
+    double s = 0, s2 = 0;
+    for (double d : ks.kld) s += d, s2 += d * d;
+    const double n = static_cast<double>(ks.kld.size());
+    kl_mean = s / n;
+    kl_se = n > 1 ? std::sqrt(std::max(s2 / n - kl_mean * kl_mean, 0.0) / (n - 1)) : 0.0;
+    top1 = ks.top1_same / n;
+    top1_se = n > 1 ? std::sqrt(top1 * (1 - top1) / (n - 1)) : 0.0;
+    base_ppl = std::exp(ks.base_nll / n);
+  }
+  if (o.json) {
+    nlohmann::ordered_json j = {
+        {"model", o.model},   {"perplexity", num(ppl)}, {"stderr", num(ppl_err)},
+        {"chunks", n_chunks}, {"tokens", n_tok},        {"scored", count},
+        {"ctx", ctx},         {"stride", stride},       {"nll_mean", num(mean)}};
+    if (base) {
+      j["base_perplexity"] = num(base_ppl);
+      j["ln_ppl_ratio"] = num(std::log(ppl / base_ppl));
+      j["kl_divergence"] = {{"mean", num(kl_mean)},
+                            {"stderr", num(kl_se)},
+                            {"median", num(percentile(ks.kld, 0.5))},
+                            {"p99", num(percentile(ks.kld, 0.99))},
+                            {"max", num(percentile(ks.kld, 1.0))}};
+      j["top1_agreement"] = num(top1);
+      j["top1_agreement_stderr"] = num(top1_se);
+    }
+    fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  } else {
+    fmt::print(
+        "perplexity: {:.4f} ± {:.4f} ({} windows of {} tokens, {} tokens scored, text {} "
+        "tokens)\n",
+        ppl, ppl_err, n_chunks, ctx, count, n_tok);
+    if (base) {
+      fmt::print("base perplexity: {:.4f}   ln(PPL/base PPL): {:.6f}\n", base_ppl,
+                 std::log(ppl / base_ppl));
+      fmt::print(
+          "KL divergence: mean {:.6g} ± {:.3g}, median {:.6g}, 99th percentile {:.6g}, "
+          "max {:.6g}\n",
+          kl_mean, kl_se, percentile(ks.kld, 0.5), percentile(ks.kld, 0.99),
+          percentile(ks.kld, 1.0));
+      fmt::print("top-1 agreement: {:.3f}% ± {:.3f}%\n", 100 * top1, 100 * top1_se);
+    }
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
 int run_ppl(const PplOptions& o) {
@@ -97,34 +190,21 @@ int run_ppl(const PplOptions& o) {
   Token bos = -1;
   bool replace_bos = false;
   if (!o.text.empty()) {
-    std::ifstream in(o.text, std::ios::binary);
-    if (!in) return fail(fmt::format("{}: cannot open the text file", o.text));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const auto& tok = *(*m)->tokenizer;
-    std::string text = ss.str();
-    // As llama.cpp's -f does: one trailing newline is not part of the text.
-    if (!text.empty() && text.back() == '\n') text.pop_back();
-    auto t = tok.encode(text);
-    if (!t.ok()) return fail(fmt::format("{}: {}", o.text, t.error().to_string()));
+    auto t = read_tokens(o.text, *(*m)->tokenizer, n_vocab);
+    if (!t.ok()) return fail(t.error().message());
     tokens = std::move(*t);
-    bos = tok.bos();
-    replace_bos = tok.add_bos() && bos >= 0;
-    for (Token id : tokens)
-      if (id < 0 || id >= n_vocab)
-        return fail(fmt::format("the tokenizer produced id {} outside the model's {} logits", id,
-                                n_vocab));
+    bos = (*m)->tokenizer->bos();
+    replace_bos = (*m)->tokenizer->add_bos() && bos >= 0;
   }
   if (base) {
     const auto& h = base->header();
     if (static_cast<int>(h.n_vocab) != n_vocab)
       return fail(fmt::format("{} has {} logits per position, the model {}", o.kl_base, h.n_vocab,
                               n_vocab));
-    if (!tokens.empty() && (tokens.size() < base->tokens().size() ||
-                            !std::equal(base->tokens().begin(), base->tokens().end(),
-                                        tokens.begin())))
-      return fail(fmt::format("{} tokenizes differently from the tokens in {}", o.text,
-                              o.kl_base));
+    if (!tokens.empty() &&
+        (tokens.size() < base->tokens().size() ||
+         !std::equal(base->tokens().begin(), base->tokens().end(), tokens.begin())))
+      return fail(fmt::format("{} tokenizes differently from the tokens in {}", o.text, o.kl_base));
     tokens = base->tokens();
     ctx = static_cast<int>(h.n_ctx);
     stride = static_cast<int>(h.stride);
@@ -154,11 +234,9 @@ int run_ppl(const PplOptions& o) {
     h.stride = static_cast<uint32_t>(stride);
     h.bos_replaced = replace_bos;
     h.bos = replace_bos ? bos : -1;
-    writer = std::make_unique<kl::Writer>();
-    const size_t used = static_cast<size_t>(h.n_tokens());
-    if (auto st = writer->open(o.save_logits, h, std::span<const Token>(tokens.data(), used));
-        !st.ok())
-      return fail(st.error().to_string());
+    auto w = open_writer(o.save_logits, h, tokens);
+    if (!w.ok()) return fail(w.error().to_string());
+    writer = std::move(*w);
   }
 
   graph::ContextOptions co;
@@ -215,51 +293,8 @@ int run_ppl(const PplOptions& o) {
   if (writer)
     if (auto st = writer->finish(); !st.ok()) return fail(st.error().to_string());
 
-  const double mean = nll / count;
-  const double var = count > 1 ? std::max(nll2 / count - mean * mean, 0.0) : 0.0;
-  const double ppl = std::exp(mean);
-  const double ppl_err = ppl * std::sqrt(var / std::max<double>(count - 1, 1));
-  double kl_mean = NAN, kl_se = NAN, top1 = NAN, top1_se = NAN, base_ppl = NAN;
-  if (base) {
-    double s = 0, s2 = 0;
-    for (double d : ks.kld) s += d, s2 += d * d;
-    const double n = static_cast<double>(ks.kld.size());
-    kl_mean = s / n;
-    kl_se = n > 1 ? std::sqrt(std::max(s2 / n - kl_mean * kl_mean, 0.0) / (n - 1)) : 0.0;
-    top1 = ks.top1_same / n;
-    top1_se = n > 1 ? std::sqrt(top1 * (1 - top1) / (n - 1)) : 0.0;
-    base_ppl = std::exp(ks.base_nll / n);
-  }
-  if (o.json) {
-    std::string s = fmt::format(
-        "{{\"model\": {}, \"perplexity\": {}, \"stderr\": {}, \"chunks\": {}, \"tokens\": {}, "
-        "\"scored\": {}, \"ctx\": {}, \"stride\": {}, \"nll_mean\": {}",
-        json_string(o.model), num(ppl), num(ppl_err), n_chunks, n_tok, count, ctx, stride,
-        num(mean));
-    if (base)
-      s += fmt::format(
-          ", \"base_perplexity\": {}, \"ln_ppl_ratio\": {}, \"kl_divergence\": {{\"mean\": {}, "
-          "\"stderr\": {}, \"median\": {}, \"p99\": {}, \"max\": {}}}, \"top1_agreement\": {}, "
-          "\"top1_agreement_stderr\": {}",
-          num(base_ppl), num(std::log(ppl / base_ppl)), num(kl_mean), num(kl_se),
-          num(percentile(ks.kld, 0.5)), num(percentile(ks.kld, 0.99)),
-          num(percentile(ks.kld, 1.0)), num(top1), num(top1_se));
-    fmt::print("{}}}\n", s);
-  } else {
-    fmt::print("perplexity: {:.4f} ± {:.4f} ({} windows of {} tokens, {} tokens scored, text {} "
-               "tokens)\n",
-               ppl, ppl_err, n_chunks, ctx, count, n_tok);
-    if (base) {
-      fmt::print("base perplexity: {:.4f}   ln(PPL/base PPL): {:.6f}\n", base_ppl,
-                 std::log(ppl / base_ppl));
-      fmt::print("KL divergence: mean {:.6g} ± {:.3g}, median {:.6g}, 99th percentile {:.6g}, "
-                 "max {:.6g}\n",
-                 kl_mean, kl_se, percentile(ks.kld, 0.5), percentile(ks.kld, 0.99),
-                 percentile(ks.kld, 1.0));
-      fmt::print("top-1 agreement: {:.3f}% ± {:.3f}%\n", 100 * top1, 100 * top1_se);
-    }
-  }
-  return std::fflush(stdout) == 0 ? 0 : 1;
+  Scores sc{n_chunks, n_tok, ctx, stride, nll, nll2, count, std::move(ks)};
+  return report(o, sc, base != nullptr);
 }
 
 constexpr const char* kHelp =
@@ -320,7 +355,8 @@ int run_perplexity(Args& args) {
   if (o.text.empty() && o.kl_base.empty()) args.error("-f TEXT is required");
   if (!o.save_logits.empty() && !o.kl_base.empty())
     args.error("--save-logits and --kl-divergence exclude each other");
-  if (!o.kl_base.empty() && o.stride) args.error("--stride comes from the base file with --kl-divergence");
+  if (!o.kl_base.empty() && o.stride)
+    args.error("--stride comes from the base file with --kl-divergence");
   if (o.stride && o.stride >= o.ctx)
     args.error(fmt::format("--stride {} must be below --ctx {}", o.stride, o.ctx));
   if (!args.finish()) return 2;
@@ -334,5 +370,3 @@ NIBBLE_COMMAND(perplexity,
                run_perplexity);
 
 }  // namespace nibble::cli
-
-#endif  // NIBBLE_HAVE_ENGINE

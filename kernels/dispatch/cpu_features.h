@@ -2,7 +2,7 @@
 // registers); Linux/Android arm64: getauxval; Apple arm64: sysctlbyname.
 #pragma once
 
-namespace nibble {
+namespace nibble::kernels {
 
 struct CpuFeatures {
   // x86-64
@@ -15,4 +15,4 @@ struct CpuFeatures {
 
 const CpuFeatures& cpu_features();
 
-}  // namespace nibble
+}  // namespace nibble::kernels

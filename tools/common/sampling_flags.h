@@ -1,7 +1,7 @@
 // Sampling / session flags shared by `nibble generate` and nibble-chat.
 #pragma once
 
-#include "command.h"
+#include "args.h"
 #include "nibble/nibble.h"
 
 namespace nibble::cli {

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "command.h"
+#include "args.h"
 
 namespace nibble::cli {
 

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "command.h"
 #include "console.h"
 #include "nibble/nibble.h"
 #include "sampling_flags.h"

@@ -1,4 +1,4 @@
-#include "runtime/cpu_features.h"
+#include "kernels/dispatch/cpu_features.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #if defined(_MSC_VER)
@@ -23,7 +23,7 @@
 #include <sys/sysctl.h>
 #endif
 
-namespace nibble {
+namespace nibble::kernels {
 namespace {
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -117,4 +117,4 @@ const CpuFeatures& cpu_features() {
   return f;
 }
 
-}  // namespace nibble
+}  // namespace nibble::kernels
