@@ -401,6 +401,60 @@ Value Interpreter::eval(const Node& n) {
 
 static bool is_int(const Value& v) { return v.kind == Value::Kind::integer; }
 
+// + - * / // % ** on two numbers, with Python's integer semantics (floor division and modulo,
+// overflow is an error).
+static Value arithmetic(const std::string& op, const Value& a, const Value& b) {
+  if (is_int(a) && is_int(b) && op != "/") {
+    int64_t x = a.i, y = b.i, r = 0;
+    if (op == "+") {
+      if (add_overflow(x, y, &r)) fail("integer overflow");
+      return Value::integer(r);
+    }
+    if (op == "-") {
+      if (sub_overflow(x, y, &r)) fail("integer overflow");
+      return Value::integer(r);
+    }
+    if (op == "*") {
+      if (mul_overflow(x, y, &r)) fail("integer overflow");
+      return Value::integer(r);
+    }
+    if (op == "//" || op == "%") {
+      if (y == 0) fail("integer division or modulo by zero");
+      if (x == std::numeric_limits<int64_t>::min() && y == -1) fail("integer overflow");
+      int64_t q = x / y, m = x % y;
+      if (m != 0 && ((m < 0) != (y < 0))) {  // Python floors
+        q -= 1;
+        m += y;
+      }
+      return Value::integer(op == "//" ? q : m);
+    }
+    if (op == "**") {
+      if (y < 0) return Value::floating(std::pow(double(x), double(y)));
+      int64_t acc = 1;
+      for (int64_t i = 0; i < y; ++i) {
+        if (mul_overflow(acc, x, &acc)) fail("integer overflow");
+        if (acc == 0 || acc == 1) break;
+      }
+      return Value::integer(acc);
+    }
+  }
+  double x = a.as_double(), y = b.as_double();
+  if (op == "+") return Value::floating(x + y);
+  if (op == "-") return Value::floating(x - y);
+  if (op == "*") return Value::floating(x * y);
+  if (op == "**") return Value::floating(std::pow(x, y));
+  if (y == 0) fail("division by zero");
+  if (op == "/") return Value::floating(x / y);
+  if (op == "//") return Value::floating(std::floor(x / y));
+  if (op == "%") {
+    double m = std::fmod(x, y);
+    if (m != 0 && ((m < 0) != (y < 0))) m += y;
+    return Value::floating(m);
+  }
+  fail("unsupported operand types for " + op + ": " + kind_name(a.kind) + " and " +
+       kind_name(b.kind));
+}
+
 Value Interpreter::eval_binary(const Node& n) {
   const std::string& op = n.str;
   if (op == "and") {
@@ -497,54 +551,7 @@ Value Interpreter::eval_binary(const Node& n) {
     return Value::make_list(std::move(items));
   }
   if (!a.is_number() || !b.is_number()) return type_error();
-  if (is_int(a) && is_int(b) && op != "/") {
-    int64_t x = a.i, y = b.i, r = 0;
-    if (op == "+") {
-      if (add_overflow(x, y, &r)) fail("integer overflow");
-      return Value::integer(r);
-    }
-    if (op == "-") {
-      if (sub_overflow(x, y, &r)) fail("integer overflow");
-      return Value::integer(r);
-    }
-    if (op == "*") {
-      if (mul_overflow(x, y, &r)) fail("integer overflow");
-      return Value::integer(r);
-    }
-    if (op == "//" || op == "%") {
-      if (y == 0) fail("integer division or modulo by zero");
-      if (x == std::numeric_limits<int64_t>::min() && y == -1) fail("integer overflow");
-      int64_t q = x / y, m = x % y;
-      if (m != 0 && ((m < 0) != (y < 0))) {  // Python floors
-        q -= 1;
-        m += y;
-      }
-      return Value::integer(op == "//" ? q : m);
-    }
-    if (op == "**") {
-      if (y < 0) return Value::floating(std::pow(double(x), double(y)));
-      int64_t acc = 1;
-      for (int64_t i = 0; i < y; ++i) {
-        if (mul_overflow(acc, x, &acc)) fail("integer overflow");
-        if (acc == 0 || acc == 1) break;
-      }
-      return Value::integer(acc);
-    }
-  }
-  double x = a.as_double(), y = b.as_double();
-  if (op == "+") return Value::floating(x + y);
-  if (op == "-") return Value::floating(x - y);
-  if (op == "*") return Value::floating(x * y);
-  if (op == "**") return Value::floating(std::pow(x, y));
-  if (y == 0) fail("division by zero");
-  if (op == "/") return Value::floating(x / y);
-  if (op == "//") return Value::floating(std::floor(x / y));
-  if (op == "%") {
-    double m = std::fmod(x, y);
-    if (m != 0 && ((m < 0) != (y < 0))) m += y;
-    return Value::floating(m);
-  }
-  return type_error();
+  return arithmetic(op, a, b);
 }
 
 void Interpreter::eval_args(const Node& n, size_t first, Args* args, Kwargs* kwargs) {

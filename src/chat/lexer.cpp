@@ -83,6 +83,110 @@ std::string describe_position(std::string_view source, uint32_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(col);
 }
 
+// The string literal whose opening quote is at text[i] (escapes decoded); i ends past the
+// closing quote.
+std::string string_literal(const Preprocessed& pre, size_t& i) {
+  const std::string& s = pre.text;
+  const size_t n = s.size();
+  auto orig = [&](size_t k) { return pre.origin[k < n ? k : n]; };
+  const size_t tok_start = i;
+  const char c = s[i];
+  std::string val;
+  ++i;
+  for (;;) {
+    if (i >= n) fail_at(orig(tok_start), "unterminated string literal");
+    char d = s[i];
+    if (d == c) {
+      ++i;
+      break;
+    }
+    if (d == '\\') {
+      if (i + 1 >= n) fail_at(orig(tok_start), "unterminated string literal");
+      char e = s[i + 1];
+      i += 2;
+      switch (e) {
+        case 'n':
+          val += '\n';
+          break;
+        case 't':
+          val += '\t';
+          break;
+        case 'r':
+          val += '\r';
+          break;
+        case 'b':
+          val += '\b';
+          break;
+        case 'f':
+          val += '\f';
+          break;
+        case 'v':
+          val += '\v';
+          break;
+        case '0':
+          val += '\0';
+          break;
+        case '\\':
+          val += '\\';
+          break;
+        case '\'':
+          val += '\'';
+          break;
+        case '"':
+          val += '"';
+          break;
+        case 'x':
+        case 'u': {
+          size_t len = e == 'x' ? 2 : 4;
+          if (i + len > n) fail_at(orig(i - 2), "bad \\x/\\u escape in string literal");
+          uint32_t cp = 0;
+          for (size_t k = 0; k < len; ++k) {
+            char h = s[i + k];
+            int dv = is_digit(h)              ? h - '0'
+                     : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                     : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                              : -1;
+            if (dv < 0) fail_at(orig(i - 2), "bad \\x/\\u escape in string literal");
+            cp = cp * 16 + static_cast<uint32_t>(dv);
+          }
+          i += len;
+          // UTF-8 encode (lone surrogates become U+FFFD).
+          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+          if (cp < 0x80) {
+            val += static_cast<char>(cp);
+          } else if (cp < 0x800) {
+            val += static_cast<char>(0xC0 | (cp >> 6));
+            val += static_cast<char>(0x80 | (cp & 0x3F));
+          } else {
+            val += static_cast<char>(0xE0 | (cp >> 12));
+            val += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            val += static_cast<char>(0x80 | (cp & 0x3F));
+          }
+          break;
+        }
+        default:
+          fail_at(orig(i - 2), std::string("unknown escape '\\") + e + "' in string literal");
+      }
+      continue;
+    }
+    val += d;
+    ++i;
+  }
+  return val;
+}
+
+// Length of the operator at s[i] (longest first), 0 when none.
+size_t op_length(const std::string& s, size_t i) {
+  static const char* const kOps[] = {"//", "**", "==", "!=", "<=", ">=", "(", ")", "[",
+                                     "]",  "{",  "}",  ".",  ",",  ":",  "|", "=", "~",
+                                     "+",  "-",  "*",  "/",  "%",  "<",  ">"};
+  for (const char* op : kOps) {
+    const size_t len = std::strlen(op);
+    if (s.compare(i, len, op) == 0) return len;
+  }
+  return 0;
+}
+
 std::vector<Token> tokenize(std::string_view source) {
   Preprocessed pre = preprocess(source);
   const std::string& s = pre.text;
@@ -162,87 +266,7 @@ std::vector<Token> tokenize(std::string_view source) {
         break;
       }
       if (c == '\'' || c == '"') {
-        std::string val;
-        ++i;
-        for (;;) {
-          if (i >= n) fail_at(orig(tok_start), "unterminated string literal");
-          char d = s[i];
-          if (d == c) {
-            ++i;
-            break;
-          }
-          if (d == '\\') {
-            if (i + 1 >= n) fail_at(orig(tok_start), "unterminated string literal");
-            char e = s[i + 1];
-            i += 2;
-            switch (e) {
-              case 'n':
-                val += '\n';
-                break;
-              case 't':
-                val += '\t';
-                break;
-              case 'r':
-                val += '\r';
-                break;
-              case 'b':
-                val += '\b';
-                break;
-              case 'f':
-                val += '\f';
-                break;
-              case 'v':
-                val += '\v';
-                break;
-              case '0':
-                val += '\0';
-                break;
-              case '\\':
-                val += '\\';
-                break;
-              case '\'':
-                val += '\'';
-                break;
-              case '"':
-                val += '"';
-                break;
-              case 'x':
-              case 'u': {
-                size_t len = e == 'x' ? 2 : 4;
-                if (i + len > n) fail_at(orig(i - 2), "bad \\x/\\u escape in string literal");
-                uint32_t cp = 0;
-                for (size_t k = 0; k < len; ++k) {
-                  char h = s[i + k];
-                  int dv = is_digit(h)              ? h - '0'
-                           : (h >= 'a' && h <= 'f') ? h - 'a' + 10
-                           : (h >= 'A' && h <= 'F') ? h - 'A' + 10
-                                                    : -1;
-                  if (dv < 0) fail_at(orig(i - 2), "bad \\x/\\u escape in string literal");
-                  cp = cp * 16 + static_cast<uint32_t>(dv);
-                }
-                i += len;
-                // UTF-8 encode (lone surrogates become U+FFFD).
-                if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
-                if (cp < 0x80) {
-                  val += static_cast<char>(cp);
-                } else if (cp < 0x800) {
-                  val += static_cast<char>(0xC0 | (cp >> 6));
-                  val += static_cast<char>(0x80 | (cp & 0x3F));
-                } else {
-                  val += static_cast<char>(0xE0 | (cp >> 12));
-                  val += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-                  val += static_cast<char>(0x80 | (cp & 0x3F));
-                }
-                break;
-              }
-              default:
-                fail_at(orig(i - 2), std::string("unknown escape '\\") + e + "' in string literal");
-            }
-            continue;
-          }
-          val += d;
-          ++i;
-        }
+        std::string val = string_literal(pre, i);
         toks.push_back({Tok::string, std::move(val), orig(tok_start)});
         continue;
       }
@@ -265,24 +289,12 @@ std::vector<Token> tokenize(std::string_view source) {
         toks.push_back({Tok::name, s.substr(tok_start, i - tok_start), orig(tok_start)});
         continue;
       }
-      static const char* const kOps[] = {"//", "**", "==", "!=", "<=", ">=", "(", ")", "[",
-                                         "]",  "{",  "}",  ".",  ",",  ":",  "|", "=", "~",
-                                         "+",  "-",  "*",  "/",  "%",  "<",  ">"};
-      bool matched = false;
-      for (const char* op : kOps) {
-        size_t len = std::strlen(op);
-        if (s.compare(i, len, op) == 0) {
-          if (op[0] == '{' && len == 1) ++brace_depth;
-          if (op[0] == '}' && len == 1) --brace_depth;
-          toks.push_back({Tok::op, op, orig(i)});
-          i += len;
-          matched = true;
-          break;
-        }
-      }
-      if (!matched) {
-        fail_at(orig(i), std::string("unexpected character '") + c + "' in tag");
-      }
+      const size_t len = op_length(s, i);
+      if (len == 0) fail_at(orig(i), std::string("unexpected character '") + c + "' in tag");
+      if (len == 1 && c == '{') ++brace_depth;
+      if (len == 1 && c == '}') --brace_depth;
+      toks.push_back({Tok::op, s.substr(i, len), orig(i)});
+      i += len;
     }
   }
   toks.push_back({Tok::end, "", orig(n)});

@@ -149,6 +149,32 @@ class Parser {
     }
   }
 
+  // The target of {% set %}: a name, name.attribute or a tuple of names "a, b".
+  NodePtr parse_set_target() {
+    const uint32_t target_off = peek().offset;
+    std::string name = expect_identifier("a variable name");
+    NodePtr target = make(NodeKind::name, target_off);
+    target->str = name;
+    if (is_op(".")) {
+      next();
+      auto a = make(NodeKind::attr, target_off);
+      a->str = expect_identifier("an attribute name");
+      a->kids.push_back(std::move(target));
+      target = std::move(a);
+    } else if (is_op(",")) {
+      auto tuple = make(NodeKind::list_lit, target_off);
+      tuple->kids.push_back(std::move(target));
+      while (is_op(",")) {
+        next();
+        auto t = make(NodeKind::name, peek().offset);
+        t->str = expect_identifier("a variable name");
+        tuple->kids.push_back(std::move(t));
+      }
+      target = std::move(tuple);
+    }
+    return target;
+  }
+
   NodePtr parse_statement() {
     const uint32_t opener = stmt_open_;
     // Nested statements move stmt_open_; an unterminated block of this one names our '{%'.
@@ -208,28 +234,7 @@ class Parser {
     }
     if (k == "set") {
       auto n = make(NodeKind::set_stmt, kw.offset);
-      const uint32_t target_off = peek().offset;
-      std::string name = expect_identifier("a variable name");
-      NodePtr target = make(NodeKind::name, target_off);
-      target->str = name;
-      if (is_op(".")) {
-        next();
-        auto a = make(NodeKind::attr, target_off);
-        a->str = expect_identifier("an attribute name");
-        a->kids.push_back(std::move(target));
-        target = std::move(a);
-      } else if (is_op(",")) {
-        auto tuple = make(NodeKind::list_lit, target_off);
-        tuple->kids.push_back(std::move(target));
-        while (is_op(",")) {
-          next();
-          auto t = make(NodeKind::name, peek().offset);
-          t->str = expect_identifier("a variable name");
-          tuple->kids.push_back(std::move(t));
-        }
-        target = std::move(tuple);
-      }
-      n->kids.push_back(std::move(target));
+      n->kids.push_back(parse_set_target());
       if (is_op("=")) {
         next();
         n->kids.push_back(parse_expr_tuple());
