@@ -3,6 +3,8 @@
 // bits. Included only by this folder's units (-mavx512f -mavx512bw -mavx512dq -mavx512vl).
 #pragma once
 
+// avx512_warnings.h first: its pragmas must precede <immintrin.h>.
+#include "kernels/x86/common/avx512_warnings.h"
 #include "kernels/x86/common/isa.h"
 
 namespace nibble::kernels::x86 {

@@ -3,13 +3,6 @@
 // the AVX-512 VNNI policy (isa.h: EVEX vpdpbusd / vpdpwssd, two accumulator chains).
 // Reference: kernels/ref (dot_row). Integer sums are exact; results differ from the reference
 // only by f32 summation order (tests: 1e-5 of the row's sum |w|.|x|).
-// GCC 12's AVX-512 intrinsic headers initialise their "undefined" vectors from themselves
-// (__Y = __Y), which -Wuninitialized reports at every inlined use: a false positive of the
-// headers, silenced for this file (the pragmas must precede the include).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "kernels/x86/avx512vnni/isa.h"
 #include "kernels/x86/common/row_major512.h"
 

@@ -3,6 +3,8 @@
 // by this folder's units (the avx512 flags and -mavx512vnni).
 #pragma once
 
+// avx512_warnings.h first: its pragmas must precede <immintrin.h>.
+#include "kernels/x86/common/avx512_warnings.h"
 #include "kernels/x86/common/isa.h"
 
 namespace nibble::kernels::x86 {

@@ -180,6 +180,23 @@ inline __m256i isum_total(const __m256i (&v)[C][NT], int t) {
   return s;
 }
 
+// The per-token end of a Q8_K super-block in the k-quant and ternary kernels: acc + d_w d_x x
+// float(isum), isum the block's int32 sums (8 lanes), and for Q2_K / Q4_K minus dmin_w d_x x
+// float(mins), the mins against the Q8_K block sums (bsums_dot).
+inline __m256 finish_q8k(__m256 acc, const BlockQ8_K* xb, float d, __m256i isum) {
+  return _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(isum), acc);
+}
+inline __m256 finish_q8k_mins(__m256 acc, const BlockQ8_K* xb, float d, __m256i isum, float dmin,
+                              __m256i mins) {
+  acc = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(isum), acc);
+  return _mm256_fnmadd_ps(_mm256_set1_ps(dmin * xb->d), _mm256_cvtepi32_ps(mins), acc);
+}
+// The Q8_K block sums (16 int16, sums of 16 activations each) times w16, pairwise into int32:
+// Q6_K's offset term (w16 = the scales), the ternary offset (w16 = 1).
+inline __m256i bsums_dot(const BlockQ8_K* xb, __m256i w16) {
+  return _mm256_madd_epi16(load256(xb->bsums), w16);
+}
+
 inline constexpr uint32_t kMask6 = 0x3f3f3f3f, kMask4 = 0x0f0f0f0f, kMask2 = 0x03030303;
 
 // Q4_K / Q5_K 12-byte scales -> 16 bytes: sc[0..7], mn[0..7] (the GGUF get_scale_min_k4).

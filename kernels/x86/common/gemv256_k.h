@@ -60,10 +60,8 @@ struct Q4_Kx256 {
 #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
-        const __m256i mins = _mm256_madd_epi16(load256(xb->bsums), mn2);
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(isum_total(isum, t)),
-                                 acc[t]);
-        acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * xb->d), _mm256_cvtepi32_ps(mins), acc[t]);
+        const __m256i mins = bsums_dot(xb, mn2);
+        acc[t] = finish_q8k_mins(acc[t], xb, d, isum_total(isum, t), dmin, mins);
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
@@ -119,9 +117,8 @@ struct Q6_Kx256 {
 #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
-        const __m256i off = _mm256_madd_epi16(load256(xb->bsums), sc16);
-        const __m256i v = _mm256_sub_epi32(isum_total(isum, t), _mm256_slli_epi32(off, 5));
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
+        const __m256i off = _mm256_slli_epi32(bsums_dot(xb, sc16), 5);
+        acc[t] = finish_q8k(acc[t], xb, d, _mm256_sub_epi32(isum_total(isum, t), off));
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
@@ -168,10 +165,8 @@ struct Q2_Kx256 {
 #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
-        const __m256i mins = _mm256_madd_epi16(load256(xb->bsums), mn16);
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(isum_total(isum, t)),
-                                 acc[t]);
-        acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * xb->d), _mm256_cvtepi32_ps(mins), acc[t]);
+        const __m256i mins = bsums_dot(xb, mn16);
+        acc[t] = finish_q8k_mins(acc[t], xb, d, isum_total(isum, t), dmin, mins);
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);

@@ -60,9 +60,8 @@ struct TQ2_0x256 {
 #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
-        const __m256i xsum = _mm256_madd_epi16(load256(xb->bsums), ones16);
-        const __m256i v = _mm256_sub_epi32(small_total<P>(isum, t), xsum);
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
+        acc[t] = finish_q8k(acc[t], xb, d,
+                            _mm256_sub_epi32(small_total<P>(isum, t), bsums_dot(xb, ones16)));
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
@@ -129,9 +128,8 @@ struct TQ1_0x256 {
 #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
-        const __m256i xsum = _mm256_madd_epi16(load256(xb->bsums), ones16);
-        const __m256i v = _mm256_sub_epi32(small_total<P>(isum, t), xsum);
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
+        acc[t] = finish_q8k(acc[t], xb, d,
+                            _mm256_sub_epi32(small_total<P>(isum, t), bsums_dot(xb, ones16)));
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);

@@ -48,9 +48,9 @@ struct TQ2_0x512 {
 #pragma GCC unroll 8
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
-        const __m256i xsum = _mm256_madd_epi16(load256(xb->bsums), ones16);
-        const __m256i v = _mm256_sub_epi32(fold256(small_total<P>(isum, t)), xsum);
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
+        const __m256i xsum = bsums_dot(xb, ones16);
+        acc[t] =
+            finish_q8k(acc[t], xb, d, _mm256_sub_epi32(fold256(small_total<P>(isum, t)), xsum));
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
@@ -118,9 +118,9 @@ struct TQ1_0x512 {
 #pragma GCC unroll 8
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K* xb = xblock<BlockQ8_K>(x, xs, t, i);
-        const __m256i xsum = _mm256_madd_epi16(load256(xb->bsums), ones16);
-        const __m256i v = _mm256_sub_epi32(fold256(small_total<P>(isum, t)), xsum);
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(v), acc[t]);
+        const __m256i xsum = bsums_dot(xb, ones16);
+        acc[t] =
+            finish_q8k(acc[t], xb, d, _mm256_sub_epi32(fold256(small_total<P>(isum, t)), xsum));
       }
     }
     for (int t = 0; t < NT; ++t) y[t * ys] = hsum(acc[t]);
