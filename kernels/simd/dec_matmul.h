@@ -249,3 +249,14 @@ void matmul_bf16(const MatmulArgs& a) {
 }
 
 }  // namespace nibble::kernels::simd
+
+// The registered entry points gemv_<weight>_<activation>_dec and gemv_bf16_f32 on hook struct H,
+// defined in the enclosing namespace nibble::kernels::<isa> (declared by kernels/registry*.inc).
+#define NIBBLE_SIMD_DEC_ENTRIES(H)                                                               \
+  void gemv_q4_1_q8_1_dec(const MatmulArgs& a) { simd::matmul_dec<H, TensorType::Q4_1>(a); }     \
+  void gemv_q5_0_q8_0_dec(const MatmulArgs& a) { simd::matmul_dec<H, TensorType::Q5_0>(a); }     \
+  void gemv_q5_1_q8_1_dec(const MatmulArgs& a) { simd::matmul_dec<H, TensorType::Q5_1>(a); }     \
+  void gemv_iq4_nl_q8_0_dec(const MatmulArgs& a) { simd::matmul_dec<H, TensorType::IQ4_NL>(a); } \
+  void gemv_q3_k_q8_k_dec(const MatmulArgs& a) { simd::matmul_dec<H, TensorType::Q3_K>(a); }     \
+  void gemv_q5_k_q8_k_dec(const MatmulArgs& a) { simd::matmul_dec<H, TensorType::Q5_K>(a); }     \
+  void gemv_bf16_f32(const MatmulArgs& a) { simd::matmul_bf16<H>(a); }

@@ -1,9 +1,9 @@
 // arm64 dotprod (ARMv8.2 SDOT, vdotq_s32) integer GEMV kernels. GGUF row-major layout (no
-// repacking); each decoded weight block feeds up to 4 tokens (kernels/arm/gemv.inc), any row
+// repacking); each decoded weight block feeds up to 4 tokens (kernels/arm/gemv.h), any row
 // range, any token count.
 //
 // Weights are decoded to signed int8 exactly as the reference's IntBlock::q
-// (kernels/arm/decode.inc) and multiplied with the int8 activations by SDOT: 4 products per
+// (kernels/arm/decode.h) and multiplied with the int8 activations by SDOT: 4 products per
 // int32 lane, no int16 intermediate, so no saturation for any int8 input.
 // Accumulation bounds (|x| <= 128; int32 per (row, token)):
 //   Q8_0 x Q8_0   32 * 128 * 128 = 2^19 per block, then f32.
@@ -20,40 +20,11 @@
 // Float: block results scaled by d_w * d_x (and dmin_w * d_x for the mins) and summed in f32.
 // Reference: kernels/ref dot_row; integer sums exact, results differ only by f32 summation
 // order (tests/kernels/conformance_test.cpp: 1e-5 of the row's sum |w| * |x|).
-#include <arm_neon.h>
-
-#include <cstring>
-#include <type_traits>
-#include <utility>
-
-#include "kernels/formats/blocks.h"
-#include "kernels/kernels.h"
+#include "kernels/arm/gemv.h"
+#include "kernels/arm/dotprod/isa.h"
 
 namespace nibble::kernels::dotprod {
-namespace {
 
-template <int kMaxAbsQ>
-inline int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
-  return vdotq_s32(acc, w, x);
-}
-
-#include "kernels/arm/decode.inc"
-#include "kernels/arm/gemv.inc"
-
-}  // namespace
-
-void gemv_q8_0_q8_0(const MatmulArgs& a) { gemv<FmtQ8_0>(a); }
-void gemv_q4_0_q8_0(const MatmulArgs& a) { gemv<FmtQ4_0>(a); }
-void gemv_q4_1_q8_1(const MatmulArgs& a) { gemv<FmtQ4_1>(a); }
-void gemv_q5_0_q8_0(const MatmulArgs& a) { gemv<FmtQ5_0>(a); }
-void gemv_q5_1_q8_1(const MatmulArgs& a) { gemv<FmtQ5_1>(a); }
-void gemv_iq4_nl_q8_0(const MatmulArgs& a) { gemv<FmtIQ4_NL>(a); }
-void gemv_q2_k_q8_k(const MatmulArgs& a) { gemv<FmtQ2_K>(a); }
-void gemv_q3_k_q8_k(const MatmulArgs& a) { gemv<FmtQ3_K>(a); }
-void gemv_q4_k_q8_k(const MatmulArgs& a) { gemv<FmtQ4_K>(a); }
-void gemv_q5_k_q8_k(const MatmulArgs& a) { gemv<FmtQ5_K>(a); }
-void gemv_q6_k_q8_k(const MatmulArgs& a) { gemv<FmtQ6_K>(a); }
-void gemv_tq1_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ1_0>(a); }
-void gemv_tq2_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ2_0>(a); }
+NIBBLE_ARM_GEMV_ENTRIES(arm::Dotprod)
 
 }  // namespace nibble::kernels::dotprod

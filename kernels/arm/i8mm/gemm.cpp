@@ -1,8 +1,8 @@
 // arm64 i8mm (ARMv8.6 SMMLA, vmmlaq_s32) integer matmul kernels for n_tokens >= 2 (prefill).
 // GGUF row-major layout (no repacking). Tiles of up to 8 rows x 8 tokens (4 row pairs x
 // 4 token pairs); an odd last row and an odd last token go through the SDOT loop
-// (kernels/arm/gemv.inc, compiled here with dotprod), and so does a 1-token call (decode:
-// SMMLA's second token column would be wasted).
+// (kernels/arm/gemv.h on the Dotprod policy: this folder is compiled with dotprod), and so does a
+// 1-token call (decode: SMMLA's second token column would be wasted).
 //
 // SMMLA adds A * B^T for 2x8 int8 matrices A, B into a 2x2 int32 result. For each 16-element
 // slice j of a block, a row pair's decoded vectors q0, q1 are zipped by 64-bit halves into
@@ -30,23 +30,16 @@
 #include <arm_neon.h>
 
 #include <algorithm>
-#include <cstring>
 #include <type_traits>
-#include <utility>
 
-#include "kernels/formats/blocks.h"
-#include "kernels/kernels.h"
+#include "kernels/arm/dotprod/isa.h"
+#include "kernels/arm/gemv.h"
 
 namespace nibble::kernels::i8mm {
 namespace {
 
-template <int kMaxAbsQ>
-inline int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
-  return vdotq_s32(acc, w, x);
-}
-
-#include "kernels/arm/decode.inc"
-#include "kernels/arm/gemv.inc"
+using arm::block_elems, arm::Dec32, arm::h2f, arm::mins_dot, arm::weight_row_bytes;
+using Tail = arm::Dotprod;  // the SDOT loop for 1-token calls, an odd last row or token
 
 // Tile: up to kRowPairs row pairs x kTokPairs token pairs (8 rows x 8 tokens).
 constexpr int kRowPairs = 4, kTokPairs = 4;
@@ -149,7 +142,7 @@ void tile(const MatmulArgs& a, int64_t r0, int n_rp, int t0) {
 
 template <class F>
 void gemm(const MatmulArgs& a) {
-  if (a.n_tokens < 2) return gemv<F>(a);
+  if (a.n_tokens < 2) return arm::gemv<Tail, F>(a);
   const int t_even = a.n_tokens & ~1;
   const int64_t r_even = a.row_begin + ((a.row_end - a.row_begin) & ~int64_t{1});
   for (int64_t r0 = a.row_begin; r0 < r_even; r0 += 2 * kRowPairs) {
@@ -171,25 +164,16 @@ void gemm(const MatmulArgs& a) {
       }
     }
     if (t_even < a.n_tokens)  // odd last token
-      for (int64_t r = r0; r < r0 + 2 * n_rp; ++r) gemv_row<F>(a, r, t_even);
+      for (int64_t r = r0; r < r0 + 2 * n_rp; ++r) arm::gemv_row<Tail, F>(a, r, t_even);
   }
-  if (r_even < a.row_end) gemv_row<F>(a, r_even, 0);  // odd last row
+  if (r_even < a.row_end) arm::gemv_row<Tail, F>(a, r_even, 0);  // odd last row
 }
 
 }  // namespace
 
-void gemm_q8_0_q8_0_8x8(const MatmulArgs& a) { gemm<FmtQ8_0>(a); }
-void gemm_q4_0_q8_0_8x8(const MatmulArgs& a) { gemm<FmtQ4_0>(a); }
-void gemm_q4_1_q8_1_8x8(const MatmulArgs& a) { gemm<FmtQ4_1>(a); }
-void gemm_q5_0_q8_0_8x8(const MatmulArgs& a) { gemm<FmtQ5_0>(a); }
-void gemm_q5_1_q8_1_8x8(const MatmulArgs& a) { gemm<FmtQ5_1>(a); }
-void gemm_iq4_nl_q8_0_8x8(const MatmulArgs& a) { gemm<FmtIQ4_NL>(a); }
-void gemm_q2_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ2_K>(a); }
-void gemm_q3_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ3_K>(a); }
-void gemm_q4_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ4_K>(a); }
-void gemm_q5_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ5_K>(a); }
-void gemm_q6_k_q8_k_8x8(const MatmulArgs& a) { gemm<FmtQ6_K>(a); }
-void gemm_tq1_0_q8_k_8x8(const MatmulArgs& a) { gemm<FmtTQ1_0>(a); }
-void gemm_tq2_0_q8_k_8x8(const MatmulArgs& a) { gemm<FmtTQ2_0>(a); }
+#define NIBBLE_I8MM_ENTRY(name, F) \
+  void gemm_##name##_8x8(const MatmulArgs& a) { gemm<arm::F>(a); }
+NIBBLE_ARM_INT_FORMATS(NIBBLE_I8MM_ENTRY)
+#undef NIBBLE_I8MM_ENTRY
 
 }  // namespace nibble::kernels::i8mm

@@ -60,12 +60,6 @@ struct Hooks {
 
 }  // namespace
 
-void gemv_q4_1_q8_1_dec(const MatmulArgs& a) { simd::matmul_dec<Hooks, TensorType::Q4_1>(a); }
-void gemv_q5_0_q8_0_dec(const MatmulArgs& a) { simd::matmul_dec<Hooks, TensorType::Q5_0>(a); }
-void gemv_q5_1_q8_1_dec(const MatmulArgs& a) { simd::matmul_dec<Hooks, TensorType::Q5_1>(a); }
-void gemv_iq4_nl_q8_0_dec(const MatmulArgs& a) { simd::matmul_dec<Hooks, TensorType::IQ4_NL>(a); }
-void gemv_q3_k_q8_k_dec(const MatmulArgs& a) { simd::matmul_dec<Hooks, TensorType::Q3_K>(a); }
-void gemv_q5_k_q8_k_dec(const MatmulArgs& a) { simd::matmul_dec<Hooks, TensorType::Q5_K>(a); }
-void gemv_bf16_f32(const MatmulArgs& a) { simd::matmul_bf16<Hooks>(a); }
+NIBBLE_SIMD_DEC_ENTRIES(Hooks)
 
 }  // namespace nibble::kernels::neon

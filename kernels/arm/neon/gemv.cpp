@@ -1,13 +1,10 @@
 // arm64 NEON (ASIMD, every arm64 CPU) matmul kernels. GGUF row-major layout (no repacking);
-// each decoded weight block feeds up to 4 tokens (kernels/arm/gemv.inc), any row range, any
+// each decoded weight block feeds up to 4 tokens (kernels/arm/gemv.h), any row range, any
 // token count.
 //
 // Integer formats: weights decoded to signed int8 exactly as the reference's IntBlock::q
-// (kernels/arm/decode.inc), multiplied with the int8 activations by SMULL (vmull_s8: int8 x
-// int8 -> int16, |p| <= 128 * 128 = 2^14, cannot overflow) and widened pairwise into int32 by
-// SADALP (vpadalq_s16). Formats with |q| <= 127 (all but Q8_0) first add two products in
-// int16 (SMLAL2: |p1 + p2| <= 2 * 127 * 128 = 32512 < 2^15); Q8_0, whose quants may be -128,
-// widens every product.
+// (kernels/arm/decode.h), multiplied with the int8 activations by the Neon policy's SMULL +
+// SADALP (kernels/arm/neon/isa.h: no int16 overflow for any int8 input).
 // Accumulation bounds (|x| <= 128; int32 per (row, token)):
 //   Q8_0 x Q8_0   32 * 128 * 128 = 2^19 per block, then f32.
 //   Q4_0 x Q8_0   32 * 8 * 128 per block, then f32; likewise Q5_0 (|q| <= 16), IQ4_NL (127),
@@ -25,30 +22,13 @@
 // order (tests/kernels/conformance_test.cpp: 1e-5 of the row's sum |w| * |x|).
 #include <arm_neon.h>
 
-#include <cstring>
-#include <type_traits>
-#include <utility>
-
-#include "kernels/formats/blocks.h"
-#include "kernels/kernels.h"
+#include "kernels/arm/gemv.h"
+#include "kernels/arm/neon/isa.h"
 
 namespace nibble::kernels::neon {
 namespace {
 
-template <int kMaxAbsQ>
-inline int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
-  if constexpr (2 * kMaxAbsQ * 128 <= 32767) {
-    int16x8_t p = vmull_s8(vget_low_s8(w), vget_low_s8(x));
-    p = vmlal_high_s8(p, w, x);
-    return vpadalq_s16(acc, p);
-  } else {
-    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(w), vget_low_s8(x)));
-    return vpadalq_s16(acc, vmull_high_s8(w, x));
-  }
-}
-
-#include "kernels/arm/decode.inc"
-#include "kernels/arm/gemv.inc"
+using arm::h2f;
 
 inline float32x4_t load_f16x4(const uint16_t* p) {
   return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
@@ -87,19 +67,7 @@ void gemv_float(const MatmulArgs& a) {
 
 }  // namespace
 
-void gemv_q8_0_q8_0(const MatmulArgs& a) { gemv<FmtQ8_0>(a); }
-void gemv_q4_0_q8_0(const MatmulArgs& a) { gemv<FmtQ4_0>(a); }
-void gemv_q4_1_q8_1(const MatmulArgs& a) { gemv<FmtQ4_1>(a); }
-void gemv_q5_0_q8_0(const MatmulArgs& a) { gemv<FmtQ5_0>(a); }
-void gemv_q5_1_q8_1(const MatmulArgs& a) { gemv<FmtQ5_1>(a); }
-void gemv_iq4_nl_q8_0(const MatmulArgs& a) { gemv<FmtIQ4_NL>(a); }
-void gemv_q2_k_q8_k(const MatmulArgs& a) { gemv<FmtQ2_K>(a); }
-void gemv_q3_k_q8_k(const MatmulArgs& a) { gemv<FmtQ3_K>(a); }
-void gemv_q4_k_q8_k(const MatmulArgs& a) { gemv<FmtQ4_K>(a); }
-void gemv_q5_k_q8_k(const MatmulArgs& a) { gemv<FmtQ5_K>(a); }
-void gemv_q6_k_q8_k(const MatmulArgs& a) { gemv<FmtQ6_K>(a); }
-void gemv_tq1_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ1_0>(a); }
-void gemv_tq2_0_q8_k(const MatmulArgs& a) { gemv<FmtTQ2_0>(a); }
+NIBBLE_ARM_GEMV_ENTRIES(arm::Neon)
 void gemv_f16_f32(const MatmulArgs& a) { gemv_float<true>(a); }
 void gemv_f32_f32(const MatmulArgs& a) { gemv_float<false>(a); }
 

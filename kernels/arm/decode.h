@@ -1,8 +1,10 @@
-// arm64 block decoders shared by the neon, dotprod and i8mm kernels (base NEON only).
+// arm64 block decoders (the format traits of the arm matmul kernels) shared by the neon,
+// dotprod and i8mm kernels (base NEON only).
 //
-// Included by kernels/arm/<isa>/*.cpp inside `namespace nibble::kernels::<isa> { namespace {`
-// after <arm_neon.h>, so every copy has internal linkage and is compiled with that folder's
-// flags only (no ODR collision between copies built for different ISAs).
+// Everything here, as in kernels/arm/gemv.h, sits in an anonymous namespace: each ISA folder's
+// units are compiled with their own flags (kernels/CMakeLists.txt), and internal linkage keeps
+// every instantiation in the unit that compiled it (no ODR merging of copies built for
+// different ISAs by the linker).
 //
 // A weight block is decoded to signed int8 vectors that hold exactly the reference's
 // IntBlock::q (kernels/ref/decode.cpp), element i of the block in lane i % 16 of vector
@@ -16,6 +18,17 @@
 // kScaled / kMins say whether the per-16 scales and mins take part (kSub32: scales are per
 // 32, so two slices share one multiply) (TQ formats: scale 1, no mins;
 // Q6_K: scales, no mins).
+#pragma once
+
+#include <arm_neon.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/formats/blocks.h"
+
+namespace nibble::kernels::arm {
+namespace {
 
 inline float h2f(uint16_t h) {  // IEEE half -> float (FCVT, exact, base ARMv8)
   __fp16 v;
@@ -388,3 +401,24 @@ struct FmtTQ1_0 {
     o->q[15] = tq1_trit(vmulq_u8(vreinterpretq_u8_u32(vdupq_n_u32(qh)), vld1q_u8(kPowQh)));
   }
 };
+
+}  // namespace
+}  // namespace nibble::kernels::arm
+
+// The arm integer formats: X(<weight>_<activation>, <traits type>) for each. The ISA folders
+// expand it into their registered entry points (NIBBLE_ARM_GEMV_ENTRIES, i8mm/gemm.cpp), so a
+// new format is its traits type above, one line here and its registry lines.
+#define NIBBLE_ARM_INT_FORMATS(X) \
+  X(q8_0_q8_0, FmtQ8_0)           \
+  X(q4_0_q8_0, FmtQ4_0)           \
+  X(q4_1_q8_1, FmtQ4_1)           \
+  X(q5_0_q8_0, FmtQ5_0)           \
+  X(q5_1_q8_1, FmtQ5_1)           \
+  X(iq4_nl_q8_0, FmtIQ4_NL)       \
+  X(q2_k_q8_k, FmtQ2_K)           \
+  X(q3_k_q8_k, FmtQ3_K)           \
+  X(q4_k_q8_k, FmtQ4_K)           \
+  X(q5_k_q8_k, FmtQ5_K)           \
+  X(q6_k_q8_k, FmtQ6_K)           \
+  X(tq1_0_q8_k, FmtTQ1_0)         \
+  X(tq2_0_q8_k, FmtTQ2_0)
