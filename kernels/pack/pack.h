@@ -24,24 +24,24 @@ namespace pack {
 size_t tq2_0_t2x32(const void* src, int64_t rows, int64_t cols, void* dst);
 size_t tq1_0_t2x32(const void* src, int64_t rows, int64_t cols, void* dst);
 // TQ2_0 / TQ1_0 -> "t2x8": the same 2-bit codes, 8 rows interleaved as q2_k_x8 (one 16-element
-// chunk of 8 rows per 32 bytes; kernels/pack/ternary.cpp). Read by gemv_x8.inc.
+// chunk of 8 rows per 32 bytes; kernels/pack/ternary.cpp). Read by kernels/x86/common/gemv_x8.h.
 size_t tq2_0_t2x8(const void* src, int64_t rows, int64_t cols, void* dst);
 size_t tq1_0_t2x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
 // Q4_0 -> "q4_0_x8": 8 rows interleaved, 4 elements of each row per int32 lane
-// (kernels/pack/q4_0.cpp). Read by kernels/x86/avx2/gemv_x8.cpp.
+// (kernels/pack/q4_0.cpp). Read by kernels/x86/common/gemv_x8.h.
 size_t q4_0_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
 // Q8_0 -> "q8_0_x8": 8 rows interleaved, 4 elements of each row per int32 lane
-// (kernels/pack/q8_0.cpp). Read by kernels/x86/common/gemv_x8.inc.
+// (kernels/pack/q8_0.cpp). Read by kernels/x86/common/gemv_x8.h.
 size_t q8_0_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
 // Q4_K -> "q4_k_x8": 8 rows interleaved, scales and mins decoded to bytes, nibbles of each
-// 32-element sub-block as in q4_0_x8 (kernels/pack/q4_k.cpp). Read by gemv_x8.inc.
+// 32-element sub-block as in q4_0_x8 (kernels/pack/q4_k.cpp). Read by kernels/x86/common/gemv_x8.h.
 size_t q4_k_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
 // Q2_K -> "q2_k_x8": 8 rows interleaved, one 16-element sub-block of the 8 rows per 32 bytes
-// (kernels/pack/q2_k.cpp). Read by gemv_x8.inc.
+// (kernels/pack/q2_k.cpp). Read by kernels/x86/common/gemv_x8.h.
 size_t q2_k_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
 }  // namespace pack

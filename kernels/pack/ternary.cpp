@@ -57,7 +57,7 @@ size_t pack_ternary(TensorType type, const void* src, int64_t rows, int64_t cols
 }
 
 // Layout "t2x8": the same codes c = weight + 1 for 8 rows interleaved, for the 8-row kernels
-// (kernels/x86/common/gemv_x8.inc). A group of 8 rows is nb blocks of 528 bytes = 8 x 66:
+// (kernels/x86/common/gemv_x8.h). A group of 8 rows is nb blocks of 528 bytes = 8 x 66:
 //   uint16 d[8]          fp16 scale of each row (GGUF's d)
 //   uint8  q[16][32]     q[s][4r + i], i in 0..3: bits 2k..2k+1 = c of element 16s + 4k + i
 // (one 32-byte load = one 16-element chunk of the 8 rows; the arrangement of q2_k_x8).
