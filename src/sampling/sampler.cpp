@@ -81,12 +81,13 @@ Result<int> Sampler::filter_candidates(int n, TokenFilter& filter, bool* sorted)
   if (want > 0 && want <= n) {
     const int m = std::min(n, std::max(4 * want, 64));
     std::partial_sort(cand_.begin(), cand_.begin() + m, cand_.begin() + n, better);
-    int kept = 0;
-    for (int i = 0; i < m && kept < want; ++i)
-      if (std::isfinite(cand_[i].logit) && filter.allows(cand_[i].id)) cand_[kept++] = cand_[i];
-    if (kept == want) {
+    picked_.clear();
+    for (int i = 0; i < m && static_cast<int>(picked_.size()) < want; ++i)
+      if (std::isfinite(cand_[i].logit) && filter.allows(cand_[i].id)) picked_.push_back(cand_[i]);
+    if (static_cast<int>(picked_.size()) == want) {
+      std::copy(picked_.begin(), picked_.end(), cand_.begin());
       *sorted = true;
-      return kept;
+      return want;
     }
   }
   // Otherwise the whole mask.

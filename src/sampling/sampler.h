@@ -53,6 +53,7 @@ class Sampler {
   std::vector<Cand> cand_;
   std::vector<uint16_t> counts_;  // occurrences within the penalty window
   std::vector<uint8_t> allowed_;  // TokenFilter::fill
+  std::vector<Cand> picked_;      // the filter's cheap path
 };
 
 // Validates a config: invalid_argument naming the field.

@@ -83,6 +83,8 @@ struct Case {
   int seeds;
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model; }
+
 class GrammarGenerate : public ::testing::TestWithParam<Case> {};
 
 TEST_P(GrammarGenerate, SchemaOutputsAlwaysValidate) {
