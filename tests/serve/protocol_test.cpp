@@ -63,6 +63,8 @@ TEST(ServeRequest, DefaultsAndConversions) {
   EXPECT_EQ(r.tool_choice, ToolChoice::none);
   EXPECT_EQ(r.format.kind, FormatKind::text);
 
+  chat_ok("{" + kHi + R"(,"logprobs":false})");  // off is fine (completions send 0)
+  chat_ok("{" + kHi + R"(,"logprobs":0,"user":"u","metadata":{}})");  // unknown fields ignored
   r = chat_ok("{" + kHi + R"(,"stop":"END","seed":-1,"max_completion_tokens":5,"n":1,
       "logit_bias":{"2":-100,"7":3.5},"stream":true,"stream_options":{"include_usage":true}})");
   EXPECT_EQ(r.gen.stop, std::vector<std::string>{"END"});
@@ -107,6 +109,8 @@ TEST(ServeRequest, EachBadFieldNamesItsParameter) {
       {"{" + kHi + R"(,"tools":[{"type":"function","function":{"name":"f"}}],
           "tool_choice":{"type":"function","function":{"name":"g"}}})", "tool_choice"},
       {"{" + kHi + R"(,"model":5})", "model"},
+      {"{" + kHi + R"(,"logprobs":true})", "logprobs"},
+      {"{" + kHi + R"(,"logprobs":3})", "logprobs"},
   };
   for (const auto& [body, param] : cases) {
     ApiError e = chat_error(body);

@@ -45,7 +45,9 @@ struct GenerateResult {
 };
 
 // Receives text as it is generated (complete UTF-8, stop strings removed). Returning false
-// (the client is gone) ends the generation at once.
+// (the client is gone) ends the generation at once. An empty piece asks only whether to go
+// on (between parts of a long prompt); a streaming sink answers it with an SSE comment, whose
+// failed write shows a client gone.
 using PieceSink = std::function<bool(std::string_view piece)>;
 
 class Backend {

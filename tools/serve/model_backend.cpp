@@ -52,6 +52,9 @@ SamplerConfig sampler_config(const SamplingParams& p) {
   return c;
 }
 
+// Prompt tokens evaluated between two checks that the client is still there.
+constexpr size_t kPrefillChunk = 256;
+
 class ModelBackend final : public Backend {
  public:
   ModelBackend(Model model, std::vector<Session> sessions, std::string id)
@@ -150,9 +153,18 @@ std::variant<GenerateResult, ApiError> ModelBackend::generate(int slot, const Ge
   if (p == prompt.size()) --p;  // the last prompt token is evaluated again for its logits
   if (auto st = s.truncate(static_cast<int>(p)); !st) return server_error(st.error().to_string());
   out.usage.cached_tokens = static_cast<int>(p);
-  if (auto st = s.eval(std::span(prompt).subspan(p)); !st) {
-    s.reset();  // whatever the failure left in the cache is not trusted for reuse
-    return server_error("prompt evaluation failed: " + st.error().to_string());
+  // The prompt in pieces, asking the sink between them whether the client is still there (an
+  // empty piece), so a long prompt is not evaluated for a client that has gone.
+  for (size_t at = p; at < prompt.size(); at += kPrefillChunk) {
+    if (at > p && !sink({})) {
+      out.finish_reason = "cancelled";
+      return out;
+    }
+    const size_t n = std::min(kPrefillChunk, prompt.size() - at);
+    if (auto st = s.eval(std::span(prompt).subspan(at, n)); !st) {
+      s.reset();  // whatever the failure left in the cache is not trusted for reuse
+      return server_error("prompt evaluation failed: " + st.error().to_string());
+    }
   }
   std::optional<Matcher> matcher;
 #if NIBBLE_SERVE_GRAMMAR

@@ -148,7 +148,10 @@ void parse_generation(const json& obj, const Limits& limits, GenerationParams& g
     if (!so->is_object()) fail("stream_options", "stream_options must be an object");
     g.include_usage = bool_of(*so, "include_usage");
   }
-  if (bool_of(obj, "logprobs")) fail("logprobs", "logprobs are not supported");
+  // Chat has logprobs: bool, completions logprobs: int; either way only "off" is served.
+  if (const json* lp = field(obj, "logprobs");
+      lp && !(lp->is_boolean() && !lp->get<bool>()) && !(lp->is_number_integer() && *lp == 0))
+    fail("logprobs", "logprobs are not supported");
 }
 
 std::string model_of(const json& obj) {

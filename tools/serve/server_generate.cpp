@@ -94,16 +94,13 @@ static void run_job(Backend& backend, const std::atomic<bool>& stopping,
             !send(sse_event(chat_chunk(job->env, {{"role", "assistant"}, {"content", ""}}, ""))))
           return false;
         PieceSink pieces;
-        if (job->tools)  // the JSON is sent once complete; an SSE comment per token meanwhile
-          pieces = [&](std::string_view) { return send(":\n\n"); };  // finds a client gone
-        else if (job->chat)
-          pieces = [&](std::string_view p) {
-            return send(sse_event(chat_chunk(job->env, content_delta(p), "")));
-          };
-        else
-          pieces = [&](std::string_view p) {
-            return send(sse_event(text_completion_chunk(job->env, std::string(p), "")));
-          };
+        // Empty pieces (prompt progress) and tool-call text (sent once the JSON is complete)
+        // become SSE comments, which clients ignore: a failed write still finds a client gone.
+        pieces = [&](std::string_view p) {
+          if (p.empty() || job->tools) return send(":\n\n");
+          if (job->chat) return send(sse_event(chat_chunk(job->env, content_delta(p), "")));
+          return send(sse_event(text_completion_chunk(job->env, std::string(p), "")));
+        };
         auto r = backend.generate(job->lease->slot(), job->gen, pieces);
         job->lease.reset();  // the slot is free before the last bytes go out
         if (auto* e = std::get_if<ApiError>(&r)) {
