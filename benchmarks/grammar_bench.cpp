@@ -115,6 +115,7 @@ void BM_Mask(benchmark::State& state, std::string vocab, bool warm) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(f.doc.size()));
   state.counters["tokens"] = static_cast<double>(f.doc.size());
+  state.counters["states"] = static_cast<double>(kept.n_states());
 }
 
 enum class Mode { plain, plain_topk0, grammar, grammar_topk0 };
@@ -151,8 +152,15 @@ void BM_Sample(benchmark::State& state, std::string vocab, Mode mode) {
 void BM_TrieBuild(benchmark::State& state, std::string vocab) {
   auto tok = Tokenizer::load(shared_dir() + "/vocab/ggml-vocab-" + vocab + ".gguf");
   check(tok.ok(), "tokenizer");
-  for (auto _ : state)
-    benchmark::DoNotOptimize(grammar::VocabTrie::from_tokenizer(**tok, (*tok)->n_vocab(), false));
+  std::shared_ptr<const grammar::VocabTrie> t;
+  for (auto _ : state) {
+    t = grammar::VocabTrie::from_tokenizer(**tok, (*tok)->n_vocab(), false);
+    benchmark::DoNotOptimize(t);
+  }
+  state.counters["nodes"] = static_cast<double>(t->byte.size());
+  state.counters["MiB"] = static_cast<double>(
+      t->byte.size() * (1 + 2 + 4 + 4 + 1) + t->toks.size() * 4 + t->piece_off.size() * 4 +
+      t->piece_bytes.size() + t->usable.size() * 2) / 1048576.0;
 }
 
 const bool registered = [] {

@@ -39,6 +39,7 @@ class Constraint {
   // Set when the grammar exceeded a bound (Machine); generation must stop with it.
   Status status() const;
   const VocabTrie& vocab() const { return *vocab_; }
+  size_t n_states() const { return machine_.n_states(); }  // automaton states met so far
 
  private:
   // The state after the token's bytes from state_ (kDead when it leaves the language).
