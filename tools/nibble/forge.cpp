@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,13 +65,12 @@ void list_presets() {
 
 // Copies the tokenizer keys of `vocab` into `w`, padded to n_vocab tokens. Returns false (with
 // a message) when the vocabulary cannot be used.
-bool copy_tokenizer(const gguf::File& vocab, int64_t n_vocab, int64_t n_tokens,
-                    gguf::Writer* w) {
+bool copy_tokenizer(const gguf::File& vocab, int64_t n_vocab, int64_t n_tokens, gguf::Writer* w) {
   for (const gguf::KeyValue& kv : vocab.metadata()) {
     if (kv.key.substr(0, 10) != "tokenizer.") continue;
-    if (n_vocab > n_tokens && (kv.key == "tokenizer.ggml.tokens" ||
-                               kv.key == "tokenizer.ggml.scores" ||
-                               kv.key == "tokenizer.ggml.token_type"))
+    if (n_vocab > n_tokens &&
+        (kv.key == "tokenizer.ggml.tokens" || kv.key == "tokenizer.ggml.scores" ||
+         kv.key == "tokenizer.ggml.token_type"))
       continue;  // written padded below
     w->set_value(std::string(kv.key), kv.value);
   }
@@ -121,11 +121,81 @@ void set_model_keys(const Preset& p, int64_t head_dim, const quant::Mix& mix, ui
   if (p.arch == "llama" || p.arch == "phi3" || p.arch == "bitnet")
     w->set_u32(a + "rope.dimension_count", static_cast<uint32_t>(head_dim));
   if (p.write_vocab_size) w->set_u32(a + "vocab_size", static_cast<uint32_t>(n_vocab));
-  if (p.sliding_window) w->set_u32(a + "attention.sliding_window", static_cast<uint32_t>(p.sliding_window));
+  if (p.sliding_window)
+    w->set_u32(a + "attention.sliding_window", static_cast<uint32_t>(p.sliding_window));
   if (p.attn_softcap > 0) w->set_f32(a + "attn_logit_softcapping", p.attn_softcap);
   if (p.final_softcap > 0) w->set_f32(a + "final_logit_softcapping", p.final_softcap);
   w->set_u32("general.quantization_version", 2);
   w->set_u32("general.file_type", mix.file_type);
+}
+
+// Shape options of `nibble forge` that override the preset's.
+struct ShapeOverrides {
+  std::optional<long long> layers, embd, ff, heads, kv_heads, head_dim, ctx;
+};
+
+// Applies the overrides to *p (head_dim 0 = n_embd / n_head); the error text when the result
+// is not a valid shape, empty when it is.
+std::string apply_shape(const ShapeOverrides& o, Preset* p) {
+  const bool shape_changed = o.embd || o.heads;
+  if (o.layers) p->n_layer = *o.layers;
+  if (o.embd) p->n_embd = *o.embd;
+  if (o.ff) p->n_ff = *o.ff;
+  if (o.heads) p->n_head = *o.heads;
+  if (o.kv_heads) p->n_head_kv = *o.kv_heads;
+  if (o.ctx) p->n_ctx = *o.ctx;
+  if (o.head_dim)
+    p->head_dim = *o.head_dim;
+  else if (shape_changed)
+    p->head_dim = 0;  // follows n_embd / n_head
+  if (!o.heads && o.kv_heads && p->n_head % p->n_head_kv != 0) p->n_head = p->n_head_kv;
+  if (o.heads && !o.kv_heads && p->n_head % p->n_head_kv != 0) p->n_head_kv = p->n_head;
+  const int64_t hd = p->head_dim ? p->head_dim : p->n_embd / p->n_head;
+  if (p->n_head % p->n_head_kv != 0) return "--heads must be a multiple of --kv-heads";
+  if (!p->head_dim && p->n_embd % p->n_head != 0)
+    return "--embd must be a multiple of --heads (or give --head-dim)";
+  if (hd % 2 != 0 || hd < 2) return "the head dimension must be even";
+  return {};
+}
+
+// The tensors of a forged model, each with the type the mix chooses and a row generator;
+// the generators refer to `p`, which must outlive the plan.
+std::vector<quant::PlannedTensor> plan_tensors(const Preset& p, const quant::Mix& mix,
+                                               uint64_t seed) {
+  const std::vector<forge::TensorSpec> specs = forge::tensor_specs(p);
+  quant::ModelShape shape;
+  shape.arch = p.arch;
+  shape.n_layer = static_cast<int>(p.n_layer);
+  shape.n_head = static_cast<int>(p.n_head);
+  shape.n_head_kv = static_cast<int>(p.n_head_kv);
+  shape.has_output = !p.tied;
+  shape.n_attn_v = static_cast<int>(p.n_layer);
+  std::vector<quant::PlannedTensor> plan;
+  int i_attn_v = 0;
+  for (const forge::TensorSpec& s : specs) {
+    quant::TypeChoice c = quant::choose_type(mix, shape, s.name, s.ne, TensorType::F32, i_attn_v);
+    if (s.name.find("attn_v.weight") != std::string::npos) ++i_attn_v;
+    const bool ternary = p.ternary || c.type == TensorType::TQ1_0 || c.type == TensorType::TQ2_0;
+    quant::PlannedTensor t{s.name, s.ne, c.type, {}, {}, c.fallback};
+    t.rows = [&p, spec = s, seed, ternary](int64_t row, int64_t n, float* out) {
+      forge::fill_rows(p, spec, seed, ternary, row, n, out);
+    };
+    plan.push_back(std::move(t));
+  }
+  return plan;
+}
+
+// --n-vocab: a number of rows at least the vocabulary's token count (at most 2^24), or
+// "preset" for the preset's own; -1 when invalid.
+int64_t parse_n_vocab(const std::string& text, int64_t preset_vocab, int64_t n_tokens) {
+  long long v = 0;
+  if (text == "preset") {
+    v = preset_vocab;
+  } else if (auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+             r.ec != std::errc() || r.ptr != text.data() + text.size()) {
+    return -1;
+  }
+  return v < n_tokens || v > (1 << 24) ? -1 : v;
 }
 
 int run_forge(Args& args) {
@@ -181,29 +251,12 @@ int run_forge(Args& args) {
   if (!args.finish()) return 2;
 
   Preset p = *base;
-  const bool shape_changed = embd || heads;
-  if (layers) p.n_layer = *layers;
-  if (embd) p.n_embd = *embd;
-  if (ff) p.n_ff = *ff;
-  if (heads) p.n_head = *heads;
-  if (kv_heads) p.n_head_kv = *kv_heads;
-  if (ctx) p.n_ctx = *ctx;
-  if (head_dim_o)
-    p.head_dim = *head_dim_o;
-  else if (shape_changed)
-    p.head_dim = 0;  // follows n_embd / n_head
-  if (!heads && kv_heads && p.n_head % p.n_head_kv != 0) p.n_head = p.n_head_kv;
-  if (heads && !kv_heads && p.n_head % p.n_head_kv != 0) p.n_head_kv = p.n_head;
-  const int64_t hd = p.head_dim ? p.head_dim : p.n_embd / p.n_head;
-  std::string bad;
-  if (p.n_head % p.n_head_kv != 0) bad = "--heads must be a multiple of --kv-heads";
-  else if (!p.head_dim && p.n_embd % p.n_head != 0)
-    bad = "--embd must be a multiple of --heads (or give --head-dim)";
-  else if (hd % 2 != 0 || hd < 2) bad = "the head dimension must be even";
+  const std::string bad = apply_shape({layers, embd, ff, heads, kv_heads, head_dim_o, ctx}, &p);
   if (!bad.empty()) {
     fmt::print(stderr, "nibble forge: {}\n", bad);
     return 2;
   }
+  const int64_t hd = p.head_dim ? p.head_dim : p.n_embd / p.n_head;
   if (pure) mix->pure = true, mix->ftype_rules = {};
 
   auto vocab = gguf::File::open(*vocab_path);
@@ -218,19 +271,13 @@ int run_forge(Args& args) {
     return 1;
   }
   const int64_t n_tokens = static_cast<int64_t>(tok->array_size());
-  int64_t n_vocab = n_tokens;
-  if (n_vocab_o) {
-    long long v = 0;
-    if (*n_vocab_o == "preset") v = base->n_vocab;
-    else if (auto r = std::from_chars(n_vocab_o->data(), n_vocab_o->data() + n_vocab_o->size(), v);
-             r.ec != std::errc() || r.ptr != n_vocab_o->data() + n_vocab_o->size())
-      v = -1;
-    if (v < n_tokens || v > (1 << 24)) {
-      fmt::print(stderr, "nibble forge: --n-vocab {}: must be a number >= the vocabulary's {} "
-                         "tokens (or 'preset')\n", *n_vocab_o, n_tokens);
-      return 2;
-    }
-    n_vocab = v;
+  const int64_t n_vocab = n_vocab_o ? parse_n_vocab(*n_vocab_o, base->n_vocab, n_tokens) : n_tokens;
+  if (n_vocab < 0) {
+    fmt::print(stderr,
+               "nibble forge: --n-vocab {}: must be a number >= the vocabulary's {} "
+               "tokens (or 'preset')\n",
+               *n_vocab_o, n_tokens);
+    return 2;
   }
   p.n_vocab = n_vocab;
 
@@ -242,36 +289,16 @@ int run_forge(Args& args) {
   }
 
   p.head_dim = hd;
-  const std::vector<forge::TensorSpec> specs = forge::tensor_specs(p);
-  quant::ModelShape shape;
-  shape.arch = p.arch;
-  shape.n_layer = static_cast<int>(p.n_layer);
-  shape.n_head = static_cast<int>(p.n_head);
-  shape.n_head_kv = static_cast<int>(p.n_head_kv);
-  shape.has_output = !p.tied;
-  shape.n_attn_v = static_cast<int>(p.n_layer);
-  std::vector<quant::PlannedTensor> plan;
-  int i_attn_v = 0;
-  for (const forge::TensorSpec& s : specs) {
-    quant::TypeChoice c = quant::choose_type(*mix, shape, s.name, s.ne, TensorType::F32, i_attn_v);
-    if (s.name.find("attn_v.weight") != std::string::npos) ++i_attn_v;
-    const bool ternary =
-        p.ternary || c.type == TensorType::TQ1_0 || c.type == TensorType::TQ2_0;
-    quant::PlannedTensor t{s.name, s.ne, c.type, {}, {}, c.fallback};
-    t.rows = [&p, spec = s, seed, ternary](int64_t row, int64_t n, float* out) {
-      forge::fill_rows(p, spec, seed, ternary, row, n, out);
-    };
-    plan.push_back(std::move(t));
-  }
+  const std::vector<quant::PlannedTensor> plan = plan_tensors(p, *mix, seed);
 
-  const int n_threads = threads ? static_cast<int>(*threads)
-                                : static_cast<int>(std::thread::hardware_concurrency());
+  const int n_threads =
+      threads ? static_cast<int>(*threads) : static_cast<int>(std::thread::hardware_concurrency());
   if (!quiet)
     fmt::print(stderr,
                "nibble forge: {} as {}{}: n_embd {}, {} layers, n_ff {}, {} heads ({} KV, dim "
                "{}), n_vocab {}, seed {} -> {} ({} threads)\n",
-               p.name, mix->name, mix->pure ? " (pure)" : "", p.n_embd, p.n_layer, p.n_ff,
-               p.n_head, p.n_head_kv, hd, n_vocab, seed, *out_path, n_threads);
+               p.name, mix->name, mix->pure ? " (pure)" : "", p.n_embd, p.n_layer, p.n_ff, p.n_head,
+               p.n_head_kv, hd, n_vocab, seed, *out_path, n_threads);
   QuantProgress progress("nibble forge", quiet);
   quant::WriteOptions wo;
   wo.n_threads = n_threads;

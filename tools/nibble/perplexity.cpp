@@ -104,6 +104,20 @@ Result<std::unique_ptr<kl::Writer>> open_writer(const std::string& path, const k
   return writer;
 }
 
+// KL mode: the base model's log-probabilities of the same position against ours (lp, from
+// `logits`): KL divergence, top-1 agreement and the base's NLL of the target.
+Status compare_row(kl::Reader& base, std::span<const float> logits, const std::vector<float>& lp,
+                   Token target, std::vector<float>* lpb, KlStats* ks) {
+  NIBBLE_TRY(base.read_row(lpb));
+  double d = 0;
+  for (size_t k = 0; k < lp.size(); ++k)
+    d += std::exp(static_cast<double>((*lpb)[k])) * (static_cast<double>((*lpb)[k]) - lp[k]);
+  ks->kld.push_back(std::max(d, 0.0));
+  ks->top1_same += argmax(*lpb) == argmax(logits);
+  ks->base_nll -= (*lpb)[static_cast<size_t>(target)];
+  return ok_status();
+}
+
 // What the windows measured, for the report.
 struct Scores {
   int n_chunks, n_tok, ctx, stride;
@@ -275,15 +289,9 @@ int run_ppl(const PplOptions& o) {
       ++count;
       if (writer)
         if (auto st = writer->write_row(logits); !st.ok()) return fail(st.error().to_string());
-      if (base) {
-        if (auto st = base->read_row(&lpb); !st.ok()) return fail(st.error().to_string());
-        double d = 0;
-        for (int k = 0; k < n_vocab; ++k)
-          d += std::exp(static_cast<double>(lpb[k])) * (static_cast<double>(lpb[k]) - lp[k]);
-        ks.kld.push_back(std::max(d, 0.0));
-        ks.top1_same += argmax(lpb) == argmax(logits);
-        ks.base_nll -= lpb[static_cast<size_t>(target)];
-      }
+      if (base)
+        if (auto st = compare_row(*base, logits, lp, target, &lpb, &ks); !st.ok())
+          return fail(st.error().to_string());
     }
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fmt::print(stderr, "{}[{}/{}] perplexity {:.4f}  ({:.1f} s, about {:.0f} s left){}",
