@@ -54,6 +54,13 @@ inline int32_t mins_dot(const Dec256& d, const BlockQ8_K& x) {
   return vaddvq_s32(s);
 }
 
+// acc + v * lane L of s (MLA by element). The lane is a template argument because clang's
+// vmlaq_laneq_s32 is a macro, through which a pack expansion does not go.
+template <int L>
+inline int32x4_t mla_lane(int32x4_t acc, int32x4_t v, int32x4_t s) {
+  return vmlaq_laneq_s32(acc, v, s, L);
+}
+
 // sum over slices S of sc[S] * (q_S . x_S) for per-16 scales, the 16 scales held in 4 int32
 // vectors and applied by MLA-by-element (lane immediates: the index pack unrolls the slices).
 template <class P, class F, size_t... S>
@@ -63,8 +70,8 @@ inline int32x4_t scaled_isum(const Dec256& d, const BlockQ8_K& x, std::index_seq
                            vmovl_s16(vget_low_s16(s1)), vmovl_high_s16(s1)};
   int32x4_t acc = vdupq_n_s32(0);
   auto xv = [&](int j) { return vld1q_s8(x.qs + 16 * j); };
-  ((acc = vmlaq_laneq_s32(acc, P::template dot16<F::kMaxAbsQ>(vdupq_n_s32(0), d.q[S], xv(S)),
-                          sc[S / 4], S % 4)),
+  ((acc = mla_lane<S % 4>(acc, P::template dot16<F::kMaxAbsQ>(vdupq_n_s32(0), d.q[S], xv(S)),
+                          sc[S / 4])),
    ...);
   return acc;
 }
@@ -77,11 +84,11 @@ inline int32x4_t sub32_isum(const Dec256& d, const BlockQ8_K& x, std::index_sequ
   const int32x4_t sc[2] = {vmovl_s16(vget_low_s16(s8)), vmovl_high_s16(s8)};
   int32x4_t acc = vdupq_n_s32(0);
   auto xv = [&](int j) { return vld1q_s8(x.qs + 16 * j); };
-  ((acc = vmlaq_laneq_s32(acc,
+  ((acc = mla_lane<S % 4>(acc,
                           P::template dot16<F::kMaxAbsQ>(
                               P::template dot16<F::kMaxAbsQ>(vdupq_n_s32(0), d.q[2 * S], xv(2 * S)),
                               d.q[2 * S + 1], xv(2 * S + 1)),
-                          sc[S / 4], S % 4)),
+                          sc[S / 4])),
    ...);
   return acc;
 }
