@@ -45,6 +45,11 @@ class FakeBackend final : public Backend {
       return bad_param("response_format", "unsupported keyword not");
     return std::shared_ptr<const CompiledConstraint>();
   }
+  std::optional<ApiError> check_params(const GenerationParams& p) const override {
+    for (const auto& [id, bias] : p.sampling.logit_bias)
+      if (id >= 1000) return bad_param("logit_bias", "token outside the vocabulary");
+    return std::nullopt;
+  }
   size_t cached_prefix(int, std::span<const int32_t>) const override { return 0; }
   std::variant<GenerateResult, ApiError> generate(int, const GenerateRequest& req,
                                                   const PieceSink& sink) override {

@@ -65,6 +65,9 @@ class Backend {
   // outside the supported subset) is a 400 naming what was wrong. Kind::none gives null.
   virtual std::variant<std::shared_ptr<const CompiledConstraint>, ApiError> compile(
       const Constraint& c) = 0;
+  // Checks what only the model can (logit_bias ids inside the vocabulary), before a slot is
+  // taken.
+  virtual std::optional<ApiError> check_params(const GenerationParams& params) const = 0;
   // Tokens of `prompt` already in slot's KV cache (called only while the slot is free).
   virtual size_t cached_prefix(int slot, std::span<const int32_t> prompt) const = 0;
   // Runs one generation on the slot (the caller holds its lease).

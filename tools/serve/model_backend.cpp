@@ -97,6 +97,15 @@ class ModelBackend final : public Backend {
 #endif
   }
 
+  std::optional<ApiError> check_params(const GenerationParams& params) const override {
+    for (const auto& [id, bias] : params.sampling.logit_bias)
+      if (id >= tok_->n_vocab())
+        return bad_param("logit_bias", "logit_bias names token " + std::to_string(id) +
+                                           "; the vocabulary has " +
+                                           std::to_string(tok_->n_vocab()) + " tokens");
+    return std::nullopt;
+  }
+
   size_t cached_prefix(int slot, std::span<const int32_t> prompt) const override {
     auto cached = sessions_[slot].tokens();
     size_t p = 0;
@@ -176,8 +185,8 @@ std::variant<GenerateResult, ApiError> ModelBackend::generate(int slot, const Ge
   }
 #endif
   const SamplerConfig cfg = sampler_config(req.params.sampling);
-  if (auto st = sampling::validate(cfg, tok_->n_vocab()); !st)
-    return bad_param("logit_bias", st.error().message());
+  if (auto st = sampling::validate(cfg, tok_->n_vocab()); !st)  // check_params ran before
+    return server_error(st.error().to_string());
   sampling::Sampler sampler(cfg, tok_->n_vocab());
   StreamDecoder decoder(tok_, /*skip_special=*/true);
   sampling::StopMatcher stop(req.params.stop);

@@ -130,6 +130,7 @@ void Api::chat(const httplib::Request& req, httplib::Response& res) {
   auto prompt = take(backend_.chat_prompt(r->messages), res);
   if (!prompt) return;
   if (auto e = check_context(prompt->size())) return send_error(res, *e);
+  if (auto e = backend_.check_params(r->gen)) return send_error(res, *e);
   auto compiled = take(backend_.compile(constraint), res);
   if (!compiled) return;
   auto job = std::make_shared<Job>();
@@ -155,6 +156,7 @@ void Api::completions(const httplib::Request& req, httplib::Response& res) {
     e->param = "prompt";
     return send_error(res, *e);
   }
+  if (auto e = backend_.check_params(r->gen)) return send_error(res, *e);
   auto job = std::make_shared<Job>();
   job->lease = take_slot(*prompt, res);
   if (!job->lease) return;

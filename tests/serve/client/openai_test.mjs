@@ -152,6 +152,8 @@ await run([
       (e) => assert.equal(e.param, 'temperature'));
     await expectError(client.chat.completions.create({ model: 'm', messages: story, n: 2 }), 400,
       (e) => assert.equal(e.param, 'n'));
+    await expectError(client.chat.completions.create({ model: 'm', messages: story, logit_bias: { 999999: 5 } }), 400,
+      (e) => assert.equal(e.param, 'logit_bias'));
     await expectError(client.chat.completions.create({ model: 'm', messages: [] }), 400,
       (e) => assert.equal(e.param, 'messages'));
     await expectError(client.chat.completions.create({ model: 'm', messages: [{ role: 'wizard', content: 'x' }] }), 400,
