@@ -147,6 +147,31 @@ await run([
     });
     assert.equal(typeof next.choices[0].message.content, 'string');
   }],
+  ['tools: streamed call, and tool_choice auto answers one way or the other', async () => {
+    const tools = [{ type: 'function', function: { name: 'add', parameters: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'], additionalProperties: false } } }];
+    const stream = await client.chat.completions.create({
+      model: 'm', messages: [{ role: 'user', content: 'Add 2 and 3.' }], tools, tool_choice: { type: 'function', function: { name: 'add' } },
+      max_tokens: 64, temperature: 0.7, seed: 4, stream: true,
+    });
+    const calls = [];
+    let finish = null;
+    for await (const c of stream) for (const ch of c.choices) {
+      for (const tc of ch.delta.tool_calls ?? []) calls.push(tc);
+      if (ch.finish_reason) finish = ch.finish_reason;
+    }
+    assert.equal(finish, 'tool_calls');
+    assert.equal(calls[0].function.name, 'add');
+    const args = JSON.parse(calls[0].function.arguments);
+    assert.ok(Number.isInteger(args.a) && Number.isInteger(args.b), calls[0].function.arguments);
+    for (const seed of [1, 2, 3, 4]) {
+      const r = await client.chat.completions.create({
+        model: 'm', messages: [{ role: 'user', content: 'Add 2 and 3.' }], tools, tool_choice: 'auto', max_tokens: 64, temperature: 1, seed,
+      });
+      const m = r.choices[0].message;
+      if (r.choices[0].finish_reason === 'tool_calls') assert.equal(m.tool_calls[0].function.name, 'add');
+      else assert.equal(typeof m.content, 'string');
+    }
+  }],
   ['400: bad parameters name the parameter', async () => {
     await expectError(client.chat.completions.create({ model: 'm', messages: story, temperature: 3 }), 400,
       (e) => assert.equal(e.param, 'temperature'));
