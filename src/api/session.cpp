@@ -171,9 +171,10 @@ Result<std::optional<std::string>> Session::Impl::step() {
   chunk.clear();
   while (active) {
     if (cancel.load()) return finish(StopReason::cancelled);
-    if (produced >= gen.max_tokens) return finish(StopReason::max_tokens);
-    // A grammar that allows nothing more ends the text as the end-of-generation token would.
+    // A grammar that allows nothing more ends the text as the end-of-generation token would
+    // (also when that happens on the last token of the budget).
     if (constraint && constraint->complete()) return finish(StopReason::end_of_generation);
+    if (produced >= gen.max_tokens) return finish(StopReason::max_tokens);
     NIBBLE_ASSIGN_OR_RETURN(const Token tok, sample_next());
     if (produced == 0) {
       t_first = Clock::now();

@@ -110,6 +110,8 @@ TEST_P(GrammarGenerate, SchemaOutputsAlwaysValidate) {
       auto out = session->complete("Once upon a time", g);
       ASSERT_TRUE(out.ok()) << out.error().to_string();
       EXPECT_LE(session->stats().generated_tokens, g.max_tokens);
+      // Complete documents: the grammar (or the end token where it may end) stopped it.
+      EXPECT_EQ(session->stats().stop_reason, StopReason::end_of_generation) << *out;
       const Json doc = Json::parse(*out, nullptr, false);
       ASSERT_FALSE(doc.is_discarded()) << GetParam().model << " seed " << seed << ": " << *out;
       std::string why;
