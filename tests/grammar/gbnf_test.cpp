@@ -157,6 +157,28 @@ TEST(Gbnf, AmbiguityIsBoundedNotHung) {
             std::string::npos);
 }
 
+TEST(Gbnf, CachesAreDroppedAndRebuiltOnLongInputs) {
+  // Every prefix is its own state: 25000 of them pass the cache limit, and compaction must
+  // keep the walk going exactly.
+  auto g = ok("root ::= [a-z]{0,10000} [0-9]{0,10000} [A-Z]{0,10000}");
+  Machine m(g);
+  int32_t s = m.initial();
+  const std::string text = std::string(10000, 'q') + std::string(10000, '7') + std::string(5000, 'Z');
+  size_t most = 0;
+  for (char c : text) {
+    s = m.step(s, static_cast<uint8_t>(c));
+    ASSERT_NE(s, kDead);
+    most = std::max(most, m.n_states());
+    s = m.compact(s);
+  }
+  EXPECT_TRUE(m.accepting(s));
+  EXPECT_EQ(m.distance(s), 0u);
+  EXPECT_LE(most, kMaxStates + 1);
+  EXPECT_LT(m.n_states(), kMaxStates);  // it was compacted at least once
+  EXPECT_EQ(m.step(s, 'a'), kDead);     // letters are over
+  EXPECT_NE(m.step(s, 'Z'), kDead);
+}
+
 TEST(Gbnf, DistanceIsTheShortestCompletion) {
   auto g = ok("root ::= \"{\" item (\",\" item)* \"}\"\nitem ::= [a-z]+ | \"long-one\"");
   Machine m(g);
