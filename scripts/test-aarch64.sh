@@ -97,7 +97,8 @@ for m in "max $engine_max" "cortex-a76 $engine_a76" "cortex-a53 $engine_a53"; do
   log="$log_dir/engine-$cpu.log"
   t0=$SECONDS
   args=(-j "$jobs" -LE slow --output-on-failure)
-  ((full)) || args+=(-R "$filter")
+  # --full: every test, with a longer per-test limit (emulated long-context tests take minutes).
+  ((full)) && args+=(--timeout 1800) || args+=(-R "$filter")
   if (cd build/aarch64 && env -u NIBBLE_ISA QEMU_CPU="$cpu" ctest "${args[@]}") >"$log" 2>&1; then
     echo "-- engine tests, QEMU_CPU=$cpu: $(grep -E 'tests passed' "$log") in $((SECONDS - t0)) s"
   else
