@@ -46,12 +46,13 @@ bool Constraint::allows(int32_t token, int remaining) {
   return s != kDead && machine_.distance(s) <= limit(remaining);
 }
 
-size_t Constraint::walk(std::vector<uint8_t>* allowed, uint32_t lim) {
+size_t Constraint::walk(std::vector<uint8_t>* allowed, uint32_t lim, uint32_t* max_dist) {
   const VocabTrie& v = *vocab_;
   uint8_t* out = allowed->data();
   const uint32_t n = static_cast<uint32_t>(v.byte.size());
   at_depth_[0] = state_;
   size_t count = 0;
+  uint32_t most = 0;
   for (uint32_t i = 0; i < n;) {
     const int d = v.depth[i];
     int32_t s;
@@ -65,9 +66,10 @@ size_t Constraint::walk(std::vector<uint8_t>* allowed, uint32_t lim) {
     if (v.plain_subtree[i] && machine_.loops_on_plain(parent)) {
       // Every token below ends in `parent` itself: all allowed or none, no walk needed.
       const uint32_t end = v.skip[i];
-      if (machine_.distance(parent) <= lim) {
+      if (machine_.distance(parent) <= lim && v.tok_begin[i] != v.tok_begin[end]) {
         for (uint32_t k = v.tok_begin[i]; k < v.tok_begin[end]; ++k) out[v.toks[k]] = 1;
         count += v.tok_begin[end] - v.tok_begin[i];
+        most = std::max(most, machine_.distance(parent));
       }
       i = end;
       continue;
@@ -81,23 +83,46 @@ size_t Constraint::walk(std::vector<uint8_t>* allowed, uint32_t lim) {
     if (v.tok_begin[i] != v.tok_begin[i + 1] && machine_.distance(s) <= lim) {
       for (uint32_t k = v.tok_begin[i]; k < v.tok_begin[i + 1]; ++k) out[v.toks[k]] = 1;
       count += v.tok_begin[i + 1] - v.tok_begin[i];
+      most = std::max(most, machine_.distance(s));
     }
     ++i;
   }
+  *max_dist = most;
   return count;
 }
 
 Result<size_t> Constraint::fill_mask(std::vector<uint8_t>* allowed, int remaining) {
   NIBBLE_TRY(status());
+  const uint32_t lim = limit(remaining);
+  for (const CachedMask& c : cache_) {
+    if (c.state == state_ && c.epoch == machine_.epoch() && c.strip == strip_next_ &&
+        c.max_dist <= lim) {
+      *allowed = c.mask;
+      return c.count;
+    }
+  }
   allowed->assign(static_cast<size_t>(vocab_->n_vocab), 0);
-  size_t count = walk(allowed, limit(remaining));
-  // No token fits the budget (a vocabulary without the single byte a shortest completion
-  // needs): fall back to the grammar alone.
-  if (count == 0 && remaining >= 1) count = walk(allowed, UINT32_MAX);
+  uint32_t most = 0;
+  size_t count = walk(allowed, UINT32_MAX, &most);
   if (accepting())
     for (int32_t e : vocab_->eog) (*allowed)[e] = 1, ++count;
   NIBBLE_TRY(status());
-  return count;
+  if (most <= lim) {  // the budget removes nothing: keep it for this state
+    CachedMask& c = cache_[cache_next_];
+    cache_next_ ^= 1;
+    c = CachedMask{state_, machine_.epoch(), strip_next_, most, count, *allowed};
+    return count;
+  }
+  // The budget bites: only what still fits. No token fits when the vocabulary lacks a single
+  // byte a shortest completion needs: then the grammar alone decides.
+  std::vector<uint8_t> limited(allowed->size(), 0);
+  size_t fitting = walk(&limited, lim, &most);
+  if (fitting == 0) return count;
+  if (accepting())
+    for (int32_t e : vocab_->eog) limited[e] = 1, ++fitting;
+  *allowed = std::move(limited);
+  NIBBLE_TRY(status());
+  return fitting;
 }
 
 Status Constraint::accept(int32_t token) {

@@ -44,7 +44,9 @@ class Constraint {
  private:
   // The state after the token's bytes from state_ (kDead when it leaves the language).
   int32_t run(int32_t token);
-  size_t walk(std::vector<uint8_t>* allowed, uint32_t limit);
+  // Marks the allowed tokens whose state is at most `limit` bytes from the end; returns how
+  // many, and the largest such distance in *max_dist.
+  size_t walk(std::vector<uint8_t>* allowed, uint32_t limit, uint32_t* max_dist);
   uint32_t limit(int remaining) const;
 
   Machine machine_;
@@ -52,6 +54,19 @@ class Constraint {
   int32_t state_ = kDead;
   bool strip_next_ = false;
   std::vector<int32_t> at_depth_;
+  // The last masks computed without a budget limit, per state: a generation inside a JSON
+  // string comes back to the same state token after token. Valid for a limit at or above
+  // max_dist.
+  struct CachedMask {
+    int32_t state = kDead;
+    uint32_t epoch = 0;
+    bool strip = false;
+    uint32_t max_dist = 0;
+    size_t count = 0;
+    std::vector<uint8_t> mask;
+  };
+  CachedMask cache_[2];
+  int cache_next_ = 0;
 };
 
 }  // namespace nibble::grammar

@@ -8,6 +8,7 @@ namespace nibble::grammar {
 Machine::Machine(std::shared_ptr<const Rules> rules) : rules_(std::move(rules)) { reset_caches(); }
 
 void Machine::reset_caches() {
+  ++epoch_;
   nodes_.clear();
   node_ids_.clear();
   expanded_.clear();

@@ -49,6 +49,8 @@ class Machine {
   // When the caches are large: drop everything but state `keep`; returns its new id.
   int32_t compact(int32_t keep);
   size_t n_states() const { return states_.size(); }
+  // Changes whenever state ids are renumbered (compact()).
+  uint32_t epoch() const { return epoch_; }
 
  private:
   static constexpr int32_t kUnknown = -2;
@@ -87,6 +89,7 @@ class Machine {
   std::vector<int8_t> plain_loop_;  // loops_on_plain: -1 unknown
   std::unordered_map<std::string, int32_t> state_ids_;
   std::optional<std::string> error_;
+  uint32_t epoch_ = 0;
   std::vector<int32_t> work_, seen_list_;
 };
 

@@ -142,8 +142,11 @@ TEST(Constraint, BudgetSteeringFinishesWithinTheBudget) {
         std::vector<uint8_t> mask;
         ASSERT_TRUE(c.fill_mask(&mask, budget - used).ok());
         std::vector<int32_t> allowed;
-        for (int32_t t = 0; t < trie->n_vocab; ++t)
+        for (int32_t t = 0; t < trie->n_vocab; ++t) {
+          // The mask (possibly from the per-state cache) agrees with the direct check.
+          ASSERT_EQ(mask[t] != 0, c.allows(t, budget - used)) << "token " << t << ": " << text;
           if (mask[t]) allowed.push_back(t);
+        }
         ASSERT_FALSE(allowed.empty()) << "budget " << budget << " used " << used << ": " << text;
         const int32_t t = allowed[rng() % allowed.size()];  // the worst sampler: uniform
         if (t == v.eog) break;
