@@ -156,7 +156,9 @@ Result<Token> Session::Impl::sample_next() {
   GrammarFilter filter(constraint.get());
   filter.set_remaining(gen.max_tokens - produced);
   NIBBLE_ASSIGN_OR_RETURN(Token tok, sampler.sample(ctx->logits(), cached, filter));
-  if (tok < 0) return Error(ErrorCode::internal, "grammar: no token allowed");
+  if (tok < 0)
+    return Error(ErrorCode::invalid_argument,
+                 "grammar: no token of the vocabulary continues the text here");
   NIBBLE_TRY(constraint->accept(tok));
   return tok;
 }
