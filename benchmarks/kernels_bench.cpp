@@ -68,6 +68,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "kernels/registry.h"
+#include "runtime/cpu_topology.h"
 #include "runtime/thread_pool.h"
 
 namespace {
@@ -110,26 +111,6 @@ Buffer alloc(size_t bytes) {
   return Buffer(p);
 }
 
-// Last-level cache in bytes: sysconf, else the highest level in sysfs, else 32 MiB.
-size_t detect_llc() {
-#ifdef _SC_LEVEL3_CACHE_SIZE
-  if (long v = sysconf(_SC_LEVEL3_CACHE_SIZE); v > 0) return static_cast<size_t>(v);
-#endif
-  size_t best = 0;
-  int best_level = -1;
-  for (int i = 0; i < 16; ++i) {
-    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i);
-    std::ifstream lv(dir + "/level"), sz(dir + "/size");
-    int level = 0;
-    std::string size;
-    if (!(lv >> level) || !(sz >> size)) continue;
-    size_t bytes = std::strtoull(size.c_str(), nullptr, 10);
-    if (size.find('K') != std::string::npos) bytes <<= 10;
-    if (size.find('M') != std::string::npos) bytes <<= 20;
-    if (level > best_level) best_level = level, best = bytes;
-  }
-  return best ? best : 32 * kMiB;
-}
 
 // ---- thread pools -------------------------------------------------------------------------
 
@@ -527,7 +508,7 @@ int main(int argc, char** argv) {
     const int hw = static_cast<int>(std::thread::hardware_concurrency());
     if (hw > 1) g_opt.threads.push_back(hw);
   }
-  const size_t llc = g_opt.llc_bytes ? g_opt.llc_bytes : detect_llc();
+  const size_t llc = g_opt.llc_bytes ? g_opt.llc_bytes : last_level_cache_bytes();
   g_rotation_target = std::max(2 * llc, 64 * kMiB);
   const bool capped = g_rotation_target > g_opt.max_bytes;
   g_rotation_target = std::min(g_rotation_target, g_opt.max_bytes);

@@ -1,15 +1,21 @@
 #include "runtime/cpu_topology.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <set>
+#include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #if defined(_WIN32)
 #include "runtime/win32.h"
-#elif defined(__APPLE__)
+#else
+#include <unistd.h>
+#if defined(__APPLE__)
 #include <sys/sysctl.h>
+#endif
 #endif
 
 namespace nibble {
@@ -114,6 +120,38 @@ int default_thread_count() {
 #endif
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
   return std::max(n, 1);
+}
+
+size_t last_level_cache_bytes() {
+#if defined(_WIN32)
+  DWORD len = 0;
+  GetLogicalProcessorInformation(nullptr, &len);
+  std::vector<SYSTEM_LOGICAL_PROCESSOR_INFORMATION> info(len / sizeof info[0] + 1);
+  size_t win_best = 0;
+  int win_level = -1;
+  if (len && GetLogicalProcessorInformation(info.data(), &len))
+    for (size_t i = 0; i < len / sizeof(info[0]); ++i)
+      if (info[i].Relationship == RelationCache && info[i].Cache.Level > win_level)
+        win_level = info[i].Cache.Level, win_best = info[i].Cache.Size;
+  if (win_best) return win_best;
+#endif
+#ifdef _SC_LEVEL3_CACHE_SIZE
+  if (long v = sysconf(_SC_LEVEL3_CACHE_SIZE); v > 0) return static_cast<size_t>(v);
+#endif
+  size_t best = 0;
+  int best_level = -1;
+  for (int i = 0; i < 16; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i);
+    std::ifstream lv(dir + "/level"), sz(dir + "/size");
+    int level = 0;
+    std::string size;
+    if (!(lv >> level) || !(sz >> size)) continue;
+    size_t bytes = std::strtoull(size.c_str(), nullptr, 10);
+    if (size.find('K') != std::string::npos) bytes <<= 10;
+    if (size.find('M') != std::string::npos) bytes <<= 20;
+    if (level > best_level) best_level = level, best = bytes;
+  }
+  return best ? best : (size_t{32} << 20);
 }
 
 }  // namespace nibble

@@ -3,6 +3,7 @@
 // barrier wait for the slowest thread, and SMT siblings share one core's units.
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,5 +29,10 @@ std::vector<LogicalCpu> read_linux_cpus(const std::string& root = "/sys/devices/
 // GetLogicalProcessorInformationEx efficiency classes, Apple hw.perflevel0.physicalcpu),
 // else the logical CPU count; at least 1.
 int default_thread_count();
+
+// Size in bytes of the last-level cache (Windows GetLogicalProcessorInformation, else
+// sysconf(_SC_LEVEL3_CACHE_SIZE), else the highest cache level in Linux sysfs); 32 MiB when
+// none says. For sizing benchmark buffers well past the cache.
+size_t last_level_cache_bytes();
 
 }  // namespace nibble

@@ -36,43 +36,13 @@
 
 #include "kernels/dispatch/read_probe.h"
 #include "kernels/kernels.h"
+#include "runtime/cpu_topology.h"
 #include "runtime/thread_pool.h"
 
 namespace nibble::cli::bench {
 namespace {
 
 
-size_t detect_llc() {
-#if defined(_WIN32)
-  DWORD len = 0;
-  GetLogicalProcessorInformation(nullptr, &len);
-  std::vector<SYSTEM_LOGICAL_PROCESSOR_INFORMATION> info(len / sizeof info[0] + 1);
-  size_t win_best = 0;
-  int win_level = -1;
-  if (len && GetLogicalProcessorInformation(info.data(), &len))
-    for (size_t i = 0; i < len / sizeof(info[0]); ++i)
-      if (info[i].Relationship == RelationCache && info[i].Cache.Level > win_level)
-        win_level = info[i].Cache.Level, win_best = info[i].Cache.Size;
-  if (win_best) return win_best;
-#endif
-#ifdef _SC_LEVEL3_CACHE_SIZE
-  if (long v = sysconf(_SC_LEVEL3_CACHE_SIZE); v > 0) return static_cast<size_t>(v);
-#endif
-  size_t best = 0;
-  int best_level = -1;
-  for (int i = 0; i < 16; ++i) {
-    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i);
-    std::ifstream lv(dir + "/level"), sz(dir + "/size");
-    int level = 0;
-    std::string size;
-    if (!(lv >> level) || !(sz >> size)) continue;
-    size_t bytes = std::strtoull(size.c_str(), nullptr, 10);
-    if (size.find('K') != std::string::npos) bytes <<= 10;
-    if (size.find('M') != std::string::npos) bytes <<= 20;
-    if (level > best_level) best_level = level, best = bytes;
-  }
-  return best ? best : (size_t{32} << 20);
-}
 
 #if defined(_WIN32)
 void* aligned_buffer(size_t bytes) { return _aligned_malloc(bytes, 4096); }
@@ -133,7 +103,7 @@ double measure_read_bandwidth(int threads, size_t bytes, int passes) {
 
 size_t default_probe_bytes() {
   const size_t mib = size_t{1} << 20;
-  return std::clamp(8 * detect_llc(), 256 * mib, 1024 * mib);
+  return std::clamp(8 * last_level_cache_bytes(), 256 * mib, 1024 * mib);
 }
 
 double peak_rss_bytes() {
