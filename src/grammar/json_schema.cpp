@@ -3,6 +3,7 @@
 // the commas placed by a chain of rules (F_i: nothing written yet, A_i: something written).
 #include "grammar/json_schema.h"
 
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -131,11 +132,16 @@ class Converter {
     if (!s.is_object()) fail(path, "a schema must be an object or a boolean");
     check_keywords(s, path);
     if (s.contains("$ref")) return ref(s, path);
-    if (s.contains("const")) return literal(s["const"].dump());
+    if (s.contains("const")) {
+      if (!of_type(s, s["const"])) fail(path, "const does not have the schema's type");
+      return literal(s["const"].dump());
+    }
     if (s.contains("enum")) {
       if (!s["enum"].is_array() || s["enum"].empty()) fail(path, "enum must be a non-empty array");
       std::string alts;
-      for (const Json& v : s["enum"]) alts += (alts.empty() ? "" : " | ") + literal(v.dump());
+      for (const Json& v : s["enum"])  // values of another type than `type` cannot validate
+        if (of_type(s, v)) alts += (alts.empty() ? "" : " | ") + literal(v.dump());
+      if (alts.empty()) fail(path, "no enum value has the schema's type");
       return add_rule(hint, alts);
     }
     for (const char* key : {"anyOf", "oneOf"}) {
@@ -162,6 +168,25 @@ class Converter {
       alts += (alts.empty() ? "" : " | ") + typed(s, t.get<std::string>(), path, hint);
     }
     return add_rule(hint, alts);
+  }
+
+  // Whether value v has (one of) the types s names; true without `type`.
+  static bool of_type(const Json& s, const Json& v) {
+    if (!s.contains("type")) return true;
+    auto is = [&](const Json& t) {
+      if (!t.is_string()) return false;
+      const std::string n = t.get<std::string>();
+      return (n == "object" && v.is_object()) || (n == "array" && v.is_array()) ||
+             (n == "string" && v.is_string()) || (n == "number" && v.is_number()) ||
+             (n == "integer" && (v.is_number_integer() ||
+                                 (v.is_number_float() && v.get<double>() == std::floor(v.get<double>())))) ||
+             (n == "boolean" && v.is_boolean()) || (n == "null" && v.is_null());
+    };
+    const Json& t = s["type"];
+    if (!t.is_array()) return is(t);
+    for (const Json& x : t)
+      if (is(x)) return true;
+    return false;
   }
 
   std::string typed(const Json& s, const std::string& type, const std::string& path,
@@ -243,6 +268,8 @@ class Converter {
     if (has_props && !s["properties"].is_object()) fail(path, "properties must be an object");
     const bool ap_false = ap && ap->is_boolean() && !ap->get<bool>();
     if (!has_props) {
+      if (s.contains("required") && !s["required"].empty())
+        fail(path, "required without properties is not supported (list them in properties)");
       if (!ap || (ap->is_boolean() && ap->get<bool>())) return "object";
       if (ap_false) return add_rule(hint, "\"{\" ws \"}\"");
       const std::string v = visit(*ap, path + "/additionalProperties", hint + "-value");

@@ -54,6 +54,10 @@ TEST(JsonSchema, EnumConstAnyOfTypeLists) {
     EXPECT_TRUE(accepts(g, yes)) << yes;
   for (const char* no : {R"("green")", "4", R"({"k":[1]})", R"("true")"})
     EXPECT_FALSE(accepts(g, no)) << no;
+  auto typed_enum = schema(R"({"type":"string","enum":["a",1,null,"b"]})");
+  EXPECT_TRUE(accepts(typed_enum, R"("b")"));
+  EXPECT_FALSE(accepts(typed_enum, "1"));  // would not validate against the type
+  EXPECT_FALSE(accepts(typed_enum, "null"));
   auto one = schema(R"({"oneOf":[{"type":"integer"},{"type":"string","maxLength":2}]})");
   EXPECT_TRUE(accepts(one, "7"));
   EXPECT_TRUE(accepts(one, R"("ab")"));
@@ -126,6 +130,11 @@ TEST(JsonSchema, UnsupportedIsAClearError) {
   EXPECT_EQ(error_of(R"({"type":"object","required":["x"],"properties":{}})"),
             "JSON Schema /: required property 'x' is not in properties");
   EXPECT_EQ(error_of("{not json"), "JSON Schema: not valid JSON");
+  EXPECT_EQ(error_of(R"({"type":"integer","const":"x"})"),
+            "JSON Schema /: const does not have the schema's type");
+  EXPECT_EQ(error_of(R"({"type":"object","required":["a"]})"),
+            "JSON Schema /: required without properties is not supported (list them in "
+            "properties)");
   EXPECT_EQ(error_of("false"), "JSON Schema /: the schema 'false' matches nothing");
   EXPECT_EQ(error_of(R"({"type":"string","maxLength":1000000})"),
             "JSON Schema /: maxLength above the supported limit of 10000");
