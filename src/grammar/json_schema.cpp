@@ -22,7 +22,8 @@ struct SchemaFail {
 
 const char* const kPrimitives = R"(ws ::= ( " " | "\n" [ ]{0,8} )?
 string ::= "\"" char* "\""
-char ::= [^"\\\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F]{4} )
+char ::= [^"\\\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" u4 )
+u4 ::= [0-9a-cA-Ce-fE-F] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2}
 int-part ::= "0" | [1-9] [0-9]{0,15}
 integer ::= "-"? int-part
 number ::= "-"? int-part ( "." [0-9]{1,16} )? ( [eE] [-+]? [0-9]{1,2} )?

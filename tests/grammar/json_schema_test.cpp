@@ -115,6 +115,10 @@ TEST(JsonSchema, AnyJsonObject) {
   EXPECT_FALSE(accepts(*g, "[]"));
   EXPECT_FALSE(accepts(*g, R"({"a":01})"));
   EXPECT_FALSE(accepts(*g, R"({'a':1})"));
+  // \u escapes never name a surrogate (parsers refuse lone ones; other characters go as UTF-8).
+  EXPECT_TRUE(accepts(*g, R"({"a":"\u00e9\uFFFD\ud7ff"})"));
+  EXPECT_FALSE(accepts(*g, R"({"a":"\ud800"})"));
+  EXPECT_FALSE(accepts(*g, R"({"a":"\uDC00"})"));
 }
 
 TEST(JsonSchema, UnsupportedIsAClearError) {
