@@ -11,20 +11,13 @@
 
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
+#include "tests/kernels/gaussian.h"
 #include "kernels/registry.h"
 #include "tests/kernels/variant_layout.h"
 #include "tests/kernels/variant_printer.h"
 
 namespace nibble::kernels {
 namespace {
-
-std::vector<float> gaussian(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 std::vector<uint8_t> quantize_matrix(TensorType t, const std::vector<float>& x, int64_t rows,
                                      int64_t k) {

@@ -14,17 +14,10 @@
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ops.h"
 #include "kernels/row_ops.h"
+#include "tests/kernels/gaussian.h"
 
 namespace nibble::kernels {
 namespace {
-
-std::vector<float> gaussian(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0, 1);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
 
 TEST(Ops, RmsNorm) {
   const auto& kt = KernelTable::get();
