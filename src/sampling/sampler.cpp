@@ -112,24 +112,50 @@ Result<Token> Sampler::sample(std::span<const float> logits, std::span<const Tok
 }
 
 Token Sampler::draw(int size, bool top_k_done) {
-  if (top_k_done) {
-    // cand_[0, size) is already the top-k, sorted.
-  } else if (cfg_.top_k > 0 && cfg_.top_k < size) {
+  if (!top_k_done && cfg_.top_k > 0 && cfg_.top_k < size) {
     std::partial_sort(cand_.begin(), cand_.begin() + cfg_.top_k, cand_.begin() + size, better);
     size = cfg_.top_k;
-  } else {
-    std::sort(cand_.begin(), cand_.begin() + size, better);
+    top_k_done = true;
   }
-  // Softmax with temperature (candidates sorted, the first is the max).
-  const float mx = cand_[0].logit;
-  if (!std::isfinite(mx)) return cand_[0].id;  // everything banned: deterministic fallback
+  // Softmax with temperature: e = exp((logit - max) / T), p = e / sum(e) over the candidates.
+  const Cand best =
+      top_k_done ? cand_[0] : *std::min_element(cand_.begin(), cand_.begin() + size, better);
+  if (!std::isfinite(best.logit)) return best.id;  // everything banned: deterministic fallback
+  const float mx = best.logit;
   double sum = 0;
   for (int i = 0; i < size; ++i) {
     cand_[i].p = static_cast<float>(std::exp((cand_[i].logit - mx) / cfg_.temperature));
     sum += cand_[i].p;
   }
+  // top-p and min-p keep a prefix of the candidates in descending order; only that prefix is
+  // sorted (no full sort of a 150k vocabulary per token). min-p's floor, p_max * min_p, is
+  // e >= min_p (e_max = 1): the others go first. top-p's prefix grows by partial sorts.
+  bool top_p_done = cfg_.top_p >= 1.0f;
+  if (!top_k_done) {
+    if (cfg_.min_p > 0.0f) {
+      const float floor = cfg_.min_p;
+      size = static_cast<int>(std::partition(cand_.begin(), cand_.begin() + size,
+                                             [&](const Cand& c) { return c.p >= floor; }) -
+                              cand_.begin());
+      std::sort(cand_.begin(), cand_.begin() + size, better);
+    } else if (!top_p_done) {  // the smallest sorted prefix holding top_p of the mass
+      const double want = cfg_.top_p * sum;
+      for (int m = std::min(size, 64);; m = std::min(size, m * 4)) {
+        std::partial_sort(cand_.begin(), cand_.begin() + m, cand_.begin() + size, better);
+        double cum = 0;
+        int i = 0;
+        while (i < m && cum < want) cum += cand_[i++].p;
+        if (cum >= want || m == size) {
+          size = std::max(i, 1);
+          break;
+        }
+      }
+      top_p_done = true;
+    }
+    // else: every candidate stays; the draw needs no order.
+  }
   for (int i = 0; i < size; ++i) cand_[i].p = static_cast<float>(cand_[i].p / sum);
-  if (cfg_.top_p < 1.0f) {
+  if (!top_p_done) {
     double cum = 0;
     int keep = size;
     for (int i = 0; i < size; ++i) {

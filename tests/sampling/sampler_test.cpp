@@ -59,6 +59,57 @@ TEST(Sampler, TopKTopPAndMinPTruncate) {
   for (int i = 0; i < 2000; ++i) EXPECT_LT(m.sample(l, {}), 2);
 }
 
+// Without top-k the sampler sorts only the prefix that top-p / min-p keep (the vocabulary is
+// never sorted whole); the kept set must still be exactly the top of the descending order.
+TEST(Sampler, TopPWithoutTopKKeepsExactlyTheTopOfALargeVocabulary) {
+  // 5000 equal logits (ties: lowest id first) and top_p 0.5: the first 2500 ids, a prefix that
+  // needs several partial-sort rounds (64, 256, 1024, 4096).
+  const int n = 5000;
+  std::vector<float> flat(n, 1.0f);
+  auto c = plain(1.0f, 11);
+  c.top_p = 0.5f;
+  Sampler s(c, n);
+  int above = 0, below_half = 0;
+  for (int i = 0; i < 800; ++i) {
+    const Token t = s.sample(flat, {});
+    above += t >= 2500;
+    below_half += t < 1250;
+  }
+  EXPECT_EQ(above, 0);
+  EXPECT_NEAR(below_half / 800.0, 0.5, 0.06);  // uniform over the kept 2500
+  // A peaked 8000-token vocabulary: 3 tokens hold 0.5 / 0.3 / 0.15, the rest share 0.05.
+  const int big = 8000;
+  std::vector<float> l(big, std::log(0.05f / (big - 3)));
+  l[4000] = std::log(0.5f);
+  l[7] = std::log(0.3f);
+  l[123] = std::log(0.15f);
+  c.top_p = 0.9f;  // 0.5 + 0.3 + 0.15 = 0.95 >= 0.9: exactly those three
+  Sampler p(c, big);
+  int counts[3] = {};
+  for (int i = 0; i < 3000; ++i) {
+    const Token t = p.sample(l, {});
+    ASSERT_TRUE(t == 4000 || t == 7 || t == 123) << t;
+    ++counts[t == 4000 ? 0 : t == 7 ? 1 : 2];
+  }
+  EXPECT_NEAR(counts[0] / 3000.0, 0.5 / 0.95, 0.03);
+  EXPECT_NEAR(counts[1] / 3000.0, 0.3 / 0.95, 0.03);
+  c = plain(1.0f, 12);
+  c.min_p = 0.4f;  // p >= 0.4 * 0.5 = 0.2: the first two only
+  Sampler m(c, big);
+  for (int i = 0; i < 2000; ++i) {
+    const Token t = m.sample(l, {});
+    ASSERT_TRUE(t == 4000 || t == 7) << t;
+  }
+  // Neither: every token can come out, in proportion (the 7997-token tail holds 5%).
+  Sampler all(plain(1.0f, 13), big);
+  int tail = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const Token t = all.sample(l, {});
+    tail += t != 4000 && t != 7 && t != 123;
+  }
+  EXPECT_NEAR(tail / 3000.0, 0.05, 0.015);
+}
+
 TEST(Sampler, PenaltiesAndBias) {
   std::vector<float> l = {2.0f, 1.9f, 0.0f};
   auto c = plain(0.0f);
