@@ -14,7 +14,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
-#include "tests/kernels/gaussian.h"
+#include "tests/kernels/test_data.h"
 #include "kernels/registry.h"
 #include "tests/kernels/variant_layout.h"
 #include "tests/kernels/variant_printer.h"
@@ -35,17 +35,10 @@ TEST_P(BatchInvariance, SameResultForAnyTokenCountAndRowRange) {
   // 19 rows: several row groups of every layout plus a partial one, odd for the i8mm pairs.
   const int64_t rows = std::max<int64_t>(19, 2 * v.rows_per_call + 3);
   const int n_tokens = 11;  // odd: full 8-token tiles, a pair tail and a single-token tail
-  const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
-  std::vector<uint8_t> w(row_bytes * rows + 64);
-  const auto wf = gaussian(static_cast<size_t>(rows * k), 3);
-  for (int64_t r = 0; r < rows; ++r)
-    ASSERT_TRUE(ref::quantize_row(v.weight, wf.data() + r * k, w.data() + r * row_bytes, k));
+  const auto w = quantize_matrix(v.weight, gaussian(static_cast<size_t>(rows * k), 3), rows, k);
   const VariantLayout lw = layout_for(v, w, rows, k);
   const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
-  const auto xf = gaussian(static_cast<size_t>(n_tokens * k), 4);
-  std::vector<uint8_t> xq(x_stride * n_tokens + 64);
-  for (int t = 0; t < n_tokens; ++t)
-    ASSERT_TRUE(ref::quantize_row(at, xf.data() + t * k, xq.data() + t * x_stride, k));
+  const auto xq = quantize_matrix(at, gaussian(static_cast<size_t>(n_tokens * k), 4), n_tokens, k);
   auto run = [&](int t0, int nt, int64_t r0, int64_t r1, std::vector<float>* y) {
     MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data() + t0 * x_stride, x_stride,
                  y->data() + static_cast<size_t>(t0 * rows), static_cast<size_t>(rows), k, r0, r1,

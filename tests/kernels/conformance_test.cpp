@@ -11,23 +11,13 @@
 
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
-#include "tests/kernels/gaussian.h"
+#include "tests/kernels/test_data.h"
 #include "kernels/registry.h"
 #include "tests/kernels/variant_layout.h"
 #include "tests/kernels/variant_printer.h"
 
 namespace nibble::kernels {
 namespace {
-
-std::vector<uint8_t> quantize_matrix(TensorType t, const std::vector<float>& x, int64_t rows,
-                                     int64_t k) {
-  const auto info = tensor_type_info(t);
-  const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
-  std::vector<uint8_t> out(row_bytes * rows + 64);
-  for (int64_t r = 0; r < rows; ++r)
-    EXPECT_TRUE(ref::quantize_row(t, x.data() + r * k, out.data() + r * row_bytes, k));
-  return out;
-}
 
 // Reference result and magnitude bound for row r, token t.
 struct Want {

@@ -14,7 +14,7 @@
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ops.h"
 #include "kernels/row_ops.h"
-#include "tests/kernels/gaussian.h"
+#include "tests/kernels/test_data.h"
 
 namespace nibble::kernels {
 namespace {
