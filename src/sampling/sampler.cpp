@@ -112,6 +112,23 @@ Result<Token> Sampler::sample(std::span<const float> logits, std::span<const Tok
 }
 
 Token Sampler::draw(int size, bool top_k_done) {
+  size = keep(size, top_k_done);
+  if (size < 0) return cand_[0].id;
+  return draw_from(std::span<const Cand>(cand_.data(), static_cast<size_t>(size)));
+}
+
+Token Sampler::draw_from(std::span<const Cand> dist) {
+  double total = 0;
+  for (const Cand& c : dist) total += c.p;
+  double r = uniform() * total;
+  for (const Cand& c : dist) {
+    r -= c.p;
+    if (r < 0) return c.id;
+  }
+  return dist.back().id;
+}
+
+int Sampler::keep(int size, bool top_k_done) {
   if (!top_k_done && cfg_.top_k > 0 && cfg_.top_k < size) {
     std::partial_sort(cand_.begin(), cand_.begin() + cfg_.top_k, cand_.begin() + size, better);
     size = cfg_.top_k;
@@ -120,7 +137,10 @@ Token Sampler::draw(int size, bool top_k_done) {
   // Softmax with temperature: e = exp((logit - max) / T), p = e / sum(e) over the candidates.
   const Cand best =
       top_k_done ? cand_[0] : *std::min_element(cand_.begin(), cand_.begin() + size, better);
-  if (!std::isfinite(best.logit)) return best.id;  // everything banned: deterministic fallback
+  if (!std::isfinite(best.logit)) {  // everything banned: deterministic fallback
+    cand_[0] = best;
+    return -1;
+  }
   const float mx = best.logit;
   double sum = 0;
   for (int i = 0; i < size; ++i) {
@@ -157,30 +177,59 @@ Token Sampler::draw(int size, bool top_k_done) {
   for (int i = 0; i < size; ++i) cand_[i].p = static_cast<float>(cand_[i].p / sum);
   if (!top_p_done) {
     double cum = 0;
-    int keep = size;
+    int kept = size;
     for (int i = 0; i < size; ++i) {
       cum += cand_[i].p;
       if (cum >= cfg_.top_p) {
-        keep = i + 1;
+        kept = i + 1;
         break;
       }
     }
-    size = keep;
+    size = kept;
   }
   if (cfg_.min_p > 0.0f) {
     const float floor = cand_[0].p * cfg_.min_p;
-    int keep = 1;
-    while (keep < size && cand_[keep].p >= floor) ++keep;
-    size = keep;
+    int kept = 1;
+    while (kept < size && cand_[kept].p >= floor) ++kept;
+    size = kept;
+  }
+  return size;
+}
+
+std::span<const Sampler::Cand> Sampler::normalised(int size) {
+  if (size <= 0) {  // greedy (argmax moved to the front) or everything banned
+    cand_[0].p = 1.0f;
+    return {cand_.data(), 1};
   }
   double total = 0;
   for (int i = 0; i < size; ++i) total += cand_[i].p;
-  double r = uniform() * total;
-  for (int i = 0; i < size; ++i) {
-    r -= cand_[i].p;
-    if (r < 0) return cand_[i].id;
+  for (int i = 0; i < size; ++i) cand_[i].p = static_cast<float>(cand_[i].p / total);
+  return {cand_.data(), static_cast<size_t>(size)};
+}
+
+std::span<const Sampler::Cand> Sampler::distribution(std::span<const float> logits,
+                                                     std::span<const Token> history) {
+  const int n = prepare(logits, history);
+  if (cfg_.temperature <= 0.0f) {
+    std::iter_swap(cand_.begin(), std::min_element(cand_.begin(), cand_.begin() + n, better));
+    return normalised(0);
   }
-  return cand_[size - 1].id;
+  return normalised(keep(n, false));
+}
+
+Result<std::span<const Sampler::Cand>> Sampler::distribution(std::span<const float> logits,
+                                                             std::span<const Token> history,
+                                                             TokenFilter& filter) {
+  const int n = prepare(logits, history);
+  bool sorted = false;
+  NIBBLE_ASSIGN_OR_RETURN(int size, filter_candidates(n, filter, &sorted));
+  if (size == 0) return std::span<const Cand>();
+  if (cfg_.temperature <= 0.0f) {
+    if (!sorted)
+      std::iter_swap(cand_.begin(), std::min_element(cand_.begin(), cand_.begin() + size, better));
+    return normalised(0);
+  }
+  return normalised(keep(size, sorted));
 }
 
 }  // namespace nibble::sampling

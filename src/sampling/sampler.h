@@ -33,18 +33,33 @@ class Sampler {
   void reseed(uint64_t seed) { state_ = seed; }
   const SamplerConfig& config() const { return cfg_; }
 
- 
   struct Cand {
     Token id;
     float logit;
     float p;
   };
 
+  // The distribution sample() draws from, after the whole chain: candidates whose p sum to 1
+  // (greedy: the argmax alone with p 1). Valid until the next call on this sampler; draws
+  // nothing from the generator. Speculative decoding verifies drafts against it.
+  std::span<const Cand> distribution(std::span<const float> logits, std::span<const Token> history);
+  // The same over the tokens `filter` allows: empty when it allows none.
+  Result<std::span<const Cand>> distribution(std::span<const float> logits,
+                                             std::span<const Token> history, TokenFilter& filter);
+  // One draw from a distribution (p summing to about 1) with this sampler's generator.
+  Token draw_from(std::span<const Cand> dist);
+  double uniform();  // [0, 1) from the generator
+
  private:
-  double uniform();  // [0, 1)
   int prepare(std::span<const float> logits, std::span<const Token> history);
   // top-k (unless already applied), temperature, top-p, min-p and the draw over cand_[0, size).
   Token draw(int size, bool top_k_done);
+  // The chain of draw() without the draw: how many candidates are kept at the front of cand_
+  // (p: softmax over the top-k set, not renormalised), or -1 when every logit is banned
+  // (cand_[0] is then the deterministic fallback).
+  int keep(int size, bool top_k_done);
+  // cand_[0, size) of keep() as a normalised distribution (greedy / fallback: cand_[0]).
+  std::span<const Cand> normalised(int size);
   // The filtered candidates at the front of cand_ (descending when `sorted`); their count.
   Result<int> filter_candidates(int n, TokenFilter& filter, bool* sorted);
   SamplerConfig cfg_;
