@@ -15,6 +15,7 @@
 #include <new>
 #include <vector>
 
+#include "graph/attention.h"
 #include "graph/context.h"
 #include "graph/plan.h"
 #include "kernels/kernels.h"
@@ -89,9 +90,6 @@ class Context final : public InferenceContext {
       att_.assign(B * Q, 0);
       gu_.assign(B * 2 * c_.n_ff, 0);
       h_.assign(B * c_.n_ff, 0);
-      scores_.assign(static_cast<size_t>(pool_.size()) * n_ctx_, 0);
-      qh_.assign(static_cast<size_t>(pool_.size()) * c_.head_dim, 0);
-      h16_.assign(static_cast<size_t>(pool_.size()) * std::max<int64_t>(n_ctx_, c_.head_dim), 0);
       size_t xq = 0;
       auto need = [&](const Matrix& mat) {
         if (mat.present()) xq = std::max(xq, k_.activation_row_bytes(mat.w.type, mat.w.cols) * B);
@@ -109,14 +107,13 @@ class Context final : public InferenceContext {
         const size_t cells = static_cast<size_t>(c_.n_layer) * n_ctx_ * c_.n_head_kv;
         kq8_.assign(cells * head_q8_bytes_, 0);
         vq8_.assign(cells * head_q8_bytes_, 0);
-        // Per-thread f16 copies of one head's K and V rows for the attention kernels.
-        kv16_.assign(static_cast<size_t>(pool_.size()) * 2 * n_ctx_ * c_.head_dim, 0);
-        kvrow_.assign(static_cast<size_t>(pool_.size()) * c_.head_dim, 0);
       } else {
         kcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
         vcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
       }
       logits_.assign(c_.n_vocab, 0);
+      attn_.init(k_, {c_.head_dim, c_.n_head, c_.n_head_kv, c_.query_scale, c_.attn_softcap},
+                 n_ctx_, n_batch_, pool_.size(), kv_q8_);
       build_plan();
     } catch (const std::bad_alloc&) {
       return Error(ErrorCode::out_of_memory, "cannot allocate the context's KV cache and scratch");
@@ -272,10 +269,9 @@ class Context final : public InferenceContext {
     r.weights_bytes = m_->weight_bytes;
     r.kv_bytes = (kcache_.size() + vcache_.size()) * sizeof(uint16_t) + kq8_.size() + vq8_.size();
     r.scratch_bytes = (x_.size() + xn_.size() + tmp_.size() + qkv_.size() + att_.size() +
-                       gu_.size() + h_.size() + scores_.size() + qh_.size() + logits_.size()) *
+                       gu_.size() + h_.size() + logits_.size()) *
                           sizeof(float) +
-                      xq_.size() + (h16_.size() + kv16_.size()) * sizeof(uint16_t) +
-                      kvrow_.size() * sizeof(float);
+                      xq_.size() + attn_.scratch_bytes();
     return r;
   }
 
@@ -543,53 +539,15 @@ class Context final : public InferenceContext {
     }
   }
 
-  // Causal (optionally sliding-window) attention; units are (token, query head).
+  // Causal (optionally sliding-window) attention over layer il (src/graph/attention.cpp).
   void attention(int tid, int64_t il, int n) {
-    const int64_t hd = c_.head_dim, nh = c_.n_head, group = nh / c_.n_head_kv;
     const bool local = c_.swa_layer[il] != 0 && c_.sliding_window > 0;
-    float* scores = scores_.data() + static_cast<size_t>(tid) * n_ctx_;
-    float* qh = qh_.data() + static_cast<size_t>(tid) * hd;
-    uint16_t* h16 = h16_.data() + static_cast<size_t>(tid) * std::max<int64_t>(n_ctx_, hd);
-    const uint16_t* K =
-        kv_q8_ ? nullptr : kcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
-    const uint16_t* V =
-        kv_q8_ ? nullptr : vcache_.data() + static_cast<size_t>(il) * n_ctx_ * kv_dim_;
-    Range ur = split(static_cast<int64_t>(n) * nh, pool_.size(), tid);
-    for (int64_t u = ur.begin; u < ur.end; ++u) {
-      const int64_t t = u / nh, h = u % nh, kh = h / group;
-      const int64_t pos = n_past_ + t;
-      const int64_t lo = local ? std::max<int64_t>(0, pos - c_.sliding_window + 1) : 0;
-      const int64_t nkv = pos + 1 - lo;
-      // q and the probabilities are rounded to f16 like the K/V they meet: this is the
-      // arithmetic of the reference engines' f16 attention (an f16 x f16 dot), and matching it
-      // halves the golden error of 8-bit models (docs/engine.md).
-      k_.f32_to_f16(qkv_.data() + t * qkv_dim_ + h * hd, h16, hd);
-      k_.f16_to_f32(h16, qh, hd);
-      const uint16_t* Kh = nullptr;
-      const uint16_t* Vh = nullptr;
-      size_t stride = static_cast<size_t>(kv_dim_);
-      if (!kv_q8_) {
-        Kh = K + lo * kv_dim_ + kh * hd;
-        Vh = V + lo * kv_dim_ + kh * hd;
-      } else {
-        // Dequantize this head's rows once per (token, head) into f16 for the kernels.
-        uint16_t* k16 = kv16_.data() + static_cast<size_t>(tid) * 2 * n_ctx_ * hd;
-        uint16_t* v16 = k16 + static_cast<size_t>(n_ctx_) * hd;
-        float* tmp = kvrow_.data() + static_cast<size_t>(tid) * hd;
-        for (int64_t j = 0; j < nkv; ++j) {
-          load_kv(true, il, lo + j, kh, tmp);
-          k_.f32_to_f16(tmp, k16 + j * hd, hd);
-          load_kv(false, il, lo + j, kh, tmp);
-          k_.f32_to_f16(tmp, v16 + j * hd, hd);
-        }
-        Kh = k16, Vh = v16, stride = static_cast<size_t>(hd);
-      }
-      k_.attn_scores_f16(qh, Kh, stride, hd, nkv, scores);
-      k_.softmax(scores, nkv, c_.query_scale, c_.attn_softcap);
-      k_.f32_to_f16(scores, h16, nkv);
-      k_.f16_to_f32(h16, scores, nkv);
-      k_.attn_values_f16(scores, Vh, stride, hd, nkv, att_.data() + t * nh * hd + h * hd);
-    }
+    KvView kv;
+    kv.k = kv_layer(true, il), kv.v = kv_layer(false, il);
+    kv.row_bytes = kv_row_bytes(), kv.q8_0 = kv_q8_;
+    kv.head_bytes = kv_q8_ ? head_q8_bytes_ : c_.head_dim * sizeof(uint16_t);
+    attn_.run(tid, pool_, kv, qkv_.data(), qkv_dim_, n_past_, n, local ? c_.sliding_window : 0,
+              att_.data(), c_.n_head * c_.head_dim);
   }
 
   std::shared_ptr<const LoadedModel> m_;
@@ -601,15 +559,13 @@ class Context final : public InferenceContext {
   int64_t kv_dim_ = 0, qkv_dim_ = 0;
   bool stop_ = false;
   std::vector<Node> plan_;
-  std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, scores_, qh_, logits_;
-  std::vector<uint16_t> h16_;  // per-thread f16 rounding scratch
+  std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, logits_;
+  Attention attn_;
   std::vector<uint8_t> xq_;
   std::vector<uint16_t> kcache_, vcache_;  // f16 KV (default)
   bool kv_q8_ = false;
   size_t head_q8_bytes_ = 0;
   std::vector<uint8_t> kq8_, vq8_;  // q8_0 KV (kv_q8_0)
-  std::vector<uint16_t> kv16_;      // q8_0 mode: per-thread f16 K and V of one head
-  std::vector<float> kvrow_;        // q8_0 mode: per-thread f32 row
   model::SessionRope rope_;         // this session's RoPE frequencies and attention factor
   const model::RopeParams& rope(int64_t il) const {
     return c_.swa_layer[il] ? rope_.local : rope_.global;
