@@ -18,7 +18,9 @@ class SessionParams(C.Structure):  # field order and types as in nibble_session_
                 ("n_keep", C.c_int32), ("temperature", C.c_float), ("top_k", C.c_int32),
                 ("top_p", C.c_float), ("min_p", C.c_float), ("repeat_penalty", C.c_float),
                 ("frequency_penalty", C.c_float), ("presence_penalty", C.c_float),
-                ("penalty_last_n", C.c_int32), ("seed", C.c_uint64)]
+                ("penalty_last_n", C.c_int32), ("seed", C.c_uint64),
+                ("draft_model", C.c_void_p), ("lookup_ngram", C.c_int32),
+                ("n_draft", C.c_int32)]
 
 
 TEXT_CALLBACK = C.CFUNCTYPE(C.c_int, C.POINTER(C.c_char), C.c_size_t, C.c_void_p)

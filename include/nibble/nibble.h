@@ -97,6 +97,23 @@ struct SamplerConfig {
   std::vector<std::pair<Token, float>> logit_bias;  // added to the logit; -inf bans
 };
 
+// Speculative decoding (docs/api.md): cheap drafts of the next tokens, verified together in
+// one forward pass of the model; rejected drafts are rolled back. The output is what plain
+// decoding gives: the same tokens with greedy sampling, the same distribution otherwise (the
+// standard acceptance rule). Works with grammars (drafts the grammar refuses are rejected),
+// stop strings and cancel(). Stats::decode_passes / draft_tokens / accepted_tokens show
+// how much it helped.
+struct SpeculativeOptions {
+  // A small model over the same vocabulary (same size and pieces, else invalid_argument) that
+  // drafts the tokens with the session's sampler settings. It gets its own context.
+  std::optional<Model> draft_model;
+  // Prompt lookup, no second model: the draft is what followed the most recent earlier
+  // occurrence (in the prompt or the text so far) of the last n tokens, n from lookup_ngram
+  // down to 1. 0: off. At most 16; excludes draft_model.
+  int lookup_ngram = 0;
+  int n_draft = 8;  // most tokens drafted per pass, 1..64
+};
+
 struct SessionOptions {
   int n_ctx = 0;      // 0: the model's trained length, capped at 4096
   int n_threads = 0;  // 0: physical cores
@@ -110,6 +127,7 @@ struct SessionOptions {
   // `n_keep` (e.g. the system prompt) and continues.
   bool context_shift = false;
   int n_keep = 0;
+  SpeculativeOptions speculative;  // off unless a drafter is set
 };
 
 struct GenerateOptions {
@@ -142,6 +160,11 @@ struct Stats {
   double prefill_tokens_per_s = 0;  // evaluated prompt tokens / prefill time
   double decode_tokens_per_s = 0;   // generated tokens after the first / their time
   StopReason stop_reason = StopReason::none;
+  // Forward passes after the prompt (one per token in plain decoding, one per verification
+  // with speculative decoding), tokens drafted and drafts accepted.
+  int decode_passes = 0;
+  int draft_tokens = 0;
+  int accepted_tokens = 0;
 };
 
 // Receives text as it becomes complete UTF-8 (never half a character; held-back text that

@@ -164,6 +164,14 @@ typedef struct {
   float presence_penalty;
   int32_t penalty_last_n; /* default 64 */
   uint64_t seed;          /* default 0; the same seed and prompt give the same text */
+  /* Speculative decoding (docs/api.md): drafts verified in one forward pass; the output is
+   * that of plain decoding (the same tokens when greedy, the same distribution otherwise).
+   * At most one drafter: */
+  nibble_model* draft_model; /* NULL: none; a small model over the same vocabulary (the
+                                session keeps what it needs of it, so it may be freed first) */
+  int32_t lookup_ngram;      /* 0: off; prompt lookup matching the last 1..lookup_ngram
+                                tokens (at most 16) */
+  int32_t n_draft;           /* most tokens drafted per pass, 1..64; default 8 */
 } nibble_session_params;
 
 NIBBLE_API nibble_session_params nibble_session_default_params(void);
@@ -220,6 +228,9 @@ typedef struct {
   double time_to_first_token_ms;
   double prefill_tokens_per_s;
   double decode_tokens_per_s;
+  int32_t decode_passes;   /* forward passes after the prompt */
+  int32_t draft_tokens;    /* speculative decoding: tokens drafted */
+  int32_t accepted_tokens; /* of those, accepted */
 } nibble_stats;
 
 /* Statistics of the last generation (zeros for NULL or before any). */

@@ -53,6 +53,9 @@ nibble_session_params nibble_session_default_params(void) {
   p.presence_penalty = o.sampling.presence_penalty;
   p.penalty_last_n = o.sampling.penalty_last_n;
   p.seed = o.sampling.seed;
+  p.draft_model = nullptr;
+  p.lookup_ngram = o.speculative.lookup_ngram;
+  p.n_draft = o.speculative.n_draft;
   return p;
 }
 
@@ -80,6 +83,9 @@ nibble_session* nibble_session_create(nibble_model* model, const nibble_session_
     o.sampling.presence_penalty = p.presence_penalty;
     o.sampling.penalty_last_n = p.penalty_last_n;
     o.sampling.seed = p.seed;
+    if (p.draft_model) o.speculative.draft_model = p.draft_model->model;
+    o.speculative.lookup_ngram = p.lookup_ngram;
+    o.speculative.n_draft = p.n_draft;
     auto s = nibble::Session::create(model->model, o);
     if (!s) {
       set_error(status, s.error());
@@ -180,6 +186,9 @@ nibble_stats nibble_session_get_stats(const nibble_session* session) {
   out.time_to_first_token_ms = s.time_to_first_token_ms;
   out.prefill_tokens_per_s = s.prefill_tokens_per_s;
   out.decode_tokens_per_s = s.decode_tokens_per_s;
+  out.decode_passes = s.decode_passes;
+  out.draft_tokens = s.draft_tokens;
+  out.accepted_tokens = s.accepted_tokens;
   return out;
 }
 

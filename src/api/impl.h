@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "api/speculative.h"
 #include "grammar/constraint.h"
 #include "graph/context.h"
 #include "model/loader.h"
 #include "nibble/nibble.h"
 #include "sampling/sampler.h"
+#include "sampling/speculative.h"
 #include "sampling/stop_matcher.h"
 
 #if defined(__GNUC__) && !defined(_WIN32)
@@ -74,18 +76,35 @@ struct NIBBLE_INTERNAL Session::Impl {
   Token pending = -1;  // sampled, not yet evaluated
   std::vector<Token> chunk;  // tokens sampled for the text last returned by step()
   std::unique_ptr<grammar::Constraint> constraint;  // GenerateOptions::grammar, when given
-  bool have_logits = false;  // ctx->logits() belongs to the last token of `cached`
+  bool have_logits = false;  // logits_row() belongs to the last token of `cached`
   std::chrono::steady_clock::time_point t_start, t_first;
+
+  // Speculative decoding (src/api/speculative.h): the drafter (null when off); the drafts of
+  // the last pass, evaluated after `cached` in the KV cache, of which draft.tokens[next_draft]
+  // is the next to verify; the logits row of the last pass that belongs to cached.back()
+  // (-1: the last row). Outside a generation the KV cache holds exactly `cached`.
+  std::unique_ptr<Drafter> drafter;
+  Draft draft;
+  size_t next_draft = 0;
+  int row = -1;
+  sampling::DraftVerifier verifier;
+  std::vector<Token> history;  // scratch: cached + the token being evaluated
 
   Impl(std::shared_ptr<const Model::Impl> m, std::unique_ptr<graph::InferenceContext> c,
        const SessionOptions& o)
       : model(std::move(m)), ctx(std::move(c)), options(o),
-        sampler(o.sampling, ctx->n_vocab()) {}
+        sampler(o.sampling, ctx->n_vocab()), verifier(ctx->n_vocab()) {}
 
   Status begin(std::vector<Token> prompt, const GenerateOptions& g);
   Result<std::optional<std::string>> step();
   Status make_room();
-  Result<Token> sample_next();
+  // The next token and whether it is a verified draft (already in the KV cache).
+  Result<Token> sample_next(bool* in_kv);
+  // Evaluates tok after `cached` (with a draft after it when speculating).
+  Status advance(Token tok);
+  // Forgets unverified drafts: the KV cache holds `cached` again.
+  void drop_drafts();
+  std::span<const float> logits_row() const { return ctx->logits(row); }
   std::string finish_text();
 };
 

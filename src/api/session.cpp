@@ -37,7 +37,11 @@ Result<Session> Session::create(const Model& model, const SessionOptions& option
   co.n_batch = options.n_batch;
   co.kv_q8_0 = options.kv_cache_q8_0;
   NIBBLE_ASSIGN_OR_RETURN(auto ctx, graph::create_context(m, co));
-  return Session(std::make_unique<Impl>(model.impl(), std::move(ctx), options));
+  const int n_ctx = ctx->n_ctx();
+  NIBBLE_ASSIGN_OR_RETURN(auto drafter, make_drafter(options, *model.impl(), n_ctx));
+  auto impl = std::make_unique<Impl>(model.impl(), std::move(ctx), options);
+  impl->drafter = std::move(drafter);
+  return Session(std::move(impl));
 }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -57,6 +61,9 @@ void Session::reset() {
   impl_->cached.clear();
   impl_->active = false;
   impl_->have_logits = false;
+  impl_->draft.clear();
+  impl_->next_draft = 0;
+  impl_->row = -1;
 }
 
 std::span<const Token> Session::tokens() const {
@@ -100,6 +107,9 @@ Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g)
   stats.reused_tokens = static_cast<int>(p);
   std::span<const Token> rest(prompt.data() + p, prompt.size() - p);
   have_logits = false;
+  draft.clear();
+  next_draft = 0;
+  row = -1;
   Status st = ctx->eval(rest, false, &cancel);
   if (!st.ok()) {
     cached.resize(static_cast<size_t>(ctx->n_past()));
@@ -112,6 +122,7 @@ Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g)
   const double prefill_ms = ms_since(t_start);
   stats.prefill_tokens_per_s = prefill_ms > 0 ? rest.size() * 1000.0 / prefill_ms : 0;
   sampler.reseed(options.sampling.seed);
+  if (drafter) drafter->begin(options.sampling.seed);
   constraint.reset();
   if (gen.grammar) {
     if (!gen.grammar->impl()) return Error(ErrorCode::invalid_argument, "empty Grammar");
@@ -138,8 +149,15 @@ Status Session::Impl::make_room() {
   return ok_status();
 }
 
+void Session::Impl::drop_drafts() {
+  if (ctx->n_past() > static_cast<int>(cached.size())) ctx->truncate(static_cast<int>(cached.size()));
+  draft.clear();
+  next_draft = 0;
+}
+
 std::string Session::Impl::finish_text() {
   active = false;
+  drop_drafts();
   std::string tail = stop.push(decoder->flush());
   tail += stop.flush();
   if (stats.generated_tokens > 1) {
@@ -150,17 +168,65 @@ std::string Session::Impl::finish_text() {
 }
 
 // The next token: the plain sampler, or under a grammar the tokens it allows with the rest
-// of max_tokens as the budget (grammar/constraint.h).
-Result<Token> Session::Impl::sample_next() {
-  if (!constraint) return sampler.sample(ctx->logits(), cached);
+// of max_tokens as the budget (grammar/constraint.h). With a draft token waiting, the
+// sampler's distribution decides it by the acceptance rule (sampling/speculative.h): the
+// token is then the draft (already evaluated: *in_kv) or a replacement for it.
+Result<Token> Session::Impl::sample_next(bool* in_kv) {
+  *in_kv = false;
+  const bool verify = next_draft < draft.tokens.size();
+  if (!constraint && !verify) return sampler.sample(logits_row(), cached);
   GrammarFilter filter(constraint.get());
   filter.set_remaining(gen.max_tokens - produced);
-  NIBBLE_ASSIGN_OR_RETURN(Token tok, sampler.sample(ctx->logits(), cached, filter));
+  Token tok = -1;
+  if (verify) {
+    std::span<const sampling::Sampler::Cand> p;
+    if (constraint) {
+      NIBBLE_ASSIGN_OR_RETURN(p, sampler.distribution(logits_row(), cached, filter));
+    } else {
+      p = sampler.distribution(logits_row(), cached);
+    }
+    if (!p.empty()) {
+      const auto v =
+          verifier.verify(p, draft.q[next_draft], draft.tokens[next_draft], sampler);
+      tok = v.token;
+      *in_kv = v.accepted;
+    }
+  } else {
+    NIBBLE_ASSIGN_OR_RETURN(tok, sampler.sample(logits_row(), cached, filter));
+  }
   if (tok < 0)
     return Error(ErrorCode::invalid_argument,
                  "grammar: no token of the vocabulary continues the text here");
-  NIBBLE_TRY(constraint->accept(tok));
+  if (constraint) NIBBLE_TRY(constraint->accept(tok));
   return tok;
+}
+
+// Evaluates tok after `cached`: alone, or followed by a draft of what comes next (as many
+// tokens as the context and max_tokens leave room for), all with their logits.
+Status Session::Impl::advance(Token tok) {
+  draft.clear();
+  next_draft = 0;
+  const int room = std::min(ctx->n_ctx() - ctx->n_past() - 1, gen.max_tokens - produced);
+  const int n = std::min(options.speculative.n_draft, room);
+  if (drafter && n > 0) {
+    history.assign(cached.begin(), cached.end());
+    history.push_back(tok);
+    NIBBLE_TRY(drafter->draft(history, n, &draft, &cancel));
+  }
+  history.assign(1, tok);
+  history.insert(history.end(), draft.tokens.begin(), draft.tokens.end());
+  have_logits = false;
+  Status st = ctx->eval(history, !draft.tokens.empty(), &cancel);
+  if (!st.ok()) {
+    draft.clear();
+    return st;
+  }
+  ++stats.decode_passes;
+  stats.draft_tokens += static_cast<int>(draft.tokens.size());
+  cached.push_back(tok);
+  row = draft.tokens.empty() ? -1 : 0;
+  have_logits = true;
+  return ok_status();
 }
 
 Result<std::optional<std::string>> Session::Impl::step() {
@@ -177,7 +243,9 @@ Result<std::optional<std::string>> Session::Impl::step() {
     // (also when that happens on the last token of the budget).
     if (constraint && constraint->complete()) return finish(StopReason::end_of_generation);
     if (produced >= gen.max_tokens) return finish(StopReason::max_tokens);
-    NIBBLE_ASSIGN_OR_RETURN(const Token tok, sample_next());
+    bool in_kv = false;
+    NIBBLE_ASSIGN_OR_RETURN(const Token tok, sample_next(&in_kv));
+    if (in_kv) ++stats.accepted_tokens;
     if (produced == 0) {
       t_first = Clock::now();
       stats.time_to_first_token_ms =
@@ -195,23 +263,24 @@ Result<std::optional<std::string>> Session::Impl::step() {
       if (out.empty()) return std::optional<std::string>();
       return std::optional<std::string>(std::move(out));
     }
-    if (produced < gen.max_tokens) {
+    if (produced < gen.max_tokens && in_kv) {  // a verified draft: evaluated already
+      cached.push_back(tok);
+      ++row;
+      ++next_draft;
+    } else if (produced < gen.max_tokens) {
+      drop_drafts();  // the rest of the draft was rejected with this token
       Status room = make_room();
       if (!room.ok()) {
         if (room.error().code() != ErrorCode::context_full) return std::move(room).error();
         auto tail = finish(StopReason::context_full);
         return std::optional<std::string>(out + tail.value_or(""));
       }
-      const Token one[1] = {tok};
-      have_logits = false;
-      Status st = ctx->eval(one, false, &cancel);
+      Status st = advance(tok);
       if (!st.ok()) {
         if (st.error().code() != ErrorCode::cancelled) return std::move(st).error();
         auto tail = finish(StopReason::cancelled);
         return std::optional<std::string>(out + tail.value_or(""));
       }
-      cached.push_back(tok);
-      have_logits = true;
     }
     if (!out.empty()) return std::optional<std::string>(std::move(out));
   }
@@ -321,6 +390,8 @@ Status Session::eval(std::span<const Token> tokens) {
   m.active = false;  // a pull-style generation in progress ends here
   m.cancel.store(false);
   if (tokens.empty()) return Error(ErrorCode::invalid_argument, "eval: no tokens");
+  m.drop_drafts();
+  m.row = -1;
   Status st = m.ctx->eval(tokens, false, &m.cancel);
   if (!st.ok()) {
     // On cancellation the context rolls back to before the call: the logits of the tokens
@@ -336,7 +407,7 @@ Status Session::eval(std::span<const Token> tokens) {
 
 std::span<const float> Session::logits() const {
   if (!impl_ || !impl_->have_logits) return {};
-  return impl_->ctx->logits(-1);
+  return impl_->logits_row();
 }
 
 Result<Token> Session::sample() {
@@ -354,6 +425,8 @@ Status Session::truncate(int n) {
                  "truncate(" + std::to_string(n) + "): the session holds " +
                      std::to_string(impl_->cached.size()) + " tokens");
   impl_->active = false;
+  impl_->drop_drafts();
+  impl_->row = -1;
   impl_->ctx->truncate(n);
   impl_->cached.resize(static_cast<size_t>(n));
   impl_->have_logits = false;

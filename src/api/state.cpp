@@ -64,6 +64,9 @@ uint64_t model_fingerprint(const Model::Impl& model) {
 
 Result<std::vector<uint8_t>> Session::save_state() const {
   if (!impl_) return moved_from_session();
+  // Unverified speculative drafts are not part of the state: forgetting them changes nothing
+  // a generation in progress will produce (its next token is then sampled without a draft).
+  impl_->drop_drafts();
   const Impl& m = *impl_;
   const auto logits = this->logits();
   const int n = m.ctx->n_past();
@@ -138,6 +141,9 @@ Status Session::load_state(std::span<const uint8_t> state) {
     return bad_state(std::to_string(state.size() - r.at) + " bytes of KV data, expected " +
                      std::to_string(expect));
   m.active = false;
+  m.draft.clear();
+  m.next_draft = 0;
+  m.row = -1;
   Status st = m.ctx->load_kv_state(static_cast<int>(n_tokens), state.subspan(r.at), logits);
   if (!st.ok()) {
     m.ctx->truncate(0);

@@ -483,6 +483,55 @@ static void case_state(void) {
   nibble_model_free(m);
 }
 
+/* Speculative decoding: prompt lookup and a draft model give the greedy text of plain
+ * decoding, the statistics count drafts, bad parameters name the field. */
+static void case_speculative(void) {
+  nibble_status st;
+  nibble_model* m = load();
+  nibble_model* draft = nibble_model_load(other_path, NULL, &st);
+  nibble_session_params p = nibble_session_default_params();
+  nibble_session* s;
+  nibble_stats stats;
+  sink out;
+  int i;
+  CHECK_STATUS(st, NIBBLE_OK);
+  CHECK(p.draft_model == NULL && p.lookup_ngram == 0 && p.n_draft == 8);
+  p.n_ctx = 256;
+  p.n_threads = 2;
+  p.temperature = 0.0f;
+  for (i = 0; i < 2; ++i) {
+    p.lookup_ngram = i == 0 ? 3 : 0;
+    p.draft_model = i == 0 ? NULL : draft;
+    s = nibble_session_create(m, &p, &st);
+    CHECK_STATUS(st, NIBBLE_OK);
+    if (!s) continue;
+    memset(&out, 0, sizeof out);
+    CHECK(nibble_generate(s, kPrompt, 40, collect, &out, &st) == 40);
+    CHECK(strncmp(out.text, kGreedy, strlen(kGreedy)) == 0);
+    stats = nibble_session_get_stats(s);
+    CHECK(stats.generated_tokens == 40 && stats.draft_tokens > 0);
+    CHECK(stats.accepted_tokens > 0 && stats.accepted_tokens <= stats.draft_tokens);
+    CHECK(stats.decode_passes > 0 && stats.decode_passes < 40);
+    nibble_session_free(s);
+  }
+  p = nibble_session_default_params();
+  p.lookup_ngram = 3;
+  p.n_draft = 0;
+  CHECK(nibble_session_create(m, &p, &st) == NULL);
+  CHECK_STATUS(st, NIBBLE_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(st.message, "n_draft") != NULL);
+  p = nibble_session_default_params();
+  p.lookup_ngram = 17;
+  CHECK(nibble_session_create(m, &p, &st) == NULL);
+  CHECK(strstr(st.message, "lookup_ngram") != NULL);
+  p.lookup_ngram = 2;
+  p.draft_model = draft;
+  CHECK(nibble_session_create(m, &p, &st) == NULL);
+  CHECK_STATUS(st, NIBBLE_ERR_INVALID_ARGUMENT);
+  nibble_model_free(draft);
+  nibble_model_free(m);
+}
+
 int main(int argc, char** argv) {
   const char* name;
   if (argc != 4) {
@@ -502,6 +551,7 @@ int main(int argc, char** argv) {
   else if (!strcmp(name, "cancel")) case_cancel();
   else if (!strcmp(name, "token_level")) case_token_level();
   else if (!strcmp(name, "state")) case_state();
+  else if (!strcmp(name, "speculative")) case_speculative();
   else {
     fprintf(stderr, "unknown case %s\n", name);
     return 2;
