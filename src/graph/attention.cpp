@@ -1,78 +1,266 @@
-// Attention over the KV cache: units are (token, query head).
+// Attention over the KV cache with the block kernels of kernels/attention.h; the schedules are
+// described in attention.h.
 #include "graph/attention.h"
 
 #include <algorithm>
-
-#include "kernels/formats/types.h"
+#include <cstring>
+#include <limits>
 
 namespace nibble::graph {
+namespace {
+
+using kernels::kAttnBlock;
+constexpr int kDecodeMax = 4;               // tokens per call that may take the decode schedule
+constexpr size_t kDecodeBudget = 64 << 20;  // bytes of decode scratch at most
+constexpr size_t kTileBudget = 8 << 20;     // bytes of one prefill unit's score rows at most
+constexpr int kTileRows = 64;               // query rows (tokens x group) per prefill tile
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+float* align64(float* p) {
+  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
+}
+size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+
+}  // namespace
+
+// One thread's scratch.
+struct Attention::Thread {
+  float* tile;  // the kernel's K or V tile
+  float* q;     // query rows, hp floats each
+  float* s;     // prefill: score rows, s_stride floats each
+  float* bm;    // a block call's row maxima
+  float* ba;    // a block call's row outputs, hp floats each
+  float* m;     // prefill: per row max, 1 / L, output sum (hp floats)
+  float* inv;
+  float* acc;
+  int32_t *lo, *hi;
+};
 
 void Attention::init(const kernels::KernelTable& k, const AttnShape& s, int n_ctx, int n_batch,
                      int n_threads, bool q8_0) {
-  (void)n_batch;
+  (void)q8_0;
   k_ = &k;
+  ops_ = &kernels::attn_ops(k.row_ops_isa());
   s_ = s;
   n_ctx_ = n_ctx;
-  const size_t nt = static_cast<size_t>(n_threads), hd = static_cast<size_t>(s.head_dim);
-  scores_.assign(nt * n_ctx, 0);
-  qh_.assign(nt * hd, 0);
-  h16_.assign(nt * std::max<size_t>(n_ctx, hd), 0);
-  if (q8_0) {
-    kv16_.assign(nt * 2 * n_ctx * hd, 0);
-    kvrow_.assign(nt * hd, 0);
-  }
+  hp_ = kernels::attn_padded(s.head_dim);
+  group_ = s.n_head / s.n_head_kv;
+  n_blocks_ = (n_ctx + kAttnBlock - 1) / kAttnBlock;
+  s_stride_ = n_blocks_ * kAttnBlock;
+  const size_t row_bytes = static_cast<size_t>(s_stride_) * sizeof(float);
+  tile_tokens_ = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>(kTileRows / group_, kTileBudget / (row_bytes * group_))));
+  nq_max_ = static_cast<int>(tile_tokens_ * group_);
+  const size_t nh = static_cast<size_t>(s.n_head), nb = static_cast<size_t>(n_blocks_);
+  const size_t per_token = (nh * s_stride_ + nh * nb * (hp_ + 1) + nh) * sizeof(float);
+  decode_cap_ = static_cast<int>(std::min<size_t>(
+      {static_cast<size_t>(kDecodeMax), static_cast<size_t>(n_batch), kDecodeBudget / per_token}));
+  decode_tokens_ = decode_cap_;
+  const size_t dt = static_cast<size_t>(decode_cap_);
+  dec_s_.assign(dt * nh * s_stride_ + 16, 0);
+  dec_m_.assign(dt * nh * nb, 0);
+  dec_a_.assign(dt * nh * nb * hp_, 0);
+  dec_inv_.assign(dt * nh, 0);
+  const size_t nq = static_cast<size_t>(nq_max_), rows = std::max(nq, dt * nh);
+  per_thread_ = round16(kernels::attn_scratch_floats(s.head_dim)) + rows * hp_ +
+                nq * s_stride_ + 2 * nq * hp_ + 3 * round16(nq) + 16;
+  scratch_.assign(per_thread_ * n_threads + 16, 0);
+  ranges_.assign(2 * nq * n_threads, 0);
 }
 
 size_t Attention::scratch_bytes() const {
-  return (scores_.size() + qh_.size() + kvrow_.size()) * sizeof(float) +
-         (h16_.size() + kv16_.size()) * sizeof(uint16_t);
+  return (scratch_.size() + dec_s_.size() + dec_m_.size() + dec_a_.size() + dec_inv_.size()) *
+             sizeof(float) +
+         ranges_.size() * sizeof(int32_t);
+}
+
+Attention::Thread Attention::thread(int tid) const {
+  float* p = align64(const_cast<float*>(scratch_.data()) + per_thread_ * tid);
+  const size_t nq = static_cast<size_t>(nq_max_);
+  const size_t rows = std::max(nq, static_cast<size_t>(decode_cap_) * s_.n_head);
+  Thread t;
+  t.tile = p, p += round16(kernels::attn_scratch_floats(s_.head_dim));
+  t.q = p, p += rows * hp_;
+  t.s = p, p += nq * s_stride_;
+  t.ba = p, p += nq * hp_;
+  t.acc = p, p += nq * hp_;
+  t.bm = p, p += round16(nq);
+  t.m = p, p += round16(nq);
+  t.inv = p;
+  int32_t* r = const_cast<int32_t*>(ranges_.data()) + 2 * nq * tid;
+  t.lo = r, t.hi = r + nq;
+  return t;
+}
+
+void Attention::round_q(const float* q, int64_t h0, int64_t nh, float* dst) const {
+  uint16_t h16[256];
+  for (int64_t h = 0; h < nh; ++h) {
+    const float* src = q + (h0 + h) * s_.head_dim;
+    float* d = dst + h * hp_;
+    for (int64_t i = 0; i < s_.head_dim; i += 256) {
+      const int64_t c = std::min<int64_t>(256, s_.head_dim - i);
+      k_->f32_to_f16(src + i, h16, c);
+      k_->f16_to_f32(h16, d + i, c);
+    }
+    std::fill(d + s_.head_dim, d + hp_, 0.0f);
+  }
+}
+
+void Attention::clip(int64_t lo, int64_t pos, int64_t b, int32_t* l, int32_t* h) {
+  const int64_t j0 = b * kAttnBlock;
+  *l = static_cast<int32_t>(std::clamp<int64_t>(lo - j0, 0, kAttnBlock));
+  *h = static_cast<int32_t>(std::clamp<int64_t>(pos + 1 - j0, 0, kAttnBlock));
+}
+
+kernels::AttnBlock Attention::block_args(const KvView& kv, int64_t b, int64_t kh) const {
+  kernels::AttnBlock a;
+  const size_t off = static_cast<size_t>(b) * kAttnBlock * kv.row_bytes + kh * kv.head_bytes;
+  a.head_dim = s_.head_dim, a.k = kv.k + off, a.v = kv.v + off;
+  a.row_bytes = kv.row_bytes, a.q8_0 = kv.q8_0, a.scale = s_.scale, a.softcap = s_.softcap;
+  return a;
 }
 
 void Attention::run(int tid, ThreadPool& pool, const KvView& kv, const float* q, size_t q_stride,
                     int64_t pos0, int n, int64_t window, float* out, size_t out_stride) {
-  const kernels::KernelTable& k = *k_;
-  const int64_t hd = s_.head_dim, nh = s_.n_head, group = nh / s_.n_head_kv;
-  float* scores = scores_.data() + static_cast<size_t>(tid) * n_ctx_;
-  float* qh = qh_.data() + static_cast<size_t>(tid) * hd;
-  uint16_t* h16 = h16_.data() + static_cast<size_t>(tid) * std::max<int64_t>(n_ctx_, hd);
+  if (n <= decode_tokens_)
+    run_decode(tid, pool, kv, q, q_stride, pos0, n, window, out, out_stride);
+  else
+    run_prefill(tid, pool.size(), kv, q, q_stride, pos0, n, window, out, out_stride);
+}
+
+void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const float* q,
+                           size_t q_stride, int64_t pos0, int n, int64_t window, float* out,
+                           size_t out_stride) {
   const int nt = pool.size();
-  const int64_t units = static_cast<int64_t>(n) * nh;
-  const int64_t ub = units * tid / nt, ue = units * (tid + 1) / nt;
-  for (int64_t u = ub; u < ue; ++u) {
-    const int64_t t = u / nh, h = u % nh, kh = h / group;
-    const int64_t pos = pos0 + t;
-    const int64_t lo = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
-    const int64_t nkv = pos + 1 - lo;
-    // q and the probabilities are rounded to f16 like the K/V they meet: this is the
-    // arithmetic of the reference engines' f16 attention (an f16 x f16 dot), and matching it
-    // halves the golden error of 8-bit models (docs/engine.md).
-    k.f32_to_f16(q + t * q_stride + h * hd, h16, hd);
-    k.f16_to_f32(h16, qh, hd);
-    const uint16_t* Kh = nullptr;
-    const uint16_t* Vh = nullptr;
-    size_t stride = kv.row_bytes / sizeof(uint16_t);
-    if (!kv.q8_0) {
-      Kh = reinterpret_cast<const uint16_t*>(kv.k + lo * kv.row_bytes + kh * kv.head_bytes);
-      Vh = reinterpret_cast<const uint16_t*>(kv.v + lo * kv.row_bytes + kh * kv.head_bytes);
-    } else {
-      // Dequantize this head's rows once per (token, head) into f16 for the kernels.
-      uint16_t* k16 = kv16_.data() + static_cast<size_t>(tid) * 2 * n_ctx_ * hd;
-      uint16_t* v16 = k16 + static_cast<size_t>(n_ctx_) * hd;
-      float* tmp = kvrow_.data() + static_cast<size_t>(tid) * hd;
-      for (int64_t j = 0; j < nkv; ++j) {
-        const size_t off = (lo + j) * kv.row_bytes + kh * kv.head_bytes;
-        k.dequantize(TensorType::Q8_0, kv.k + off, tmp, hd);
-        k.f32_to_f16(tmp, k16 + j * hd, hd);
-        k.dequantize(TensorType::Q8_0, kv.v + off, tmp, hd);
-        k.f32_to_f16(tmp, v16 + j * hd, hd);
+  const int64_t nh = s_.n_head, nkv = s_.n_head_kv, hd = s_.head_dim, nb = n_blocks_;
+  const Thread th = thread(tid);
+  // Every thread rounds all query rows itself (a few thousand floats): no barrier for it.
+  for (int t = 0; t < n; ++t) round_q(q + t * q_stride, 0, nh, th.q + t * nh * hp_);
+  int64_t bf[kDecodeMax], unit0[kDecodeMax + 1], units = 0;
+  for (int t = 0; t < n; ++t) {
+    bf[t] = first_pos(pos0 + t, window) / kAttnBlock;
+    unit0[t] = units;
+    units += nkv * ((pos0 + t) / kAttnBlock - bf[t] + 1);
+  }
+  unit0[n] = units;
+  float* S = align64(dec_s_.data());
+  // The K pass (values = false) or the V pass over units (token, KV head, block).
+  auto block_pass = [&](bool values) {
+    for (int64_t u = units * tid / nt, e = units * (tid + 1) / nt; u < e; ++u) {
+      int t = 0;
+      while (u >= unit0[t + 1]) ++t;
+      const int64_t pos = pos0 + t, span = pos / kAttnBlock - bf[t] + 1;
+      const int64_t kh = (u - unit0[t]) / span, b = bf[t] + (u - unit0[t]) % span;
+      const int64_t row0 = t * nh + kh * group_;  // first (token, head) row of the group
+      for (int i = 0; i < group_; ++i) clip(first_pos(pos, window), pos, b, th.lo + i, th.hi + i);
+      kernels::AttnBlock a = block_args(kv, b, kh);
+      a.q = th.q + row0 * hp_, a.nq = static_cast<int>(group_), a.lo = th.lo, a.hi = th.hi;
+      a.s = S + row0 * s_stride_ + b * kAttnBlock, a.s_stride = s_stride_;
+      a.m = th.bm, a.inv_l = dec_inv_.data() + row0, a.a = th.ba, a.scratch = th.tile;
+      if (!values) {
+        ops_->scores(a);
+        for (int i = 0; i < group_; ++i) dec_m_[(row0 + i) * nb + b] = th.bm[i];
+      } else {
+        ops_->values(a);
+        for (int i = 0; i < group_; ++i)
+          std::memcpy(dec_a_.data() + ((row0 + i) * nb + b) * hp_, th.ba + i * hp_,
+                      hd * sizeof(float));
       }
-      Kh = k16, Vh = v16, stride = static_cast<size_t>(hd);
     }
-    k.attn_scores_f16(qh, Kh, stride, hd, nkv, scores);
-    k.softmax(scores, nkv, s_.scale, s_.softcap);
-    k.f32_to_f16(scores, h16, nkv);
-    k.f16_to_f32(h16, scores, nkv);
-    k.attn_values_f16(scores, Vh, stride, hd, nkv, out + t * out_stride + h * hd);
+  };
+  const int64_t rows = static_cast<int64_t>(n) * nh;
+  const int64_t rb = rows * tid / nt, re = rows * (tid + 1) / nt;
+  block_pass(false);
+  pool.barrier();
+  for (int64_t r = rb; r < re; ++r) {  // max, exp and sum per (token, head)
+    const int t = static_cast<int>(r / nh);
+    const int64_t pos = pos0 + t, lo = first_pos(pos, window);
+    float m = kNegInf, l = 0;
+    for (int64_t b = bf[t]; b <= pos / kAttnBlock; ++b) m = std::max(m, dec_m_[r * nb + b]);
+    for (int64_t b = bf[t]; b <= pos / kAttnBlock; ++b) {
+      int32_t bl, bh;
+      clip(lo, pos, b, &bl, &bh);
+      l += ops_->expsum(S + r * s_stride_ + b * kAttnBlock, bl, bh, m);
+    }
+    dec_inv_[r] = 1.0f / l;
+  }
+  pool.barrier();
+  block_pass(true);
+  pool.barrier();
+  for (int64_t r = rb; r < re; ++r) {  // the blocks' outputs, summed in position order
+    const int t = static_cast<int>(r / nh);
+    float* o = out + t * out_stride + (r % nh) * hd;
+    std::fill(o, o + hd, 0.0f);
+    for (int64_t b = bf[t]; b <= (pos0 + t) / kAttnBlock; ++b) {
+      const float* ab = dec_a_.data() + (r * nb + b) * hp_;
+      for (int64_t i = 0; i < hd; ++i) o[i] += ab[i];
+    }
+  }
+}
+
+void Attention::run_prefill(int tid, int nt, const KvView& kv, const float* q, size_t q_stride,
+                            int64_t pos0, int n, int64_t window, float* out, size_t out_stride) {
+  const int64_t nkv = s_.n_head_kv, tiles = (n + tile_tokens_ - 1) / tile_tokens_;
+  const Thread th = thread(tid);
+  // Units (tile, KV head) dealt round-robin: each thread gets early and late (longer) tiles.
+  for (int64_t u = tid; u < tiles * nkv; u += nt) {
+    const int t0 = static_cast<int>(u / nkv * tile_tokens_);
+    prefill_unit(th, kv, q, q_stride, pos0, t0, std::min(tile_tokens_, n - t0), u % nkv, window,
+                 out, out_stride);
+  }
+}
+
+void Attention::prefill_unit(const Thread& th, const KvView& kv, const float* q, size_t q_stride,
+                             int64_t pos0, int t0, int tn, int64_t kh, int64_t window, float* out,
+                             size_t out_stride) {
+  const int64_t hd = s_.head_dim;
+  const int nq = static_cast<int>(tn * group_);
+  for (int t = 0; t < tn; ++t)
+    round_q(q + (t0 + t) * q_stride, kh * group_, group_, th.q + t * group_ * hp_);
+  const int64_t b0 = first_pos(pos0 + t0, window) / kAttnBlock;
+  const int64_t b1 = (pos0 + t0 + tn - 1) / kAttnBlock;
+  auto pos_of = [&](int r) { return pos0 + t0 + r / group_; };
+  auto set_ranges = [&](int64_t b) {
+    for (int r = 0; r < nq; ++r)
+      clip(first_pos(pos_of(r), window), pos_of(r), b, th.lo + r, th.hi + r);
+  };
+  auto args = [&](int64_t b) {
+    kernels::AttnBlock a = block_args(kv, b, kh);
+    a.q = th.q, a.nq = nq, a.lo = th.lo, a.hi = th.hi;
+    a.s = th.s + b * kAttnBlock, a.s_stride = s_stride_;
+    a.m = th.bm, a.inv_l = th.inv, a.a = th.ba, a.scratch = th.tile;
+    return a;
+  };
+  std::fill(th.m, th.m + nq, kNegInf);
+  for (int64_t b = b0; b <= b1; ++b) {  // scores and maxima
+    set_ranges(b);
+    ops_->scores(args(b));
+    for (int r = 0; r < nq; ++r) th.m[r] = std::max(th.m[r], th.bm[r]);
+  }
+  for (int r = 0; r < nq; ++r) {  // exp and sum, in position order
+    const int64_t pos = pos_of(r), lo = first_pos(pos, window);
+    float l = 0;
+    for (int64_t b = lo / kAttnBlock; b <= pos / kAttnBlock; ++b) {
+      int32_t bl, bh;
+      clip(lo, pos, b, &bl, &bh);
+      l += ops_->expsum(th.s + r * s_stride_ + b * kAttnBlock, bl, bh, th.m[r]);
+    }
+    th.inv[r] = 1.0f / l;
+  }
+  std::fill(th.acc, th.acc + nq * hp_, 0.0f);
+  for (int64_t b = b0; b <= b1; ++b) {  // values, summed in position order
+    set_ranges(b);
+    ops_->values(args(b));
+    for (int r = 0; r < nq; ++r) {
+      if (th.lo[r] >= th.hi[r]) continue;
+      float* acc = th.acc + r * hp_;
+      const float* ab = th.ba + r * hp_;
+      for (int64_t i = 0; i < hd; ++i) acc[i] += ab[i];
+    }
+  }
+  for (int r = 0; r < nq; ++r) {
+    float* o = out + (t0 + r / group_) * out_stride + (kh * group_ + r % group_) * hd;
+    std::copy(th.acc + r * hp_, th.acc + r * hp_ + hd, o);
   }
 }
 

@@ -1,15 +1,29 @@
 // Causal (optionally sliding-window) attention over one layer's KV cache, for the executor
 // (src/graph/context.cpp). The KV cache belongs to the context; this reads it through KvView.
 //
-// Called by every thread of the context's pool inside its parallel region; it may wait on the
-// pool's barrier itself, and the caller's barrier follows it. Scratch is sized once by init()
-// for n_batch tokens, n_ctx positions and the pool's threads: run() allocates nothing.
+// Blocked over kernels::kAttnBlock positions (kernels/attention.h): a query's attention is
+// three passes over its blocks (scores and max; exp and sum; normalized f16 probabilities times
+// V), each block of one KV head read once for all the query rows that need it. Two schedules
+// with the same arithmetic per (token, head), so results depend on neither the schedule, the
+// chunk size nor the thread count:
+//   decode (n <= decode_tokens()): units are (token, KV head, block) for the K and V passes and
+//     (token, head) for the sums, with a barrier between the passes, so that two threads share
+//     the positions even of a single KV head; scores and per-block outputs go to scratch.
+//   prefill: units are (tile of tokens, KV head); a unit runs the three passes over its blocks
+//     for all tile tokens x group heads at once (the query block x KV block tiles of flash
+//     attention; blocks past the tile's last position, and window blocks before its first
+//     token's window, are never visited).
+// Called by every thread of the context's pool inside its parallel region; it waits on the
+// pool's barrier itself (decode), and the caller's barrier follows it. Scratch is sized once by
+// init(): run() allocates nothing.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "runtime/thread_pool.h"
 
@@ -41,13 +55,41 @@ class Attention {
   void run(int tid, ThreadPool& pool, const KvView& kv, const float* q, size_t q_stride,
            int64_t pos0, int n, int64_t window, float* out, size_t out_stride);
   size_t scratch_bytes() const;
+  // Tokens up to which run() uses the decode schedule (0: never; tests force either one).
+  int decode_tokens() const { return decode_tokens_; }
+  void set_decode_tokens(int n) { decode_tokens_ = std::min(n, decode_cap_); }
 
  private:
+  struct Thread;  // one thread's views of scratch_
+  Thread thread(int tid) const;
+  void run_decode(int tid, ThreadPool& pool, const KvView& kv, const float* q, size_t q_stride,
+                  int64_t pos0, int n, int64_t window, float* out, size_t out_stride);
+  void run_prefill(int tid, int nt, const KvView& kv, const float* q, size_t q_stride,
+                   int64_t pos0, int n, int64_t window, float* out, size_t out_stride);
+  // One prefill unit: tokens [t0, t0 + tn) x the query heads of KV head kh.
+  void prefill_unit(const Thread& th, const KvView& kv, const float* q, size_t q_stride,
+                    int64_t pos0, int t0, int tn, int64_t kh, int64_t window, float* out,
+                    size_t out_stride);
+  // f16-rounded, zero-padded query rows: heads [h0, h0 + nh) of token row q into dst.
+  void round_q(const float* q, int64_t h0, int64_t nh, float* dst) const;
+  int64_t first_pos(int64_t pos, int64_t window) const {
+    return window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
+  }
+  // A position range [lo, pos] clipped to block b, relative to its start (empty: lo >= hi).
+  static void clip(int64_t lo, int64_t pos, int64_t b, int32_t* l, int32_t* h);
+  // The shared block loop setup of one kernel call.
+  kernels::AttnBlock block_args(const KvView& kv, int64_t b, int64_t kh) const;
+
   const kernels::KernelTable* k_ = nullptr;
+  const kernels::AttnOps* ops_ = nullptr;
   AttnShape s_;
-  int64_t n_ctx_ = 0;
-  std::vector<float> scores_, qh_, kvrow_;
-  std::vector<uint16_t> h16_, kv16_;
+  int64_t n_ctx_ = 0, hp_ = 0, group_ = 0, n_blocks_ = 0, s_stride_ = 0;
+  int tile_tokens_ = 1, nq_max_ = 0, decode_tokens_ = 0, decode_cap_ = 0;
+  size_t per_thread_ = 0;        // floats of scratch_ per thread
+  std::vector<float> scratch_;   // per thread: tile, q rows, score rows, block outputs, sums
+  std::vector<int32_t> ranges_;  // per thread: lo, hi per query row
+  // decode: score rows, per (token, head, block) max and output, per (token, head) 1 / L
+  std::vector<float> dec_s_, dec_m_, dec_a_, dec_inv_;
 };
 
 }  // namespace nibble::graph

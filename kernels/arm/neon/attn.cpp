@@ -1,0 +1,31 @@
+// NEON (arm64 baseline) instantiation of the attention block kernel
+// (kernels/simd/attn_impl.h): 4 lanes; hooks are fcvtl / fcvtn for f16 and the exact
+// int8 -> f32 widening of q8_0 rows (sxtl, sxtl, scvtf).
+#include <arm_neon.h>
+
+#include "kernels/simd/attn_impl.h"
+
+namespace nibble::kernels::neon {
+namespace {
+
+struct AttnHooks {
+  using arch = xsimd::neon64;
+  using F = xsimd::batch<float, arch>;
+  static F load_h(const uint16_t* p) { return F(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))); }
+  static void store_h(uint16_t* p, F v) { vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(v))); }
+  static float h2f(uint16_t h) {
+    return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0);
+  }
+  static F haddp(const F* rows) { return xsimd::haddp(rows); }
+  static F load_i8(const int8_t* p) {
+    int8_t t[8] = {p[0], p[1], p[2], p[3], 0, 0, 0, 0};
+    const int16x8_t w = vmovl_s8(vld1_s8(t));
+    return F(vcvtq_f32_s32(vmovl_s16(vget_low_s16(w))));
+  }
+};
+
+}  // namespace
+
+extern const AttnOps kAttnOps = simd::make_attn_ops<AttnHooks>(Isa::neon, "neon");
+
+}  // namespace nibble::kernels::neon

@@ -1,0 +1,89 @@
+// Attention kernels over one block of up to kAttnBlock positions of one KV head, read straight
+// from the KV cache (f16 or q8_0 rows), for nq query rows at once. The executor
+// (src/graph/attention.cpp) runs a query's attention in three passes over its blocks:
+//   scores: s_j = scale * (q . k_j) (soft-capped when softcap > 0) into the query's score row,
+//           and the block's max;                       M = max over the blocks (exact)
+//   expsum: p_j = exp(s_j - M) in place, the block's sum;  L = sum of the block sums in
+//           position order
+//   values: a_b = sum_j f16(p_j * (1 / L)) * v_j over the block, in position order;
+//           out = sum of the a_b in position order.
+// The probabilities are normalized and rounded to f16 before they meet V, and q is rounded to
+// f16 by the caller before it meets K: the arithmetic of the reference engines' f16 attention
+// (an f16 x f16 dot for both products), which the golden tests hold nibble to (their median
+// bound needs the same activation roundings as the reference, decision 23).
+//
+// Each call converts the block's K (scores) or V (values) rows once (f16 -> f32, or q8_0 ->
+// f32, exact: an f16 scale times an int8 has at most 19 significant bits) into an f32 tile in
+// the caller's scratch, which every query row of the call then reads from L1/L2: the GQA group
+// of a decode token, or group x tokens of a prefill tile, share one pass over the cache; the
+// cache is never copied per (token, head).
+//
+// Block boundaries are absolute positions (multiples of kAttnBlock), and each position sits
+// in the same SIMD lane of its block in every call, so a (query, position) pair is computed
+// identically whichever rows share the call, whichever thread runs it, and whether the blocks
+// of a query run in sequence (prefill) or in parallel (decode). Positions outside every query's
+// range [lo, hi) are never read.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "kernels/kernels.h"
+
+namespace nibble::kernels {
+
+inline constexpr int64_t kAttnBlock = 64;  // positions per block (absolute boundaries)
+inline constexpr int64_t kAttnPad = 16;    // q rows and tiles padded to a multiple of this
+
+// Floats of padded head: head_dim rounded up to kAttnPad.
+constexpr int64_t attn_padded(int64_t head_dim) {
+  return (head_dim + kAttnPad - 1) / kAttnPad * kAttnPad;
+}
+// Scratch floats a scores or values call needs (one tile).
+constexpr size_t attn_scratch_floats(int64_t head_dim) {
+  return static_cast<size_t>(kAttnBlock * attn_padded(head_dim));
+}
+
+struct AttnBlock {
+  const float* q = nullptr;  // nq rows of attn_padded(head_dim) floats, f16 values, zero padded
+  int nq = 0;
+  int64_t head_dim = 0;
+  const uint8_t* k = nullptr;  // this head's row of the block's first position
+  const uint8_t* v = nullptr;
+  size_t row_bytes = 0;  // bytes between consecutive positions
+  bool q8_0 = false;     // rows are head_dim / 32 BlockQ8_0, else head_dim f16
+  const int32_t* lo = nullptr;  // per query row: its positions [lo, hi) within the block
+  const int32_t* hi = nullptr;  // (lo >= hi: the row is skipped; scores sets its m to -inf)
+  float scale = 1.0f, softcap = 0.0f;
+  float* s = nullptr;  // scores / probabilities: row i at s + i * s_stride, kAttnBlock floats,
+  size_t s_stride = 0;  // 64-byte aligned; entries outside [lo, hi) of the SIMD groups are -inf
+  float* m = nullptr;   // scores: out, per row, the max over [lo, hi)
+  const float* inv_l = nullptr;  // values: in, per row, 1 / L
+  float* a = nullptr;   // values: out, nq rows of attn_padded(head_dim) floats
+  float* scratch = nullptr;  // attn_scratch_floats(head_dim) floats, 64-byte aligned
+};
+
+struct AttnOps {
+  Isa isa;
+  const char* name;
+  void (*scores)(const AttnBlock& b);
+  // p_j = exp(s_j - m) in place for j in [lo, hi) of one row's block (s 64-byte aligned;
+  // the SIMD groups around the range become 0 where s was -inf); returns their sum.
+  float (*expsum)(float* s, int32_t lo, int32_t hi, float m);
+  void (*values)(const AttnBlock& b);
+};
+
+// The attention table for the row ops' ISA cap: the highest ISA at or below `cap` that has a
+// table and that the CPU runs (KernelTable::row_ops_isa() as cap keeps NIBBLE_ISA's choice).
+const AttnOps& attn_ops(Isa cap);
+// Every table compiled into this binary (scalar first), for tests.
+std::span<const AttnOps* const> attn_op_tables();
+
+namespace ref {
+void attn_scores(const AttnBlock& b);
+float attn_expsum(float* s, int32_t lo, int32_t hi, float m);
+void attn_values(const AttnBlock& b);
+}  // namespace ref
+
+}  // namespace nibble::kernels

@@ -1,0 +1,75 @@
+// Scalar reference of the attention kernels (kernels/attention.h states the arithmetic): plain
+// loops, f32 accumulation in position and dimension order, libm exp/tanh.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/attention.h"
+#include "kernels/formats/blocks.h"
+#include "kernels/ref/fp16.h"
+
+namespace nibble::kernels::ref {
+namespace {
+
+// Position j's row (head_dim floats) of K or V, converted exactly to f32.
+void load_row(const AttnBlock& b, const uint8_t* base, int64_t j, float* out) {
+  const uint8_t* r = base + static_cast<size_t>(j) * b.row_bytes;
+  if (b.q8_0) {
+    const auto* blk = reinterpret_cast<const BlockQ8_0*>(r);
+    for (int64_t i = 0; i < b.head_dim; ++i)
+      out[i] = fp16_to_f32(blk[i / QK].d) * static_cast<float>(blk[i / QK].qs[i % QK]);
+  } else {
+    const auto* h = reinterpret_cast<const uint16_t*>(r);
+    for (int64_t i = 0; i < b.head_dim; ++i) out[i] = fp16_to_f32(h[i]);
+  }
+}
+
+}  // namespace
+
+void attn_scores(const AttnBlock& b) {
+  const int64_t hd = b.head_dim, hp = attn_padded(hd);
+  float* row = b.scratch;
+  for (int i = 0; i < b.nq; ++i) {
+    const float* q = b.q + i * hp;
+    float* s = b.s + i * b.s_stride;
+    std::fill(s, s + kAttnBlock, -std::numeric_limits<float>::infinity());
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t j = b.lo[i]; j < b.hi[i]; ++j) {
+      load_row(b, b.k, j, row);
+      float d = 0;
+      for (int64_t c = 0; c < hd; ++c) d += q[c] * row[c];
+      d *= b.scale;
+      if (b.softcap > 0) d = b.softcap * std::tanh(d / b.softcap);
+      s[j] = d;
+      m = std::max(m, d);
+    }
+    b.m[i] = m;
+  }
+}
+
+float attn_expsum(float* s, int32_t lo, int32_t hi, float m) {
+  float l = 0;
+  for (int32_t j = lo; j < hi; ++j) {
+    s[j] = std::exp(s[j] - m);
+    l += s[j];
+  }
+  return l;
+}
+
+void attn_values(const AttnBlock& b) {
+  const int64_t hd = b.head_dim, hp = attn_padded(hd);
+  float* row = b.scratch;
+  for (int i = 0; i < b.nq; ++i) {
+    if (b.lo[i] >= b.hi[i]) continue;
+    const float* p = b.s + i * b.s_stride;
+    float* a = b.a + i * hp;
+    std::fill(a, a + hp, 0.0f);
+    for (int64_t j = b.lo[i]; j < b.hi[i]; ++j) {
+      load_row(b, b.v, j, row);
+      const float ph = fp16_to_f32(f32_to_fp16(p[j] * b.inv_l[i]));
+      for (int64_t c = 0; c < hd; ++c) a[c] += ph * row[c];
+    }
+  }
+}
+
+}  // namespace nibble::kernels::ref

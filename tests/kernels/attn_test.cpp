@@ -1,0 +1,236 @@
+// The attention kernels (kernels/attention.h): every compiled table against the scalar
+// reference, and whole attentions (scores, expsum and values over the blocks, as the executor
+// runs them) against a double-precision softmax attention over the same cached K/V values with
+// the unrounded q, within the bound stated in docs/kernels-ops.md:
+//   |out - exact| <= (e^(2 delta) - 1 + 2^-11 e^(2 delta)) * max_j |v_j| + 1e-5,
+//   delta = scale * 2^-11 * max_j sum_d |q_d k_jd|   (q rounded to f16; p rounded to f16).
+// Random data; head dims 64 / 128 / 256 (and 80, 8 for f16), 1 to 16 query rows, f16 and q8_0
+// rows, ranges that start and end inside blocks (windows, the causal end), empty ranges.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/formats/blocks.h"
+#include "kernels/ref/fp16.h"
+#include "kernels/ref/ref.h"
+#include "tests/kernels/test_data.h"
+
+namespace nibble::kernels {
+namespace {
+
+// A KV cache of n positions x one head, in f16 or q8_0, and the exact f32 values it holds.
+struct Cache {
+  std::vector<uint8_t> k, v;
+  std::vector<float> kf, vf;  // n x hd, the stored values
+  size_t row_bytes = 0;
+};
+
+Cache make_cache(int64_t n, int64_t hd, bool q8, uint32_t seed, float kscale) {
+  Cache c;
+  c.row_bytes = q8 ? static_cast<size_t>(hd / QK) * sizeof(BlockQ8_0) : hd * sizeof(uint16_t);
+  auto kx = gaussian(n * hd, seed), vx = gaussian(n * hd, seed + 1);
+  for (float& x : kx) x *= kscale;
+  c.k.resize(n * c.row_bytes);
+  c.v.resize(n * c.row_bytes);
+  c.kf.resize(n * hd);
+  c.vf.resize(n * hd);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int which = 0; which < 2; ++which) {
+      const float* src = (which ? vx : kx).data() + j * hd;
+      uint8_t* dst = (which ? c.v : c.k).data() + j * c.row_bytes;
+      float* f = (which ? c.vf : c.kf).data() + j * hd;
+      if (q8) {
+        ref::quantize_row(TensorType::Q8_0, src, dst, hd);
+        ref::dequantize_row(TensorType::Q8_0, dst, f, hd);
+      } else {
+        auto* h = reinterpret_cast<uint16_t*>(dst);
+        for (int64_t i = 0; i < hd; ++i) h[i] = f32_to_fp16(src[i]), f[i] = fp16_to_f32(h[i]);
+      }
+    }
+  }
+  return c;
+}
+
+// Query rows rounded to f16 and zero padded, as the executor passes them.
+std::vector<float> round_rows(const std::vector<float>& q, int nq, int64_t hd) {
+  const int64_t hp = attn_padded(hd);
+  std::vector<float> r(nq * hp, 0.0f);
+  for (int i = 0; i < nq; ++i)
+    for (int64_t d = 0; d < hd; ++d) r[i * hp + d] = fp16_to_f32(f32_to_fp16(q[i * hd + d]));
+  return r;
+}
+
+float* aligned(std::vector<float>& buf, size_t n) {
+  buf.assign(n + 16, std::numeric_limits<float>::quiet_NaN());
+  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t{63});
+}
+
+// Whole attention of nq rows over positions [lo[i], hi[i]) of cache c, as the executor runs
+// it: scores over the blocks, max, expsum per block summed in order, values summed in order.
+struct AttnRun {
+  std::vector<float> out, m, l, s;  // out: nq x hd; s: nq x padded positions (after expsum)
+};
+
+AttnRun attend(const AttnOps& ops, const std::vector<float>& qr, int nq, int64_t hd, const Cache& c,
+           int64_t n_pos, bool q8, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
+           float scale, float cap) {
+  const int64_t hp = attn_padded(hd), nb = (n_pos + kAttnBlock - 1) / kAttnBlock;
+  const size_t stride = nb * kAttnBlock;
+  std::vector<float> qb, sb, tb, ab, bm(nq), inv(nq);
+  float* q = aligned(qb, qr.size());
+  std::copy(qr.begin(), qr.end(), q);
+  float* s = aligned(sb, nq * stride);
+  float* tile = aligned(tb, attn_scratch_floats(hd));
+  float* a = aligned(ab, nq * hp);
+  std::vector<int32_t> l32(nq), h32(nq);
+  AttnRun r;
+  r.out.assign(nq * hd, 0.0f);
+  r.m.assign(nq, -std::numeric_limits<float>::infinity());
+  r.l.assign(nq, 0.0f);
+  auto args = [&](int64_t b) {
+    for (int i = 0; i < nq; ++i) {
+      l32[i] = static_cast<int32_t>(std::clamp<int64_t>(lo[i] - b * kAttnBlock, 0, kAttnBlock));
+      h32[i] = static_cast<int32_t>(std::clamp<int64_t>(hi[i] - b * kAttnBlock, 0, kAttnBlock));
+    }
+    AttnBlock k;
+    k.q = q, k.nq = nq, k.head_dim = hd;
+    k.k = c.k.data() + b * kAttnBlock * c.row_bytes, k.v = c.v.data() + b * kAttnBlock * c.row_bytes;
+    k.row_bytes = c.row_bytes, k.q8_0 = q8, k.lo = l32.data(), k.hi = h32.data();
+    k.scale = scale, k.softcap = cap, k.s = s + b * kAttnBlock, k.s_stride = stride;
+    k.m = bm.data(), k.inv_l = inv.data(), k.a = a, k.scratch = tile;
+    return k;
+  };
+  for (int64_t b = 0; b < nb; ++b) {
+    ops.scores(args(b));
+    for (int i = 0; i < nq; ++i) r.m[i] = std::max(r.m[i], bm[i]);
+  }
+  for (int i = 0; i < nq; ++i) {
+    for (int64_t b = 0; b < nb; ++b) {
+      args(b);
+      r.l[i] += ops.expsum(s + i * stride + b * kAttnBlock, l32[i], h32[i], r.m[i]);
+    }
+    inv[i] = 1.0f / r.l[i];
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    ops.values(args(b));
+    for (int i = 0; i < nq; ++i)
+      if (l32[i] < h32[i])
+        for (int64_t d = 0; d < hd; ++d) r.out[i * hd + d] += a[i * hp + d];
+  }
+  r.s.assign(s, s + nq * stride);
+  return r;
+}
+
+struct Shape {
+  int64_t hd;
+  bool q8;
+};
+const Shape kShapes[] = {{64, false}, {128, false}, {256, false}, {80, false}, {8, false},
+                         {64, true},  {128, true},  {256, true}};
+
+// max over j in [lo, hi) of scale * sum_d |q_d k_jd|, and of |v_jd| for each d.
+double qk_abs(const std::vector<float>& q, int64_t hd, const Cache& c, int64_t lo, int64_t hi,
+              float scale) {
+  double mx = 0;
+  for (int64_t j = lo; j < hi; ++j) {
+    double t = 0;
+    for (int64_t d = 0; d < hd; ++d) t += std::fabs(q[d] * c.kf[j * hd + d]);
+    mx = std::max(mx, t * scale);
+  }
+  return mx;
+}
+
+TEST(Attn, KernelsMatchReference) {
+  const AttnOps& ref_ops = *attn_op_tables()[0];
+  for (const AttnOps* ops : attn_op_tables()) {
+    if (!isa_supported(ops->isa)) {
+      std::printf("skipped %s: CPU lacks it\n", ops->name);
+      continue;
+    }
+    for (const Shape& sh : kShapes) {
+      for (int nq : {1, 4, 16}) {
+        const int64_t hd = sh.hd, hp = attn_padded(hd), n_pos = 200;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+        Cache c = make_cache(n_pos, hd, sh.q8, 11 + nq, 1.5f);
+        auto qr = round_rows(gaussian(nq * hd, 5 + hd), nq, hd);
+        std::vector<int64_t> lo(nq), hi(nq);
+        for (int i = 0; i < nq; ++i) {
+          lo[i] = (i * 37) % 90;  // windows starting inside a block
+          hi[i] = std::min<int64_t>(n_pos, lo[i] + 1 + (i * 53) % 150);
+        }
+        for (float cap : {0.0f, 5.0f}) {
+          const AttnRun got = attend(*ops, qr, nq, hd, c, n_pos, sh.q8, lo, hi, scale, cap);
+          const AttnRun want = attend(ref_ops, qr, nq, hd, c, n_pos, sh.q8, lo, hi, scale, cap);
+          for (int i = 0; i < nq; ++i) {
+            SCOPED_TRACE(::testing::Message() << ops->name << " hd " << hd << " q8 " << sh.q8
+                                              << " nq " << nq << " row " << i << " cap " << cap);
+            const std::vector<float> qi(qr.begin() + i * hp, qr.begin() + i * hp + hd);
+            EXPECT_NEAR(got.m[i], want.m[i], 2e-6 * qk_abs(qi, hd, c, lo[i], hi[i], scale) + 1e-6);
+            EXPECT_NEAR(got.l[i], want.l[i], 1e-4 * want.l[i]);
+            for (int64_t d = 0; d < hd; ++d) {
+              double pv = 0;
+              for (int64_t j = lo[i]; j < hi[i]; ++j) pv += std::fabs(c.vf[j * hd + d]) / want.l[i];
+              ASSERT_NEAR(got.out[i * hd + d], want.out[i * hd + d], 1e-3 * pv + 1e-6) << "dim " << d;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Whole attentions against double precision with the unrounded q, within the stated bound.
+TEST(Attn, MatchesDoubleWithinBound) {
+  for (const AttnOps* ops : attn_op_tables()) {
+    if (!isa_supported(ops->isa)) continue;
+    for (const Shape& sh : kShapes) {
+      const int64_t hd = sh.hd, n_pos = 300;
+      const int nq = 4;
+      const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      Cache c = make_cache(n_pos, hd, sh.q8, 21, 3.0f);  // peaked softmax
+      auto q = gaussian(nq * hd, 31);
+      for (int64_t window : {int64_t{0}, int64_t{100}}) {
+        const int64_t pos = 290, lo = window ? pos - window + 1 : 0;
+        const AttnRun r = attend(*ops, round_rows(q, nq, hd), nq, hd, c, n_pos, sh.q8,
+                             std::vector<int64_t>(nq, lo), std::vector<int64_t>(nq, pos + 1),
+                             scale, 0.0f);
+        for (int i = 0; i < nq; ++i) {
+          std::vector<double> s(pos + 1);
+          double mx = -1e300, vmax = 0;
+          for (int64_t j = lo; j <= pos; ++j) {
+            double t = 0;
+            for (int64_t d = 0; d < hd; ++d) {
+              t += static_cast<double>(q[i * hd + d]) * c.kf[j * hd + d];
+              vmax = std::max(vmax, static_cast<double>(std::fabs(c.vf[j * hd + d])));
+            }
+            s[j] = t * scale;
+            mx = std::max(mx, s[j]);
+          }
+          const std::vector<float> qi(q.begin() + i * hd, q.begin() + (i + 1) * hd);
+          const double delta = qk_abs(qi, hd, c, lo, pos + 1, scale) * std::ldexp(1.0, -11);
+          const double bound =
+              (std::expm1(2 * delta) + std::ldexp(1.0, -11) * std::exp(2 * delta)) * vmax + 1e-5;
+          for (int64_t d = 0; d < hd; ++d) {
+            double num = 0, den = 0;
+            for (int64_t j = lo; j <= pos; ++j) {
+              const double p = std::exp(s[j] - mx);
+              num += p * c.vf[j * hd + d];
+              den += p;
+            }
+            ASSERT_NEAR(r.out[i * hd + d], num / den, bound)
+                << ops->name << " hd " << hd << " q8 " << sh.q8 << " window " << window;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nibble::kernels
