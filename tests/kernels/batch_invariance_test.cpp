@@ -24,17 +24,15 @@ namespace {
 
 class BatchInvariance : public ::testing::TestWithParam<MatmulVariant> {};
 
-TEST_P(BatchInvariance, SameResultForAnyTokenCountAndRowRange) {
-  const MatmulVariant& v = GetParam();
-  if (!isa_supported(v.isa)) GTEST_SKIP() << "CPU lacks " << isa_name(v.isa);
+// k = blocks x the format's block size, n_tokens tokens.
+void check_invariance(const MatmulVariant& v, int64_t blocks, int n_tokens) {
   const auto info = tensor_type_info(v.weight);
   const TensorType at = ref::activation_type(v.weight);
   const auto ainfo = tensor_type_info(at);
   const int64_t bs = info.block_size == 1 ? 32 : info.block_size;
-  const int64_t k = bs * 3;
+  const int64_t k = bs * blocks;
   // 19 rows: several row groups of every layout plus a partial one, odd for the i8mm pairs.
   const int64_t rows = std::max<int64_t>(19, 2 * v.rows_per_call + 3);
-  const int n_tokens = 11;  // odd: full 8-token tiles, a pair tail and a single-token tail
   const auto w = quantize_matrix(v.weight, gaussian(static_cast<size_t>(rows * k), 3), rows, k);
   const VariantLayout lw = layout_for(v, w, rows, k);
   const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
@@ -61,6 +59,16 @@ TEST_P(BatchInvariance, SameResultForAnyTokenCountAndRowRange) {
   for (int64_t r = 0; r < rows; r += step) run(0, n_tokens, r, std::min(rows, r + step), &split);
   EXPECT_EQ(0, std::memcmp(split.data(), whole.data(), n_out * sizeof(float)))
       << v.name << ": row ranges of " << step << " differ from one call over all rows";
+}
+
+TEST_P(BatchInvariance, SameResultForAnyTokenCountAndRowRange) {
+  const MatmulVariant& v = GetParam();
+  if (!isa_supported(v.isa)) GTEST_SKIP() << "CPU lacks " << isa_name(v.isa);
+  // 11 tokens (odd: full 8-token tiles, a pair tail and a single-token tail) over 3 blocks; then
+  // 40 blocks and 17 tokens: several K chunks of the x86 GEMM tiles (kernels/x86/common/
+  // gemm_x8.h: 32 blocks, Q4_K 4) and more than one of its 16-token groups.
+  check_invariance(v, 3, 11);
+  check_invariance(v, 40, 17);
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, BatchInvariance,
