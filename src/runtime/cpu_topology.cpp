@@ -13,6 +13,9 @@
 #include "runtime/win32.h"
 #else
 #include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #if defined(__APPLE__)
 #include <sys/sysctl.h>
 #endif
@@ -33,6 +36,32 @@ int count_performance_cores(std::span<const LogicalCpu> cpus) {
       cores.insert({c.package, c.core});
   }
   return static_cast<int>(cores.size()) + unknown;
+}
+
+int usable_performance_cores(std::span<const LogicalCpu> cpus, std::span<const int> allowed,
+                             int quota) {
+  std::vector<LogicalCpu> mine;
+  for (const LogicalCpu& c : cpus)
+    if (allowed.empty() || std::find(allowed.begin(), allowed.end(), c.id) != allowed.end())
+      mine.push_back(c);
+  if (mine.empty()) mine.assign(cpus.begin(), cpus.end());  // ids unknown: the mask says nothing
+  int n = count_performance_cores(mine);
+  if (!allowed.empty() && n > static_cast<int>(allowed.size())) n = static_cast<int>(allowed.size());
+  if (quota > 0 && n > quota) n = quota;
+  return n;
+}
+
+int read_cgroup_cpu_quota(const std::string& cpu_max_path) {
+  std::ifstream in(cpu_max_path);
+  std::string quota;
+  long long period = 0;
+  if (!(in >> quota >> period) || quota == "max" || period <= 0) return 0;
+  if (quota.empty() || quota.find_first_not_of("0123456789") != std::string::npos ||
+      quota.size() > 15)
+    return 0;
+  const long long q = std::stoll(quota);
+  if (q <= 0) return 0;
+  return static_cast<int>(std::min<long long>((q + period - 1) / period, 1 << 20));
 }
 
 namespace {
@@ -77,6 +106,7 @@ std::vector<LogicalCpu> read_linux_cpus(const std::string& root) {
   for (int id : parse_cpu_list(list)) {
     const std::string dir = root + "/cpu" + std::to_string(id);
     LogicalCpu c;
+    c.id = id;
     long v = 0;
     if (read_long(dir + "/topology/physical_package_id", &v)) c.package = static_cast<int>(v);
     if (read_long(dir + "/topology/core_id", &v)) c.core = static_cast<int>(v);
@@ -116,7 +146,15 @@ int default_thread_count() {
     n = v;
 #else
   const auto cpus = read_linux_cpus();
-  n = count_performance_cores(cpus);
+  std::vector<int> allowed;
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int i = 0; i < CPU_SETSIZE; ++i)
+      if (CPU_ISSET(i, &set)) allowed.push_back(i);
+#endif
+  n = usable_performance_cores(cpus, allowed, read_cgroup_cpu_quota());
 #endif
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
   return std::max(n, 1);

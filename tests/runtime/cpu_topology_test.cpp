@@ -1,5 +1,6 @@
 // The default thread count from fake OS descriptions: SMT siblings count once, efficiency
-// cores of big.LITTLE CPUs are left out, unknown topologies fall back sensibly.
+// cores of big.LITTLE CPUs are left out, unknown topologies fall back sensibly, the affinity
+// mask and a cgroup CPU quota bound the count.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -92,6 +93,38 @@ TEST(CpuTopology, MissingOrMalformedSysfsGivesNothing) {
   s.write("online", "3-1,x");
   EXPECT_TRUE(read_linux_cpus(s.root.string()).empty());
   EXPECT_GE(default_thread_count(), 1);
+}
+
+TEST(CpuTopology, AffinityMaskAndQuotaBoundTheCount) {
+  FakeSysfs s("mask");
+  s.write("online", "0-7");
+  for (int i = 0; i < 4; ++i) s.cpu(i, 0, i, 512);   // efficiency cores
+  for (int i = 4; i < 8; ++i) s.cpu(i, 0, i, 1024);  // performance cores
+  const auto cpus = read_linux_cpus(s.root.string());
+  ASSERT_EQ(cpus.size(), 8u);
+  EXPECT_EQ(cpus[5].id, 5);
+  EXPECT_EQ(usable_performance_cores(cpus, {}, 0), 4);
+  const std::vector<int> two_big = {4, 5}, little_only = {0, 1, 2}, one_each = {0, 7};
+  EXPECT_EQ(usable_performance_cores(cpus, two_big, 0), 2);
+  EXPECT_EQ(usable_performance_cores(cpus, little_only, 0), 3);  // pinned to efficiency cores
+  EXPECT_EQ(usable_performance_cores(cpus, one_each, 0), 1);
+  EXPECT_EQ(usable_performance_cores(cpus, {}, 3), 3);  // container limited to 3 CPUs
+  EXPECT_EQ(usable_performance_cores(cpus, {}, 16), 4);
+}
+
+TEST(CpuTopology, CgroupQuota) {
+  FakeSysfs s("cgroup");
+  s.write("a", "200000 100000");
+  s.write("b", "150000 100000");
+  s.write("c", "max 100000");
+  s.write("d", "-5 100000");
+  s.write("e", "garbage");
+  EXPECT_EQ(read_cgroup_cpu_quota((s.root / "a").string()), 2);
+  EXPECT_EQ(read_cgroup_cpu_quota((s.root / "b").string()), 2);  // 1.5 CPUs: 2 threads
+  EXPECT_EQ(read_cgroup_cpu_quota((s.root / "c").string()), 0);
+  EXPECT_EQ(read_cgroup_cpu_quota((s.root / "d").string()), 0);
+  EXPECT_EQ(read_cgroup_cpu_quota((s.root / "e").string()), 0);
+  EXPECT_EQ(read_cgroup_cpu_quota((s.root / "missing").string()), 0);
 }
 
 }  // namespace
