@@ -2,8 +2,10 @@
 //
 // A forward pass over a chunk of up to n_batch tokens runs as ONE parallel region on the
 // context's thread pool: every thread walks the same layer sequence and takes its slice of
-// each op (rows of a matmul, (token, head) pairs of attention, tokens of a norm), with a
-// spinning barrier between dependent ops, so a token costs no thread wake-ups beyond the first.
+// each op (rows of a matmul, (token, head) pairs of attention, tokens of a norm). Each op is a
+// step of ThreadPool::for_each: threads claim chunks of its units from a shared counter and the
+// step ends when every chunk is done, so a thread the OS deschedules delays nobody beyond its
+// current chunk (docs/engine.md, threading).
 // All buffers are sized at creation for n_batch tokens; eval allocates nothing unless
 // all_logits asks for more logits rows than any earlier call.
 //
@@ -31,16 +33,6 @@ using model::Config;
 using model::Layer;
 using model::LoadedModel;
 using model::Matrix;
-
-struct Range {
-  int64_t begin, end;
-};
-// Split [0, n) into nt nearly equal parts, part i; with granule g the bounds are multiples of g.
-Range split(int64_t n, int nt, int i, int64_t g = 1) {
-  int64_t groups = (n + g - 1) / g;
-  int64_t b = groups * i / nt * g, e = groups * (i + 1) / nt * g;
-  return {std::min(b, n), std::min(e, n)};
-}
 
 constexpr size_t kNone = ~size_t{0};
 // Index of the first NaN or Inf in x[0, n), kNone when all are finite. The pass tests the
@@ -112,6 +104,7 @@ class Context final : public InferenceContext {
         vcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
       }
       logits_.assign(c_.n_vocab, 0);
+      stop_.assign(static_cast<size_t>(c_.n_layer), 0);
       attn_.init(k_, {c_.head_dim, c_.n_head, c_.n_head_kv, c_.query_scale, c_.attn_softcap},
                  n_ctx_, n_batch_, pool_.size(), kv_q8_);
       build_plan();
@@ -276,46 +269,74 @@ class Context final : public InferenceContext {
   }
 
  private:
+  // The smallest chunk of a matmul step, in row groups of the layout (rows_per_call rows):
+  // about 128 KiB of weights per token, so the claims cost nothing next to the rows'
+  // work (ThreadPool::for_each makes the early chunks larger).
+  static int64_t min_groups(const kernels::PreparedWeights& w, int n) {
+    const uint64_t group_bytes = static_cast<uint64_t>(std::max(1, w.rows_per_call)) *
+                                 w.row_bytes * static_cast<uint64_t>(std::max(1, n));
+    return static_cast<int64_t>(std::max<uint64_t>(1, (uint64_t{128} << 10) / std::max<uint64_t>(1, group_bytes)));
+  }
+
   // y[t][r] (stride y_stride) = M x[t] (stride x_stride) for n tokens and every job, inside a
   // parallel region. Jobs reading the same input in the same activation format (q/k/v,
-  // gate/up) share one quantization (threads split the tokens) and one pair of barriers; the
-  // rows of every job are then split across the threads.
-  void mm(int tid, const MatJob* jobs, int n_jobs, const float* x, size_t x_stride, int n) {
+  // gate/up) share one quantization step (chunks of tokens; skipped when `quantized`: the
+  // step before wrote xq_) and one step over the row chunks of every job. With `stop`, the
+  // thread that runs the first row chunk samples *cancel into it (every thread reads the same
+  // value once the step is done).
+  void mm(int tid, const MatJob* jobs, int n_jobs, const float* x, size_t x_stride, int n,
+          bool quantized = false, const std::atomic<bool>* cancel = nullptr,
+          uint8_t* stop = nullptr) {
     const MatJob& j0 = jobs[0];
     bool shared = true;
     for (const MatJob& j : std::span<const MatJob>(jobs, n_jobs))
       shared = shared && k_.activation_type(j.m->w.type) == k_.activation_type(j0.m->w.type) &&
                j.m->w.cols == j0.m->w.cols;
     if (!shared) {
-      for (int i = 0; i < n_jobs; ++i) mm(tid, jobs + i, 1, x, x_stride, n);
+      for (int i = 0; i < n_jobs; ++i)
+        mm(tid, jobs + i, 1, x, x_stride, n, false, cancel, i == 0 ? stop : nullptr);
       return;
     }
-    const int nt = pool_.size();
     const TensorType wt = j0.m->w.type;
     const int64_t k = j0.m->w.cols;
     const size_t xrb = k_.activation_row_bytes(wt, k);
-    Range tr = split(n, nt, tid);
-    for (int64_t t = tr.begin; t < tr.end; ++t)
-      k_.quantize_activation(wt, x + t * x_stride, xq_.data() + t * xrb, k);
-    pool_.barrier();
-    for (const MatJob& j : std::span<const MatJob>(jobs, n_jobs)) {
-      const kernels::PreparedWeights& w = j.m->w;
-      Range rr = split(w.rows, nt, tid, std::max(1, w.rows_per_call));
-      if (rr.begin >= rr.end) continue;
-      kernels::MatmulArgs a{w.data,     w.row_bytes, xq_.data(), xrb,    j.y,
-                            j.y_stride, k,           rr.begin,   rr.end, n};
-      k_.matmul(w, a);
-      const float sc = j.m->scale;
-      const bool has_bias = j.bias && !j.bias->empty();
-      if (sc != 1.0f || has_bias) {
-        for (int t = 0; t < n; ++t) {
-          float* yr = j.y + t * j.y_stride;
-          for (int64_t r = rr.begin; r < rr.end; ++r)
-            yr[r] = yr[r] * sc + (has_bias ? (*j.bias)[r] : 0.0f);
-        }
+    if (!quantized)
+      pool_.for_each(tid, n, 1, [&](int64_t tb, int64_t te) {
+        for (int64_t t = tb; t < te; ++t)
+          k_.quantize_activation(wt, x + t * x_stride, xq_.data() + t * xrb, k);
+      });
+    // The row groups of every job, one after the other, claimed as one step.
+    int64_t first[4] = {};
+    int64_t min_chunk = 1 << 30;
+    for (int i = 0; i < n_jobs; ++i) {
+      const kernels::PreparedWeights& w = jobs[i].m->w;
+      const int64_t g = std::max(1, w.rows_per_call);
+      first[i + 1] = first[i] + (w.rows + g - 1) / g;
+      min_chunk = std::min(min_chunk, min_groups(w, n));
+    }
+    pool_.for_each(tid, first[n_jobs], min_chunk, [&](int64_t ub, int64_t ue) {
+      if (ub == 0 && stop) *stop = cancel && cancel->load(std::memory_order_relaxed);
+      for (int i = 0; i < n_jobs; ++i) {
+        const int64_t b = std::max(ub, first[i]), e = std::min(ue, first[i + 1]);
+        if (b < e) rows(jobs[i], (b - first[i]) * std::max(1, jobs[i].m->w.rows_per_call),
+                        (e - first[i]) * std::max(1, jobs[i].m->w.rows_per_call), xrb, n);
+      }
+    });
+  }
+  // Rows [r0, r1) (clipped to the matrix) of one job for n tokens of xq_, then scale and bias.
+  void rows(const MatJob& j, int64_t r0, int64_t r1, size_t xrb, int n) {
+    const kernels::PreparedWeights& w = j.m->w;
+    r1 = std::min(r1, w.rows);
+    kernels::MatmulArgs a{w.data, w.row_bytes, xq_.data(), xrb, j.y, j.y_stride, w.cols, r0, r1, n};
+    k_.matmul(w, a);
+    const float sc = j.m->scale;
+    const bool has_bias = j.bias && !j.bias->empty();
+    if (sc != 1.0f || has_bias) {
+      for (int t = 0; t < n; ++t) {
+        float* yr = j.y + t * j.y_stride;
+        for (int64_t r = r0; r < r1; ++r) yr[r] = yr[r] * sc + (has_bias ? (*j.bias)[r] : 0.0f);
       }
     }
-    pool_.barrier();
   }
 
   // Returns false when cancelled (nothing of this chunk is kept).
@@ -334,7 +355,7 @@ class Context final : public InferenceContext {
     pool_.run([this, &call](int tid) {
       const bool done =
           forward_thread(tid, call.tok, call.n, call.all_logits, call.out, call.cancel);
-      if (tid == 0) *call.cancelled = !done;  // all threads agree: stop_ is read after a barrier
+      if (tid == 0) *call.cancelled = !done;  // all threads read the same stop_ sample
     });
     return !cancelled;
   }
@@ -362,7 +383,16 @@ class Context final : public InferenceContext {
       Node cp{NodeKind::cancel_point};
       cp.layer = il;
       plan_.push_back(cp);
-      norm(x_.data(), E, L.attn_norm, xn_.data(), E);
+      if (il == 0) {
+        norm(x_.data(), E, L.attn_norm, xn_.data(), E);
+      } else {
+        // The previous layer's last residual also writes this layer's pre-norm (one step fewer).
+        for (size_t i = plan_.size(); i-- > 0;)
+          if (plan_[i].kind == NodeKind::residual) {
+            plan_[i].w2 = L.attn_norm.data(), plan_[i].dst2 = xn_.data();
+            break;
+          }
+      }
       if (c_.arch->fused_qkv) {
         matmul(xn_.data(), E, {{&L.wqkv, qkv_.data(), qs, &L.bq}});
       } else {
@@ -409,55 +439,97 @@ class Context final : public InferenceContext {
     oh.jobs[0] = {&m_->output, nullptr, static_cast<size_t>(c_.n_vocab), nullptr};
     oh.n_jobs = 1;
     plan_.push_back(oh);
+    fuse_quantization();
+  }
+
+  // A matmul whose input the per-token step just before it writes takes its activation rows
+  // from that step, which quantizes each token's row as it writes it: one step fewer.
+  void fuse_quantization() {
+    for (size_t i = 1; i < plan_.size(); ++i) {
+      Node& mn = plan_[i];
+      if (mn.kind != NodeKind::matmul) continue;
+      size_t pi = i - 1;  // the step before (a cancel point is none)
+      while (pi > 0 && plan_[pi].kind == NodeKind::cancel_point) --pi;
+      Node& p = plan_[pi];
+      const bool producer = p.kind == NodeKind::norm || p.kind == NodeKind::gated_act ||
+                            (p.kind == NodeKind::residual && p.w2);
+      const float* out = p.kind == NodeKind::residual ? p.dst2 : p.dst;
+      if (!producer || out != mn.src || p.dst_stride != mn.src_stride) continue;
+      const kernels::PreparedWeights& w0 = mn.jobs[0].m->w;
+      bool shared = w0.cols == p.dim;
+      for (int j = 0; j < mn.n_jobs; ++j)
+        shared = shared && mn.jobs[j].m->w.cols == w0.cols &&
+                 k_.activation_type(mn.jobs[j].m->w.type) == k_.activation_type(w0.type);
+      if (!shared) continue;
+      p.quant = &w0;
+      mn.quantized = true;
+    }
+  }
+  // Quantizes row t (just written at row) for the matmul after node nd, when nd.quant says so.
+  void quantize_for_next(const Node& nd, int64_t t, const float* row) {
+    if (!nd.quant) return;
+    const size_t xrb = k_.activation_row_bytes(nd.quant->type, nd.dim);
+    k_.quantize_activation(nd.quant->type, row, xq_.data() + t * xrb, nd.dim);
   }
 
   bool forward_thread(int tid, const Token* tok, int n, bool all_logits, float* out,
                       const std::atomic<bool>* cancel) {
-    const int nt = pool_.size();
     const float eps = c_.norm_eps;
-    const Range tr = split(n, nt, tid);
+    // f(t) for t in [0, count) as one step of chunks of tokens (ThreadPool::for_each).
+    auto per_token = [&](int64_t count, auto&& f) {
+      pool_.for_each(tid, count, 1, [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) f(t);
+      });
+    };
     // Tokens that want logits: all of the chunk, or only its last one.
     const int first = all_logits ? 0 : n - 1, nl = n - first;
-    const Range lr = split(nl, nt, tid);
+    int pending_cancel = -1;  // layer whose cancel sample the next matmul takes
     for (const Node& nd : plan_) {
       switch (nd.kind) {
         case NodeKind::embed:
-          for (int64_t t = tr.begin; t < tr.end; ++t) {
+          per_token(n, [&](int64_t t) {
             float* xr = x_.data() + t * c_.n_embd;
             k_.dequantize(m_->tok_embd_type, m_->tok_embd + tok[t] * m_->tok_embd_row_bytes, xr,
                           c_.n_embd);
             if (c_.embd_scale != 1.0f) k_.scale(xr, c_.embd_scale, xr, c_.n_embd);
-          }
+          });
           break;
         case NodeKind::cancel_point:
-          if (tid == 0) stop_ = cancel && cancel->load(std::memory_order_relaxed);
-          pool_.barrier();
-          if (stop_) return false;
-          continue;  // no second barrier
-        case NodeKind::norm:
-          for (int64_t t = tr.begin; t < tr.end; ++t)
-            k_.rmsnorm(nd.src + t * nd.src_stride, nd.w, nd.dst + t * nd.dst_stride, nd.dim, eps);
+          // No step of its own: the layer's first matmul samples the flag (below).
+          if (cancel) pending_cancel = nd.layer;
           break;
-        case NodeKind::matmul:
-          mm(tid, nd.jobs.data(), nd.n_jobs, nd.src, nd.src_stride, n);
-          continue;  // mm ends with a barrier
+        case NodeKind::norm:
+          per_token(n, [&](int64_t t) {
+            k_.rmsnorm(nd.src + t * nd.src_stride, nd.w, nd.dst + t * nd.dst_stride, nd.dim, eps);
+            quantize_for_next(nd, t, nd.dst + t * nd.dst_stride);
+          });
+          break;
+        case NodeKind::matmul: {
+          uint8_t* stop = pending_cancel >= 0 ? &stop_[static_cast<size_t>(pending_cancel)] : nullptr;
+          mm(tid, nd.jobs.data(), nd.n_jobs, nd.src, nd.src_stride, n, nd.quantized, cancel, stop);
+          pending_cancel = -1;
+          if (stop && *stop) return false;  // every thread read the same sample
+          break;
+        }
         case NodeKind::rope_store:
           rope_and_store(tid, m_->layers[nd.layer], nd.layer, n);
           break;
         case NodeKind::attention:
           attention(tid, nd.layer, n);
+          pool_.barrier();  // attention's threads take static shares of the (token, head) pairs
           break;
         case NodeKind::residual:
-          for (int64_t t = tr.begin; t < tr.end; ++t) {
+          per_token(n, [&](int64_t t) {
             float* sr = const_cast<float*>(nd.src) + t * nd.src_stride;
             float* xr = nd.dst + t * nd.dst_stride;
             if (nd.w) k_.rmsnorm(sr, nd.w, sr, nd.dim, eps);
             k_.add(xr, sr, xr, nd.dim);
             if (nd.w2) k_.rmsnorm(xr, nd.w2, nd.dst2 + t * nd.dst_stride, nd.dim, eps);
-          }
+            if (nd.w2) quantize_for_next(nd, t, nd.dst2 + t * nd.dst_stride);
+          });
           break;
         case NodeKind::gated_act:
-          for (int64_t t = tr.begin; t < tr.end; ++t) {
+          per_token(n, [&](int64_t t) {
             const float* g = nd.src + t * nd.src_stride;
             float* hr = nd.dst + t * nd.dst_stride;
             if (c_.gelu)
@@ -465,26 +537,27 @@ class Context final : public InferenceContext {
             else
               k_.swiglu(g, g + nd.dim, hr, nd.dim);
             if (nd.w) k_.rmsnorm(hr, nd.w, hr, nd.dim, eps);
-          }
+            quantize_for_next(nd, t, hr);
+          });
           break;
         case NodeKind::output_norm:
           if (!out) return true;
-          for (int64_t t = lr.begin; t < lr.end; ++t)
+          per_token(nl, [&](int64_t t) {
             k_.rmsnorm(nd.src + (first + t) * nd.src_stride, nd.w, nd.dst + t * nd.dst_stride,
                        nd.dim, eps);
+          });
           break;
         case NodeKind::output_head: {
           MatJob j = nd.jobs[0];
           j.y = out;
           mm(tid, &j, 1, nd.src, nd.src_stride, nl);
-          if (c_.final_softcap > 0) {
-            for (int64_t t = lr.begin; t < lr.end; ++t)
+          if (c_.final_softcap > 0)
+            per_token(nl, [&](int64_t t) {
               k_.softcap(out + t * c_.n_vocab, c_.n_vocab, c_.final_softcap);
-          }
-          continue;  // last node: run() joins the threads
+            });
+          break;
         }
       }
-      pool_.barrier();
     }
     return true;
   }
@@ -496,27 +569,28 @@ class Context final : public InferenceContext {
     const float base = rp.base, fscale = rp.freq_scale, mscale = rp.mscale;
     const float* ff = rp.factors.empty() ? nullptr : rp.factors.data();
     const int64_t units = static_cast<int64_t>(n) * (nh + nkv);
-    Range ur = split(units, pool_.size(), tid);
-    for (int64_t u = ur.begin; u < ur.end; ++u) {
-      const int64_t t = u / (nh + nkv), h = u % (nh + nkv);
-      const int64_t pos = n_past_ + t;
-      float* row = qkv_.data() + t * qkv_dim_;
-      if (h < nh) {
-        float* q = row + h * hd;
-        if (!L.q_norm.empty()) k_.rmsnorm(q, L.q_norm.data(), q, hd, c_.norm_eps);
-        k_.rope(q, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
-        if (mscale != 1.0f) k_.scale(q, mscale, q, c_.n_rot);
-      } else {
-        const int64_t kh = h - nh;
-        float* kk = row + Q + kh * hd;
-        float* vv = row + Q + kv_dim_ + kh * hd;
-        if (!L.k_norm.empty()) k_.rmsnorm(kk, L.k_norm.data(), kk, hd, c_.norm_eps);
-        k_.rope(kk, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
-        if (mscale != 1.0f) k_.scale(kk, mscale, kk, c_.n_rot);
-        store_kv(true, il, pos, kh, kk);
-        store_kv(false, il, pos, kh, vv);
+    pool_.for_each(tid, units, 1, [&](int64_t ub, int64_t ue) {
+      for (int64_t u = ub; u < ue; ++u) {
+        const int64_t t = u / (nh + nkv), h = u % (nh + nkv);
+        const int64_t pos = n_past_ + t;
+        float* row = qkv_.data() + t * qkv_dim_;
+        if (h < nh) {
+          float* q = row + h * hd;
+          if (!L.q_norm.empty()) k_.rmsnorm(q, L.q_norm.data(), q, hd, c_.norm_eps);
+          k_.rope(q, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
+          if (mscale != 1.0f) k_.scale(q, mscale, q, c_.n_rot);
+        } else {
+          const int64_t kh = h - nh;
+          float* kk = row + Q + kh * hd;
+          float* vv = row + Q + kv_dim_ + kh * hd;
+          if (!L.k_norm.empty()) k_.rmsnorm(kk, L.k_norm.data(), kk, hd, c_.norm_eps);
+          k_.rope(kk, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
+          if (mscale != 1.0f) k_.scale(kk, mscale, kk, c_.n_rot);
+          store_kv(true, il, pos, kh, kk);
+          store_kv(false, il, pos, kh, vv);
+        }
       }
-    }
+    });
   }
 
   // One head's K (key = true) or V row of position pos in layer il, to / from f32.
@@ -557,7 +631,7 @@ class Context final : public InferenceContext {
   int n_ctx_, n_batch_;
   int n_past_ = 0, n_logits_ = 0;
   int64_t kv_dim_ = 0, qkv_dim_ = 0;
-  bool stop_ = false;
+  std::vector<uint8_t> stop_;  // per layer: the cancel flag as sampled in this forward pass
   std::vector<Node> plan_;
   std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, logits_;
   Attention attn_;

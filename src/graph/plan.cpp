@@ -13,6 +13,8 @@ std::string describe(const std::vector<Node>& plan) {
     s += kNames[static_cast<int>(n.kind)];
     if (n.layer >= 0) s += " layer=" + std::to_string(n.layer);
     if (n.dim) s += " dim=" + std::to_string(n.dim);
+    if (n.quant) s += " +quantize";
+    if (n.quantized) s += " (quantized)";
     for (int i = 0; i < n.n_jobs; ++i)
       s += " [" + std::to_string(n.jobs[i].m->w.rows) + "x" + std::to_string(n.jobs[i].m->w.cols) +
            "]";

@@ -1,6 +1,7 @@
 // The execution plan of a context: a flat list of nodes built once when the context is created
 // (the model's layer program with every buffer already assigned), walked by all threads of the
-// pool for every chunk. Each node is one parallel step followed by a barrier; the number of
+// pool for every chunk. Each node is one or two steps of the pool's work sharing (a matmul: the
+// quantization of its input, unless the node before did it, then its rows); the number of
 // tokens of the chunk (1..n_batch) is the only run-time input.
 #pragma once
 
@@ -47,6 +48,11 @@ struct Node {
   int64_t dim = 0;            // row length of src (norm/matmul inner dimension)
   std::array<MatJob, 3> jobs{};
   int n_jobs = 0;
+  // norm / residual (with w2) / gated_act: also quantize each output row (dst2 for a residual,
+  // else dst) into the context's activation buffer in this matrix's activation format, for the
+  // matmul that follows (which then has `quantized` set and skips its own quantization step).
+  const kernels::PreparedWeights* quant = nullptr;
+  bool quantized = false;
 };
 
 // Human-readable dump (one line per node), for debugging and docs.

@@ -1,10 +1,11 @@
 // Engine behaviour on the fixture models: every fixture loads and evaluates, chunked prefill
-// equals token-by-token decode, thread counts agree, context_full / cancel / truncate, and
+// equals token-by-token decode, logits identical for any thread count, context_full / cancel / truncate, and
 // several contexts on one model run concurrently.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -117,18 +118,37 @@ TEST_P(Consistency, ChunkedPrefillEqualsDecode) {
   EXPECT_LT(max_diff(got, ref), 2e-3);
 }
 
-TEST_P(Consistency, ThreadCountsAgree) {
+// Threads claim chunks of every step in whatever order they get to them (ThreadPool::for_each),
+// and each row or token is computed the same way whoever computes it: logits are bit for bit
+// the same for any thread count and on every repetition (the claim order differs between runs,
+// more so with more threads than cores), for prefill and for decode.
+TEST_P(Consistency, ThreadCountsAndClaimOrderGiveIdenticalLogits) {
   Model m = load(GetParam());
   ASSERT_TRUE(m);
   const int n = 12;
   auto toks = seq(n);
-  auto one = ctx(m, n, 1);
+  auto one = ctx(m, n + 4, 1);
   ASSERT_TRUE(one->eval(toks, true).ok());
   auto ref = all_logits(*one, n);
+  std::vector<float> ref_dec;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(one->eval(std::span<const Token>(&toks[i], 1), false).ok());
+    ref_dec.insert(ref_dec.end(), one->logits().begin(), one->logits().end());
+  }
   for (int threads : {2, 3, 4}) {
-    auto c = ctx(m, n, threads);
-    ASSERT_TRUE(c->eval(toks, true).ok());
-    EXPECT_LT(max_diff(all_logits(*c, n), ref), 1e-4) << threads << " threads";
+    auto c = ctx(m, n + 4, threads);
+    for (int rep = 0; rep < 3; ++rep) {
+      c->truncate(0);
+      ASSERT_TRUE(c->eval(toks, true).ok());
+      EXPECT_TRUE(all_logits(*c, n) == ref) << threads << " threads, repetition " << rep
+                                            << ", max diff " << max_diff(all_logits(*c, n), ref);
+      std::vector<float> dec;
+      for (int i = 0; i < 4; ++i) {
+        ASSERT_TRUE(c->eval(std::span<const Token>(&toks[i], 1), false).ok());
+        dec.insert(dec.end(), c->logits().begin(), c->logits().end());
+      }
+      EXPECT_TRUE(dec == ref_dec) << threads << " threads, decode, repetition " << rep;
+    }
   }
 }
 
@@ -246,6 +266,32 @@ TEST(Context, CancelRollsBack) {
   ASSERT_TRUE(fresh->eval(toks, false).ok());
   auto a = c->logits(), b = fresh->logits();
   EXPECT_LT(max_diff({a.begin(), a.end()}, {b.begin(), b.end()}), 2e-3);
+}
+
+// The flag set while a pass runs: every thread stops at the same layer or none does (no hang,
+// and the KV state is either rolled back or complete).
+TEST(Context, CancelDuringAPass) {
+  Model m = load("llama-f32.gguf");
+  ASSERT_TRUE(m);
+  auto toks = seq(8);
+  for (int threads : {2, 3}) {
+    for (int i = 0; i < 20; ++i) {
+      auto c = ctx(m, 16, threads, 8);
+      std::atomic<bool> cancel{false};
+      std::thread setter([&] {
+        std::this_thread::sleep_for(std::chrono::microseconds(50 * i));
+        cancel = true;
+      });
+      auto st = c->eval(toks, false, &cancel);
+      setter.join();
+      if (st.ok()) {
+        EXPECT_EQ(c->n_past(), 8);
+      } else {
+        EXPECT_EQ(st.error().code(), ErrorCode::cancelled);
+        EXPECT_EQ(c->n_past(), 0);
+      }
+    }
+  }
 }
 
 TEST(Context, TruncateReusesPrefix) {
