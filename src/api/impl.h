@@ -87,6 +87,7 @@ struct NIBBLE_INTERNAL Session::Impl {
   Draft draft;
   size_t next_draft = 0;
   int row = -1;
+  int draft_length = 0;  // tokens to draft next (adapt_draft_length)
   sampling::DraftVerifier verifier;
   std::vector<Token> history;  // scratch: cached + the token being evaluated
 
@@ -102,6 +103,7 @@ struct NIBBLE_INTERNAL Session::Impl {
   Result<Token> sample_next(bool* in_kv);
   // Evaluates tok after `cached` (with a draft after it when speculating).
   Status advance(Token tok);
+  void adapt_draft_length(bool all_accepted);
   // Forgets unverified drafts: the KV cache holds `cached` again.
   void drop_drafts();
   std::span<const float> logits_row() const { return ctx->logits(row); }

@@ -123,6 +123,7 @@ Status Session::Impl::begin(std::vector<Token> prompt, const GenerateOptions& g)
   stats.prefill_tokens_per_s = prefill_ms > 0 ? rest.size() * 1000.0 / prefill_ms : 0;
   sampler.reseed(options.sampling.seed);
   if (drafter) drafter->begin(options.sampling.seed);
+  draft_length = options.speculative.n_draft;
   constraint.reset();
   if (gen.grammar) {
     if (!gen.grammar->impl()) return Error(ErrorCode::invalid_argument, "empty Grammar");
@@ -190,6 +191,7 @@ Result<Token> Session::Impl::sample_next(bool* in_kv) {
           verifier.verify(p, draft.q[next_draft], draft.tokens[next_draft], sampler);
       tok = v.token;
       *in_kv = v.accepted;
+      if (!v.accepted || next_draft + 1 == draft.tokens.size()) adapt_draft_length(v.accepted);
     }
   } else {
     NIBBLE_ASSIGN_OR_RETURN(tok, sampler.sample(logits_row(), cached, filter));
@@ -201,13 +203,21 @@ Result<Token> Session::Impl::sample_next(bool* in_kv) {
   return tok;
 }
 
+// After a draft was verified: all accepted -> draft 2 more next time, else 1 fewer (at least
+// 1, at most n_draft). A pass costs more with every token it holds, so drafts that keep
+// failing shrink to what gets accepted.
+void Session::Impl::adapt_draft_length(bool all_accepted) {
+  draft_length = all_accepted ? std::min(options.speculative.n_draft, draft_length + 2)
+                              : std::max(1, draft_length - 1);
+}
+
 // Evaluates tok after `cached`: alone, or followed by a draft of what comes next (as many
 // tokens as the context and max_tokens leave room for), all with their logits.
 Status Session::Impl::advance(Token tok) {
   draft.clear();
   next_draft = 0;
   const int room = std::min(ctx->n_ctx() - ctx->n_past() - 1, gen.max_tokens - produced);
-  const int n = std::min(options.speculative.n_draft, room);
+  const int n = std::min(draft_length, room);
   if (drafter && n > 0) {
     history.assign(cached.begin(), cached.end());
     history.push_back(tok);

@@ -510,8 +510,10 @@ static void case_speculative(void) {
     CHECK(strncmp(out.text, kGreedy, strlen(kGreedy)) == 0);
     stats = nibble_session_get_stats(s);
     CHECK(stats.generated_tokens == 40 && stats.draft_tokens > 0);
-    CHECK(stats.accepted_tokens > 0 && stats.accepted_tokens <= stats.draft_tokens);
+    CHECK(stats.accepted_tokens <= stats.draft_tokens);
+    if (i == 1) CHECK(stats.accepted_tokens > 0); /* the same weights in f16 */
     CHECK(stats.decode_passes > 0 && stats.decode_passes < 40);
+    CHECK(stats.decode_passes + stats.accepted_tokens >= 39);
     nibble_session_free(s);
   }
   p = nibble_session_default_params();
