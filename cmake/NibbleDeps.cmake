@@ -1,7 +1,7 @@
 # Third-party code nibble builds with, all header-only in the library: xsimd (kernels), fmt
 # (messages; FMT_HEADER_ONLY, so no libfmt at run time) and nlohmann-json (JSON Schema in the
-# grammar layer; only inside .cpp files, never in public headers). Targets: nibble_xsimd,
-# nibble_fmt, nibble_json.
+# grammar layer; only inside .cpp files, never in public headers); CLI11 (the programs' option
+# parsing, tools/ only). Targets: nibble_xsimd, nibble_fmt, nibble_json, nibble_cli11.
 #
 # Cross builds (arm64, Windows) use the host's headers, which are the same for every target.
 # They are exposed through a folder of links in the build tree, so that the host's
@@ -25,8 +25,10 @@ endfunction()
 add_library(nibble_xsimd INTERFACE)
 add_library(nibble_fmt INTERFACE)
 add_library(nibble_json INTERFACE)
+add_library(nibble_cli11 INTERFACE)
 if(CMAKE_CROSSCOMPILING)
-  nibble_host_header_dir(host_dir xsimd fmt nlohmann)
+  nibble_host_header_dir(host_dir xsimd fmt nlohmann CLI)
+  target_include_directories(nibble_cli11 SYSTEM INTERFACE ${host_dir})
   target_include_directories(nibble_xsimd SYSTEM INTERFACE ${host_dir})
   target_include_directories(nibble_fmt SYSTEM INTERFACE ${host_dir})
   target_include_directories(nibble_json SYSTEM INTERFACE ${host_dir})
@@ -40,5 +42,7 @@ else()
     target_link_libraries(nibble_fmt INTERFACE fmt::fmt-header-only)
     find_package(nlohmann_json 3 REQUIRED)
     target_link_libraries(nibble_json INTERFACE nlohmann_json::nlohmann_json)
+    find_package(CLI11 2 REQUIRED)
+    target_link_libraries(nibble_cli11 INTERFACE CLI11::CLI11)
   endif()
 endif()

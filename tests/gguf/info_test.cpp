@@ -151,7 +151,8 @@ TEST(NibbleInfo, UsageErrors) {
   EXPECT_EQ(run_info("--bogus a.gguf").exit_code, 2);
   auto h = run_info("--help");
   EXPECT_EQ(h.exit_code, 0);
-  EXPECT_TRUE(contains(h.out, "usage"));
+  EXPECT_TRUE(contains(h.out, "Usage: nibble info")) << h.out;
+  EXPECT_TRUE(contains(run_info("").err, "MODEL is required"));
 }
 
 }  // namespace

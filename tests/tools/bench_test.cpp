@@ -199,17 +199,17 @@ TEST(Bench, BadInputIsAClearError) {
     int code;
   } cases[] = {
       {"-m /nonexistent/model.gguf -p 1 -n 1", "/nonexistent/model.gguf: no such file", 1},
-      {"-p 8 -n 4", "-m MODEL.gguf is required", 2},
-      {"-m '" + fixture() + "' -t 0", "-t expects a list of thread counts", 2},
-      {"-m '" + fixture() + "' -t 1,,2", "-t expects a list", 2},
-      {"-m '" + fixture() + "' -p abc", "-p expects a list of token counts", 2},
-      {"-m '" + fixture() + "' -n -3", "-n expects a list", 2},
-      {"-m '" + fixture() + "' -r 0", "-r must be in [1, 1000]", 2},
+      {"-p 8 -n 4", "--model is required", 2},
+      {"-m '" + fixture() + "' -t 0", "--threads: expects an integer in [1, 512], got '0'", 2},
+      {"-m '" + fixture() + "' -t 1,x", "--threads: expects an integer in [1, 512], got 'x'", 2},
+      {"-m '" + fixture() + "' -p abc", "--n-prompt: expects an integer in [0, 1048576], got 'abc'", 2},
+      {"-m '" + fixture() + "' -n -3", "--n-gen: expects an integer", 2},
+      {"-m '" + fixture() + "' -r 0", "--repetitions: expects an integer in [1, 1000]", 2},
       {"-m '" + fixture() + "' -r x", "expects an integer", 2},
       {"-m '" + fixture() + "' --isa sse9", "unknown ISA 'sse9'", 2},
-      {"-m '" + fixture() + "' --contention -1", "--contention must be in", 2},
+      {"-m '" + fixture() + "' --contention -1", "--contention: expects an integer in [0, 256]", 2},
       {"-m '" + fixture() + "' -p 0 -n 0", "nothing to run", 1},
-      {"-m '" + fixture() + "' --frobnicate", "unknown argument '--frobnicate'", 2},
+      {"-m '" + fixture() + "' --frobnicate", "not expected: --frobnicate", 2},
   };
   for (const auto& c : cases) {
     auto r = run_cli(NIBBLE_CLI_PATH, "bench", c.args);

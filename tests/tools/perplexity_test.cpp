@@ -178,19 +178,19 @@ TEST(Perplexity, BadInputIsAClearError) {
     std::string args, message;
     int code;
   } cases[] = {
-      {f, "-m MODEL.gguf is required", 2},
+      {f, "--model is required", 2},
       {m, "-f TEXT is required", 2},
       {m + "-f /nonexistent/text.txt", "/nonexistent/text.txt: cannot open the text file", 1},
       {"-m /nonexistent/m.gguf " + f, "/nonexistent/m.gguf", 1},
       {m + f + "--ctx abc", "expects an integer", 2},
-      {m + f + "--ctx 2", "--ctx must be in [4, 1048576]", 2},
-      {m + f + "--ctx 100000000", "--ctx must be in", 2},
+      {m + f + "--ctx 2", "--ctx: expects an integer in [4, 1048576], got '2'", 2},
+      {m + f + "--ctx 100000000", "--ctx: expects an integer in [4, 1048576]", 2},
       {m + f + "--ctx 128 --stride 128", "--stride 128 must be below --ctx 128", 2},
-      {m + f + "--stride 0", "--stride must be >= 1", 2},
-      {m + f + "--chunks 0", "--chunks must be >= 1", 2},
-      {m + f + "-t -1", "-t must be in", 2},
+      {m + f + "--stride 0", "--stride: expects an integer in [1,", 2},
+      {m + f + "--chunks 0", "--chunks: expects an integer in [1,", 2},
+      {m + f + "-t -1", "--threads: expects an integer in [1, 512], got '-1'", 2},
       {m + f + "--ctx 4096", "needs at least 8192 (2 x ctx)", 1},
-      {m + f + "--save-logits a --kl-divergence b", "exclude each other", 2},
+      {m + f + "--save-logits a --kl-divergence b", "--save-logits excludes --kl-divergence", 2},
   };
   for (const auto& c : cases) {
     auto r = run_cli(NIBBLE_CLI_PATH, "perplexity", c.args);

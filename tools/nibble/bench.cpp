@@ -6,6 +6,8 @@
 // Runs on the engine's inference context (src/graph/context.h) with synthetic token ids:
 //   ppN  one eval of N tokens on an empty KV cache, logits of the last token only;
 //   tgN  N evals of one token each, starting from an empty KV cache.
+// With -d D (depth) the cache already holds D positions when a test starts: they are filled
+// once per (test, depth), untimed, and each timed run truncates back to them ("pp512 @ d4096").
 // Nothing is sampled or detokenized, so the figures are the forward passes alone.
 #include <fmt/format.h>
 
@@ -34,7 +36,8 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::vector<std::string> models;
-  std::vector<int> prompts{512}, gens{128}, threads;
+  std::vector<int> prompts{512}, gens{128}, threads, depths{0};
+  int n_ctx = 0;  // 0: the largest depth + the longest test
   int reps = 5;
   int batch = 512;
   std::string isa;
@@ -53,31 +56,13 @@ struct WeightStats {
 
 struct Record {
   std::string model, path, arch, type, isa, test;
-  int threads = 0, n_tokens = 0, reps = 0;
+  int threads = 0, n_tokens = 0, reps = 0, depth = 0, n_ctx = 0;
   bool is_decode = false;
   double tokens_per_s = 0, stddev = 0, ttft_ms = 0, peak_rss_mib = 0;
   double gb_per_s = NAN, bandwidth_fraction = NAN, read_bw_gb_per_s = 0;
   double read_bw_start = 0, read_bw_end = 0;  // the two probes (GB/s)
   WeightStats w;
 };
-
-// "1,2,4" -> {1,2,4}; every value in [lo, hi].
-bool parse_list(const std::string& s, int lo, int hi, std::vector<int>* out) {
-  out->clear();
-  size_t i = 0;
-  while (i <= s.size()) {
-    size_t j = s.find(',', i);
-    if (j == std::string::npos) j = s.size();
-    const std::string part = s.substr(i, j - i);
-    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos)
-      return false;
-    const long v = std::stol(part);
-    if (v < lo || v > hi) return false;
-    out->push_back(static_cast<int>(v));
-    i = j + 1;
-  }
-  return !out->empty();
-}
 
 WeightStats weight_stats(const gguf::File& f) {
   WeightStats w;
@@ -141,6 +126,8 @@ std::string to_json(const std::vector<Record>& recs, const Options& o) {
                    {"threads", r.threads},
                    {"test", r.test},
                    {"n_tokens", r.n_tokens},
+                   {"n_depth", r.depth},
+                   {"n_ctx", r.n_ctx},
                    {"repetitions", r.reps},
                    {"tokens_per_s", json_number(r.tokens_per_s)},
                    {"stddev", json_number(r.stddev)},
@@ -180,13 +167,19 @@ std::string to_markdown(const std::vector<Record>& recs) {
   return s;
 }
 
-// Runs one test (ppN or tgN) `reps` times after a warm-up; fills the timing fields of `r`.
-Status run_test(graph::InferenceContext& ctx, bool decode, int n, int reps, uint64_t seed,
-                Record* r) {
+// Runs one test (ppN or tgN) `reps` times after a warm-up, each on a cache holding `depth`
+// positions (filled once here, untimed); fills the timing fields of `r`.
+Status run_test(graph::InferenceContext& ctx, bool decode, int n, int depth, int reps,
+                uint64_t seed, Record* r) {
   const auto tokens = synthetic_tokens(n, ctx.n_vocab(), seed);
+  ctx.truncate(0);
+  if (depth > 0) {
+    if (auto st = ctx.eval(synthetic_tokens(depth, ctx.n_vocab(), seed + 7919), false); !st.ok())
+      return st;
+  }
   std::vector<double> rates, first_ms;
   for (int rep = -1; rep < reps; ++rep) {  // rep -1: warm-up, not recorded
-    ctx.truncate(0);
+    ctx.truncate(depth);
     double first = 0;
     const auto t0 = Clock::now();
     if (decode) {
@@ -252,9 +245,13 @@ int bench_main(const Options& o) {
     int max_n = 1;
     for (int p : o.prompts) max_n = std::max(max_n, p);
     for (int n : o.gens) max_n = std::max(max_n, n);
+    const int max_d = *std::max_element(o.depths.begin(), o.depths.end());
+    const int n_ctx = o.n_ctx > 0 ? o.n_ctx : max_d + max_n;
+    if (max_d + max_n > n_ctx)
+      return fail(fmt::format("--ctx {} cannot hold depth {} + {} tokens", n_ctx, max_d, max_n));
     for (int t : o.threads) {
       graph::ContextOptions co;
-      co.n_ctx = max_n;
+      co.n_ctx = n_ctx;
       co.n_threads = t;
       co.n_batch = std::clamp(std::min(o.batch, max_n), 1, 4096);
       co.kv_q8_0 = o.kv_q8;
@@ -262,17 +259,21 @@ int bench_main(const Options& o) {
       if (!ctx.ok()) return fail(fmt::format("{}: {}", path, ctx.error().to_string()));
       for (int pass = 0; pass < 2; ++pass) {
         const bool decode = pass == 1;
-        for (int n : decode ? o.gens : o.prompts) {
+        for (int n : decode ? o.gens : o.prompts)
+        for (int d : o.depths) {
           if (n == 0) continue;
           Record r = base;
           r.threads = t;
           r.is_decode = decode;
           r.n_tokens = n;
+          r.depth = d;
+          r.n_ctx = n_ctx;
           r.reps = o.reps;
           r.test = fmt::format("{}{}", decode ? "tg" : "pp", n);
+          if (d > 0) r.test += fmt::format(" @ d{}", d);
           fmt::print(stderr, "bench: {} threads={} {} ({} runs after a warm-up)\n", r.model, t,
                      r.test, o.reps);
-          if (auto st = run_test(**ctx, decode, n, o.reps, recs.size() + 1, &r); !st.ok())
+          if (auto st = run_test(**ctx, decode, n, d, o.reps, recs.size() + 1, &r); !st.ok())
             return fail(fmt::format("{}: {}", path, st.error().to_string()));
           if (decode) r.gb_per_s = r.tokens_per_s * static_cast<double>(r.w.bytes_per_token) / 1e9;
           r.peak_rss_mib = bench::peak_rss_bytes() / 1048576.0;
@@ -302,65 +303,7 @@ int bench_main(const Options& o) {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
-constexpr const char* kHelp =
-    "usage: nibble bench -m MODEL.gguf [-m MODEL2.gguf ...] [options]\n"
-    "  -p, --n-prompt LIST   prompt lengths to prefill, e.g. 64,512 (0 = no prefill test; "
-    "default 512)\n"
-    "  -n, --n-gen LIST      tokens to generate one at a time (0 = no decode test; "
-    "default 128)\n"
-    "  -t, --threads LIST    thread counts, e.g. 1,2 (default: physical cores)\n"
-    "  -r, --repetitions N   timed runs of each test after one warm-up run (default 5)\n"
-    "  -b, --batch N         prefill batch: tokens per forward pass (default 512)\n"
-    "  --isa NAME            cap the kernels' ISA (scalar, avx2, avx512, avx512vnni, neon, ...)\n"
-    "  --kv-q8               KV cache in q8_0 instead of f16\n"
-    "  --contention K        run K busy-looping processes alongside (killed on exit)\n"
-    "  --probe-mib N         read-bandwidth probe buffer (default 8x last-level cache, "
-    "256..1024 MiB)\n"
-    "  --json                one JSON array on stdout instead of a markdown table\n"
-    "Progress goes to stderr. Fields and definitions: docs/tools.md.\n";
-
-int run_bench(Args& args) {
-  if (args.flag({"-h", "--help"})) {
-    fmt::print("{}", kHelp);
-    return 0;
-  }
-  if (args.flag({"--contention-child"})) bench::spin_forever();  // Windows competitors
-  Options o;
-  o.models = args.values({"-m", "--model"});
-  if (auto v = args.value({"-p", "--n-prompt"}); v && !parse_list(*v, 0, 1 << 20, &o.prompts))
-    args.error(fmt::format("-p expects a list of token counts like 64,512, got '{}'", *v));
-  if (auto v = args.value({"-n", "--n-gen"}); v && !parse_list(*v, 0, 1 << 20, &o.gens))
-    args.error(fmt::format("-n expects a list of token counts like 32,128, got '{}'", *v));
-  if (auto v = args.value({"-t", "--threads"}); v && !parse_list(*v, 1, 512, &o.threads))
-    args.error(fmt::format("-t expects a list of thread counts in [1, 512] like 1,2, got '{}'", *v));
-  if (auto r = args.integer({"-r", "--repetitions"})) {
-    if (*r < 1 || *r > 1000) args.error("-r must be in [1, 1000]");
-    o.reps = static_cast<int>(*r);
-  }
-  if (auto b = args.integer({"-b", "--batch"})) {
-    if (*b < 1 || *b > 4096) args.error("-b must be in [1, 4096]");
-    o.batch = static_cast<int>(*b);
-  }
-  if (auto k = args.integer({"--contention"})) {
-    if (*k < 0 || *k > 256) args.error("--contention must be in [0, 256]");
-    o.contention = static_cast<int>(*k);
-  }
-  if (auto mib = args.integer({"--probe-mib"})) {
-    if (*mib < 1 || *mib > 65536) args.error("--probe-mib must be in [1, 65536]");
-    o.probe_bytes = static_cast<size_t>(*mib) << 20;
-  }
-  if (auto isa = args.value({"--isa"})) {
-    kernels::Isa cap;
-    if (!kernels::parse_isa(*isa, &cap))
-      args.error(fmt::format("--isa: unknown ISA '{}' (scalar, avx2, avxvnni, avx512, avx512vnni, "
-                             "neon, dotprod, i8mm)",
-                             *isa));
-    o.isa = *isa;
-  }
-  o.kv_q8 = args.flag({"--kv-q8"});
-  o.json = args.flag({"--json"});
-  if (o.models.empty()) args.error("-m MODEL.gguf is required");
-  if (!args.finish()) return 2;
+int run_bench(Options& o) {
   bool any = false;
   for (int v : o.prompts) any |= v > 0;
   for (int v : o.gens) any |= v > 0;
@@ -372,10 +315,51 @@ int run_bench(Args& args) {
   return bench_main(o);
 }
 
+Runner setup_bench(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  auto probe_mib = std::make_shared<size_t>(0);
+  add_repeated(app, "-m,--model", o->models, "model file (repeat for several)")
+      ->required()->type_name("MODEL.gguf");
+  add_int_list(app, "-p,--n-prompt", o->prompts, 0, 1 << 20,
+               "prompt lengths to prefill, e.g. 64,512 (0 = no prefill test)")
+      ->capture_default_str();
+  add_int_list(app, "-n,--n-gen", o->gens, 0, 1 << 20,
+               "tokens to generate one at a time (0 = no decode test)")
+      ->capture_default_str();
+  add_int_list(app, "-d,--n-depth", o->depths, 0, 1 << 20,
+               "tokens already in the KV cache when each test starts (filled untimed), e.g. "
+               "0,4096")
+      ->capture_default_str();
+  app.add_option("--ctx", o->n_ctx, "session context size (0 = the largest depth + longest test)")
+      ->check(in_range(0, 1 << 20))->capture_default_str();
+  add_int_list(app, "-t,--threads", o->threads, 1, 512,
+               "thread counts, e.g. 1,2 (default: physical cores)");
+  app.add_option("-r,--repetitions", o->reps, "timed runs of each test after one warm-up run")
+      ->check(in_range(1, 1000))->capture_default_str();
+  app.add_option("-b,--batch", o->batch, "prefill batch: tokens per forward pass")
+      ->check(in_range(1, 4096))->capture_default_str();
+  add_isa_option(app, o->isa);
+  app.add_flag("--kv-q8", o->kv_q8, "KV cache in q8_0 instead of f16");
+  app.add_option("--contention", o->contention,
+                 "run K busy-looping processes alongside (killed on exit)")
+      ->check(in_range(0, 256))->capture_default_str();
+  app.add_option("--probe-mib", *probe_mib,
+                 "read-bandwidth probe buffer (default 8x last-level cache, 256..1024 MiB)")
+      ->check(in_range(1, 65536));
+  app.add_flag("--json", o->json, "one JSON array on stdout instead of a markdown table");
+  // The Windows competitors of --contention are this program started with this flag.
+  app.add_flag_callback("--contention-child", [] { bench::spin_forever(); })->group("");
+  app.footer("Progress goes to stderr. Fields and definitions: docs/tools.md.");
+  return [o, probe_mib] {
+    o->probe_bytes = *probe_mib << 20;
+    return run_bench(*o);
+  };
+}
+
 }  // namespace
 
 NIBBLE_COMMAND(bench, "measure prefill and decode speed (tokens/s, GB/s, share of bandwidth)",
-               run_bench);
+               setup_bench);
 
 }  // namespace nibble::cli
 

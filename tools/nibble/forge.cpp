@@ -30,21 +30,6 @@ std::string preset_list() {
   return s;
 }
 
-void usage() {
-  std::string types;
-  for (auto n : quant::mix_names()) types += (types.empty() ? "" : ", ") + std::string(n);
-  fmt::print(
-      "usage: nibble forge --preset NAME --vocab VOCAB.gguf --type TYPE -o OUT.gguf [--seed N]\n"
-      "       [--layers N] [--embd N] [--ff N] [--heads N] [--kv-heads N] [--head-dim N]\n"
-      "       [--ctx N] [--n-vocab N|preset] [--threads N] [--pure] [--search] [--quiet]\n"
-      "  presets: {}\n  types: {}\n"
-      "  The vocabulary (and the embedding rows) come from VOCAB.gguf; --n-vocab pads it with\n"
-      "  unused control tokens up to N rows ('preset': the real model's size).\n"
-      "  k-quants use the fast reference quantizer unless --search (the error-minimising one\n"
-      "  of nibble quantize). --list prints the presets' shapes.\n",
-      preset_list(), types);
-}
-
 void list_presets() {
   fmt::print("{:<16} {:<7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>5} {:>8} {:>5} {:>14}\n", "preset",
              "arch", "n_embd", "layers", "n_ff", "heads", "kv", "hdim", "n_vocab", "tied",
@@ -198,68 +183,29 @@ int64_t parse_n_vocab(const std::string& text, int64_t preset_vocab, int64_t n_t
   return v < n_tokens || v > (1 << 24) ? -1 : v;
 }
 
-int run_forge(Args& args) {
-  if (args.flag({"--help", "-h"})) {
-    usage();
-    return 0;
-  }
-  if (args.flag({"--list"})) {
-    list_presets();
-    return 0;
-  }
-  auto preset_name = args.value({"--preset"});
-  auto vocab_path = args.value({"--vocab"});
-  auto type_name = args.value({"--type"});
-  auto out_path = args.value({"-o", "--output"});
-  const uint64_t seed = static_cast<uint64_t>(args.integer({"--seed"}).value_or(1));
-  auto layers = args.integer({"--layers"});
-  auto embd = args.integer({"--embd"});
-  auto ff = args.integer({"--ff"});
-  auto heads = args.integer({"--heads"});
-  auto kv_heads = args.integer({"--kv-heads"});
-  auto head_dim_o = args.integer({"--head-dim"});
-  auto ctx = args.integer({"--ctx"});
-  auto n_vocab_o = args.value({"--n-vocab"});
-  auto threads = args.integer({"--threads", "-t"});
-  const bool pure = args.flag({"--pure"});
-  const bool search = args.flag({"--search"});
-  const bool quiet = args.flag({"--quiet", "-q"});
-  if (!preset_name) args.error("missing --preset NAME (" + preset_list() + ")");
-  if (!vocab_path) args.error("missing --vocab VOCAB.gguf");
-  if (!type_name) args.error("missing --type TYPE");
-  if (!out_path) args.error("missing -o OUT.gguf");
-  const Preset* base = preset_name ? forge::find_preset(*preset_name) : nullptr;
-  if (preset_name && !base)
-    args.error(fmt::format("unknown preset '{}' (known: {})", *preset_name, preset_list()));
-  std::optional<quant::Mix> mix;
-  if (type_name && !(mix = quant::parse_mix(*type_name))) {
-    std::string names;
-    for (auto n : quant::mix_names()) names += (names.empty() ? "" : ", ") + std::string(n);
-    args.error(fmt::format("unknown type '{}' (known: {})", *type_name, names));
-  }
-  auto check = [&](const std::optional<long long>& v, const char* name, long long max) {
-    if (v && (*v < 1 || *v > max)) args.error(fmt::format("{} must be in [1, {}]", name, max));
-  };
-  check(layers, "--layers", 1024);
-  check(embd, "--embd", 65536);
-  check(ff, "--ff", 262144);
-  check(heads, "--heads", 1024);
-  check(kv_heads, "--kv-heads", 1024);
-  check(head_dim_o, "--head-dim", 1024);
-  check(ctx, "--ctx", 1 << 24);
-  check(threads, "--threads", 256);
-  if (!args.finish()) return 2;
+struct ForgeOptions {
+  std::string preset, vocab_path, type, out_path, n_vocab;
+  uint64_t seed = 1;
+  ShapeOverrides shape;
+  int threads = 0;
+  bool pure = false, search = false, quiet = false, list = false;
+};
 
+int run_forge(const ForgeOptions& o, const Preset* base, quant::Mix* mix) {
+  const std::string& vocab_path = o.vocab_path;
+  const std::string& out_path = o.out_path;
+  const uint64_t seed = o.seed;
+  const bool quiet = o.quiet;
   Preset p = *base;
-  const std::string bad = apply_shape({layers, embd, ff, heads, kv_heads, head_dim_o, ctx}, &p);
+  const std::string bad = apply_shape(o.shape, &p);
   if (!bad.empty()) {
     fmt::print(stderr, "nibble forge: {}\n", bad);
     return 2;
   }
   const int64_t hd = p.head_dim ? p.head_dim : p.n_embd / p.n_head;
-  if (pure) mix->pure = true, mix->ftype_rules = {};
+  if (o.pure) mix->pure = true, mix->ftype_rules = {};
 
-  auto vocab = gguf::File::open(*vocab_path);
+  auto vocab = gguf::File::open(vocab_path);
   if (!vocab.ok()) {
     fmt::print(stderr, "nibble forge: {}\n", vocab.error().to_string());
     return 1;
@@ -267,16 +213,17 @@ int run_forge(Args& args) {
   const gguf::Value* tok = vocab->find("tokenizer.ggml.tokens");
   if (!tok || tok->type() != gguf::ValueType::array || tok->array_size() == 0) {
     fmt::print(stderr, "nibble forge: {}: no tokenizer.ggml.tokens array (not a vocab GGUF)\n",
-               *vocab_path);
+               vocab_path);
     return 1;
   }
   const int64_t n_tokens = static_cast<int64_t>(tok->array_size());
-  const int64_t n_vocab = n_vocab_o ? parse_n_vocab(*n_vocab_o, base->n_vocab, n_tokens) : n_tokens;
+  const int64_t n_vocab =
+      o.n_vocab.empty() ? n_tokens : parse_n_vocab(o.n_vocab, base->n_vocab, n_tokens);
   if (n_vocab < 0) {
     fmt::print(stderr,
                "nibble forge: --n-vocab {}: must be a number >= the vocabulary's {} "
                "tokens (or 'preset')\n",
-               *n_vocab_o, n_tokens);
+               o.n_vocab, n_tokens);
     return 2;
   }
   p.n_vocab = n_vocab;
@@ -284,7 +231,7 @@ int run_forge(Args& args) {
   gguf::Writer meta;
   set_model_keys(p, hd, *mix, seed, n_vocab, &meta);
   if (!copy_tokenizer(*vocab, n_vocab, n_tokens, &meta)) {
-    fmt::print(stderr, "nibble forge: {}: malformed tokenizer arrays\n", *vocab_path);
+    fmt::print(stderr, "nibble forge: {}: malformed tokenizer arrays\n", vocab_path);
     return 1;
   }
 
@@ -292,19 +239,19 @@ int run_forge(Args& args) {
   const std::vector<quant::PlannedTensor> plan = plan_tensors(p, *mix, seed);
 
   const int n_threads =
-      threads ? static_cast<int>(*threads) : static_cast<int>(std::thread::hardware_concurrency());
+      o.threads ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (!quiet)
     fmt::print(stderr,
                "nibble forge: {} as {}{}: n_embd {}, {} layers, n_ff {}, {} heads ({} KV, dim "
                "{}), n_vocab {}, seed {} -> {} ({} threads)\n",
                p.name, mix->name, mix->pure ? " (pure)" : "", p.n_embd, p.n_layer, p.n_ff, p.n_head,
-               p.n_head_kv, hd, n_vocab, seed, *out_path, n_threads);
+               p.n_head_kv, hd, n_vocab, seed, out_path, n_threads);
   QuantProgress progress("nibble forge", quiet);
   quant::WriteOptions wo;
   wo.n_threads = n_threads;
-  wo.reference_quantizers = !search;
+  wo.reference_quantizers = !o.search;
   wo.progress = [&](const quant::Progress& pr) { progress(pr); };
-  if (auto st = quant::write_model(meta, plan, *out_path, wo); !st.ok()) {
+  if (auto st = quant::write_model(meta, plan, out_path, wo); !st.ok()) {
     fmt::print(stderr, "\nnibble forge: {}\n", st.error().to_string());
     return 1;
   }
@@ -314,8 +261,62 @@ int run_forge(Args& args) {
   return 0;
 }
 
+Runner setup_forge(CLI::App& app) {
+  auto o = std::make_shared<ForgeOptions>();
+  std::string types;
+  for (auto n : quant::mix_names()) types += (types.empty() ? "" : ", ") + std::string(n);
+  app.add_flag("--list", o->list, "print the presets' shapes and exit");
+  app.add_option("--preset", o->preset, "real model layout: " + preset_list())->type_name("NAME");
+  app.add_option("--vocab", o->vocab_path, "GGUF whose tokenizer (and embedding rows) to use")
+      ->type_name("VOCAB.gguf");
+  app.add_option("--type", o->type, "weight type or mix: " + types)->type_name("TYPE");
+  app.add_option("-o,--output", o->out_path, "file to write")->type_name("OUT.gguf");
+  app.add_option("--seed", o->seed, "random seed of the weights")->capture_default_str();
+  auto shape = [&](const char* name, std::optional<long long>& v, long long max, const char* help) {
+    app.add_option(name, v, help)->check(in_range(1, max))->group("Shape (default: the preset's)");
+  };
+  shape("--layers", o->shape.layers, 1024, "layers");
+  shape("--embd", o->shape.embd, 65536, "embedding width");
+  shape("--ff", o->shape.ff, 262144, "feed-forward width");
+  shape("--heads", o->shape.heads, 1024, "attention heads");
+  shape("--kv-heads", o->shape.kv_heads, 1024, "KV heads");
+  shape("--head-dim", o->shape.head_dim, 1024, "head dimension");
+  shape("--ctx", o->shape.ctx, 1 << 24, "trained context length");
+  app.add_option("--n-vocab", o->n_vocab,
+                 "pad the vocabulary with unused control tokens up to N rows ('preset': the real "
+                 "model's size)")->type_name("N|preset");
+  app.add_option("-t,--threads", o->threads, "threads (0: all hardware threads)")
+      ->check(in_range(0, 256));
+  app.add_flag("--pure", o->pure, "every matrix in TYPE's base type, no per-tensor rules");
+  app.add_flag("--search", o->search,
+               "k-quants with the error-minimising quantizer of nibble quantize (default: the "
+               "fast reference one)");
+  app.add_flag("-q,--quiet", o->quiet, "no progress on stderr");
+  return [o, &app] {
+    if (o->list) {
+      list_presets();
+      return 0;
+    }
+    for (auto [given, what] : {std::pair{!o->preset.empty(), "--preset NAME (" + preset_list() + ")"},
+                               {!o->vocab_path.empty(), std::string("--vocab VOCAB.gguf")},
+                               {!o->type.empty(), std::string("--type TYPE")},
+                               {!o->out_path.empty(), std::string("-o OUT.gguf")}})
+      if (!given) return usage_error(app, "missing " + what);
+    const Preset* base = forge::find_preset(o->preset);
+    if (!base)
+      return usage_error(app, fmt::format("unknown preset '{}' (known: {})", o->preset, preset_list()));
+    auto mix = quant::parse_mix(o->type);
+    if (!mix) {
+      std::string names;
+      for (auto n : quant::mix_names()) names += (names.empty() ? "" : ", ") + std::string(n);
+      return usage_error(app, fmt::format("unknown type '{}' (known: {})", o->type, names));
+    }
+    return run_forge(*o, base, &*mix);
+  };
+}
+
 }  // namespace
 
-NIBBLE_COMMAND(forge, "write a random-weight model in a real model's layout (presets)", run_forge);
+NIBBLE_COMMAND(forge, "write a random-weight model in a real model's layout (presets)", setup_forge);
 
 }  // namespace nibble::cli

@@ -23,66 +23,45 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 // --grammar-file F, --json-schema F or --json into g.grammar; false (message printed) on error.
-bool read_grammar_flags(const std::optional<std::string>& grammar_file,
-                        const std::optional<std::string>& schema_file, bool json,
+// (the options exclude each other: CLI11 checks that).
+bool read_grammar_flags(const std::string& grammar_file, const std::string& schema_file, bool json,
                         GenerateOptions& g) {
-  if ((grammar_file ? 1 : 0) + (schema_file ? 1 : 0) + (json ? 1 : 0) > 1) {
-    fmt::print(stderr, "nibble generate: --grammar-file, --json-schema and --json exclude each other\n");
-    return false;
-  }
   if (json) {
     g.grammar = Grammar::json_object();
     return true;
   }
-  const auto& path = grammar_file ? grammar_file : schema_file;
-  if (!path) return true;
-  auto text = read_file(*path);
+  const std::string& path = grammar_file.empty() ? schema_file : grammar_file;
+  if (path.empty()) return true;
+  auto text = read_file(path);
   if (!text) {
-    fmt::print(stderr, "nibble generate: cannot read {}\n", *path);
+    fmt::print(stderr, "nibble generate: cannot read {}\n", path);
     return false;
   }
-  auto grammar = grammar_file ? Grammar::parse(*text) : Grammar::from_json_schema(*text);
+  auto grammar = grammar_file.empty() ? Grammar::from_json_schema(*text) : Grammar::parse(*text);
   if (!grammar) {
-    fmt::print(stderr, "nibble generate: {}: {}\n", *path, grammar.error().message());
+    fmt::print(stderr, "nibble generate: {}: {}\n", path, grammar.error().message());
     return false;
   }
   g.grammar = std::move(*grammar);
   return true;
 }
 
-int run_generate(Args& args) {
-  if (args.flag({"--help", "-h"})) {
-    fmt::print(
-        "usage: nibble generate -m MODEL.gguf -p TEXT [-n N] [--stop STR]... [--chat]\n"
-        "       [--system TEXT] [--quiet] [--grammar-file F.gbnf | --json-schema F.json | --json]\n"
-        "  --grammar-file F  constrain the output to the GBNF grammar in F (root rule: root)\n"
-        "  --json-schema F   constrain the output to the JSON Schema in F (docs/grammar.md)\n"
-        "  --json            constrain the output to one JSON object\n{}",
-        kSessionFlagsHelp);
-    return 0;
-  }
-  auto model_path = args.value({"-m", "--model"});
-  auto prompt = args.value({"-p", "--prompt"});
+struct GenerateFlags {
+  std::string model_path, prompt, system, grammar_file, schema_file;
+  bool chat = false, quiet = false, json = false;
   GenerateOptions g;
-  g.max_tokens = 128;
-  if (auto n = args.integer({"-n", "--max-tokens"})) g.max_tokens = static_cast<int>(*n);
-  while (auto s = args.value({"--stop"})) g.stop.push_back(*s);
-  const bool chat = args.flag({"--chat"});
-  const bool quiet = args.flag({"--quiet", "-q"});
-  auto system = args.value({"--system"});
-  auto grammar_file = args.value({"--grammar-file"});
-  auto schema_file = args.value({"--json-schema"});
-  const bool json = args.flag({"--json"});
   ModelOptions mo;
-  if (auto isa = args.value({"--isa"})) mo.isa = *isa;
   SessionOptions so;
-  read_session_flags(args, so);
-  if (!model_path) args.error("missing -m MODEL.gguf");
-  if (!prompt) args.error("missing -p TEXT");
-  if (!args.finish()) return 2;
-  if (!read_grammar_flags(grammar_file, schema_file, json, g)) return 2;
+};
 
-  auto model = Model::load(*model_path, mo);
+int run_generate(GenerateFlags& f) {
+  GenerateOptions& g = f.g;
+  const SessionOptions& so = f.so;
+  const ModelOptions& mo = f.mo;
+  const bool quiet = f.quiet;
+  if (!read_grammar_flags(f.grammar_file, f.schema_file, f.json, g)) return 2;
+
+  auto model = Model::load(f.model_path, mo);
   if (!model) {
     fmt::print(stderr, "nibble generate: {}\n", model.error().to_string());
     return 1;
@@ -107,14 +86,14 @@ int run_generate(Args& args) {
     return true;
   };
   Result<Stats> stats = Error(ErrorCode::internal, "not run");
-  if (chat) {
+  if (f.chat) {
     std::vector<ChatMessage> msgs;
-    if (system) msgs.push_back({"system", *system});
-    msgs.push_back({"user", *prompt});
+    if (!f.system.empty()) msgs.push_back({"system", f.system});
+    msgs.push_back({"user", f.prompt});
     stats = session->chat(msgs, g, print);
   } else {
-    if (!quiet) print(*prompt);
-    stats = session->generate(*prompt, g, print);
+    if (!quiet) print(f.prompt);
+    stats = session->generate(f.prompt, g, print);
   }
   std::fputc('\n', stdout);
   if (!stats) {
@@ -131,8 +110,34 @@ int run_generate(Args& args) {
   return 0;
 }
 
+Runner setup_generate(CLI::App& app) {
+  auto f = std::make_shared<GenerateFlags>();
+  f->g.max_tokens = 128;
+  app.add_option("-m,--model", f->model_path, "model file")->required()->type_name("MODEL.gguf");
+  app.add_option("-p,--prompt", f->prompt, "the prompt (with --chat: the user message)")->required();
+  app.add_option("-n,--max-tokens", f->g.max_tokens, "tokens to generate at most")
+      ->capture_default_str();
+  add_repeated(app, "--stop", f->g.stop, "stop string (repeatable; matched across tokens)");
+  app.add_flag("--chat", f->chat, "format the prompt with the model's chat template");
+  app.add_option("--system", f->system, "system message (with --chat)");
+  app.add_flag("-q,--quiet", f->quiet, "print the completion only");
+  const char* c = "Constrained output (docs/grammar.md)";
+  auto* gf = app.add_option("--grammar-file", f->grammar_file,
+                            "constrain the output to the GBNF grammar in F (root rule: root)")
+                 ->type_name("F.gbnf")->group(c);
+  auto* sf = app.add_option("--json-schema", f->schema_file,
+                            "constrain the output to the JSON Schema in F")
+                 ->type_name("F.json")->group(c);
+  auto* jf = app.add_flag("--json", f->json, "constrain the output to one JSON object")->group(c);
+  gf->excludes(sf)->excludes(jf);
+  sf->excludes(jf);
+  app.add_option("--isa", f->mo.isa, "cap the kernels' instruction set");
+  add_session_flags(app, f->so);
+  return [f] { return run_generate(*f); };
+}
+
 }  // namespace
 
-NIBBLE_COMMAND(generate, "generate a completion (streamed) from a prompt", run_generate);
+NIBBLE_COMMAND(generate, "generate a completion (streamed) from a prompt", setup_generate);
 
 }  // namespace nibble::cli

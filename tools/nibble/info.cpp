@@ -243,22 +243,8 @@ std::string print_json(const gguf::File& f) {
   return o.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-int run_info(Args& args) {
-  if (args.flag({"--help", "-h"})) {
-    fmt::print(stdout,
-               "usage: nibble info MODEL.gguf [--json]\n"
-               "Prints a GGUF file's architecture, hyper-parameters, tokenizer, metadata and "
-               "tensor table.\n  --json   the same as JSON\n");
-    return 0;
-  }
-  bool json = args.flag({"--json"});
-  auto pos = args.positionals();
-  if (!args.finish()) return 2;
-  if (pos.size() != 1) {
-    fmt::print(stderr, "usage: nibble info MODEL.gguf [--json]\n");
-    return 2;
-  }
-  auto f = gguf::File::open(pos[0]);
+int run_info(const std::string& path, bool json) {
+  auto f = gguf::File::open(path);
   if (!f.ok()) {
     fmt::print(stderr, "nibble info: {}\n", f.error().to_string());
     return 1;
@@ -268,8 +254,16 @@ int run_info(Args& args) {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
+Runner setup_info(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  app.add_option("MODEL", *path, "the GGUF file")->required()->type_name("MODEL.gguf");
+  app.add_flag("--json", *json, "the same as JSON");
+  return [=] { return run_info(*path, *json); };
+}
+
 }  // namespace
 
-NIBBLE_COMMAND(info, "print a GGUF file's metadata and tensor table", run_info);
+NIBBLE_COMMAND(info, "print a GGUF file's metadata and tensor table", setup_info);
 
 }  // namespace nibble::cli

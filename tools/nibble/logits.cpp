@@ -19,66 +19,27 @@
 namespace nibble::cli {
 namespace {
 
-bool parse_tokens(const std::string& s, std::vector<Token>* out) {
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(',', i);
-    if (j == std::string::npos) j = s.size();
-    std::string part = s.substr(i, j - i);
-    if (part.empty() || part.size() > 10 ||
-        part.find_first_not_of("0123456789") != std::string::npos)
-      return false;
-    long long v = std::stoll(part);
-    if (v > 0x7fffffff) return false;
-    out->push_back(static_cast<Token>(v));
-    i = j + 1;
-  }
-  return !out->empty();
-}
-
-int run_logits(Args& args) {
-  if (args.flag({"-h", "--help"})) {
-    fmt::print(
-        "usage: nibble logits -m FILE.gguf --tokens ID,ID,... [--top K] [--threads N] "
-        "[--batch B] [--ctx N] [--kv-q8]\n"
-        "  --ctx N   context size of the session (default: the number of tokens); it can change\n"
-        "            the RoPE frequencies (Phi-3 LongRoPE uses its long factors above the\n"
-        "            original context)\n"
-        "  --kv-q8   q8_0 KV cache instead of f16\n");
-    return 0;
-  }
-  auto path = args.value({"-m", "--model"});
-  auto tokens_s = args.value({"--tokens"});
-  long long top = args.integer({"--top"}).value_or(8);
-  long long threads = args.integer({"--threads", "-t"}).value_or(0);
-  long long batch = args.integer({"--batch", "-b"}).value_or(64);
-  long long n_ctx = args.integer({"--ctx", "-c"}).value_or(0);
-  const bool kv_q8 = args.flag({"--kv-q8"});
-  if (!path) args.error("-m FILE.gguf is required");
+struct LogitsOptions {
+  std::string path;
   std::vector<Token> tokens;
-  if (!tokens_s)
-    args.error("--tokens ID,ID,... is required");
-  else if (!parse_tokens(*tokens_s, &tokens))
-    args.error("--tokens: expected ID,ID,... (non-negative integers)");
-  if (top < 1 || top > 1000000) args.error("--top must be >= 1");
-  if (threads < 0 || threads > 512) args.error("--threads must be in [0, 512]");
-  if (batch < 1 || batch > 4096) args.error("--batch must be in [1, 4096]");
-  if (n_ctx < 0 || n_ctx > (1 << 20)) args.error("--ctx must be in [0, 1048576]");
-  if (!args.finish()) return 2;
+  int top = 8, threads = 0, batch = 64, n_ctx = 0;
+  bool kv_q8 = false;
+};
 
+int run_logits(const LogitsOptions& o) {
+  const auto& tokens = o.tokens;
   model::LoadOptions lo;
   lo.load_tokenizer = false;
-  auto m = model::load_model(*path, lo);
+  auto m = model::load_model(o.path, lo);
   if (!m.ok()) {
     fmt::print(stderr, "nibble logits: {}\n", m.error().to_string());
     return 1;
   }
   graph::ContextOptions co;
-  co.n_ctx =
-      n_ctx > 0 ? static_cast<int>(n_ctx) : static_cast<int>(std::max<size_t>(tokens.size(), 1));
-  co.kv_q8_0 = kv_q8;
-  co.n_threads = static_cast<int>(threads);
-  co.n_batch = static_cast<int>(batch);
+  co.n_ctx = o.n_ctx > 0 ? o.n_ctx : static_cast<int>(std::max<size_t>(tokens.size(), 1));
+  co.kv_q8_0 = o.kv_q8;
+  co.n_threads = o.threads;
+  co.n_batch = o.batch;
   auto ctx = graph::create_context(*m, co);
   if (!ctx.ok()) {
     fmt::print(stderr, "nibble logits: {}\n", ctx.error().to_string());
@@ -89,7 +50,7 @@ int run_logits(Args& args) {
     return 1;
   }
   const int n_vocab = (*ctx)->n_vocab();
-  const int k = static_cast<int>(std::min<long long>(top, n_vocab));
+  const int k = std::min(o.top, n_vocab);
   std::vector<int> idx(static_cast<size_t>(n_vocab));
   // {"n_vocab": N, "positions": [[[id, logit], ...top K], ...]}, one position per line.
   std::string out = fmt::format("{{\"n_vocab\": {}, \"positions\": [", n_vocab);
@@ -107,9 +68,29 @@ int run_logits(Args& args) {
   return 0;
 }
 
+Runner setup_logits(CLI::App& app) {
+  auto o = std::make_shared<LogitsOptions>();
+  app.add_option("-m,--model", o->path, "GGUF model file")->required()->type_name("FILE");
+  app.add_option("--tokens", o->tokens, "token ids to evaluate as one sequence")
+      ->required()->delimiter(',')->allow_extra_args(false)
+      ->check(in_range(0, 0x7fffffff))->type_name("ID,ID,...");
+  app.add_option("--top", o->top, "logits printed per position")
+      ->check(in_range(1, 1000000))->capture_default_str();
+  app.add_option("-t,--threads", o->threads, "threads (0: physical cores)")
+      ->check(in_range(0, 512))->capture_default_str();
+  app.add_option("-b,--batch", o->batch, "tokens per forward pass")
+      ->check(in_range(1, 4096))->capture_default_str();
+  app.add_option("-c,--ctx", o->n_ctx,
+                 "context size of the session (0: the number of tokens); it can change the RoPE "
+                 "frequencies (Phi-3 LongRoPE uses its long factors above the original context)")
+      ->check(in_range(0, 1 << 20))->capture_default_str();
+  app.add_flag("--kv-q8", o->kv_q8, "q8_0 KV cache instead of f16");
+  return [o] { return run_logits(*o); };
+}
+
 }  // namespace
 
 NIBBLE_COMMAND(logits, "evaluate token ids and print the top-K logits per position (JSON)",
-               run_logits);
+               setup_logits);
 
 }  // namespace nibble::cli

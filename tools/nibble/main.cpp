@@ -26,6 +26,20 @@ bool register_command(Command command) {
 
 const std::vector<Command>& commands() { return registry(); }
 
+CLI::Option* add_isa_option(CLI::App& app, std::string& isa) {
+  const CLI::Validator known(
+      [](std::string& name) -> std::string {
+        kernels::Isa cap;
+        if (kernels::parse_isa(name, &cap)) return {};
+        return fmt::format("unknown ISA '{}' (scalar, avx2, avxvnni, avx512, avx512vnni, neon, "
+                           "dotprod, i8mm)",
+                           name);
+      },
+      "ISA");
+  return app.add_option("--isa", isa, "cap the kernels' instruction set (as NIBBLE_ISA does)")
+      ->check(known);
+}
+
 static void usage() {
   fmt::print(stderr, "usage: nibble <command> [options]\n\ncommands:\n");
   auto cmds = commands();
@@ -84,8 +98,11 @@ int main(int argc, char** argv) {
   }
   for (auto& c : commands()) {
     if (c.name == name) {
-      Args args(name, std::vector<std::string>(argv + 2, argv + argc));
-      return c.run(args);
+      CLI::App app(std::string(c.summary), "nibble " + name);
+      app.get_formatter()->column_width(26);
+      const Runner run = c.setup(app);
+      if (auto code = parse(app, std::vector<std::string>(argv + 2, argv + argc))) return *code;
+      return run();
     }
   }
   fmt::print(stderr, "nibble: unknown command '{}'\n", name);

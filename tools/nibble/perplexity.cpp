@@ -180,6 +180,57 @@ int report(const PplOptions& o, const Scores& sc, bool base) {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
+// The scored windows: tokens from the text, or (KL mode) tokens and windows from the base file.
+struct Windows {
+  std::vector<Token> tokens;
+  int ctx = 0, stride = 0, step = 0, first = 0, n_chunks = 0;
+  Token bos = -1;
+  bool replace_bos = false;
+};
+
+Result<Windows> plan_windows(const PplOptions& o, const model::LoadedModel& m, int n_vocab,
+                             const kl::Reader* base) {
+  auto bad = [](std::string msg) { return Error(ErrorCode::invalid_argument, std::move(msg)); };
+  Windows w;
+  w.ctx = o.ctx;
+  w.stride = o.stride;
+  if (!o.text.empty()) {
+    auto t = read_tokens(o.text, *m.tokenizer, n_vocab);
+    if (!t.ok()) return bad(t.error().message());
+    w.tokens = std::move(*t);
+    w.bos = m.tokenizer->bos();
+    w.replace_bos = m.tokenizer->add_bos() && w.bos >= 0;
+  }
+  if (base) {
+    const auto& h = base->header();
+    if (static_cast<int>(h.n_vocab) != n_vocab)
+      return bad(fmt::format("{} has {} logits per position, the model {}", o.kl_base, h.n_vocab,
+                             n_vocab));
+    if (!w.tokens.empty() &&
+        (w.tokens.size() < base->tokens().size() ||
+         !std::equal(base->tokens().begin(), base->tokens().end(), w.tokens.begin())))
+      return bad(fmt::format("{} tokenizes differently from the tokens in {}", o.text, o.kl_base));
+    w.tokens = base->tokens();
+    w.ctx = static_cast<int>(h.n_ctx);
+    w.stride = static_cast<int>(h.stride);
+    w.bos = h.bos;
+    w.replace_bos = h.bos_replaced;
+  }
+  const int n_tok = static_cast<int>(w.tokens.size());
+  if (!base && n_tok < 2 * w.ctx)
+    return bad(fmt::format("{} tokenizes to {} tokens; --ctx {} needs at least {} (2 x ctx)",
+                           o.text, n_tok, w.ctx, 2 * w.ctx));
+  w.step = w.stride ? w.stride : w.ctx;
+  w.first = w.stride ? w.ctx - w.stride - 1 : w.ctx / 2;
+  w.n_chunks = base ? static_cast<int>(base->header().n_chunks)
+                    : (w.stride ? (n_tok - w.ctx + w.stride - 1) / w.stride : n_tok / w.ctx);
+  if (o.max_chunks > 0) w.n_chunks = std::min(w.n_chunks, o.max_chunks);
+  // Windows that would run past the text (possible in stride mode's last window) are dropped.
+  while (w.n_chunks > 0 && (w.n_chunks - 1) * w.step + w.ctx > n_tok) --w.n_chunks;
+  if (w.n_chunks < 1) return bad("the text holds no complete window");
+  return w;
+}
+
 int run_ppl(const PplOptions& o) {
   // ---- base file (KL mode): windows, tokens and BOS come from it ----
   std::unique_ptr<kl::Reader> base;
@@ -198,45 +249,14 @@ int run_ppl(const PplOptions& o) {
   if (!m.ok()) return fail(m.error().to_string());
   const int n_vocab = static_cast<int>((*m)->config.n_vocab);
 
-  // ---- tokens and windows ----
-  std::vector<Token> tokens;
-  int ctx = o.ctx, stride = o.stride;
-  Token bos = -1;
-  bool replace_bos = false;
-  if (!o.text.empty()) {
-    auto t = read_tokens(o.text, *(*m)->tokenizer, n_vocab);
-    if (!t.ok()) return fail(t.error().message());
-    tokens = std::move(*t);
-    bos = (*m)->tokenizer->bos();
-    replace_bos = (*m)->tokenizer->add_bos() && bos >= 0;
-  }
-  if (base) {
-    const auto& h = base->header();
-    if (static_cast<int>(h.n_vocab) != n_vocab)
-      return fail(fmt::format("{} has {} logits per position, the model {}", o.kl_base, h.n_vocab,
-                              n_vocab));
-    if (!tokens.empty() &&
-        (tokens.size() < base->tokens().size() ||
-         !std::equal(base->tokens().begin(), base->tokens().end(), tokens.begin())))
-      return fail(fmt::format("{} tokenizes differently from the tokens in {}", o.text, o.kl_base));
-    tokens = base->tokens();
-    ctx = static_cast<int>(h.n_ctx);
-    stride = static_cast<int>(h.stride);
-    bos = h.bos;
-    replace_bos = h.bos_replaced;
-  }
+  auto planned = plan_windows(o, **m, n_vocab, base.get());
+  if (!planned.ok()) return fail(planned.error().message());
+  const Windows& w = *planned;
+  const std::vector<Token>& tokens = w.tokens;
+  const int ctx = w.ctx, stride = w.stride, step = w.step, first = w.first, n_chunks = w.n_chunks;
+  const Token bos = w.bos;
+  const bool replace_bos = w.replace_bos;
   const int n_tok = static_cast<int>(tokens.size());
-  if (!base && n_tok < 2 * ctx)
-    return fail(fmt::format("{} tokenizes to {} tokens; --ctx {} needs at least {} (2 x ctx)",
-                            o.text, n_tok, ctx, 2 * ctx));
-  const int step = stride ? stride : ctx;
-  const int first = stride ? ctx - stride - 1 : ctx / 2;
-  int n_chunks = base ? static_cast<int>(base->header().n_chunks)
-                      : (stride ? (n_tok - ctx + stride - 1) / stride : n_tok / ctx);
-  if (o.max_chunks > 0) n_chunks = std::min(n_chunks, o.max_chunks);
-  // Windows that would run past the text (possible in stride mode's last window) are dropped.
-  while (n_chunks > 0 && (n_chunks - 1) * step + ctx > n_tok) --n_chunks;
-  if (n_chunks < 1) return fail("the text holds no complete window");
 
   std::unique_ptr<kl::Writer> writer;
   if (!o.save_logits.empty()) {
@@ -305,76 +325,48 @@ int run_ppl(const PplOptions& o) {
   return report(o, sc, base != nullptr);
 }
 
-constexpr const char* kHelp =
-    "usage: nibble perplexity -m MODEL.gguf -f TEXT [options]\n"
-    "       nibble perplexity -m MODEL.gguf -f TEXT --save-logits BASE.kld      (base model)\n"
-    "       nibble perplexity -m QUANT.gguf --kl-divergence BASE.kld [-f TEXT]  (compare)\n"
-    "  --ctx N               window length in tokens (default 512); scored on its 2nd half\n"
-    "  --stride S            overlapping windows every S tokens, scoring the last S of each\n"
-    "  --chunks N            evaluate at most N windows (default: all)\n"
-    "  -b, --batch N         tokens per forward pass (default 512)\n"
-    "  -t, --threads N       threads (default: physical cores)\n"
-    "  --isa NAME            cap the kernels' ISA\n"
-    "  --kv-q8               KV cache in q8_0 instead of f16\n"
-    "  --save-logits FILE    write the scored positions' log-probabilities (for KL runs)\n"
-    "  --kl-divergence FILE  compare with a base file: KL divergence, top-1 agreement\n"
-    "  --json                one JSON object on stdout\n"
-    "Definitions: docs/tools.md.\n";
-
-int run_perplexity(Args& args) {
-  if (args.flag({"-h", "--help"})) {
-    fmt::print("{}", kHelp);
-    return 0;
-  }
-  PplOptions o;
-  if (auto v = args.value({"-m", "--model"})) o.model = *v;
-  if (auto v = args.value({"-f", "--file"})) o.text = *v;
-  if (auto v = args.integer({"--ctx", "-c"})) {
-    if (*v < 4 || *v > (1 << 20)) args.error("--ctx must be in [4, 1048576]");
-    o.ctx = static_cast<int>(*v);
-    o.ctx_given = true;
-  }
-  if (auto v = args.integer({"--stride"})) {
-    if (*v < 1 || *v > (1 << 20)) args.error("--stride must be >= 1");
-    o.stride = static_cast<int>(*v);
-  }
-  if (auto v = args.integer({"--chunks"})) {
-    if (*v < 1 || *v > (1 << 30)) args.error("--chunks must be >= 1");
-    o.max_chunks = static_cast<int>(*v);
-  }
-  if (auto v = args.integer({"-b", "--batch"})) {
-    if (*v < 1 || *v > 4096) args.error("-b must be in [1, 4096]");
-    o.batch = static_cast<int>(*v);
-  }
-  if (auto v = args.integer({"-t", "--threads"})) {
-    if (*v < 1 || *v > 512) args.error("-t must be in [1, 512]");
-    o.threads = static_cast<int>(*v);
-  }
-  if (auto isa = args.value({"--isa"})) {
-    kernels::Isa cap;
-    if (!kernels::parse_isa(*isa, &cap)) args.error(fmt::format("--isa: unknown ISA '{}'", *isa));
-    o.isa = *isa;
-  }
-  if (auto v = args.value({"--save-logits"})) o.save_logits = *v;
-  if (auto v = args.value({"--kl-divergence"})) o.kl_base = *v;
-  o.kv_q8 = args.flag({"--kv-q8"});
-  o.json = args.flag({"--json"});
-  if (o.model.empty()) args.error("-m MODEL.gguf is required");
-  if (o.text.empty() && o.kl_base.empty()) args.error("-f TEXT is required");
-  if (!o.save_logits.empty() && !o.kl_base.empty())
-    args.error("--save-logits and --kl-divergence exclude each other");
-  if (!o.kl_base.empty() && o.stride)
-    args.error("--stride comes from the base file with --kl-divergence");
-  if (o.stride && o.stride >= o.ctx)
-    args.error(fmt::format("--stride {} must be below --ctx {}", o.stride, o.ctx));
-  if (!args.finish()) return 2;
-  return run_ppl(o);
+Runner setup_perplexity(CLI::App& app) {
+  auto o = std::make_shared<PplOptions>();
+  app.add_option("-m,--model", o->model, "model file")->required()->type_name("MODEL.gguf");
+  auto* text = app.add_option("-f,--file", o->text, "text to score")->type_name("TEXT");
+  auto* ctx = app.add_option("-c,--ctx", o->ctx, "window length in tokens; scored on its 2nd half")
+                  ->check(in_range(4, 1 << 20))->capture_default_str();
+  auto* stride = app.add_option("--stride", o->stride,
+                                "overlapping windows every S tokens, scoring the last S of each")
+                     ->check(in_range(1, 1 << 20));
+  app.add_option("--chunks", o->max_chunks, "evaluate at most N windows (default: all)")
+      ->check(in_range(1, 1 << 30));
+  app.add_option("-b,--batch", o->batch, "tokens per forward pass")
+      ->check(in_range(1, 4096))->capture_default_str();
+  app.add_option("-t,--threads", o->threads, "threads (default: physical cores)")
+      ->check(in_range(1, 512));
+  add_isa_option(app, o->isa);
+  app.add_flag("--kv-q8", o->kv_q8, "KV cache in q8_0 instead of f16");
+  auto* save = app.add_option("--save-logits", o->save_logits,
+                              "write the scored positions' log-probabilities (for KL runs)")
+                   ->type_name("FILE");
+  auto* kl = app.add_option("--kl-divergence", o->kl_base,
+                            "compare with a base file: KL divergence, top-1 agreement")
+                 ->type_name("FILE");
+  save->excludes(kl);
+  stride->excludes(kl);  // the base file holds the stride
+  app.add_flag("--json", o->json, "one JSON object on stdout");
+  app.footer(
+      "A base run: -f TEXT --save-logits BASE.kld; a comparison: -m QUANT.gguf "
+      "--kl-divergence BASE.kld [-f TEXT]. Definitions: docs/tools.md.");
+  return [o, &app, text, kl, ctx] {
+    o->ctx_given = ctx->count() > 0;
+    if (text->count() == 0 && kl->count() == 0) return usage_error(app, "-f TEXT is required");
+    if (o->stride && o->stride >= o->ctx)
+      return usage_error(app, fmt::format("--stride {} must be below --ctx {}", o->stride, o->ctx));
+    return run_ppl(*o);
+  };
 }
 
 }  // namespace
 
 NIBBLE_COMMAND(perplexity,
                "perplexity of a model on a text; KL divergence against saved base logits",
-               run_perplexity);
+               setup_perplexity);
 
 }  // namespace nibble::cli

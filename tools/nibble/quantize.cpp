@@ -21,13 +21,11 @@
 namespace nibble::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: nibble quantize IN.gguf OUT.gguf TYPE [--threads N] [--stats] [--pure]\n"
-    "                       [--allow-requantize] [--quiet]\n"
-    "  TYPE: {}\n"
-    "  Input matrices F32, F16 or BF16 (Q8_0 with a warning; other quantized types only\n"
-    "  with --allow-requantize, or to a float TYPE). --pure: every matrix in TYPE's base\n"
-    "  type, no per-tensor rules. --stats: per-tensor RMSE and max error on stdout.\n";
+struct QuantizeOptions {
+  std::string in_path, out_path, type;
+  int threads = 0;
+  bool want_stats = false, pure = false, allow_requant = false, quiet = false;
+};
 
 std::string names_list() {
   std::string s;
@@ -60,33 +58,13 @@ quant::ModelShape model_shape(const gguf::File& f) {
   return s;
 }
 
-int run_quantize(Args& args) {
-  if (args.flag({"--help", "-h"})) {
-    fmt::print(kUsage, names_list());
-    return 0;
+int run_quantize(const QuantizeOptions& o, quant::Mix mix) {
+  if (o.pure) {
+    mix.pure = true;
+    mix.ftype_rules = {};
   }
-  const auto threads = args.integer({"--threads", "-t"});
-  const bool want_stats = args.flag({"--stats"});
-  const bool pure = args.flag({"--pure"});
-  const bool allow_requant = args.flag({"--allow-requantize"});
-  const bool quiet = args.flag({"--quiet", "-q"});
-  auto pos = args.positionals();
-  if (pos.size() != 3) args.error("expected IN.gguf OUT.gguf TYPE");
-  if (threads && (*threads < 0 || *threads > 256)) args.error("--threads must be in [0, 256]");
-  std::optional<quant::Mix> mix;
-  if (pos.size() == 3) {
-    mix = quant::parse_mix(pos[2]);
-    if (!mix) args.error(fmt::format("unknown type '{}' (known: {})", pos[2], names_list()));
-  }
-  if (!args.finish()) {
-    fmt::print(stderr, kUsage, names_list());
-    return 2;
-  }
-  if (pure) {
-    mix->pure = true;
-    mix->ftype_rules = {};
-  }
-  const std::string &in_path = pos[0], &out_path = pos[1];
+  const std::string &in_path = o.in_path, &out_path = o.out_path;
+  const bool allow_requant = o.allow_requant, quiet = o.quiet, want_stats = o.want_stats;
 
   auto file = gguf::File::open(in_path);
   if (!file.ok()) {
@@ -103,7 +81,7 @@ int run_quantize(Args& args) {
   for (const gguf::TensorInfo& t : f.tensors()) {
     std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
     const std::string name(t.name);
-    quant::TypeChoice c = quant::choose_type(*mix, shape, name, ne, t.type, i_attn_v);
+    quant::TypeChoice c = quant::choose_type(mix, shape, name, ne, t.type, i_attn_v);
     if (name.find("attn_v.weight") != std::string::npos) ++i_attn_v;
     quant::PlannedTensor p{name, ne, c.type, {}, {}, c.fallback};
     if (!c.quantize) {
@@ -154,15 +132,15 @@ int run_quantize(Args& args) {
   gguf::Writer meta;
   for (const gguf::KeyValue& kv : f.metadata()) meta.set_value(std::string(kv.key), kv.value);
   meta.set_u32("general.quantization_version", 2);
-  meta.set_u32("general.file_type", mix->file_type);
+  meta.set_u32("general.file_type", mix.file_type);
 
   if (!quiet)
     fmt::print(stderr, "nibble quantize: {} -> {} as {}{} ({} tensors, {} threads)\n", in_path,
-               out_path, mix->name, mix->pure ? " (pure)" : "", plan.size(),
-               threads && *threads > 0 ? *threads : std::thread::hardware_concurrency());
+               out_path, mix.name, mix.pure ? " (pure)" : "", plan.size(),
+               o.threads > 0 ? static_cast<unsigned>(o.threads) : std::thread::hardware_concurrency());
   QuantProgress progress("nibble quantize", quiet);
   quant::WriteOptions wo;
-  wo.n_threads = threads ? static_cast<int>(*threads) : 0;
+  wo.n_threads = o.threads;
   wo.alignment = static_cast<uint32_t>(f.alignment());
   wo.stats = want_stats;
   wo.progress = [&](const quant::Progress& p) { progress(p); };
@@ -178,9 +156,32 @@ int run_quantize(Args& args) {
   return 0;
 }
 
+Runner setup_quantize(CLI::App& app) {
+  auto o = std::make_shared<QuantizeOptions>();
+  app.add_option("IN", o->in_path, "model to convert")->required()->type_name("IN.gguf");
+  app.add_option("OUT", o->out_path, "file to write (through a temporary file renamed at the end)")
+      ->required()->type_name("OUT.gguf");
+  app.add_option("TYPE", o->type, "weight type or mix: " + names_list())->required()->type_name("TYPE");
+  app.add_option("-t,--threads", o->threads, "threads (0: all hardware threads)")
+      ->check(in_range(0, 256))->capture_default_str();
+  app.add_flag("--stats", o->want_stats, "per-tensor RMSE and max error on stdout");
+  app.add_flag("--pure", o->pure, "every matrix in TYPE's base type, no per-tensor rules");
+  app.add_flag("--allow-requantize", o->allow_requant,
+               "convert matrices that are already quantized (besides Q8_0, which only warns)");
+  app.add_flag("-q,--quiet", o->quiet, "no progress on stderr");
+  app.footer("Input matrices F32, F16 or BF16 (Q8_0 with a warning; other quantized types only "
+             "with --allow-requantize, or to a float TYPE).");
+  return [o, &app] {
+    auto mix = quant::parse_mix(o->type);
+    if (!mix)
+      return usage_error(app, fmt::format("unknown type '{}' (known: {})", o->type, names_list()));
+    return run_quantize(*o, std::move(*mix));
+  };
+}
+
 }  // namespace
 
 NIBBLE_COMMAND(quantize, "convert a model's weights to a quantized type or mix (Q4_K_M, ...)",
-               run_quantize);
+               setup_quantize);
 
 }  // namespace nibble::cli

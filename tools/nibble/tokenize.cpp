@@ -62,60 +62,37 @@ std::string escape_piece(std::string_view s) {
   return out;
 }
 
-void usage() {
-  fmt::print(stderr,
-             "usage: nibble tokenize -m FILE.gguf (-p TEXT | -f TEXTFILE) [--no-bos]\n"
-             "                       [--parse-special] [--ids]\n"
-             "  -m, --model FILE     GGUF file (a vocab-only file is enough)\n"
-             "  -p, --prompt TEXT    text to tokenize\n"
-             "  -f, --file PATH      read the text from a file (bytes as they are)\n"
-             "  --no-bos             do not add BOS/EOS (default: as the vocabulary's flags say)\n"
-             "  --parse-special      recognise special tokens such as <|im_start|> in the text\n"
-             "  --ids                print one JSON array of ids instead of id<TAB>piece lines\n");
-}
+struct TokenizeOptions {
+  std::string model, prompt, file;
+  bool no_bos = false, parse_special = false, ids_only = false;
+};
 
-int run_tokenize(Args& args) {
-  if (args.flag({"-h", "--help"})) {
-    usage();
-    return 0;
-  }
-  auto model = args.value({"-m", "--model"});
-  auto prompt = args.value({"-p", "--prompt"});
-  auto file = args.value({"-f", "--file"});
-  bool no_bos = args.flag({"--no-bos"});
-  bool parse_special = args.flag({"--parse-special"});
-  bool ids_only = args.flag({"--ids"});
-  if (!model) args.error("-m FILE.gguf is required");
-  if (prompt.has_value() == file.has_value()) args.error("give exactly one of -p TEXT or -f FILE");
-  if (!args.finish()) {
-    usage();
-    return 2;
-  }
+int run_tokenize(const TokenizeOptions& o) {
   std::string text;
-  if (prompt) {
-    text = *prompt;
+  if (o.file.empty()) {
+    text = o.prompt;
   } else {
-    std::ifstream in(*file, std::ios::binary);
+    std::ifstream in(o.file, std::ios::binary);
     if (!in) {
-      fmt::print(stderr, "nibble tokenize: cannot read '{}'\n", *file);
+      fmt::print(stderr, "nibble tokenize: cannot read '{}'\n", o.file);
       return 1;
     }
     std::stringstream ss;
     ss << in.rdbuf();
     text = ss.str();
   }
-  auto tok = Tokenizer::load(*model);
+  auto tok = Tokenizer::load(o.model);
   if (!tok.ok()) {
-    fmt::print(stderr, "nibble tokenize: {}: {}\n", *model, tok.error().to_string());
+    fmt::print(stderr, "nibble tokenize: {}: {}\n", o.model, tok.error().to_string());
     return 1;
   }
-  auto ids = (*tok)->encode(text, {.add_special = !no_bos, .parse_special = parse_special});
+  auto ids = (*tok)->encode(text, {.add_special = !o.no_bos, .parse_special = o.parse_special});
   if (!ids.ok()) {
     fmt::print(stderr, "nibble tokenize: {}\n", ids.error().to_string());
     return 1;
   }
   std::string out;
-  if (ids_only) {
+  if (o.ids_only) {
     out = "[";
     for (size_t i = 0; i < ids->size(); ++i) out += fmt::format("{}{}", i ? ", " : "", (*ids)[i]);
     out += "]\n";
@@ -127,8 +104,26 @@ int run_tokenize(Args& args) {
   return 0;
 }
 
+Runner setup_tokenize(CLI::App& app) {
+  auto o = std::make_shared<TokenizeOptions>();
+  app.add_option("-m,--model", o->model, "GGUF file (a vocab-only file is enough)")
+      ->required()->type_name("FILE");
+  auto* prompt = app.add_option("-p,--prompt", o->prompt, "text to tokenize");
+  auto* file = app.add_option("-f,--file", o->file, "read the text from a file (bytes as they are)");
+  prompt->excludes(file);
+  app.add_flag("--no-bos", o->no_bos, "do not add BOS/EOS (default: as the vocabulary's flags say)");
+  app.add_flag("--parse-special", o->parse_special,
+               "recognise special tokens such as <|im_start|> in the text");
+  app.add_flag("--ids", o->ids_only, "print one JSON array of ids instead of id<TAB>piece lines");
+  return [o, &app, prompt, file] {
+    if (prompt->count() + file->count() != 1)
+      return usage_error(app, "give exactly one of -p TEXT or -f FILE");
+    return run_tokenize(*o);
+  };
+}
+
 }  // namespace
 }  // namespace nibble::cli
 
 NIBBLE_COMMAND(tokenize, "tokenize a text with a GGUF file's vocabulary",
-               ::nibble::cli::run_tokenize);
+               ::nibble::cli::setup_tokenize);

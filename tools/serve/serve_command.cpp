@@ -18,19 +18,6 @@
 namespace nibble::cli {
 namespace {
 
-constexpr const char* kServeHelp =
-    "usage: nibble serve -m MODEL.gguf [--host 127.0.0.1] [--port 8080] [--parallel N]\n"
-    "       [--ctx N] [--api-key KEY] [--threads N] [--queue N] [--max-body BYTES]\n"
-    "       [--model-id NAME] [--isa NAME] [--verbose]\n"
-    "  --parallel N   slots: requests generated at once, each with its own KV cache (1)\n"
-    "  --ctx N        context per slot (0: the model's, capped at 4096)\n"
-    "  --api-key KEY  require 'Authorization: Bearer KEY' (NIBBLE_API_KEY in the\n"
-    "                 environment works too); /health stays open\n"
-    "  --threads N    compute threads per slot (0: cores / slots)\n"
-    "  --queue N      requests waiting for a slot before 429 (32)\n"
-    "  --max-body N   largest request body in bytes; larger is 413 (4194304)\n"
-    "  --port 0 picks a free port; the line 'listening on http://HOST:PORT' tells which.\n";
-
 struct Flags {
   std::string model, host = "127.0.0.1", model_id;
   int port = 8080;
@@ -39,29 +26,33 @@ struct Flags {
   ModelOptions model_options;
 };
 
-bool read_flags(Args& args, Flags& f) {
-  if (auto v = args.value({"-m", "--model"})) f.model = *v;
-  if (auto v = args.value({"--host"})) f.host = *v;
-  if (auto v = args.integer({"--port"})) f.port = static_cast<int>(*v);
-  if (auto v = args.integer({"--parallel", "-np"})) f.backend.n_slots = static_cast<int>(*v);
-  if (auto v = args.integer({"--ctx", "-c"})) f.backend.n_ctx = static_cast<int>(*v);
-  if (auto v = args.integer({"--threads", "-t"})) f.backend.n_threads = static_cast<int>(*v);
-  if (auto v = args.integer({"--queue"})) f.server.max_queue = static_cast<int>(*v);
-  if (auto v = args.integer({"--max-body"})) f.server.max_body_bytes = static_cast<size_t>(*v);
-  if (auto v = args.value({"--model-id"})) f.backend.model_id = *v;
-  if (auto v = args.value({"--isa"})) f.model_options.isa = *v;
-  if (auto v = args.value({"--api-key"})) f.server.api_key = *v;
-  else if (const char* env = std::getenv("NIBBLE_API_KEY"); env && *env) f.server.api_key = env;
-  f.server.log_requests = args.flag({"--verbose", "-v"});
-  if (f.model.empty()) args.error("missing -m MODEL.gguf");
-  if (f.port < 0 || f.port > 65535) args.error("--port must be in 0..65535");
-  if (f.backend.n_slots < 1 || f.backend.n_slots > 256) args.error("--parallel must be in 1..256");
-  if (f.backend.n_ctx < 0) args.error("--ctx must be >= 0");
-  if (f.backend.n_threads < 0) args.error("--threads must be >= 0");
-  if (f.server.max_queue < 0 || f.server.max_queue > 100000)
-    args.error("--queue must be in 0..100000");
-  if (f.server.max_body_bytes < 1024) args.error("--max-body must be at least 1024");
-  return args.finish();
+// Declares serve's options on `app`, bound to `f`.
+void add_flags(CLI::App& app, Flags& f) {
+  app.add_option("-m,--model", f.model, "model file")->required()->type_name("MODEL.gguf");
+  app.add_option("--host", f.host, "address to listen on")->capture_default_str();
+  app.add_option("--port", f.port, "port (0 picks a free one; the line 'listening on "
+                                   "http://HOST:PORT' tells which)")
+      ->check(in_range(0, 65535))->capture_default_str();
+  app.add_option("--parallel", f.backend.n_slots,
+                 "slots: requests generated at once, each with its own KV cache")
+      ->check(in_range(1, 256))->capture_default_str();
+  app.add_option("-c,--ctx", f.backend.n_ctx, "context per slot (0: the model's, capped at 4096)")
+      ->check(in_range(0, 1 << 30))->capture_default_str();
+  app.add_option("-t,--threads", f.backend.n_threads, "compute threads per slot (0: cores / slots)")
+      ->check(in_range(0, 1 << 30))->capture_default_str();
+  app.add_option("--queue", f.server.max_queue, "requests waiting for a slot before 429")
+      ->check(in_range(0, 100000))->capture_default_str();
+  app.add_option("--max-body", f.server.max_body_bytes,
+                 "largest request body in bytes; larger is 413")
+      ->check(in_range(1024, 1LL << 40))->capture_default_str();
+  app.add_option("--model-id", f.backend.model_id, "model name the API reports (default: the "
+                                                   "file name without .gguf)");
+  app.add_option("--isa", f.model_options.isa, "cap the kernels' instruction set");
+  app.add_option("--api-key", f.server.api_key,
+                 "require 'Authorization: Bearer KEY' (NIBBLE_API_KEY in the environment works "
+                 "too); /health stays open")
+      ->envname("NIBBLE_API_KEY");
+  app.add_flag("-v,--verbose", f.server.log_requests, "log every request to stderr");
 }
 
 std::string file_name(const std::string& path) {
@@ -72,13 +63,7 @@ std::string file_name(const std::string& path) {
   return name;
 }
 
-int run_serve(Args& args) {
-  if (args.flag({"--help", "-h"})) {
-    fmt::print("{}", kServeHelp);
-    return 0;
-  }
-  Flags f;
-  if (!read_flags(args, f)) return 2;
+int run_serve(Flags& f) {
   if (f.backend.model_id.empty()) f.backend.model_id = file_name(f.model);
 
   // SIGINT/SIGTERM go to one thread that stops the server; SIGPIPE (a client gone) is ignored
@@ -129,8 +114,14 @@ int run_serve(Args& args) {
   return 0;
 }
 
+Runner setup_serve(CLI::App& app) {
+  auto f = std::make_shared<Flags>();
+  add_flags(app, *f);
+  return [f] { return run_serve(*f); };
+}
+
 }  // namespace
 
-NIBBLE_COMMAND(serve, "OpenAI-compatible HTTP server (chat, completions, streaming)", run_serve);
+NIBBLE_COMMAND(serve, "OpenAI-compatible HTTP server (chat, completions, streaming)", setup_serve);
 
 }  // namespace nibble::cli
