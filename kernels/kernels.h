@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -96,8 +97,12 @@ class KernelTable {
   // Quantize one activation row (k floats) into the partner format of `weight`.
   void quantize_activation(TensorType weight, const float* x, void* xq, int64_t k) const;
   // Choose kernels for a matrix and repack it when the chosen kernel wants another layout.
+  // When it repacks and `release` is set, release(p, n) is called for each slice [p, p + n) of
+  // `data` (whole row groups, about 4 MiB) once that slice is repacked, so the caller can drop
+  // the source pages as it goes: the source and the copy are never both resident in full.
+  using ReleaseFn = std::function<void(const void*, size_t)>;
   PreparedWeights prepare(TensorType type, int64_t rows, int64_t cols, const void* data,
-                          bool allow_repack = true) const;
+                          bool allow_repack = true, const ReleaseFn& release = {}) const;
   // Y = W·X over the rows in args (calls the prepared weights' kernel).
   void matmul(const PreparedWeights& w, const MatmulArgs& args) const;
 

@@ -1,5 +1,6 @@
 // KernelTable: CPU features detected once, the best registered variant per weight format
 // resolved once per ISA cap, row ops bound to their (scalar or SIMD) implementation.
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -151,8 +152,32 @@ void KernelTable::quantize_activation(TensorType w, const float* x, void* xq, in
   }
 }
 
+namespace {
+
+// v.pack over slices of whole row groups (about 4 MiB of source each): every layout is its row
+// groups back to back (kernels/pack/interleave.h), so packing a slice of rows writes exactly
+// that slice's groups. release(slice) after each.
+void pack_in_slices(const MatmulVariant& v, const void* data, int64_t rows, int64_t cols,
+                    size_t src_row_bytes, void* dst, const KernelTable::ReleaseFn& release) {
+  const int64_t group = v.rows_per_call;
+  const int64_t per_slice = std::max<int64_t>(
+      1, static_cast<int64_t>((size_t{4} << 20) / std::max<size_t>(src_row_bytes, 1)) / group);
+  const int64_t step = per_slice * group;
+  const auto* src = static_cast<const uint8_t*>(data);
+  auto* out = static_cast<uint8_t*>(dst);
+  for (int64_t r = 0; r < rows; r += step) {
+    const int64_t n = std::min(step, rows - r);
+    const uint8_t* s = src + static_cast<size_t>(r) * src_row_bytes;
+    out += v.pack(s, n, cols, out);
+    if (release) release(s, static_cast<size_t>(n) * src_row_bytes);
+  }
+}
+
+}  // namespace
+
 PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols,
-                                     const void* data, bool allow_repack) const {
+                                     const void* data, bool allow_repack,
+                                     const ReleaseFn& release) const {
   PreparedWeights p;
   p.type = type;
   p.rows = rows;
@@ -172,7 +197,7 @@ PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols
       // Aligned operator new: portable (std::aligned_alloc is missing on Windows).
       void* mem = ::operator new((n + 63) / 64 * 64, std::align_val_t(64), std::nothrow);
       if (mem) {
-        v->pack(data, rows, cols, mem);
+        pack_in_slices(*v, data, rows, cols, p.row_bytes, mem, release);
         p.owned = std::shared_ptr<void>(
             mem, [](void* q) { ::operator delete(q, std::align_val_t(64)); });
         p.data = mem;

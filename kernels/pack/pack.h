@@ -40,6 +40,10 @@ size_t q8_0_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 // 32-element sub-block as in q4_0_x8 (kernels/pack/q4_k.cpp). Read by kernels/x86/common/gemv_x8.h.
 size_t q4_k_x8(const void* src, int64_t rows, int64_t cols, void* dst);
 
+// Q6_K -> "q6_k_x8": 8 rows interleaved, 6-bit values as q4_0_x8 nibbles plus their top bits
+// (kernels/pack/q6_k.cpp). Read by kernels/x86/common/gemv_x8.h.
+size_t q6_k_x8(const void* src, int64_t rows, int64_t cols, void* dst);
+
 // Q2_K -> "q2_k_x8": 8 rows interleaved, one 16-element sub-block of the 8 rows per 32 bytes
 // (kernels/pack/q2_k.cpp). Read by kernels/x86/common/gemv_x8.h.
 size_t q2_k_x8(const void* src, int64_t rows, int64_t cols, void* dst);

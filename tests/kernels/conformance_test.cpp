@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -216,6 +217,87 @@ TEST(Dispatch, PrepareRepacksWhenTheChosenVariantHasALayout) {
       }
     }
   }
+}
+
+// prepare() packs a large matrix in slices of whole row groups and hands each consumed slice to
+// `release`: the copy equals packing the whole matrix at once, and the slices cover the source
+// exactly once, in order. About 5 MiB of Q4_K / Q6_K / Q8_0 with k = 2048 (two slices, the last
+// one shorter, the row count not a multiple of 8).
+TEST(Dispatch, PrepareReleasesTheSourceSliceBySlice) {
+  const KernelTable& kt = KernelTable::get();
+  for (TensorType wt : {TensorType::Q4_K, TensorType::Q6_K, TensorType::Q8_0}) {
+    const auto info = tensor_type_info(wt);
+    const int64_t k = 2048;
+    const size_t row_bytes = static_cast<size_t>(k / info.block_size) * info.type_size;
+    const int64_t rows = static_cast<int64_t>((size_t{5} << 20) / row_bytes) + 3;
+    // 64 quantized rows tiled over the matrix (packing does not depend on the values).
+    const auto q64 = quantize_matrix(wt, gaussian(64 * k, 9), 64, k);
+    std::vector<uint8_t> w(row_bytes * rows);
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(w.data() + r * row_bytes, q64.data() + (r % 64) * row_bytes, row_bytes);
+    std::vector<std::pair<const void*, size_t>> released;
+    const PreparedWeights p = kt.prepare(wt, rows, k, w.data(), true,
+                                         [&](const void* s, size_t n) { released.push_back({s, n}); });
+    if (!p.repacked()) {
+      EXPECT_TRUE(released.empty()) << tensor_type_info(wt).name;
+      continue;
+    }
+    const MatmulVariant* chosen = nullptr;
+    for (const auto& v : matmul_variants())
+      if (v.fn == p.fn && v.weight == wt) chosen = &v;
+    ASSERT_NE(chosen, nullptr);
+    std::vector<uint8_t> whole(chosen->pack(w.data(), rows, k, nullptr));
+    chosen->pack(w.data(), rows, k, whole.data());
+    ASSERT_EQ(p.bytes, whole.size());
+    EXPECT_EQ(std::memcmp(p.data, whole.data(), whole.size()), 0) << chosen->name;
+    ASSERT_GE(released.size(), 2u) << chosen->name;
+    const auto* next = w.data();
+    for (const auto& [s, n] : released) {
+      EXPECT_EQ(s, static_cast<const void*>(next)) << chosen->name;
+      next += n;
+    }
+    EXPECT_EQ(next, w.data() + w.size()) << chosen->name;
+  }
+}
+
+// The VNNI copies of the 8-row interleaved kernels (AVX-VNNI VEX, AVX-512 VNNI EVEX) give
+// bit-identical results to the AVX2 copy of the same layout: the integer sums are exact in
+// both and the f32 finish is shared code (gemv_x8.h). 1, 2, 3 and 5 tokens (the VNNI-only
+// one/two-token ternary path, the 3-token tail, a 4-token tile), 24 rows, k = 3 blocks.
+TEST(Dispatch, VnniX8CopiesEqualAvx2Bitwise) {
+  int compared = 0;
+  for (const MatmulVariant& v : matmul_variants()) {
+    if (!v.packed() || v.rows_per_call != 8 || v.isa == Isa::avx2 || !isa_supported(v.isa))
+      continue;
+    const MatmulVariant* base = nullptr;
+    for (const MatmulVariant& b : matmul_variants())
+      if (b.isa == Isa::avx2 && b.weight == v.weight && b.pack == v.pack &&
+          std::string(b.name).find("gemv_") == 0 && std::string(v.name).find("gemv_") == 0)
+        base = &b;
+    if (!base) continue;
+    const auto info = tensor_type_info(v.weight);
+    const int64_t k = 3 * info.block_size, rows = 24;
+    const auto w = quantize_matrix(v.weight, gaussian(rows * k, 11), rows, k);
+    const VariantLayout l = layout_for(v, w, rows, k);
+    const KernelTable& kt = KernelTable::get(Isa::scalar);
+    const size_t x_stride = kt.activation_row_bytes(v.weight, k);
+    for (int n : {1, 2, 3, 5}) {
+      const auto xf = gaussian(static_cast<size_t>(n) * k, 12);
+      std::vector<uint8_t> xq(x_stride * n);
+      for (int t = 0; t < n; ++t)
+        kt.quantize_activation(v.weight, xf.data() + t * k, xq.data() + t * x_stride, k);
+      std::vector<float> ya(static_cast<size_t>(n) * rows), yb(ya.size());
+      MatmulArgs a{l.bytes.data(), l.row_bytes, xq.data(), x_stride, ya.data(),
+                   static_cast<size_t>(rows), k, 0, rows, n};
+      v.fn(a);
+      a.y = yb.data();
+      base->fn(a);
+      EXPECT_EQ(std::memcmp(ya.data(), yb.data(), ya.size() * sizeof(float)), 0)
+          << v.name << " vs " << base->name << " tokens=" << n;
+    }
+    ++compared;
+  }
+  if (compared == 0) GTEST_SKIP() << "no VNNI x8 variant runs on this CPU";
 }
 
 TEST(Dispatch, ParseIsaNames) {

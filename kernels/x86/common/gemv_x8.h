@@ -63,10 +63,16 @@ void block_sums(const BlockQ8_0* x, int64_t n, int32_t factor, int32_t* out) {
   }
 }
 
+// In-loop prefetch: each block asks for the bytes kX8PrefetchAhead past it, one request per 64
+// bytes of block. A row group's blocks are contiguous and so are consecutive groups (one K
+// chunk), so this streams across group boundaries by itself. 4 KiB measured best for every x8
+// format (k2048_r8192, 1 thread, CPU-time fraction of the read probe: 2 KiB 0.88-0.97, 4 KiB
+// 0.92-1.0, 6 KiB 0.87-0.98, docs/kernels-x86.md).
+constexpr size_t kX8PrefetchAhead = 4096;
 inline const uint8_t* prefetched(const uint8_t* blk, size_t bytes) {
   if (!weight_prefetch) return blk;
-  for (size_t o = 0; o < bytes; o += 64)  // in-loop prefetch, as in driver.h
-    _mm_prefetch(reinterpret_cast<const char*>(blk) + 2048 + o, _MM_HINT_T0);
+  for (size_t o = 0; o < bytes; o += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(blk) + kX8PrefetchAhead + o, _MM_HINT_T0);
   return blk;
 }
 
@@ -113,9 +119,12 @@ inline void crumbs(const uint8_t* p, __m256i (&q)[4]) {
   for (int k = 0; k < 4; ++k) q[k] = _mm256_and_si256(_mm256_srli_epi16(v, 2 * k), m2);
 }
 // ... against the chunk's 16 activations at x: the x8_mac accumulator of the 16 products.
+// (added to acc: with int16 lanes |acc| grows by <= 2 x 2 x 3 x 128 = 1536 per call for
+// values 0..3).
 template <class P>
-inline __m256i crumbs_mac(const __m256i (&q)[4], const int8_t* x) {
-  const __m256i a = P::x8_mac(_mm256_setzero_si256(), q[0], q[1], bcast32(x), bcast32(x + 4));
+inline __m256i crumbs_mac(const __m256i (&q)[4], const int8_t* x,
+                          __m256i acc = _mm256_setzero_si256()) {
+  const __m256i a = P::x8_mac(acc, q[0], q[1], bcast32(x), bcast32(x + 4));
   return P::x8_mac(a, q[2], q[3], bcast32(x + 8), bcast32(x + 12));
 }
 
@@ -280,10 +289,106 @@ struct Q2_Kx8 {
   }
 };
 
+// Q6_K x8: 1680-byte super-blocks (kernels/pack/q6_k.cpp): d[8], sc[16][8] (int8), then per
+// 32-element sub-block ql[4][32] (nibbles as q4_0_x8) and qh[2][32] (their top two bits). u =
+// nibble | top << 4 in 0..63 (weight u - 32). Per 16-element group (two ql loads, one qh load)
+// and token: x8_mac on u (AVX2 int16: |pairs| <= 2 x 63 x 128, two per x8_mac <= 32256, so each
+// x8_mac result is scaled on its own; VNNI: both in int32, then scaled once), times the rows'
+// signed group scales into int32 (|.| <= 16 x 63 x 128 x 128 per group, 16 groups < 2^29). The
+// offset 32: 32 x sum_g sc_g x bsum_g (vpmaddwd of scale pairs against bsum pairs). Then
+// float(isum - 32 x offs) x d_w d_x. Integer sums equal for both policies.
+template <X86IsaX8 P>
+inline __m256i q6_scale(__m256i isum, __m256i a, __m128i sc8) {
+  if constexpr (X86IsaX8Dpbusd<P>) {
+    return _mm256_add_epi32(isum, _mm256_mullo_epi32(a, _mm256_cvtepi8_epi32(sc8)));
+  } else {
+    return _mm256_add_epi32(isum,
+                            _mm256_madd_epi16(a, _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(sc8, sc8))));
+  }
+}
+
+// u of ql load L (0..3) of a sub-block: low / high nibble with their top bits from h (qh[L/2]).
+template <int L>
+inline void q6_unpack(__m256i v, __m256i h, __m256i* lo, __m256i* hi) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+  __m256i hl, hh;
+  if constexpr (L % 2 == 0) {
+    hl = _mm256_slli_epi16(h, 4), hh = _mm256_slli_epi16(h, 2);
+  } else {
+    hl = h, hh = _mm256_srli_epi16(h, 2);
+  }
+  *lo = _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(hl, m30));
+  *hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_and_si256(hh, m30));
+}
+
+template <X86IsaX8 P>
+struct Q6_Kx8 {
+  using XBlock = BlockQ8_K;
+  static constexpr int kQK = QK_K;
+  static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ6_K);  // 1680
+  static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
+  // Sub-block j, group 2j + m (ql loads 2m, 2m + 1): isum[t] += scale x sum u x.
+  template <int NT, int M>
+  static void group16(const uint8_t* sub, const int8_t* const (&xq)[NT], __m128i sc8,
+                      __m256i (&isum)[NT]) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 128 + 32 * M));
+    __m256i a[NT];
+    for (int t = 0; t < NT; ++t) a[t] = _mm256_setzero_si256();
+    auto mac = [&]<int L>() {
+      __m256i lo, hi;
+      q6_unpack<L>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 32 * L)), h, &lo, &hi);
+      for (int t = 0; t < NT; ++t) {
+        const int8_t* x = xq[t] + 8 * L;
+        if constexpr (X86IsaX8Dpbusd<P>) {
+          a[t] = P::x8_mac(a[t], lo, hi, bcast32(x), bcast32(x + 4));
+        } else {  // int16: scale each x8_mac result on its own
+          isum[t] = q6_scale<P>(
+              isum[t], P::x8_mac(_mm256_setzero_si256(), lo, hi, bcast32(x), bcast32(x + 4)), sc8);
+        }
+      }
+    };
+    mac.template operator()<2 * M>();
+    mac.template operator()<2 * M + 1>();
+    if constexpr (X86IsaX8Dpbusd<P>)
+      for (int t = 0; t < NT; ++t) isum[t] = q6_scale<P>(isum[t], a[t], sc8);
+  }
+  template <int NT>
+  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*, int64_t b0,
+                    int64_t b1, __m256 acc[NT]) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
+      const uint8_t* sc = blk + 2 * kX8Rows;
+      const uint8_t* sub = sc + 16 * kX8Rows;
+      __m256i isum[NT], offs[NT];
+      for (int t = 0; t < NT; ++t) isum[t] = offs[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        const int8_t* xq[NT];
+        for (int t = 0; t < NT; ++t) xq[t] = x[t][b].qs + 32 * j;
+        const __m128i s0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * j));
+        const __m128i s1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * j + 8));
+        group16<NT, 0>(sub + 192 * j, xq, s0, isum);
+        // xq of group 2j + 1 starts 16 elements in: ql loads 2, 3 read xq + 8 L.
+        group16<NT, 1>(sub + 192 * j, xq, s1, isum);
+        const __m256i s16 = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s0, s1));
+        for (int t = 0; t < NT; ++t) {  // offset: scales of groups 2j, 2j + 1 x their bsums
+          int32_t pair;
+          std::memcpy(&pair, x[t][b].bsums + 2 * j, 4);
+          offs[t] = _mm256_add_epi32(offs[t], _mm256_madd_epi16(s16, _mm256_set1_epi32(pair)));
+        }
+      }
+      const __m256 dw = block_scales(blk);
+      for (int t = 0; t < NT; ++t)
+        acc[t] = finish(acc[t], _mm256_sub_epi32(isum[t], _mm256_slli_epi32(offs[t], 5)), 0, dw,
+                        x[t][b].d);
+    }
+  }
+};
+
 // Ternary x8 (TQ2_0, TQ1_0 in the layout "t2x8", kernels/pack/ternary.cpp): 528-byte blocks,
 // d[8], then one 32-byte load per 16-element chunk s: bit pair k of byte (r, i) is the code
 // c = w + 1 (0..3) of element 16s + 4k + i of row r. Per chunk and token two x8_mac calls
-// (|pairs| <= 2 x 3 x 128, 4 per lane <= 3072), widened per chunk (x8_isum); no sub-block
+// (|pairs| <= 2 x 3 x 128, 4 per lane <= 3072), widened every 8 chunks (x8_isum); no sub-block
 // scales. sum w x = sum c x - sum x (the Q8_K bsums), then float x d_w d_x.
 template <X86IsaX8 P>
 struct T2x8 {
@@ -327,23 +432,23 @@ struct T2x8 {
         }
         continue;
       }
-      constexpr int C = NT <= 2 ? 2 : 1;  // independent chains for one or two tokens
-      __m256i isum[C][NT];
-      for (auto& c : isum)
-        for (auto& v : c) v = _mm256_setzero_si256();
-#pragma GCC unroll 16
-      for (int s = 0; s < 16; ++s) {
-        __m256i q[4];
-        crumbs(qs + 32 * s, q);
-        for (int t = 0; t < NT; ++t)
-          isum[s % C][t] =
-              _mm256_add_epi32(isum[s % C][t], P::x8_isum(crumbs_mac<P>(q, x[t][b].qs + 16 * s)));
+      // Without vpdpbusd: the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
+      // = 24576 per lane) before it is widened, two halves per block.
+      __m256i isum[NT];
+      for (auto& v : isum) v = _mm256_setzero_si256();
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        __m256i a[NT];
+        for (auto& v : a) v = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int s = 8 * h; s < 8 * h + 8; ++s) {
+          __m256i q[4];
+          crumbs(qs + 32 * s, q);
+          for (int t = 0; t < NT; ++t) a[t] = crumbs_mac<P>(q, x[t][b].qs + 16 * s, a[t]);
+        }
+        for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], P::x8_isum(a[t]));
       }
-      for (int t = 0; t < NT; ++t) {
-        __m256i v = isum[0][t];
-        for (int c = 1; c < C; ++c) v = _mm256_add_epi32(v, isum[c][t]);
-        acc[t] = finish(acc[t], v, xs[t][b - b0], dw, x[t][b].d);
-      }
+      for (int t = 0; t < NT; ++t) acc[t] = finish(acc[t], isum[t], xs[t][b - b0], dw, x[t][b].d);
     }
   }
 };
@@ -371,12 +476,6 @@ void x8_tokens(const MatmulArgs& a, int t0) {
       for (int t = 0; t < NT; ++t) {
         float* y = a.y + (t0 + t) * a.y_stride + r0;
         acc[t] = b0 > 0 && full ? _mm256_loadu_ps(y) : _mm256_setzero_ps();
-      }
-      if (weight_prefetch && g + 2 < g1) {  // two groups ahead (docs/kernels-x86.md)
-        const uint8_t* ahead =
-            static_cast<const uint8_t*>(a.w) + (g + 2) * group_bytes + b0 * F::kBlockBytes;
-        for (size_t o = 0; o < static_cast<size_t>(b1 - b0) * F::kBlockBytes; o += 64)
-          _mm_prefetch(reinterpret_cast<const char*>(ahead + o), _MM_HINT_T0);
       }
       F::template group<NT>(static_cast<const uint8_t*>(a.w) + g * group_bytes, x, xs8, b0, b1,
                             acc);
@@ -427,5 +526,6 @@ void matmul_x8(const MatmulArgs& a) {
   void gemv_q8_0_q8_0_8x(const MatmulArgs& a) { x86::matmul_x8<x86::Q8_0x8<P>>(a); } \
   void gemv_q4_k_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::Q4_Kx8<P>>(a); } \
   void gemv_q2_k_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::Q2_Kx8<P>>(a); } \
+  void gemv_q6_k_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::Q6_Kx8<P>>(a); } \
   void gemv_tq2_0_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::T2x8<P>>(a); }  \
   void gemv_tq1_0_q8_k_8x(const MatmulArgs& a) { x86::matmul_x8<x86::T2x8<P>>(a); }
