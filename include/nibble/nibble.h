@@ -111,7 +111,9 @@ struct SpeculativeOptions {
   // occurrence (in the prompt or the text so far) of the last n tokens, n from lookup_ngram
   // down to 1. 0: off. At most 16; excludes draft_model.
   int lookup_ngram = 0;
-  int n_draft = 8;  // most tokens drafted per pass, 1..64
+  // Most tokens drafted per pass, 1..64. 7: the pass then holds 8 tokens, one register tile
+  // of the x86 prefill GEMM (a 9th costs a tile of its own: docs/decisions.md 23).
+  int n_draft = 7;
 };
 
 struct SessionOptions {

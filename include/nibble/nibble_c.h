@@ -171,7 +171,7 @@ typedef struct {
                                 session keeps what it needs of it, so it may be freed first) */
   int32_t lookup_ngram;      /* 0: off; prompt lookup matching the last 1..lookup_ngram
                                 tokens (at most 16) */
-  int32_t n_draft;           /* most tokens drafted per pass, 1..64; default 8 */
+  int32_t n_draft;           /* most tokens drafted per pass, 1..64; default 7 */
 } nibble_session_params;
 
 NIBBLE_API nibble_session_params nibble_session_default_params(void);

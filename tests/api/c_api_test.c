@@ -495,7 +495,7 @@ static void case_speculative(void) {
   sink out;
   int i;
   CHECK_STATUS(st, NIBBLE_OK);
-  CHECK(p.draft_model == NULL && p.lookup_ngram == 0 && p.n_draft == 8);
+  CHECK(p.draft_model == NULL && p.lookup_ngram == 0 && p.n_draft == 7);
   p.n_ctx = 256;
   p.n_threads = 2;
   p.temperature = 0.0f;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "nibble/version.h"
 #include "tests/common/cli_run.h"
@@ -50,6 +51,50 @@ TEST(GenerateCli, BadInputIsAClearError) {
   r = generate("-m '" + test::shared_path("fixtures/stories260K-f32.gguf") + "' -p hi -n -3");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_FALSE(r.err.empty());
+}
+
+// Speculative decoding from the command line: the greedy text of plain decoding, the draft
+// statistics on stderr, bad combinations refused.
+TEST(GenerateCli, SpeculativeGivesThePlainGreedyText) {
+  const std::string model = test::shared_path("fixtures/stories260K-f32.gguf");
+  const std::string draft = test::shared_path("fixtures/stories260K-f16.gguf");
+  const std::string base = "-m '" + model + "' -p 'Once upon a time' -n 40 --greedy";
+  const CliRun plain = generate(base + " --quiet");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  for (const std::string& extra : std::vector<std::string>{
+           " --lookup 3", " --draft '" + draft + "'", " --lookup 2 --n-draft 3"}) {
+    SCOPED_TRACE(extra);
+    CliRun r = generate(base + extra + " --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, plain.out);
+  }
+  CliRun r = generate(base + " --draft '" + draft + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("accepted"), std::string::npos) << r.err;
+  r = generate(base + " --lookup 3 --draft '" + draft + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = generate(base + " --lookup 0");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--lookup"), std::string::npos) << r.err;
+  r = generate(base + " --draft '" + test::shared_path("fixtures/phi3-Q8_0.gguf") + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("vocabulary"), std::string::npos) << r.err;
+}
+
+// nibble bench's speculative tests (tools/nibble/bench_spec.cpp) run and report their fields.
+TEST(GenerateCli, BenchSpeculative) {
+  const std::string model = test::shared_path("fixtures/stories260K-f32.gguf");
+  CliRun r = test::run_cli(NIBBLE_CLI_PATH, "bench",
+                           "-m '" + model + "' -t 1 -r 1 --verify 1,4 --spec-depth 16 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"test\": \"verify4\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"verify_over_decode\""), std::string::npos) << r.out;
+  r = test::run_cli(NIBBLE_CLI_PATH, "bench",
+                    "-m '" + model + "' -t 1 -r 1 --lookup 2 --spec-gen 24");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| lookup 2 | 24 |"), std::string::npos) << r.out;
+  r = test::run_cli(NIBBLE_CLI_PATH, "bench", "-m '" + model + "' --lookup 2 --draft '" + model + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
 }  // namespace

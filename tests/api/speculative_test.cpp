@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,7 @@ struct Arch {
   const char* draft;
   bool same_weights;  // the draft is the target's weights in another type: drafts get accepted
 };
+void PrintTo(const Arch& a, std::ostream* os) { *os << a.target << " drafted by " << a.draft; }
 class EveryArchitecture : public ::testing::TestWithParam<Arch> {};
 
 TEST_P(EveryArchitecture, GreedyOutputIsIdenticalWithAndWithoutSpeculation) {

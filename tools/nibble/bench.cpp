@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_probe.h"
+#include "bench_spec.h"
 #include "command.h"
 #include "nibble/version.h"
 #include "graph/context.h"
@@ -44,6 +45,7 @@ struct Options {
   bool kv_q8 = false, json = false;
   int contention = 0;
   size_t probe_bytes = 0;
+  SpecBenchOptions spec;  // --verify / --lookup / --draft (bench_spec.cpp)
 };
 
 // What a model file says about its weights (GGUF sizes).
@@ -304,6 +306,8 @@ int bench_main(const Options& o) {
 }
 
 int run_bench(Options& o) {
+  if (o.threads.empty()) o.threads = {ThreadPool::physical_cores()};
+  if (o.spec.requested()) return run_spec_bench(o.spec, o.models, o.threads, o.reps, o.isa, o.json);
   bool any = false;
   for (int v : o.prompts) any |= v > 0;
   for (int v : o.gens) any |= v > 0;
@@ -347,6 +351,7 @@ Runner setup_bench(CLI::App& app) {
                  "read-bandwidth probe buffer (default 8x last-level cache, 256..1024 MiB)")
       ->check(in_range(1, 65536));
   app.add_flag("--json", o->json, "one JSON array on stdout instead of a markdown table");
+  add_spec_bench_options(app, o->spec);
   // The Windows competitors of --contention are this program started with this flag.
   app.add_flag_callback("--contention-child", [] { bench::spin_forever(); })->group("");
   app.footer("Progress goes to stderr. Fields and definitions: docs/tools.md.");

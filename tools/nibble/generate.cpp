@@ -1,5 +1,5 @@
 // nibble generate -m MODEL -p TEXT [-n N] [sampling flags] [--stop S]... [--chat] [--system S]
-// [--grammar-file F | --json-schema F | --json]
+// [--grammar-file F | --json-schema F | --json] [--lookup N | --draft MODEL [--n-draft N]]
 // Streams the completion to stdout; statistics go to stderr.
 #include <fmt/format.h>
 
@@ -47,7 +47,7 @@ bool read_grammar_flags(const std::string& grammar_file, const std::string& sche
 }
 
 struct GenerateFlags {
-  std::string model_path, prompt, system, grammar_file, schema_file;
+  std::string model_path, prompt, system, grammar_file, schema_file, draft_path;
   bool chat = false, quiet = false, json = false;
   GenerateOptions g;
   ModelOptions mo;
@@ -65,6 +65,14 @@ int run_generate(GenerateFlags& f) {
   if (!model) {
     fmt::print(stderr, "nibble generate: {}\n", model.error().to_string());
     return 1;
+  }
+  if (!f.draft_path.empty()) {  // speculative decoding with a draft model
+    auto draft = Model::load(f.draft_path, mo);
+    if (!draft) {
+      fmt::print(stderr, "nibble generate: {}\n", draft.error().to_string());
+      return 1;
+    }
+    f.so.speculative.draft_model = *draft;
   }
   auto session = Session::create(*model, so);
   if (!session) {
@@ -107,6 +115,9 @@ int run_generate(GenerateFlags& f) {
                stats->prompt_tokens, stats->reused_tokens, stats->generated_tokens,
                stats->time_to_first_token_ms, stats->prefill_tokens_per_s,
                stats->decode_tokens_per_s, stop_reason_name(stats->stop_reason));
+  if (!quiet && stats->draft_tokens > 0)
+    fmt::print(stderr, "[speculative: {} forward passes, {} tokens drafted, {} accepted]\n",
+               stats->decode_passes, stats->draft_tokens, stats->accepted_tokens);
   return 0;
 }
 
@@ -133,6 +144,15 @@ Runner setup_generate(CLI::App& app) {
   sf->excludes(jf);
   app.add_option("--isa", f->mo.isa, "cap the kernels' instruction set");
   add_session_flags(app, f->so);
+  const char* s = "Speculative decoding (docs/api.md; the output is that of plain decoding)";
+  auto* lookup = app.add_option("--lookup", f->so.speculative.lookup_ngram,
+                                "draft by prompt lookup: what followed the last 1..N tokens "
+                                "earlier in the text")
+                     ->check(in_range(1, 16))->type_name("N")->group(s);
+  app.add_option("--draft", f->draft_path, "draft with this small model (same vocabulary)")
+      ->type_name("MODEL.gguf")->group(s)->excludes(lookup);
+  app.add_option("--n-draft", f->so.speculative.n_draft, "most tokens drafted per pass")
+      ->check(in_range(1, 64))->capture_default_str()->group(s);
   return [f] { return run_generate(*f); };
 }
 
