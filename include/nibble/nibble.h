@@ -112,7 +112,7 @@ struct SpeculativeOptions {
   // down to 1. 0: off. At most 16; excludes draft_model.
   int lookup_ngram = 0;
   // Most tokens drafted per pass, 1..64. 7: the pass then holds 8 tokens, one register tile
-  // of the x86 prefill GEMM (a 9th costs a tile of its own: docs/decisions.md 23).
+  // of the x86 prefill GEMM (a 9th costs a tile of its own: docs/decisions.md 25).
   int n_draft = 7;
 };
 
