@@ -516,7 +516,7 @@ class Context final : public InferenceContext {
           break;
         case NodeKind::attention:
           attention(tid, nd.layer, n);
-          pool_.barrier();  // attention's threads take static shares of the (token, head) pairs
+          pool_.barrier();  // attention splits its work statically (src/graph/attention.cpp)
           break;
         case NodeKind::residual:
           per_token(n, [&](int64_t t) {
