@@ -33,6 +33,8 @@ namespace nibble::kernels::simd {
 template <class H>
 using ABatch = xsimd::batch<float, typename H::arch>;
 
+inline constexpr int64_t kPrefetch = 16;  // rows of K or V prefetched ahead of the tile fill
+
 template <class H>
 void attn_tile_row(const AttnBlock& b, const uint8_t* r, float* out) {
   using B = ABatch<H>;
@@ -59,7 +61,12 @@ template <class H>
 void attn_fill_tile(const AttnBlock& b, const uint8_t* base, float* t, int64_t g0, int64_t g1,
                     int64_t r0, int64_t r1) {
   const int64_t hp = attn_padded(b.head_dim);
+  const size_t row = b.q8_0 ? b.head_dim / QK * sizeof(BlockQ8_0) : b.head_dim * 2;
   for (int64_t j = g0; j < g1; ++j) {
+    // Rows kPrefetch ahead (past the block too: the next block of this head usually follows
+    // on this thread); prefetches never fault, so the cache's end needs no check.
+    const uint8_t* ahead = base + (j + kPrefetch) * b.row_bytes;
+    for (size_t o = 0; o < row; o += 64) __builtin_prefetch(ahead + o);
     if (j >= r0 && j < r1)
       attn_tile_row<H>(b, base + j * b.row_bytes, t + j * hp);
     else

@@ -55,7 +55,6 @@ void Attention::init(const kernels::KernelTable& k, const AttnShape& s, int n_ct
   const size_t per_token = (nh * s_stride_ + nh * nb * (hp_ + 1) + nh) * sizeof(float);
   decode_cap_ = static_cast<int>(std::min<size_t>(
       {static_cast<size_t>(kDecodeMax), static_cast<size_t>(n_batch), kDecodeBudget / per_token}));
-  decode_tokens_ = decode_cap_;
   const size_t dt = static_cast<size_t>(decode_cap_);
   dec_s_.assign(dt * nh * s_stride_ + 16, 0);
   dec_m_.assign(dt * nh * nb, 0);
@@ -122,7 +121,10 @@ kernels::AttnBlock Attention::block_args(const KvView& kv, int64_t b, int64_t kh
 
 void Attention::run(int tid, ThreadPool& pool, const KvView& kv, const float* q, size_t q_stride,
                     int64_t pos0, int n, int64_t window, float* out, size_t out_stride) {
-  if (n <= decode_tokens_)
+  const int nt = pool.size();
+  const int64_t units = s_.n_head_kv * ((n + tile_tokens_ - 1) / tile_tokens_);
+  const bool decode = forced_ >= 0 ? n <= forced_ : n <= decode_cap_ && units % nt != 0;
+  if (decode)
     run_decode(tid, pool, kv, q, q_stride, pos0, n, window, out, out_stride);
   else
     run_prefill(tid, pool.size(), kv, q, q_stride, pos0, n, window, out, out_stride);

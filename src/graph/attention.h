@@ -6,9 +6,10 @@
 // V), each block of one KV head read once for all the query rows that need it. Two schedules
 // with the same arithmetic per (token, head), so results depend on neither the schedule, the
 // chunk size nor the thread count:
-//   decode (n <= decode_tokens()): units are (token, KV head, block) for the K and V passes and
-//     (token, head) for the sums, with a barrier between the passes, so that two threads share
-//     the positions even of a single KV head; scores and per-block outputs go to scratch.
+//   decode (a few tokens; see set_decode_tokens for when): units are (token, KV head, block)
+//     for the K and V passes and (token, head) for the sums, with a barrier between the
+//     passes, so that two threads share the positions even of a single KV head; scores and
+//     per-block outputs go to scratch.
 //   prefill: units are (tile of tokens, KV head); a unit runs the three passes over its blocks
 //     for all tile tokens x group heads at once (the query block x KV block tiles of flash
 //     attention; blocks past the tile's last position, and window blocks before its first
@@ -55,9 +56,11 @@ class Attention {
   void run(int tid, ThreadPool& pool, const KvView& kv, const float* q, size_t q_stride,
            int64_t pos0, int n, int64_t window, float* out, size_t out_stride);
   size_t scratch_bytes() const;
-  // Tokens up to which run() uses the decode schedule (0: never; tests force either one).
-  int decode_tokens() const { return decode_tokens_; }
-  void set_decode_tokens(int n) { decode_tokens_ = std::min(n, decode_cap_); }
+  // Tests force a schedule: decode for calls of up to n tokens (n > 0), or prefill always
+  // (n = 0). By default run() takes decode for up to decode_cap_ tokens when the prefill
+  // units (tile, KV head) do not split evenly over the threads (e.g. 3 KV heads on 2
+  // threads), and prefill otherwise, which needs no barrier inside the step.
+  void set_decode_tokens(int n) { forced_ = std::min(n, decode_cap_); }
 
  private:
   struct Thread;  // one thread's views of scratch_
@@ -84,7 +87,7 @@ class Attention {
   const kernels::AttnOps* ops_ = nullptr;
   AttnShape s_;
   int64_t n_ctx_ = 0, hp_ = 0, group_ = 0, n_blocks_ = 0, s_stride_ = 0;
-  int tile_tokens_ = 1, nq_max_ = 0, decode_tokens_ = 0, decode_cap_ = 0;
+  int tile_tokens_ = 1, nq_max_ = 0, decode_cap_ = 0, forced_ = -1;
   size_t per_thread_ = 0;        // floats of scratch_ per thread
   std::vector<float> scratch_;   // per thread: tile, q rows, score rows, block outputs, sums
   std::vector<int32_t> ranges_;  // per thread: lo, hi per query row
