@@ -64,11 +64,10 @@ void block_sums(const BlockQ8_0* x, int64_t n, int32_t factor, int32_t* out) {
 }
 
 // In-loop prefetch: each block asks for the bytes kX8PrefetchAhead past it, one request per 64
-// bytes of block. A row group's blocks are contiguous and so are consecutive groups (one K
-// chunk), so this streams across group boundaries by itself. 4 KiB measured best for every x8
-// format (k2048_r8192, 1 thread, CPU-time fraction of the read probe: 2 KiB 0.88-0.97, 4 KiB
-// 0.92-1.0, 6 KiB 0.87-0.98, docs/kernels-x86.md).
-constexpr size_t kX8PrefetchAhead = 4096;
+// bytes of block, next to the driver's prefetch of the group two ahead (x8_tokens). Dropping
+// the group prefetch and going 4 KiB ahead measured faster in kernels_bench (2048x8192, 1
+// thread) but 20 % slower on the 1B Q4_0 model (docs/kernels-x86.md), so both stay as they were.
+constexpr size_t kX8PrefetchAhead = 2048;
 inline const uint8_t* prefetched(const uint8_t* blk, size_t bytes) {
   if (!weight_prefetch) return blk;
   for (size_t o = 0; o < bytes; o += 64)
@@ -476,6 +475,12 @@ void x8_tokens(const MatmulArgs& a, int t0) {
       for (int t = 0; t < NT; ++t) {
         float* y = a.y + (t0 + t) * a.y_stride + r0;
         acc[t] = b0 > 0 && full ? _mm256_loadu_ps(y) : _mm256_setzero_ps();
+      }
+      if (weight_prefetch && g + 2 < g1) {  // two groups ahead (docs/kernels-x86.md)
+        const uint8_t* ahead =
+            static_cast<const uint8_t*>(a.w) + (g + 2) * group_bytes + b0 * F::kBlockBytes;
+        for (size_t o = 0; o < static_cast<size_t>(b1 - b0) * F::kBlockBytes; o += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(ahead + o), _MM_HINT_T0);
       }
       F::template group<NT>(static_cast<const uint8_t*>(a.w) + g * group_bytes, x, xs8, b0, b1,
                             acc);
