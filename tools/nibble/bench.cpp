@@ -98,18 +98,6 @@ double stddev(const std::vector<double>& v) {
   return std::sqrt(s / (v.size() - 1));
 }
 
-// Deterministic synthetic token ids in [0, n_vocab) (what the model sees does not change the
-// work a forward pass does).
-std::vector<Token> synthetic_tokens(int n, int n_vocab, uint64_t seed) {
-  std::vector<Token> t(static_cast<size_t>(n));
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& v : t) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    v = static_cast<Token>(x % static_cast<uint64_t>(n_vocab));
-  }
-  return t;
-}
-
 // Non-finite figures (a run that measured nothing) are written as null.
 nlohmann::ordered_json json_number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
@@ -173,10 +161,11 @@ std::string to_markdown(const std::vector<Record>& recs) {
 // positions (filled once here, untimed); fills the timing fields of `r`.
 Status run_test(graph::InferenceContext& ctx, bool decode, int n, int depth, int reps,
                 uint64_t seed, Record* r) {
-  const auto tokens = synthetic_tokens(n, ctx.n_vocab(), seed);
+  const auto tokens = bench::synthetic_tokens(n, ctx.n_vocab(), seed);
   ctx.truncate(0);
   if (depth > 0) {
-    if (auto st = ctx.eval(synthetic_tokens(depth, ctx.n_vocab(), seed + 7919), false); !st.ok())
+    const auto filler = bench::synthetic_tokens(depth, ctx.n_vocab(), seed + 7919);
+    if (auto st = ctx.eval(filler, false); !st.ok())
       return st;
   }
   std::vector<double> rates, first_ms;

@@ -239,5 +239,17 @@ void spin_forever() {
 }
 #endif  // _WIN32
 
+// Deterministic synthetic token ids in [0, n_vocab) (what the model sees does not change the
+// work a forward pass does).
+std::vector<Token> synthetic_tokens(int n, int n_vocab, uint64_t seed) {
+  std::vector<Token> t(static_cast<size_t>(n));
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (auto& v : t) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    v = static_cast<Token>(x % static_cast<uint64_t>(n_vocab));
+  }
+  return t;
+}
+
 }  // namespace nibble::cli::bench
 

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "nibble/tokenizer.h"
+
 namespace nibble::cli::bench {
 
 #if defined(_WIN32)
@@ -58,5 +60,9 @@ class Contention {
 
 // The body of a Windows competitor process (`nibble bench --contention-child`): never returns.
 [[noreturn]] void spin_forever();
+
+// Deterministic synthetic token ids in [0, n_vocab) (what the model sees does not change the
+// work a forward pass does).
+std::vector<Token> synthetic_tokens(int n, int n_vocab, uint64_t seed);
 
 }  // namespace nibble::cli::bench

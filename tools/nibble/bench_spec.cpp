@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_probe.h"
 #include "graph/context.h"
 #include "kernels/registry.h"
 #include "model/loader.h"
@@ -37,16 +38,6 @@ int fail(const std::string& m) {
   return 1;
 }
 
-std::vector<Token> synthetic(int n, int n_vocab, uint64_t seed) {
-  std::vector<Token> t(static_cast<size_t>(n));
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& v : t) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    v = static_cast<Token>(x % static_cast<uint64_t>(n_vocab));
-  }
-  return t;
-}
-
 struct VerifyRow {
   std::string model;
   int threads = 0, drafts = 0, depth = 0, reps = 0;
@@ -58,8 +49,8 @@ struct VerifyRow {
 // alternating which goes first. Medians of the per-pass times over the repetitions.
 constexpr int kIters = 8;
 Status time_verify(graph::InferenceContext& ctx, int depth, int drafts, int reps, VerifyRow* r) {
-  const auto prompt = synthetic(depth, ctx.n_vocab(), 1);
-  const auto batch = synthetic(1 + drafts, ctx.n_vocab(), 2);
+  const auto prompt = bench::synthetic_tokens(depth, ctx.n_vocab(), 1);
+  const auto batch = bench::synthetic_tokens(1 + drafts, ctx.n_vocab(), 2);
   ctx.truncate(0);
   NIBBLE_TRY(ctx.eval(prompt, false));
   std::vector<double> dec, ver;

@@ -4,18 +4,12 @@
 #include <arm_neon.h>
 
 #include "kernels/simd/attn_impl.h"
+#include "kernels/arm/neon/f16_hooks.h"
 
 namespace nibble::kernels::neon {
 namespace {
 
-struct AttnHooks {
-  using arch = xsimd::neon64;
-  using F = xsimd::batch<float, arch>;
-  static F load_h(const uint16_t* p) { return F(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))); }
-  static void store_h(uint16_t* p, F v) { vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(v))); }
-  static float h2f(uint16_t h) {
-    return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0);
-  }
+struct AttnHooks : F16Hooks {
   static F haddp(const F* rows) { return xsimd::haddp(rows); }
   static F load_i8(const int8_t* p) {
     int8_t t[8] = {p[0], p[1], p[2], p[3], 0, 0, 0, 0};

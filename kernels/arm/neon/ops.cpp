@@ -5,18 +5,12 @@
 #include <arm_neon.h>
 
 #include "kernels/simd/ops_impl.h"
+#include "kernels/arm/neon/f16_hooks.h"
 
 namespace nibble::kernels::neon {
 namespace {
 
-struct Hooks {
-  using arch = xsimd::neon64;
-  using F = xsimd::batch<float, arch>;
-  static F load_h(const uint16_t* p) { return F(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))); }
-  static void store_h(uint16_t* p, F v) { vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(v))); }
-  static float h2f(uint16_t h) {
-    return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0);
-  }
+struct Hooks : F16Hooks {
   static uint16_t f2h(float f) {
     return vget_lane_u16(vreinterpret_u16_f16(vcvt_f16_f32(vdupq_n_f32(f))), 0);
   }

@@ -5,20 +5,12 @@
 #include <immintrin.h>
 
 #include "kernels/simd/ops_impl.h"
+#include "kernels/x86/avx2/f16_hooks.h"
 
 namespace nibble::kernels::avx2 {
 namespace {
 
-struct Hooks {
-  using arch = xsimd::fma3<xsimd::avx2>;
-  using F = xsimd::batch<float, arch>;
-  static F load_h(const uint16_t* p) {
-    return F(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
-  }
-  static void store_h(uint16_t* p, F v) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
-  }
-  static float h2f(uint16_t h) { return _cvtsh_ss(h); }
+struct Hooks : F16Hooks {
   static uint16_t f2h(float f) {
     return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
   }

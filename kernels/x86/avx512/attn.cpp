@@ -4,21 +4,12 @@
 #include <immintrin.h>
 
 #include "kernels/simd/attn_impl.h"
+#include "kernels/x86/avx512/f16_hooks.h"
 
 namespace nibble::kernels::avx512 {
 namespace {
 
-struct AttnHooks {
-  using arch = xsimd::avx512bw;
-  using F = xsimd::batch<float, arch>;
-  static F load_h(const uint16_t* p) {
-    return F(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
-  }
-  static void store_h(uint16_t* p, F v) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
-                        _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
-  }
-  static float h2f(uint16_t h) { return _cvtsh_ss(h); }
+struct AttnHooks : F16Hooks {
   // Lane r = sum of rows[r]'s lanes. xsimd 8.1.0's avx512 haddp puts some sums in the wrong
   // lanes (tests/kernels/attn_test.cpp caught it), so: fold each row to 8 lanes (low + high
   // half), then the AVX haddp on two sets of 8.

@@ -9,21 +9,12 @@
 #include <immintrin.h>
 
 #include "kernels/simd/ops_impl.h"
+#include "kernels/x86/avx512/f16_hooks.h"
 
 namespace nibble::kernels::avx512 {
 namespace {
 
-struct Hooks {
-  using arch = xsimd::avx512bw;
-  using F = xsimd::batch<float, arch>;
-  static F load_h(const uint16_t* p) {
-    return F(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
-  }
-  static void store_h(uint16_t* p, F v) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
-                        _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
-  }
-  static float h2f(uint16_t h) { return _cvtsh_ss(h); }
+struct Hooks : F16Hooks {
   static uint16_t f2h(float f) {
     return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
   }
