@@ -5,18 +5,12 @@
 #include <cmath>
 #include <vector>
 
+#include "plain_config.h"
+
 namespace nibble::sampling {
 namespace {
 
-SamplerConfig plain(float temp, uint64_t seed = 1) {
-  SamplerConfig c;
-  c.temperature = temp;
-  c.top_k = 0;
-  c.top_p = 1.0f;
-  c.min_p = 0.0f;
-  c.seed = seed;
-  return c;
-}
+using test::plain;
 
 TEST(Sampler, GreedyPicksArgmaxAndBreaksTiesByLowestId) {
   Sampler s(plain(0.0f), 5);

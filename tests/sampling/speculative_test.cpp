@@ -9,20 +9,14 @@
 #include <cmath>
 #include <vector>
 
+#include "plain_config.h"
+
 namespace nibble::sampling {
 namespace {
 
 using Cand = Sampler::Cand;
 
-SamplerConfig plain(float temp, uint64_t seed = 1) {
-  SamplerConfig c;
-  c.temperature = temp;
-  c.top_k = 0;
-  c.top_p = 1.0f;
-  c.min_p = 0.0f;
-  c.seed = seed;
-  return c;
-}
+using test::plain;
 
 std::vector<Cand> dist(std::vector<float> p) {
   std::vector<Cand> d;
