@@ -4,18 +4,28 @@
 // kernels/arm/neon/attn.cpp):
 //   using arch;  static batch load_h(const uint16_t*);  static void store_h(uint16_t*, batch);
 //   static float h2f(uint16_t);  static batch load_i8(const int8_t*)  (W int8 -> f32, exact);
-//   static batch haddp(const batch* rows)  (lane r = sum of the lanes of rows[r])
+//   static void transpose(batch* rows)  (W x W in registers: rows[k] lane l <- rows[l] lane k);
+//   static constexpr int kGroups  (SIMD groups of positions per register block of scores).
 //
-// Layout: the block's K (scores) or V (values) rows of the union of the query ranges go into
-// an f32 tile of kAttnBlock rows x hp = attn_padded(head_dim) floats (zero padded; rows of a
-// SIMD group outside the union are zeroed, never read from the cache). Scores: per query and
-// group of W positions, W accumulators over hp / W FMAs each, reduced by H::haddp into one
-// batch whose lane r is position group + r (a position's lane is fixed by its offset in the
-// block). expsum: xsimd exp over the same groups, lane-wise sums, one hadd. Values: p * (1/L)
-// rounded to f16 through the ISA's conversion, then up to 8 batches of the output in registers
-// while the positions run in order. All f32; versus the scalar reference the results differ
-// only by summation order (haddp's tree, lane-wise sums) and xsimd's exp/tanh (a few ulp):
-// tested in tests/kernels/attn_test.cpp against the reference and against double precision.
+// Scores: the block's K rows (f16, or q8_0 converted exactly) go transposed into an f32 tile
+// kt[group][d][lane] (position group + lane, dimension d; groups outside the union of the query
+// ranges are not filled, rows of a filled group outside it are zeros, never read from the
+// cache). A register block of up to kRows query rows x H::kGroups groups of W positions keeps
+// its kRows x kGroups accumulators in registers while d runs 0 .. head_dim - 1: one load of
+// kt per group and one broadcast of q[d] per row feed kRows x kGroups FMAs, and no horizontal
+// reduction is needed. Each score is thus one FMA chain in dimension order, s = fma(q_d, k_d,
+// s), exactly the reference's order (for f16 K the products of two f16 values are exact in
+// f32, so the scores equal the reference's bit for bit; for q8_0 K the reference rounds each
+// product before the add, the kernel does not).
+// expsum: xsimd exp over the groups, lane-wise sums, one hadd.
+// Values: the V rows go row-major into an f32 tile; p * (1/L) is rounded to f16 through the
+// ISA's conversion into per-row probability rows (zero outside each row's range); a register
+// block of up to kRows rows x NV output batches runs the positions of the rows' union in
+// order, each V load feeding kRows FMAs. A row's zero probabilities outside its own range add
+// exact zeros (for finite V), so each output is the sum over its own positions in order.
+// All f32; versus the scalar reference the results differ only by summation order (values:
+// none; expsum: lane-wise sums) and xsimd's exp/tanh (a few ulp): tested in
+// tests/kernels/attn_test.cpp against the reference and against double precision.
 #pragma once
 
 #include <xsimd/xsimd.hpp>
@@ -34,6 +44,21 @@ template <class H>
 using ABatch = xsimd::batch<float, typename H::arch>;
 
 inline constexpr int64_t kPrefetch = 16;  // rows of K or V prefetched ahead of the tile fill
+inline constexpr int kRows = 4;           // query rows per register block
+
+inline constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// The rows' union [*r0, *r1) of the ranges of rows [i0, i0 + n); empty: *r0 >= *r1.
+inline void attn_union(const AttnBlock& b, int i0, int n, int64_t* r0, int64_t* r1) {
+  *r0 = kAttnBlock, *r1 = 0;
+  for (int i = i0; i < i0 + n; ++i)
+    if (b.lo[i] < b.hi[i]) *r0 = std::min<int64_t>(*r0, b.lo[i]), *r1 = std::max<int64_t>(*r1, b.hi[i]);
+}
+
+inline void attn_prefetch_row(const AttnBlock& b, const uint8_t* row) {
+  const size_t bytes = b.q8_0 ? b.head_dim / QK * sizeof(BlockQ8_0) : b.head_dim * 2;
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(row + o);
+}
 
 template <class H>
 void attn_tile_row(const AttnBlock& b, const uint8_t* r, float* out) {
@@ -56,102 +81,145 @@ void attn_tile_row(const AttnBlock& b, const uint8_t* r, float* out) {
   for (; i < hp; ++i) out[i] = 0;
 }
 
-// Tile rows [g0, g1) of base (K or V): cache rows inside [r0, r1), zeros outside.
+// Dimensions [c, c + W) of cache row r as f32 (exact), zeros past head_dim.
 template <class H>
-void attn_fill_tile(const AttnBlock& b, const uint8_t* base, float* t, int64_t g0, int64_t g1,
-                    int64_t r0, int64_t r1) {
+ABatch<H> attn_row_chunk(const AttnBlock& b, const uint8_t* r, int64_t c) {
+  using B = ABatch<H>;
+  constexpr int64_t W = B::size;
+  if (b.q8_0) {  // head_dim is a multiple of 32, so of W: no tail
+    const auto& blk = reinterpret_cast<const BlockQ8_0*>(r)[c / QK];
+    return B(H::h2f(blk.d)) * H::load_i8(blk.qs + c % QK);
+  }
+  const auto* h = reinterpret_cast<const uint16_t*>(r);
+  if (c + W <= b.head_dim) return H::load_h(h + c);
+  alignas(64) float t[W] = {};
+  for (int64_t i = c; i < b.head_dim; ++i) t[i - c] = H::h2f(h[i]);
+  return B::load_aligned(t);
+}
+
+// The transposed K tile of the groups over [r0, r1): kt[(grp * hp + d) * W + lane].
+template <class H>
+void attn_fill_ktile(const AttnBlock& b, int64_t r0, int64_t r1) {
+  using B = ABatch<H>;
+  constexpr int64_t W = B::size;
   const int64_t hp = attn_padded(b.head_dim);
-  const size_t row = b.q8_0 ? b.head_dim / QK * sizeof(BlockQ8_0) : b.head_dim * 2;
-  for (int64_t j = g0; j < g1; ++j) {
+  for (int64_t g = r0 / W * W; g < r1; g += W) {
     // Rows kPrefetch ahead (past the block too: the next block of this head usually follows
     // on this thread); prefetches never fault, so the cache's end needs no check.
-    const uint8_t* ahead = base + (j + kPrefetch) * b.row_bytes;
-    for (size_t o = 0; o < row; o += 64) __builtin_prefetch(ahead + o);
+    for (int64_t k = 0; k < W; ++k) attn_prefetch_row(b, b.k + (g + k + kPrefetch) * b.row_bytes);
+    float* dst = b.scratch + g * hp;
+    const bool full = g >= r0 && g + W <= r1;
+    for (int64_t c = 0; c < hp; c += W) {
+      B r[W];
+      for (int64_t k = 0; k < W; ++k)
+        r[k] = full || (g + k >= r0 && g + k < r1)
+                   ? attn_row_chunk<H>(b, b.k + (g + k) * b.row_bytes, c)
+                   : B(0.0f);
+      H::transpose(r);
+      for (int64_t k = 0; k < W; ++k) r[k].store_aligned(dst + (c + k) * W);
+    }
+  }
+}
+
+// The row-major V tile of the groups over [r0, r1): cache rows inside, zeros outside.
+template <class H>
+void attn_fill_vtile(const AttnBlock& b, int64_t r0, int64_t r1) {
+  constexpr int64_t W = ABatch<H>::size;
+  const int64_t hp = attn_padded(b.head_dim);
+  float* t = b.scratch;
+  for (int64_t j = r0 / W * W; j < (r1 + W - 1) / W * W; ++j) {
+    attn_prefetch_row(b, b.v + (j + kPrefetch) * b.row_bytes);
     if (j >= r0 && j < r1)
-      attn_tile_row<H>(b, base + j * b.row_bytes, t + j * hp);
+      attn_tile_row<H>(b, b.v + j * b.row_bytes, t + j * hp);
     else
       std::fill(t + j * hp, t + (j + 1) * hp, 0.0f);
   }
 }
 
-// The union [r0, r1) of the rows' ranges, and the tile of base over its SIMD groups.
-template <class H>
-void attn_load_union(const AttnBlock& b, const uint8_t* base) {
-  constexpr int64_t W = ABatch<H>::size;
-  int64_t r0 = kAttnBlock, r1 = 0;
-  for (int i = 0; i < b.nq; ++i)
-    if (b.lo[i] < b.hi[i]) r0 = std::min<int64_t>(r0, b.lo[i]), r1 = std::max<int64_t>(r1, b.hi[i]);
-  if (r0 >= r1) return;
-  attn_fill_tile<H>(b, base, b.scratch, r0 / W * W, (r1 + W - 1) / W * W, r0, r1);
-}
-
-// Scaled, soft-capped scores of query q over positions [g, g + W) into s[g ..]; lanes outside
-// [lo, hi) are -inf. Returns the batch.
-template <class H>
-ABatch<H> attn_score_group(const AttnBlock& b, const float* q, const float* kt, int64_t g,
-                           int64_t lo, int64_t hi) {
+// Scores of rows [i0, i0 + QN) over the GN groups from position g: QN x GN accumulators, one
+// FMA chain per score in dimension order; scaled, soft-capped, masked to each row's range,
+// stored where the group meets the range, and folded into the rows' running maxima vm.
+template <class H, int QN, int GN>
+void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
-  const int64_t hp = attn_padded(b.head_dim);
-  B acc[W];
-  for (int64_t r = 0; r < W; ++r) acc[r] = B(0.0f);
-  for (int64_t c = 0; c < hp; c += W) {
-    const B qv = B::load_aligned(q + c);
-#pragma GCC unroll 16
-    for (int64_t r = 0; r < W; ++r)
-      acc[r] = xsimd::fma(qv, B::load_aligned(kt + (g + r) * hp + c), acc[r]);
+  const int64_t hd = b.head_dim, hp = attn_padded(hd);
+  const float* kt = b.scratch + g * hp;
+  const float* q = b.q + i0 * hp;
+  B acc[QN][GN];
+  for (int i = 0; i < QN; ++i)
+    for (int k = 0; k < GN; ++k) acc[i][k] = B(0.0f);
+  for (int64_t d = 0; d < hd; ++d) {
+    B kv[GN];
+#pragma GCC unroll 8
+    for (int k = 0; k < GN; ++k) kv[k] = B::load_aligned(kt + (k * hp + d) * W);
+#pragma GCC unroll 8
+    for (int i = 0; i < QN; ++i) {
+      const B qd(q[i * hp + d]);
+#pragma GCC unroll 8
+      for (int k = 0; k < GN; ++k) acc[i][k] = xsimd::fma(qd, kv[k], acc[i][k]);
+    }
   }
-  B sv = H::haddp(acc) * B(b.scale);
-  if (b.softcap > 0) sv = B(b.softcap) * xsimd::tanh(sv / B(b.softcap));
   alignas(64) static constexpr float kIota[16] = {0, 1, 2,  3,  4,  5,  6,  7,
                                                   8, 9, 10, 11, 12, 13, 14, 15};
-  const B idx = B::load_aligned(kIota) + B(static_cast<float>(g));
-  const auto in = (idx >= B(static_cast<float>(lo))) & (idx < B(static_cast<float>(hi)));
-  return xsimd::select(in, sv, B(-std::numeric_limits<float>::infinity()));
+  for (int i = 0; i < QN; ++i) {
+    const int64_t lo = b.lo[i0 + i], hi = b.hi[i0 + i];
+    float* s = b.s + (i0 + i) * b.s_stride;
+    for (int k = 0; k < GN; ++k) {
+      const int64_t gk = g + k * W;
+      if (lo >= hi || gk + W <= lo || gk >= hi) continue;
+      B sv = acc[i][k] * B(b.scale);
+      if (b.softcap > 0) sv = B(b.softcap) * xsimd::tanh(sv / B(b.softcap));
+      const B idx = B::load_aligned(kIota) + B(static_cast<float>(gk));
+      const auto in = (idx >= B(static_cast<float>(lo))) & (idx < B(static_cast<float>(hi)));
+      sv = xsimd::select(in, sv, B(kNegInf));
+      sv.store_aligned(s + gk);
+      vm[i] = xsimd::max(vm[i], sv);
+    }
+  }
 }
 
-// a[0 .. NV * W) = sum over j in [lo, hi) of p[j] * vt[j][0 .. NV * W), in j order.
-template <class H, int NV>
-void attn_values_tile(const float* p, const float* vt, int64_t hp, int64_t lo, int64_t hi,
-                      float* a) {
+// Rows [i0, i0 + QN) over the groups of their union [u0, u1).
+template <class H, int QN>
+void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
-  B acc[NV];
-  for (int u = 0; u < NV; ++u) acc[u] = B(0.0f);
-  for (int64_t j = lo; j < hi; ++j) {
-    const B pj(p[j]);
-    const float* r = vt + j * hp;
-#pragma GCC unroll 8
-    for (int u = 0; u < NV; ++u) acc[u] = xsimd::fma(pj, B::load_aligned(r + u * W), acc[u]);
+  constexpr int GB = H::kGroups;
+  B vm[QN];
+  for (int i = 0; i < QN; ++i) vm[i] = B(kNegInf);
+  const int64_t end = (u1 + W - 1) / W * W;
+  int64_t g = u0 / W * W;
+  for (; g + GB * W <= end; g += GB * W) attn_score_tile<H, QN, GB>(b, i0, g, vm);
+  for (; g < end; g += W) attn_score_tile<H, QN, 1>(b, i0, g, vm);
+  for (int i = 0; i < QN; ++i) {
+    alignas(64) float t[W];
+    vm[i].store_aligned(t);
+    b.m[i0 + i] = *std::max_element(t, t + W);
   }
-  for (int u = 0; u < NV; ++u) acc[u].store_aligned(a + u * W);
 }
 
 template <class H>
 void attn_scores(const AttnBlock& b) {
-  using B = ABatch<H>;
-  constexpr int64_t W = B::size;
-  static_assert(kAttnBlock % W == 0 && kAttnPad % W == 0, "groups must tile the block");
-  attn_load_union<H>(b, b.k);
-  for (int i = 0; i < b.nq; ++i) {
-    const int64_t lo = b.lo[i], hi = b.hi[i];
-    if (lo >= hi) {
-      b.m[i] = -std::numeric_limits<float>::infinity();
+  constexpr int64_t W = ABatch<H>::size;
+  static_assert(kAttnBlock % (W * H::kGroups) == 0 && kAttnPad % W == 0,
+                "groups must tile the block");
+  int64_t r0, r1;
+  attn_union(b, 0, b.nq, &r0, &r1);
+  if (r0 < r1) attn_fill_ktile<H>(b, r0, r1);
+  for (int i0 = 0; i0 < b.nq; i0 += kRows) {
+    const int qn = std::min(kRows, b.nq - i0);
+    int64_t u0, u1;
+    attn_union(b, i0, qn, &u0, &u1);
+    if (u0 >= u1) {
+      for (int i = i0; i < i0 + qn; ++i) b.m[i] = kNegInf;
       continue;
     }
-    const float* q = b.q + i * attn_padded(b.head_dim);
-    float* s = b.s + i * b.s_stride;
-    B vmax(-std::numeric_limits<float>::infinity());
-    for (int64_t g = lo / W * W; g < hi; g += W) {
-      const B sv = attn_score_group<H>(b, q, b.scratch, g, lo, hi);
-      sv.store_aligned(s + g);
-      vmax = xsimd::max(vmax, sv);
+    switch (qn) {
+      case 1: attn_score_rows<H, 1>(b, i0, u0, u1); break;
+      case 2: attn_score_rows<H, 2>(b, i0, u0, u1); break;
+      case 3: attn_score_rows<H, 3>(b, i0, u0, u1); break;
+      default: attn_score_rows<H, 4>(b, i0, u0, u1); break;
     }
-    alignas(64) float t[W];
-    vmax.store_aligned(t);
-    float m = t[0];
-    for (int64_t r = 1; r < W; ++r) m = std::max(m, t[r]);
-    b.m[i] = m;
   }
 }
 
@@ -159,7 +227,6 @@ template <class H>
 float attn_expsum(float* s, int32_t lo, int32_t hi, float m) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
-  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   B lsum(0.0f);
   if (lo >= hi) return 0.0f;
   for (int64_t g = lo / W * W; g < hi; g += W) {
@@ -171,29 +238,85 @@ float attn_expsum(float* s, int32_t lo, int32_t hi, float m) {
   return xsimd::hadd(lsum);
 }
 
-template <class H>
-void attn_values(const AttnBlock& b) {
+// a_i[0 .. NV * W) = sum over j in [u0, u1) of ph_i[j] * vt[j][0 .. NV * W), in j order, for
+// QN rows (ph rows kAttnBlock floats apart).
+template <class H, int QN, int NV>
+void attn_values_tile(const float* ph, const float* vt, int64_t hp, int64_t u0, int64_t u1,
+                      float* const* a) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
-  const int64_t hp = attn_padded(b.head_dim);
-  attn_load_union<H>(b, b.v);
-  alignas(64) float ph[kAttnBlock];
-  alignas(64) uint16_t h[W];
-  for (int i = 0; i < b.nq; ++i) {
-    const int64_t lo = b.lo[i], hi = b.hi[i];
-    if (lo >= hi) continue;
-    const float* p = b.s + i * b.s_stride;
-    const B inv(b.inv_l[i]);
-    for (int64_t g = lo / W * W; g < hi; g += W) {
-      H::store_h(h, B::load_aligned(p + g) * inv);
-      H::load_h(h).store_aligned(ph + g);
+  B acc[QN][NV];
+  for (int i = 0; i < QN; ++i)
+    for (int u = 0; u < NV; ++u) acc[i][u] = B(0.0f);
+  for (int64_t j = u0; j < u1; ++j) {
+    B v[NV];
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; ++u) v[u] = B::load_aligned(vt + j * hp + u * W);
+#pragma GCC unroll 8
+    for (int i = 0; i < QN; ++i) {
+      const B pj(ph[i * kAttnBlock + j]);
+#pragma GCC unroll 8
+      for (int u = 0; u < NV; ++u) acc[i][u] = xsimd::fma(pj, v[u], acc[i][u]);
     }
-    float* a = b.a + i * hp;
-    const float* vt = b.scratch;
-    int64_t c = 0;
-    for (; c + 8 * W <= hp; c += 8 * W) attn_values_tile<H, 8>(ph, vt + c, hp, lo, hi, a + c);
-    for (; c + 4 * W <= hp; c += 4 * W) attn_values_tile<H, 4>(ph, vt + c, hp, lo, hi, a + c);
-    for (; c < hp; c += W) attn_values_tile<H, 1>(ph, vt + c, hp, lo, hi, a + c);
+  }
+  for (int i = 0; i < QN; ++i)
+    for (int u = 0; u < NV; ++u) acc[i][u].store_aligned(a[i] + u * W);
+}
+
+// Rows [i0, i0 + QN): their f16 probability rows over the union [u0, u1), then the outputs.
+template <class H, int QN>
+void attn_values_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
+  using B = ABatch<H>;
+  constexpr int64_t W = B::size;
+  constexpr int NV = H::kGroups;
+  const int64_t hp = attn_padded(b.head_dim);
+  alignas(64) float ph[QN * kAttnBlock];
+  alignas(64) uint16_t h[W];
+  float* a[QN];
+  for (int i = 0; i < QN; ++i) {
+    const int64_t lo = b.lo[i0 + i], hi = b.hi[i0 + i];
+    const float* p = b.s + (i0 + i) * b.s_stride;
+    const B inv(b.inv_l[i0 + i]);
+    for (int64_t g = u0 / W * W; g < u1; g += W) {
+      if (lo >= hi || g + W <= lo || g >= hi) {
+        B(0.0f).store_aligned(ph + i * kAttnBlock + g);
+        continue;
+      }
+      H::store_h(h, B::load_aligned(p + g) * inv);
+      H::load_h(h).store_aligned(ph + i * kAttnBlock + g);
+    }
+    a[i] = b.a + (i0 + i) * hp;
+  }
+  const float* vt = b.scratch;
+  int64_t c = 0;
+  float* ac[QN];
+  for (; c + NV * W <= hp; c += NV * W) {
+    for (int i = 0; i < QN; ++i) ac[i] = a[i] + c;
+    attn_values_tile<H, QN, NV>(ph, vt + c, hp, u0, u1, ac);
+  }
+  for (; c < hp; c += W) {
+    for (int i = 0; i < QN; ++i) ac[i] = a[i] + c;
+    attn_values_tile<H, QN, 1>(ph, vt + c, hp, u0, u1, ac);
+  }
+}
+
+template <class H>
+void attn_values(const AttnBlock& b) {
+  int64_t r0, r1;
+  attn_union(b, 0, b.nq, &r0, &r1);
+  if (r0 >= r1) return;
+  attn_fill_vtile<H>(b, r0, r1);
+  for (int i0 = 0; i0 < b.nq; i0 += kRows) {
+    const int qn = std::min(kRows, b.nq - i0);
+    int64_t u0, u1;
+    attn_union(b, i0, qn, &u0, &u1);
+    if (u0 >= u1) continue;
+    switch (qn) {
+      case 1: attn_values_rows<H, 1>(b, i0, u0, u1); break;
+      case 2: attn_values_rows<H, 2>(b, i0, u0, u1); break;
+      case 3: attn_values_rows<H, 3>(b, i0, u0, u1); break;
+      default: attn_values_rows<H, 4>(b, i0, u0, u1); break;
+    }
   }
 }
 
