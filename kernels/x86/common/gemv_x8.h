@@ -63,11 +63,11 @@ void block_sums(const BlockQ8_0* x, int64_t n, int32_t factor, int32_t* out) {
   }
 }
 
-// In-loop prefetch: each block asks for the bytes kX8PrefetchAhead past it, one request per 64
-// bytes of block, next to the driver's prefetch of the group two ahead (x8_tokens). Dropping
-// the group prefetch and going 4 KiB ahead measured faster in kernels_bench (2048x8192, 1
-// thread) but 20 % slower on the 1B Q4_0 model (docs/kernels-x86.md), so both stay as they were.
-constexpr size_t kX8PrefetchAhead = 2048;
+// Prefetch: each block asks for the bytes kX8PrefetchAhead past it, one request per 64 bytes
+// of block; nothing else (no burst per row group). Measured on the 1B Q4_0 model, 1 thread
+// (docs/kernels-x86.md): 4 KiB ahead 0.87-0.93 of the read probe, 2 KiB 0.82-0.86, 2 KiB plus
+// the old burst of the whole group two groups ahead 0.71-0.77, none 0.50-0.64.
+constexpr size_t kX8PrefetchAhead = 4096;
 inline const uint8_t* prefetched(const uint8_t* blk, size_t bytes) {
   if (!weight_prefetch) return blk;
   for (size_t o = 0; o < bytes; o += 64)
@@ -100,6 +100,24 @@ inline __m256 block_scales(const uint8_t* p) {
 template <class P, int NT>
 inline void nibbles_mac(const uint8_t* qs, const int8_t* const (&xq)[NT], __m256i (&a)[NT]) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);
+  if constexpr (NT <= 2) {
+    // Few tokens: one accumulator per load, summed at the end, so the multiply-accumulates
+    // of a block are not one dependent chain (8 x the vpdpbusd latency per block with VNNI).
+    // Integer sums, exact in any order (bounds above), so the result is the same.
+    __m256i p[4][NT];
+#pragma GCC unroll 4
+    for (int l = 0; l < 4; ++l) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * l));
+      const __m256i lo = _mm256_and_si256(v, m4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+      for (int t = 0; t < NT; ++t)
+        p[l][t] = P::x8_mac(l == 0 ? a[t] : _mm256_setzero_si256(), lo, hi,
+                            bcast32(xq[t] + 8 * l), bcast32(xq[t] + 8 * l + 4));
+    }
+    for (int t = 0; t < NT; ++t)
+      a[t] = P::x8_add(P::x8_add(p[0][t], p[1][t]), P::x8_add(p[2][t], p[3][t]));
+    return;
+  }
 #pragma GCC unroll 4
   for (int l = 0; l < 4; ++l) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * l));
@@ -153,7 +171,7 @@ struct Q4_0x8 {
 };
 
 // Q8_0 x8: 272-byte blocks, d[8] then qs[8][32]: qs[L][4r + i] = weight 4L + i of row r
-// (kernels/pack/q8_0.cpp). Two int32 chains per token for one or two tokens (the VNNI
+// (kernels/pack/q8_0.cpp). Four int32 chains for one token, two per token for two (the VNNI
 // multiply-accumulate is a 4-5 cycle chain).
 template <X86IsaX8 P>
 struct Q8_0x8 {
@@ -166,7 +184,7 @@ struct Q8_0x8 {
   template <int NT>
   static void group(const uint8_t* gw, const BlockQ8_0* const* x, const int32_t* const* xs8,
                     int64_t b0, int64_t b1, __m256 acc[NT]) {
-    constexpr int C = NT <= 2 ? 2 : 1;
+    constexpr int C = NT == 1 ? 4 : NT == 2 ? 2 : 1;
     for (int64_t b = b0; b < b1; ++b) {
       const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
       __m256i acc_q[C][NT];
@@ -409,9 +427,13 @@ struct T2x8 {
         // place (c x 4^k, u8 <= 192) into its own accumulator, divided by 4^k exactly at the
         // end of the block (every product is a multiple of 4^k): 4 ANDs per chunk instead of 3
         // shifts and 4 ANDs. |lane| <= 16 x 4 x 192 x 128 < 2^21.
-        __m256i ak[4][NT];
-        for (auto& k : ak)
-          for (auto& v : k) v = _mm256_setzero_si256();
+        // One token: even and odd chunks in separate accumulators (8 chains, not 4 chains of
+        // 16 dependent vpdpbusd per block), added before the shifts (exact).
+        constexpr int S = NT == 1 ? 2 : 1;
+        __m256i ak2[S][4][NT];
+        for (auto& c : ak2)
+          for (auto& k : c)
+            for (auto& v : k) v = _mm256_setzero_si256();
 #pragma GCC unroll 16
         for (int s = 0; s < 16; ++s) {
           const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * s));
@@ -420,9 +442,14 @@ struct T2x8 {
             const __m256i wk =
                 _mm256_and_si256(v, _mm256_set1_epi8(static_cast<char>(3 << (2 * k))));
             for (int t = 0; t < NT; ++t)
-              ak[k][t] = P::x8_dpbusd(ak[k][t], wk, bcast32(x[t][b].qs + 16 * s + 4 * k));
+              ak2[s % S][k][t] =
+                  P::x8_dpbusd(ak2[s % S][k][t], wk, bcast32(x[t][b].qs + 16 * s + 4 * k));
           }
         }
+        __m256i ak[4][NT];
+        for (int k = 0; k < 4; ++k)
+          for (int t = 0; t < NT; ++t)
+            ak[k][t] = S == 1 ? ak2[0][k][t] : _mm256_add_epi32(ak2[0][k][t], ak2[S - 1][k][t]);
         for (int t = 0; t < NT; ++t) {
           __m256i v = _mm256_add_epi32(ak[0][t], _mm256_srai_epi32(ak[1][t], 2));
           v = _mm256_add_epi32(
@@ -475,12 +502,6 @@ void x8_tokens(const MatmulArgs& a, int t0) {
       for (int t = 0; t < NT; ++t) {
         float* y = a.y + (t0 + t) * a.y_stride + r0;
         acc[t] = b0 > 0 && full ? _mm256_loadu_ps(y) : _mm256_setzero_ps();
-      }
-      if (weight_prefetch && g + 2 < g1) {  // two groups ahead (docs/kernels-x86.md)
-        const uint8_t* ahead =
-            static_cast<const uint8_t*>(a.w) + (g + 2) * group_bytes + b0 * F::kBlockBytes;
-        for (size_t o = 0; o < static_cast<size_t>(b1 - b0) * F::kBlockBytes; o += 64)
-          _mm_prefetch(reinterpret_cast<const char*>(ahead + o), _MM_HINT_T0);
       }
       F::template group<NT>(static_cast<const uint8_t*>(a.w) + g * group_bytes, x, xs8, b0, b1,
                             acc);

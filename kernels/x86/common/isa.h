@@ -70,6 +70,7 @@ concept X86Isa512 = X86Isa<P> && requires(__m512i z) {
 //   x8_mac(acc, lo, hi, x_lo, x_hi)  Q4_0-style nibbles (u8, one row per int32 lane) times the
 //                                    broadcast activations (s8) into the policy's accumulator
 //   x8_isum(acc)                     that accumulator as one int32 sum per row
+//   x8_add(a, b)                     the sum of two x8_mac accumulators
 //   x8_scale(isum, acc, sc)          isum + the x8_mac accumulator times the rows' 8 scale bytes
 //   Q8x8W, q8x8_prep(w)              Q8_0: the int8 weights (4 elements x 8 rows) prepared once
 //                                    for all tokens
@@ -83,6 +84,7 @@ concept X86IsaX8 = requires(__m256i v, __m128i s) {
   typename P::Q8x8W;
   is_ymm(P::x8_mac(v, v, v, v, v));
   is_ymm(P::x8_isum(v));
+  is_ymm(P::x8_add(v, v));
   is_ymm(P::x8_scale(v, v, s));
   { P::q8x8_prep(v) } -> std::same_as<typename P::Q8x8W>;
   is_ymm(P::q8x8_mac(v, P::q8x8_prep(v), v));
@@ -156,6 +158,7 @@ struct MaddX8 {
         acc, _mm256_add_epi16(_mm256_maddubs_epi16(lo, x_lo), _mm256_maddubs_epi16(hi, x_hi)));
   }
   static __m256i x8_isum(__m256i acc) { return _mm256_madd_epi16(acc, _mm256_set1_epi16(1)); }
+  static __m256i x8_add(__m256i a, __m256i b) { return _mm256_add_epi16(a, b); }
   // Q4_K: the int16 pairs times the row's scale (both halves of the row's lane) by vpmaddwd.
   static __m256i x8_scale(__m256i isum, __m256i acc, __m128i sc) {
     return _mm256_add_epi32(
@@ -182,6 +185,7 @@ struct VnniX8 {
     return Raw::dpbusd(Raw::dpbusd(acc, lo, x_lo), hi, x_hi);
   }
   static __m256i x8_isum(__m256i acc) { return acc; }
+  static __m256i x8_add(__m256i a, __m256i b) { return _mm256_add_epi32(a, b); }
   // Q4_K: the int32 row sums times the row's scale (vpmulld).
   static __m256i x8_scale(__m256i isum, __m256i acc, __m128i sc) {
     return _mm256_add_epi32(isum, _mm256_mullo_epi32(acc, _mm256_cvtepu8_epi32(sc)));
