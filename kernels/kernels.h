@@ -18,19 +18,22 @@
 namespace nibble::kernels {
 
 // Instruction-set levels, ordered within an architecture (a cap of `avx2` allows scalar and
-// avx2 variants; `avxvnni` = AVX2 + AVX-VNNI; `avx512` = F/BW/DQ/VL; `avx512vnni` adds VNNI).
+// avx2 variants; `avxvnni` = AVX2 + AVX-VNNI; `avx512` = F/BW/DQ/VL; `avx512vnni` adds VNNI;
+// `amx` adds AMX-TILE + AMX-INT8 with the OS's permission to use the tile state: only the
+// prefill GEMM has `amx` variants, decode stays on avx512vnni code; decision 30).
 enum class Isa : uint8_t {
   scalar = 0,
   avx2,
   avxvnni,
   avx512,
   avx512vnni,
+  amx,
   neon,
   dotprod,
   i8mm,
 };
 std::string_view isa_name(Isa isa);
-// Parses "scalar", "avx2", "avxvnni", "avx512", "avx512vnni", "neon", "dotprod", "i8mm".
+// Parses "scalar", "avx2", "avxvnni", "avx512", "avx512vnni", "amx", "neon", "dotprod", "i8mm".
 bool parse_isa(std::string_view name, Isa* out);
 // Best ISA this CPU (and OS) supports.
 Isa best_supported_isa();

@@ -8,6 +8,10 @@
 #endif
 
 #include <cstring>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #elif defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMDDP
@@ -78,6 +82,11 @@ CpuFeatures detect() {
     f.avx512vl = b & (1u << 31);
     f.avx512vnni = c & (1u << 11);
   }
+  // AMX: tile configuration and data state (XCR0 bits 17 and 18) enabled by the OS.
+  if (((xcr0 >> 17) & 3) == 3) {
+    f.amx_tile = d & (1u << 24);
+    f.amx_int8 = d & (1u << 25);
+  }
   cpuid(7, 1, a, b, c, d);
   f.avx_vnni = a & (1u << 4);
   if (!f.fma || !f.f16c) f.avx2 = false;  // nibble's AVX2 level includes FMA and F16C
@@ -115,6 +124,25 @@ CpuFeatures detect() { return {}; }
 const CpuFeatures& cpu_features() {
   static const CpuFeatures f = detect();
   return f;
+}
+
+namespace {
+bool request_amx() {
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__linux__)
+  constexpr long kArchReqXcompPerm = 0x1023;  // ARCH_REQ_XCOMP_PERM (Linux 5.16+)
+  constexpr long kXfeatureXtiledata = 18;
+  const CpuFeatures& f = cpu_features();
+  if (!f.amx_tile || !f.amx_int8) return false;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+}  // namespace
+
+bool amx_permitted() {
+  static const bool ok = request_amx();
+  return ok;
 }
 
 }  // namespace nibble::kernels

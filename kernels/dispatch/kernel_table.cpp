@@ -26,6 +26,7 @@ std::string_view isa_name(Isa isa) {
     case Isa::neon: return "neon";
     case Isa::dotprod: return "dotprod";
     case Isa::i8mm: return "i8mm";
+    case Isa::amx: return "amx";
   }
   return "unknown";
 }
@@ -52,6 +53,7 @@ bool isa_supported(Isa isa) {
     case Isa::neon: return f.neon;
     case Isa::dotprod: return f.neon && f.dotprod;
     case Isa::i8mm: return f.neon && f.dotprod && f.i8mm;
+    case Isa::amx: return avx512 && f.avx512vnni && f.amx_tile && f.amx_int8 && amx_permitted();
   }
   return false;
 }

@@ -26,6 +26,7 @@ std::string feature_list() {
   add(f.avx_vnni, "avx_vnni");
   add(f.avx512f, "avx512f");
   add(f.avx512vnni, "avx512vnni");
+  add(f.amx_tile && f.amx_int8, "amx");
   add(f.neon, "neon");
   add(f.dotprod, "dotprod");
   add(f.i8mm, "i8mm");

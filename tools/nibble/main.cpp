@@ -31,8 +31,8 @@ CLI::Option* add_isa_option(CLI::App& app, std::string& isa) {
       [](std::string& name) -> std::string {
         kernels::Isa cap;
         if (kernels::parse_isa(name, &cap)) return {};
-        return fmt::format("unknown ISA '{}' (scalar, avx2, avxvnni, avx512, avx512vnni, neon, "
-                           "dotprod, i8mm)",
+        return fmt::format("unknown ISA '{}' (scalar, avx2, avxvnni, avx512, avx512vnni, amx, "
+                           "neon, dotprod, i8mm)",
                            name);
       },
       "ISA");
@@ -66,6 +66,7 @@ static void version() {
   add(f.avx512dq, "avx512dq");
   add(f.avx512vl, "avx512vl");
   add(f.avx512vnni, "avx512vnni");
+  add(f.amx_tile && f.amx_int8, kernels::amx_permitted() ? "amx" : "amx(no-os-permission)");
   add(f.neon, "neon");
   add(f.dotprod, "dotprod");
   add(f.i8mm, "i8mm");
