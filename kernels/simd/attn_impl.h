@@ -43,7 +43,7 @@ namespace nibble::kernels::simd {
 template <class H>
 using ABatch = xsimd::batch<float, typename H::arch>;
 
-inline constexpr int64_t kPrefetch = 16;  // rows of K or V prefetched ahead of the tile fill
+inline constexpr int64_t kPrefetch = 64;  // rows of K or V prefetched ahead of the tile fill
 inline constexpr int kRows = 4;           // query rows per register block
 
 inline constexpr float kNegInf = -std::numeric_limits<float>::infinity();
@@ -97,6 +97,33 @@ ABatch<H> attn_row_chunk(const AttnBlock& b, const uint8_t* r, int64_t c) {
   return B::load_aligned(t);
 }
 
+// W cache rows from `rows` (row_bytes apart), dimensions [c, c + W) of each, exact f32, no
+// tail (head_dim a multiple of W), transposed: r[k] lane l = row l, dimension c + k.
+template <class H>
+[[gnu::always_inline]] inline void attn_load_transposed(const AttnBlock& b, const uint8_t* rows, int64_t c, ABatch<H>* r) {
+  using B = ABatch<H>;
+  constexpr int64_t W = B::size;
+  if (b.q8_0) {  // int8 values transposed, then times the rows' scales (lane l = row l)
+    alignas(64) uint16_t d[W];
+#pragma GCC unroll 16
+    for (int64_t k = 0; k < W; ++k) {
+      const auto& blk = reinterpret_cast<const BlockQ8_0*>(rows + k * b.row_bytes)[c / QK];
+      d[k] = blk.d;
+      r[k] = H::load_i8(blk.qs + c % QK);
+    }
+    H::transpose(r);
+    const B scale = H::load_h(d);
+#pragma GCC unroll 16
+    for (int64_t k = 0; k < W; ++k) r[k] *= scale;
+    return;
+  } else {
+#pragma GCC unroll 16
+    for (int64_t k = 0; k < W; ++k)
+      r[k] = H::load_h(reinterpret_cast<const uint16_t*>(rows + k * b.row_bytes) + c);
+  }
+  H::transpose(r);
+}
+
 // The transposed K tile of the groups over [r0, r1): kt[(grp * hp + d) * W + lane].
 template <class H>
 void attn_fill_ktile(const AttnBlock& b, int64_t r0, int64_t r1) {
@@ -108,13 +135,22 @@ void attn_fill_ktile(const AttnBlock& b, int64_t r0, int64_t r1) {
     // on this thread); prefetches never fault, so the cache's end needs no check.
     for (int64_t k = 0; k < W; ++k) attn_prefetch_row(b, b.k + (g + k + kPrefetch) * b.row_bytes);
     float* dst = b.scratch + g * hp;
-    const bool full = g >= r0 && g + W <= r1;
+    const uint8_t* rows = b.k + g * b.row_bytes;
+    if (b.head_dim % W == 0 && g >= r0 && g + W <= r1) {
+      // The common case (a whole group, no tail): converted straight into registers.
+      for (int64_t c = 0; c < hp; c += W) {
+        B r[W];
+        attn_load_transposed<H>(b, rows, c, r);
+#pragma GCC unroll 16
+        for (int64_t k = 0; k < W; ++k) r[k].store_aligned(dst + (c + k) * W);
+      }
+      continue;
+    }
     for (int64_t c = 0; c < hp; c += W) {
       B r[W];
       for (int64_t k = 0; k < W; ++k)
-        r[k] = full || (g + k >= r0 && g + k < r1)
-                   ? attn_row_chunk<H>(b, b.k + (g + k) * b.row_bytes, c)
-                   : B(0.0f);
+        r[k] = g + k >= r0 && g + k < r1 ? attn_row_chunk<H>(b, rows + k * b.row_bytes, c)
+                                         : B(0.0f);
       H::transpose(r);
       for (int64_t k = 0; k < W; ++k) r[k].store_aligned(dst + (c + k) * W);
     }
@@ -134,6 +170,25 @@ void attn_fill_vtile(const AttnBlock& b, int64_t r0, int64_t r1) {
     else
       std::fill(t + j * hp, t + (j + 1) * hp, 0.0f);
   }
+}
+
+// Row i's dot products acc over the W positions from gk: scaled, soft-capped, masked to the
+// row's range, stored where the group meets the range, and folded into the row's maxima vm.
+template <class H>
+[[gnu::always_inline]] inline void attn_score_finish(const AttnBlock& b, int i, int64_t gk, ABatch<H> acc, ABatch<H>& vm) {
+  using B = ABatch<H>;
+  constexpr int64_t W = B::size;
+  const int64_t lo = b.lo[i], hi = b.hi[i];
+  if (lo >= hi || gk + W <= lo || gk >= hi) return;
+  alignas(64) static constexpr float kIota[16] = {0, 1, 2,  3,  4,  5,  6,  7,
+                                                  8, 9, 10, 11, 12, 13, 14, 15};
+  B sv = acc * B(b.scale);
+  if (b.softcap > 0) sv = B(b.softcap) * xsimd::tanh(sv / B(b.softcap));
+  const B idx = B::load_aligned(kIota) + B(static_cast<float>(gk));
+  const auto in = (idx >= B(static_cast<float>(lo))) & (idx < B(static_cast<float>(hi)));
+  sv = xsimd::select(in, sv, B(kNegInf));
+  sv.store_aligned(b.s + i * b.s_stride + gk);
+  vm = xsimd::max(vm, sv);
 }
 
 // Scores of rows [i0, i0 + QN) over the GN groups from position g: QN x GN accumulators, one
@@ -160,23 +215,8 @@ void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
       for (int k = 0; k < GN; ++k) acc[i][k] = xsimd::fma(qd, kv[k], acc[i][k]);
     }
   }
-  alignas(64) static constexpr float kIota[16] = {0, 1, 2,  3,  4,  5,  6,  7,
-                                                  8, 9, 10, 11, 12, 13, 14, 15};
-  for (int i = 0; i < QN; ++i) {
-    const int64_t lo = b.lo[i0 + i], hi = b.hi[i0 + i];
-    float* s = b.s + (i0 + i) * b.s_stride;
-    for (int k = 0; k < GN; ++k) {
-      const int64_t gk = g + k * W;
-      if (lo >= hi || gk + W <= lo || gk >= hi) continue;
-      B sv = acc[i][k] * B(b.scale);
-      if (b.softcap > 0) sv = B(b.softcap) * xsimd::tanh(sv / B(b.softcap));
-      const B idx = B::load_aligned(kIota) + B(static_cast<float>(gk));
-      const auto in = (idx >= B(static_cast<float>(lo))) & (idx < B(static_cast<float>(hi)));
-      sv = xsimd::select(in, sv, B(kNegInf));
-      sv.store_aligned(s + gk);
-      vm[i] = xsimd::max(vm[i], sv);
-    }
-  }
+  for (int i = 0; i < QN; ++i)
+    for (int k = 0; k < GN; ++k) attn_score_finish<H>(b, i0 + i, g + k * W, acc[i][k], vm[i]);
 }
 
 // Rows [i0, i0 + QN) over the groups of their union [u0, u1).
@@ -198,6 +238,42 @@ void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
   }
 }
 
+// Up to kRows rows (a decode token's GQA group) over the union [u0, u1) without a tile: each
+// whole group's rows are transposed in registers and meet the rows' q right away, in the same
+// dimension order as the tile path (same results); partial groups take the tile path.
+template <class H, int QN>
+void attn_scores_direct(const AttnBlock& b, int64_t u0, int64_t u1) {
+  using B = ABatch<H>;
+  constexpr int64_t W = B::size;
+  const int64_t hd = b.head_dim, hp = attn_padded(hd);
+  B vm[QN];
+  for (int i = 0; i < QN; ++i) vm[i] = B(kNegInf);
+  for (int64_t g = u0 / W * W; g < u1; g += W) {
+    if (hd % W != 0 || g < u0 || g + W > u1) {
+      attn_fill_ktile<H>(b, std::max(u0, g), std::min(u1, g + W));
+      attn_score_tile<H, QN, 1>(b, 0, g, vm);
+      continue;
+    }
+    for (int64_t k = 0; k < W; ++k) attn_prefetch_row(b, b.k + (g + k + kPrefetch) * b.row_bytes);
+    B acc[QN];
+    for (int i = 0; i < QN; ++i) acc[i] = B(0.0f);
+    for (int64_t c = 0; c < hd; c += W) {
+      B r[W];
+      attn_load_transposed<H>(b, b.k + g * b.row_bytes, c, r);
+#pragma GCC unroll 16
+      for (int64_t k = 0; k < W; ++k)
+#pragma GCC unroll 4
+        for (int i = 0; i < QN; ++i) acc[i] = xsimd::fma(B(b.q[i * hp + c + k]), r[k], acc[i]);
+    }
+    for (int i = 0; i < QN; ++i) attn_score_finish<H>(b, i, g, acc[i], vm[i]);
+  }
+  for (int i = 0; i < QN; ++i) {
+    alignas(64) float t[W];
+    vm[i].store_aligned(t);
+    b.m[i] = *std::max_element(t, t + W);
+  }
+}
+
 template <class H>
 void attn_scores(const AttnBlock& b) {
   constexpr int64_t W = ABatch<H>::size;
@@ -205,6 +281,14 @@ void attn_scores(const AttnBlock& b) {
                 "groups must tile the block");
   int64_t r0, r1;
   attn_union(b, 0, b.nq, &r0, &r1);
+  if (b.nq <= kRows && r0 < r1) {
+    switch (b.nq) {
+      case 1: return attn_scores_direct<H, 1>(b, r0, r1);
+      case 2: return attn_scores_direct<H, 2>(b, r0, r1);
+      case 3: return attn_scores_direct<H, 3>(b, r0, r1);
+      default: return attn_scores_direct<H, 4>(b, r0, r1);
+    }
+  }
   if (r0 < r1) attn_fill_ktile<H>(b, r0, r1);
   for (int i0 = 0; i0 < b.nq; i0 += kRows) {
     const int qn = std::min(kRows, b.nq - i0);
@@ -238,20 +322,21 @@ float attn_expsum(float* s, int32_t lo, int32_t hi, float m) {
   return xsimd::hadd(lsum);
 }
 
-// a_i[0 .. NV * W) = sum over j in [u0, u1) of ph_i[j] * vt[j][0 .. NV * W), in j order, for
-// QN rows (ph rows kAttnBlock floats apart).
+// a_i[0 .. NV * W) = sum over j in [u0, u1) of ph_i[j] * v_j[c .. c + NV * W), in j order,
+// for QN rows (ph rows kAttnBlock floats apart), v_j from the V tile.
 template <class H, int QN, int NV>
-void attn_values_tile(const float* ph, const float* vt, int64_t hp, int64_t u0, int64_t u1,
+void attn_values_tile(const AttnBlock& b, const float* ph, int64_t c, int64_t u0, int64_t u1,
                       float* const* a) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
+  const int64_t hp = attn_padded(b.head_dim);
   B acc[QN][NV];
   for (int i = 0; i < QN; ++i)
     for (int u = 0; u < NV; ++u) acc[i][u] = B(0.0f);
   for (int64_t j = u0; j < u1; ++j) {
     B v[NV];
 #pragma GCC unroll 8
-    for (int u = 0; u < NV; ++u) v[u] = B::load_aligned(vt + j * hp + u * W);
+    for (int u = 0; u < NV; ++u) v[u] = B::load_aligned(b.scratch + j * hp + c + u * W);
 #pragma GCC unroll 8
     for (int i = 0; i < QN; ++i) {
       const B pj(ph[i * kAttnBlock + j]);
@@ -260,7 +345,7 @@ void attn_values_tile(const float* ph, const float* vt, int64_t hp, int64_t u0, 
     }
   }
   for (int i = 0; i < QN; ++i)
-    for (int u = 0; u < NV; ++u) acc[i][u].store_aligned(a[i] + u * W);
+    for (int u = 0; u < NV; ++u) acc[i][u].store_aligned(a[i] + c + u * W);
 }
 
 // Rows [i0, i0 + QN): their f16 probability rows over the union [u0, u1), then the outputs.
@@ -287,17 +372,9 @@ void attn_values_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
     }
     a[i] = b.a + (i0 + i) * hp;
   }
-  const float* vt = b.scratch;
   int64_t c = 0;
-  float* ac[QN];
-  for (; c + NV * W <= hp; c += NV * W) {
-    for (int i = 0; i < QN; ++i) ac[i] = a[i] + c;
-    attn_values_tile<H, QN, NV>(ph, vt + c, hp, u0, u1, ac);
-  }
-  for (; c < hp; c += W) {
-    for (int i = 0; i < QN; ++i) ac[i] = a[i] + c;
-    attn_values_tile<H, QN, 1>(ph, vt + c, hp, u0, u1, ac);
-  }
+  for (; c + NV * W <= hp; c += NV * W) attn_values_tile<H, QN, NV>(b, ph, c, u0, u1, a);
+  for (; c < hp; c += W) attn_values_tile<H, QN, 1>(b, ph, c, u0, u1, a);
 }
 
 template <class H>

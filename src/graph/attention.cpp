@@ -121,13 +121,11 @@ kernels::AttnBlock Attention::block_args(const KvView& kv, int64_t b, int64_t kh
 
 void Attention::run(int tid, ThreadPool& pool, const KvView& kv, const float* q, size_t q_stride,
                     int64_t pos0, int n, int64_t window, float* out, size_t out_stride) {
-  const int nt = pool.size();
   const int64_t units = s_.n_head_kv * ((n + tile_tokens_ - 1) / tile_tokens_);
-  const bool decode = forced_ >= 0 ? n <= forced_ : n <= decode_cap_ && units % nt != 0;
-  if (decode)
+  if (forced_ >= 0 ? n <= forced_ : n <= decode_cap_ && units % pool.size() != 0)
     run_decode(tid, pool, kv, q, q_stride, pos0, n, window, out, out_stride);
   else
-    run_prefill(tid, pool.size(), kv, q, q_stride, pos0, n, window, out, out_stride);
+    run_prefill(tid, pool, kv, q, q_stride, pos0, n, window, out, out_stride);
 }
 
 void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const float* q,
@@ -200,16 +198,21 @@ void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const fl
   }
 }
 
-void Attention::run_prefill(int tid, int nt, const KvView& kv, const float* q, size_t q_stride,
-                            int64_t pos0, int n, int64_t window, float* out, size_t out_stride) {
+void Attention::run_prefill(int tid, ThreadPool& pool, const KvView& kv, const float* q,
+                            size_t q_stride, int64_t pos0, int n, int64_t window, float* out,
+                            size_t out_stride) {
   const int64_t nkv = s_.n_head_kv, tiles = (n + tile_tokens_ - 1) / tile_tokens_;
   const Thread th = thread(tid);
-  // Units (tile, KV head) dealt round-robin: each thread gets early and late (longer) tiles.
-  for (int64_t u = tid; u < tiles * nkv; u += nt) {
-    const int t0 = static_cast<int>(u / nkv * tile_tokens_);
-    prefill_unit(th, kv, q, q_stride, pos0, t0, std::min(tile_tokens_, n - t0), u % nkv, window,
-                 out, out_stride);
-  }
+  // Units (tile, KV head) claimed in chunks (ThreadPool::for_each), the last (longest) tiles
+  // first, so the small chunks at the end are short units and a descheduled thread holds up
+  // only the unit it is in.
+  pool.for_each(tid, tiles * nkv, 1, [&](int64_t ub, int64_t ue) {
+    for (int64_t u = ub; u < ue; ++u) {
+      const int t0 = static_cast<int>((tiles - 1 - u / nkv) * tile_tokens_);
+      prefill_unit(th, kv, q, q_stride, pos0, t0, std::min(tile_tokens_, n - t0), u % nkv,
+                   window, out, out_stride);
+    }
+  });
 }
 
 void Attention::prefill_unit(const Thread& th, const KvView& kv, const float* q, size_t q_stride,

@@ -67,8 +67,9 @@ class Attention {
   Thread thread(int tid) const;
   void run_decode(int tid, ThreadPool& pool, const KvView& kv, const float* q, size_t q_stride,
                   int64_t pos0, int n, int64_t window, float* out, size_t out_stride);
-  void run_prefill(int tid, int nt, const KvView& kv, const float* q, size_t q_stride,
-                   int64_t pos0, int n, int64_t window, float* out, size_t out_stride);
+  void run_prefill(int tid, ThreadPool& pool, const KvView& kv, const float* q,
+                   size_t q_stride, int64_t pos0, int n, int64_t window, float* out,
+                   size_t out_stride);
   // One prefill unit: tokens [t0, t0 + tn) x the query heads of KV head kh.
   void prefill_unit(const Thread& th, const KvView& kv, const float* q, size_t q_stride,
                     int64_t pos0, int t0, int tn, int64_t kh, int64_t window, float* out,

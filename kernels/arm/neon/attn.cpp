@@ -11,7 +11,7 @@ namespace {
 
 struct AttnHooks : F16Hooks {
   static constexpr int kGroups = 4;  // 4 x 4 accumulators of 4 positions
-  static void transpose(F* r) {  // 4 x 4: trn1/trn2 on row pairs, then 64-bit halves
+  [[gnu::always_inline]] static void transpose(F* r) {  // 4 x 4: trn1/trn2 on row pairs, then 64-bit halves
     const float32x4x2_t a = vtrnq_f32(r[0], r[1]), b = vtrnq_f32(r[2], r[3]);
     r[0] = F(vcombine_f32(vget_low_f32(a.val[0]), vget_low_f32(b.val[0])));
     r[1] = F(vcombine_f32(vget_low_f32(a.val[1]), vget_low_f32(b.val[1])));

@@ -12,7 +12,7 @@ namespace {
 struct AttnHooks : F16Hooks {
   static constexpr int kGroups = 2;  // 4 x 2 accumulators of 8 positions (16 registers)
   // 8 x 8 transpose: pairs of rows interleaved, then 64-bit pairs, then 128-bit halves.
-  static void transpose(F* r) {
+  [[gnu::always_inline]] static void transpose(F* r) {
     __m256 t[8], u[8];
     for (int i = 0; i < 8; i += 2) {
       t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);

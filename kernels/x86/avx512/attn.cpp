@@ -14,7 +14,7 @@ namespace {
 struct AttnHooks : F16Hooks {
   static constexpr int kGroups = 4;  // 4 x 4 accumulators of 16 positions (scores), 4 x 4 outputs
   // 16 x 16 transpose: pairs of rows interleaved, then 64-bit pairs, then 128-bit lanes.
-  static void transpose(F* r) {
+  [[gnu::always_inline]] static void transpose(F* r) {
     __m512 t[16], u[16];
     for (int i = 0; i < 16; i += 2) {
       t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
