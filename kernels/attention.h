@@ -16,7 +16,10 @@
 // f32, exact: an f16 scale times an int8 has at most 19 significant bits) into an f32 tile in
 // the caller's scratch, which every query row of the call then reads from L1/L2: the GQA group
 // of a decode token, or group x tokens of a prefill tile, share one pass over the cache; the
-// cache is never copied per (token, head).
+// cache is never copied per (token, head). The K tile is transposed (dimension-major per SIMD
+// group of positions), so each score is one FMA chain over the dimensions in order, the
+// reference's order; calls of up to 4 query rows (a decode token's group) transpose K in
+// registers without a tile (kernels/simd/attn_impl.h).
 //
 // Block boundaries are absolute positions (multiples of kAttnBlock), and each position sits
 // in the same SIMD lane of its block in every call, so a (query, position) pair is computed

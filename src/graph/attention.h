@@ -10,12 +10,15 @@
 //     for the K and V passes and (token, head) for the sums, with a barrier between the
 //     passes, so that two threads share the positions even of a single KV head; scores and
 //     per-block outputs go to scratch.
-//   prefill: units are (tile of tokens, KV head); a unit runs the three passes over its blocks
-//     for all tile tokens x group heads at once (the query block x KV block tiles of flash
-//     attention; blocks past the tile's last position, and window blocks before its first
-//     token's window, are never visited).
+//   prefill: units are (tile of tokens, KV head), claimed in chunks through
+//     ThreadPool::for_each (the last, longest tiles first); a unit runs the three passes over
+//     its blocks for all tile tokens x group heads at once (the query block x KV block tiles of
+//     flash attention; blocks past the tile's last position, and window blocks before its
+//     first token's window, are never visited). A decode token whose units split evenly over
+//     the threads (8 KV heads on 2 threads) takes this schedule too: no barrier inside.
 // Called by every thread of the context's pool inside its parallel region; it waits on the
-// pool's barrier itself (decode), and the caller's barrier follows it. Scratch is sized once by
+// pool's barrier itself (decode) or the for_each step (prefill), and the caller's barrier
+// follows it. Scratch is sized once by
 // init(): run() allocates nothing.
 #pragma once
 
