@@ -15,8 +15,12 @@
 // kt per group and one broadcast of q[d] per row feed kRows x kGroups FMAs, and no horizontal
 // reduction is needed. Each score is thus one FMA chain in dimension order, s = fma(q_d, k_d,
 // s), exactly the reference's order (for f16 K the products of two f16 values are exact in
-// f32, so the scores equal the reference's bit for bit; for q8_0 K the reference rounds each
-// product before the add, the kernel does not).
+// f32, so the dot products equal the reference's bit for bit; for q8_0 K the reference rounds
+// each product before the add, the kernel does not). q8_0 rows are transposed as int8 -> f32
+// values and then multiplied by the vector of the W rows' scales (d x int8 is exact either
+// way). Calls of up to kRows rows (a decode token's GQA group) use no K tile: each whole group
+// of W rows is transposed in registers and meets the rows' q at once, d in the same order, so
+// the results are those of the tile path; partial groups (the ends of the union) take it.
 // expsum: xsimd exp over the groups, lane-wise sums, one hadd.
 // Values: the V rows go row-major into an f32 tile; p * (1/L) is rounded to f16 through the
 // ISA's conversion into per-row probability rows (zero outside each row's range); a register
