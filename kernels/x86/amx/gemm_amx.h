@@ -17,9 +17,10 @@
 // acc), block after block (C is stored to the stack and read back one token a row, 16 rows a
 // zmm, so d_w x d_x is the same product per lane). Partial row groups go to the x8 GEMV code.
 //
-// Loop order: K in chunks of 32 blocks; per chunk the activations of up to 64 tokens are
-// copied once into A-tile order (zero rows past the last token, scales as f32) and used by
-// every row tile of the range; per row tile the chunk's weights are unpacked once into B-tile
+// Loop order: K in chunks of 32 blocks; per chunk and group of up to 64 tokens the d_x are
+// converted to f32 once; full 16-token tiles load A straight from the activation rows (stride
+// x_stride: no copy, which mattered for the small row chunks of a 2-thread step: 1.1-1.4x at
+// 16 rows a call), a last partial tile from a zero-padded copy; per row tile the chunk's weights are unpacked once into B-tile
 // order (Q4_0: and / shift / subtract 8; Q8_0: the two groups' rows side by side) and used by
 // the group's 4 token tiles. f32 accumulators stay in zmm over a chunk and go through y
 // between chunks.
@@ -28,6 +29,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "kernels/x86/common/gemm_x8.h"
@@ -70,7 +72,7 @@ class AmxTiles {
 
 // Activations of one token group and K chunk in A-tile order.
 struct AmxActs {
-  alignas(64) int8_t qs[kAmxTiles][kAmxChunk][kAmxTokens][QK];  // 64 KiB
+  alignas(64) int8_t qs[kAmxChunk][kAmxTokens][QK];  // a partial token tile: 16 KiB
   alignas(64) float dx[kAmxChunk][kAmxGroup];                    // d_x per block and token
 };
 // Weights of one row tile (two x8 groups) and K chunk in B-tile order.
@@ -120,42 +122,65 @@ struct AmxQ8_0 {
   }
 };
 
-// Copies tokens [tg, tg + n) of blocks [b0, b0 + bn) into A-tile order; the rows of the last
-// tile past n are zero (their sums are 0 and never stored).
+// d_x of tokens [tg, tg + n) and blocks [b0, b0 + bn) as f32; a last, partial token tile's
+// activations copied into A-tile order with zero rows past n (their sums are 0 and never
+// stored). Full tiles read the activation rows in place (amx_a).
 inline void amx_prep(const MatmulArgs& a, int tg, int n, int64_t b0, int64_t bn, AmxActs& pr) {
   const int padded = (n + kAmxTokens - 1) / kAmxTokens * kAmxTokens;
   for (int t = 0; t < padded; ++t) {
     const int tile = t / kAmxTokens, r = t % kAmxTokens;
     if (t >= n) {
-      for (int64_t b = 0; b < bn; ++b) std::memset(pr.qs[tile][b][r], 0, QK), pr.dx[b][t] = 0;
+      for (int64_t b = 0; b < bn; ++b) std::memset(pr.qs[b][r], 0, QK), pr.dx[b][t] = 0;
       continue;
     }
     const auto* x = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a.x) +
                                                        (tg + t) * a.x_stride) + b0;
+    const bool copy = (tile + 1) * kAmxTokens > n;
     for (int64_t b = 0; b < bn; ++b) {
-      std::memcpy(pr.qs[tile][b][r], x[b].qs, QK);
+      if (copy) std::memcpy(pr.qs[b][r], x[b].qs, QK);
       pr.dx[b][t] = _cvtsh_ss(x[b].d);
     }
   }
 }
 
-// One block of a token tile: C = A x B into tile TC (A: 16 x 32 bytes at aq, B: 8 x 64 at
-// bq, both 512 bytes), stored to c (16 x 16 int32). One asm statement instead of GCC's tile
-// intrinsics: those paste the tile number into the text (so no template), and their store
-// clobbers all memory, which kept the 16 f32 accumulators in memory (a load and a store per
-// token and block); the operands here name exactly the bytes read and written.
-#define NIBBLE_AMX_DP(OP, TC, TA, TB, aq, bq, c)                                             \
+// One block of a token tile: C = A x B into tile TC (A: 16 rows of 32 bytes at aq, `as` bytes
+// apart; B: 8 x 64 bytes at bq), stored to c (16 x 16 int32). One asm statement instead of
+// GCC's tile intrinsics: those paste the tile number into the text (so no template), and their
+// store clobbers all memory, which kept the 16 f32 accumulators in memory (a load and a store
+// per token and block); the operands here name the bytes of B read and of c written. A is
+// read from the caller's activations or from the prepared copy, both written before the
+// tile function runs (amx_fence at its start).
+#define NIBBLE_AMX_DP(OP, TC, TA, TB, aq, as, bq, c)                                         \
   __asm__ volatile("tilezero %%tmm" #TC "\n\t"                                              \
                    "tileloadd (%1,%4,1), %%tmm" #TA "\n\t"                                  \
                    "tileloadd (%2,%5,1), %%tmm" #TB "\n\t"                                  \
                    #OP " %%tmm" #TB ", %%tmm" #TA ", %%tmm" #TC "\n\t"                       \
                    "tilestored %%tmm" #TC ", (%3,%5,1)"                                     \
                    : "=m"(*reinterpret_cast<int32_t(*)[256]>(c))                            \
-                   : "r"(aq), "r"(bq), "r"(c), "r"(static_cast<int64_t>(QK)),               \
+                   : "r"(aq), "r"(bq), "r"(c), "r"(static_cast<int64_t>(as)),               \
                      "r"(static_cast<int64_t>(64)),                                         \
-                     "m"(*reinterpret_cast<const int8_t(*)[512]>(aq)),                      \
                      "m"(*reinterpret_cast<const int8_t(*)[512]>(bq)))
-#define NIBBLE_AMX_BLOCK(TC, TA, TB, aq, bq, c) NIBBLE_AMX_DP(tdpbssd, TC, TA, TB, aq, bq, c)
+#define NIBBLE_AMX_BLOCK(TC, TA, TB, aq, as, bq, c) \
+  NIBBLE_AMX_DP(tdpbssd, TC, TA, TB, aq, as, bq, c)
+inline void amx_fence() { __asm__ volatile("" ::: "memory"); }
+
+// Where a token tile's A rows are: a full tile reads the 16 activation rows in place (block b
+// at p + b x step, rows `stride` bytes apart), a partial one the zero-padded copy.
+struct AmxA {
+  const int8_t* p;
+  int64_t stride, step;
+  const int8_t* at(int64_t b) const { return p + b * step; }
+};
+template <class XBlock>
+inline AmxA amx_a(const MatmulArgs& a, const int8_t* copy, int64_t copy_step, int tg, int tile,
+                  int nt, int64_t b0) {
+  if (nt < kAmxTokens) return {copy, 32, copy_step};
+  const auto* x = static_cast<const uint8_t*>(a.x) +
+                  static_cast<size_t>(tg + kAmxTokens * tile) * a.x_stride + b0 * sizeof(XBlock);
+  return {reinterpret_cast<const int8_t*>(x + offsetof(XBlock, qs)),
+          static_cast<int64_t>(a.x_stride), static_cast<int64_t>(sizeof(XBlock))};
+}
+
 // The GEMV's f32 step for the 16 tokens of a tile: acc[t] += float(c[t]) x (d_w x d_x[t]).
 inline void amx_finish(__m512 (&acc)[kAmxTokens], const int32_t* c, const float* dw,
                        const float* dx) {
@@ -183,9 +208,10 @@ inline void amx_tile(const MatmulArgs& a, const AmxActs& pr, const AmxWeights& w
   // tile b % 4 and c[b % 4]; A and B tiles alternate between 4, 6 and 5, 7.
   alignas(64) int32_t c[4][kAmxTokens * 16];
   const float* dx = pr.dx[0] + kAmxTokens * tile;
-  const auto* aq = pr.qs[tile];
+  const AmxA aq = amx_a<BlockQ8_0>(a, pr.qs[0][0], kAmxTokens * QK, tg, tile, nt, b0);
+  amx_fence();
 #define NIBBLE_AMX_ISSUE(TC, TA, TB, bb) \
-  if ((bb) < bn) NIBBLE_AMX_BLOCK(TC, TA, TB, aq[bb][0], wb.b[bb][0], c[TC])
+  if ((bb) < bn) NIBBLE_AMX_BLOCK(TC, TA, TB, aq.at(bb), aq.stride, wb.b[bb][0], c[TC])
 #define NIBBLE_AMX_FINISH(i, bb) \
   if ((bb) < bn) amx_finish(acc, c[i], wb.dw[bb], dx + (bb) * kAmxGroup)
   NIBBLE_AMX_ISSUE(0, 4, 6, 0);
