@@ -23,10 +23,10 @@ std::string_view isa_name(Isa isa) {
     case Isa::avxvnni: return "avxvnni";
     case Isa::avx512: return "avx512";
     case Isa::avx512vnni: return "avx512vnni";
+    case Isa::amx: return "amx";
     case Isa::neon: return "neon";
     case Isa::dotprod: return "dotprod";
     case Isa::i8mm: return "i8mm";
-    case Isa::amx: return "amx";
   }
   return "unknown";
 }
@@ -50,10 +50,10 @@ bool isa_supported(Isa isa) {
     case Isa::avxvnni: return f.avx2 && f.avx_vnni;
     case Isa::avx512: return avx512;
     case Isa::avx512vnni: return avx512 && f.avx512vnni;
+    case Isa::amx: return avx512 && f.avx512vnni && f.amx_tile && f.amx_int8 && amx_permitted();
     case Isa::neon: return f.neon;
     case Isa::dotprod: return f.neon && f.dotprod;
     case Isa::i8mm: return f.neon && f.dotprod && f.i8mm;
-    case Isa::amx: return avx512 && f.avx512vnni && f.amx_tile && f.amx_int8 && amx_permitted();
   }
   return false;
 }
