@@ -113,7 +113,7 @@ void Attention::clip(int64_t lo, int64_t pos, int64_t b, int32_t* l, int32_t* h)
 
 kernels::AttnBlock Attention::block_args(const KvView& kv, int64_t b, int64_t kh) const {
   kernels::AttnBlock a;
-  const size_t off = static_cast<size_t>(b) * kAttnBlock * kv.row_bytes + kh * kv.head_bytes;
+  const size_t off = static_cast<size_t>(b) * kAttnBlock * kv.row_bytes + kh * kv.head_stride;
   a.head_dim = s_.head_dim, a.k = kv.k + off, a.v = kv.v + off;
   a.row_bytes = kv.row_bytes, a.q8_0 = kv.q8_0, a.scale = s_.scale, a.softcap = s_.softcap;
   return a;

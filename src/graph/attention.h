@@ -33,12 +33,14 @@
 
 namespace nibble::graph {
 
-// One layer's K and V: position j, KV head h starts at k + j * row_bytes + h * head_bytes (the
-// same for v). Heads are f16 (head_dim halves) or q8_0 (head_dim / 32 blocks of 34 bytes).
+// One layer's K and V: position j, KV head h starts at k + j * row_bytes + h * head_stride (the
+// same for v). Head rows are f16 (head_dim halves) or q8_0 (head_dim / 32 blocks of 34 bytes).
+// The context's cache is head-major (row_bytes = one head row, head_stride = n_ctx rows);
+// position-major views (head_stride = one head row) work the same.
 struct KvView {
   const uint8_t* k = nullptr;
   const uint8_t* v = nullptr;
-  size_t row_bytes = 0, head_bytes = 0;
+  size_t row_bytes = 0, head_stride = 0;
   bool q8_0 = false;
 };
 

@@ -9,7 +9,9 @@
 // All buffers are sized at creation for n_batch tokens; eval allocates nothing unless
 // all_logits asks for more logits rows than any earlier call.
 //
-// KV cache: per layer, K and V as f16 [n_ctx rows x n_head_kv * head_dim]; row j = position j.
+// KV cache: per layer, K and V, each head-major: [n_head_kv][n_ctx positions][head row], a head
+// row f16 (head_dim halves) or q8_0 (head_dim / 32 blocks), so that attention streams one KV
+// head's positions contiguously. In runtime::LargeBuffer (2 MiB pages where the OS has them).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -23,6 +25,7 @@
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "model/rope.h"
+#include "runtime/large_buffer.h"
 #include "runtime/log.h"
 #include "runtime/thread_pool.h"
 
@@ -93,16 +96,12 @@ class Context final : public InferenceContext {
       }
       need(m_->output);
       xq_.assign(xq + 64, 0);
-      if (kv_q8_) {
-        // q8_0 rows: per kv head, head_dim / 32 blocks of 34 bytes (f16 scale + 32 int8).
-        head_q8_bytes_ = static_cast<size_t>(c_.head_dim / 32) * 34;
-        const size_t cells = static_cast<size_t>(c_.n_layer) * n_ctx_ * c_.n_head_kv;
-        kq8_.assign(cells * head_q8_bytes_, 0);
-        vq8_.assign(cells * head_q8_bytes_, 0);
-      } else {
-        kcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
-        vcache_.assign(static_cast<size_t>(c_.n_layer) * n_ctx_ * kv_dim_, 0);
-      }
+      // q8_0 head rows: head_dim / 32 blocks of 34 bytes (f16 scale + 32 int8).
+      head_bytes_ = kv_q8_ ? static_cast<size_t>(c_.head_dim / 32) * 34
+                           : static_cast<size_t>(c_.head_dim) * sizeof(uint16_t);
+      const size_t cells = static_cast<size_t>(c_.n_layer) * n_ctx_ * c_.n_head_kv;
+      kbuf_ = LargeBuffer(cells * head_bytes_);
+      vbuf_ = LargeBuffer(cells * head_bytes_);
       logits_.assign(c_.n_vocab, 0);
       stop_.assign(static_cast<size_t>(c_.n_layer), 0);
       attn_.init(k_, {c_.head_dim, c_.n_head, c_.n_head_kv, c_.query_scale, c_.attn_softcap},
@@ -204,27 +203,23 @@ class Context final : public InferenceContext {
   int n_vocab() const override { return static_cast<int>(c_.n_vocab); }
   bool kv_q8_0() const override { return kv_q8_; }
   // Bytes of one position's K (or V) row over all KV heads, and of one layer's first n rows.
-  size_t kv_row_bytes() const {
-    return kv_q8_ ? static_cast<size_t>(c_.n_head_kv) * head_q8_bytes_
-                  : static_cast<size_t>(kv_dim_) * sizeof(uint16_t);
-  }
+  size_t kv_row_bytes() const { return static_cast<size_t>(c_.n_head_kv) * head_bytes_; }
   size_t kv_state_bytes(int n_tokens) const override {
     return 2 * static_cast<size_t>(c_.n_layer) * static_cast<size_t>(n_tokens) * kv_row_bytes();
   }
-  // The cache's layer il starts at row il * n_ctx_; K and V of one layer are written as two
-  // runs of n rows each.
-  const uint8_t* kv_layer(bool key, int64_t il) const {
-    const size_t off = static_cast<size_t>(il) * n_ctx_ * kv_row_bytes();
-    if (kv_q8_) return (key ? kq8_ : vq8_).data() + off;
-    return reinterpret_cast<const uint8_t*>((key ? kcache_ : vcache_).data()) + off;
+  // Head kh's row of position pos in layer il (head-major cache, see the top of the file).
+  uint8_t* kv_cell(bool key, int64_t il, int64_t pos, int64_t kh) const {
+    const size_t cell = (static_cast<size_t>(il) * c_.n_head_kv + kh) * n_ctx_ + pos;
+    return const_cast<uint8_t*>((key ? kbuf_ : vbuf_).data()) + cell * head_bytes_;
   }
+  // The saved state is position-major whatever the cache's layout: per layer, K then V, each n
+  // rows of all KV heads (kv_row_bytes), so state files do not depend on this layout.
   void save_kv_state(uint8_t* dst) const override {
-    const size_t run = static_cast<size_t>(n_past_) * kv_row_bytes();
     for (int64_t il = 0; il < c_.n_layer; ++il)
-      for (bool key : {true, false}) {
-        std::memcpy(dst, kv_layer(key, il), run);
-        dst += run;
-      }
+      for (bool key : {true, false})
+        for (int64_t pos = 0; pos < n_past_; ++pos)
+          for (int64_t kh = 0; kh < c_.n_head_kv; ++kh, dst += head_bytes_)
+            std::memcpy(dst, kv_cell(key, il, pos, kh), head_bytes_);
   }
   Status load_kv_state(int n_tokens, std::span<const uint8_t> src,
                        std::span<const float> logits) override {
@@ -245,13 +240,12 @@ class Context final : public InferenceContext {
         return Error(ErrorCode::out_of_memory, "cannot allocate logits");
       }
     }
-    const size_t run = static_cast<size_t>(n_tokens) * kv_row_bytes();
     const uint8_t* p = src.data();
     for (int64_t il = 0; il < c_.n_layer; ++il)
-      for (bool key : {true, false}) {
-        std::memcpy(const_cast<uint8_t*>(kv_layer(key, il)), p, run);
-        p += run;
-      }
+      for (bool key : {true, false})
+        for (int64_t pos = 0; pos < n_tokens; ++pos)
+          for (int64_t kh = 0; kh < c_.n_head_kv; ++kh, p += head_bytes_)
+            std::memcpy(kv_cell(key, il, pos, kh), p, head_bytes_);
     n_past_ = n_tokens;
     std::copy(logits.begin(), logits.end(), logits_.begin());
     n_logits_ = logits.empty() ? 0 : 1;
@@ -260,7 +254,7 @@ class Context final : public InferenceContext {
   MemoryReport memory() const override {
     MemoryReport r;
     r.weights_bytes = m_->weight_bytes;
-    r.kv_bytes = (kcache_.size() + vcache_.size()) * sizeof(uint16_t) + kq8_.size() + vq8_.size();
+    r.kv_bytes = kbuf_.size() + vbuf_.size();
     r.scratch_bytes = (x_.size() + xn_.size() + tmp_.size() + qkv_.size() + att_.size() +
                        gu_.size() + h_.size() + logits_.size()) *
                           sizeof(float) +
@@ -595,31 +589,27 @@ class Context final : public InferenceContext {
 
   // One head's K (key = true) or V row of position pos in layer il, to / from f32.
   void store_kv(bool key, int64_t il, int64_t pos, int64_t kh, const float* x) {
-    const size_t cell = (static_cast<size_t>(il) * n_ctx_ + pos) * c_.n_head_kv + kh;
-    if (kv_q8_) {
-      k_.quantize_activation(TensorType::Q8_0, x,
-                             (key ? kq8_ : vq8_).data() + cell * head_q8_bytes_, c_.head_dim);
-    } else {
-      k_.f32_to_f16(x, (key ? kcache_ : vcache_).data() + cell * c_.head_dim, c_.head_dim);
-    }
+    uint8_t* cell = kv_cell(key, il, pos, kh);
+    if (kv_q8_)
+      k_.quantize_activation(TensorType::Q8_0, x, cell, c_.head_dim);
+    else
+      k_.f32_to_f16(x, reinterpret_cast<uint16_t*>(cell), c_.head_dim);
   }
   void load_kv(bool key, int64_t il, int64_t pos, int64_t kh, float* x) const {
-    const size_t cell = (static_cast<size_t>(il) * n_ctx_ + pos) * c_.n_head_kv + kh;
-    if (kv_q8_) {
-      k_.dequantize(TensorType::Q8_0, (key ? kq8_ : vq8_).data() + cell * head_q8_bytes_, x,
-                    c_.head_dim);
-    } else {
-      k_.f16_to_f32((key ? kcache_ : vcache_).data() + cell * c_.head_dim, x, c_.head_dim);
-    }
+    const uint8_t* cell = kv_cell(key, il, pos, kh);
+    if (kv_q8_)
+      k_.dequantize(TensorType::Q8_0, cell, x, c_.head_dim);
+    else
+      k_.f16_to_f32(reinterpret_cast<const uint16_t*>(cell), x, c_.head_dim);
   }
 
   // Causal (optionally sliding-window) attention over layer il (src/graph/attention.cpp).
   void attention(int tid, int64_t il, int n) {
     const bool local = c_.swa_layer[il] != 0 && c_.sliding_window > 0;
     KvView kv;
-    kv.k = kv_layer(true, il), kv.v = kv_layer(false, il);
-    kv.row_bytes = kv_row_bytes(), kv.q8_0 = kv_q8_;
-    kv.head_bytes = kv_q8_ ? head_q8_bytes_ : c_.head_dim * sizeof(uint16_t);
+    kv.k = kv_cell(true, il, 0, 0), kv.v = kv_cell(false, il, 0, 0);
+    kv.row_bytes = head_bytes_, kv.head_stride = static_cast<size_t>(n_ctx_) * head_bytes_;
+    kv.q8_0 = kv_q8_;
     attn_.run(tid, pool_, kv, qkv_.data(), qkv_dim_, n_past_, n, local ? c_.sliding_window : 0,
               att_.data(), c_.n_head * c_.head_dim);
   }
@@ -636,10 +626,9 @@ class Context final : public InferenceContext {
   std::vector<float> x_, xn_, tmp_, qkv_, att_, gu_, h_, logits_;
   Attention attn_;
   std::vector<uint8_t> xq_;
-  std::vector<uint16_t> kcache_, vcache_;  // f16 KV (default)
-  bool kv_q8_ = false;
-  size_t head_q8_bytes_ = 0;
-  std::vector<uint8_t> kq8_, vq8_;  // q8_0 KV (kv_q8_0)
+  bool kv_q8_ = false;     // q8_0 KV cache instead of f16
+  size_t head_bytes_ = 0;  // one KV head's row of one position
+  LargeBuffer kbuf_, vbuf_;
   model::SessionRope rope_;         // this session's RoPE frequencies and attention factor
   const model::RopeParams& rope(int64_t il) const {
     return c_.swa_layer[il] ? rope_.local : rope_.global;

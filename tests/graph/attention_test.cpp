@@ -112,6 +112,31 @@ TEST(Attention, SchedulesAndThreadCountsAgreeBitForBit) {
   }
 }
 
+// The context's head-major cache (each KV head's positions contiguous) gives the same bits as
+// the position-major one: the layout only changes where rows are read from.
+TEST(Attention, HeadMajorLayoutAgreesBitForBit) {
+  for (const Case& c : kCases) {
+    const int64_t n_ctx = 300, pos0 = 250;
+    const int n = 3;
+    auto q = gauss(n * c.nh * c.hd, 5, 1.0f);
+    Cache m = make_cache(c, n_ctx);
+    const size_t hb = m.view.head_stride;
+    Cache hm = m;  // re-laid out: [head][position][head row]
+    for (int64_t j = 0; j < n_ctx; ++j)
+      for (int64_t kh = 0; kh < c.nkv; ++kh)
+        for (int w = 0; w < 2; ++w)
+          std::memcpy((w ? hm.v : hm.k).data() + (kh * n_ctx + j) * hb,
+                      (w ? m.v : m.k).data() + (j * c.nkv + kh) * hb, hb);
+    hm.view = {hm.k.data(), hm.v.data(), hb, hb * n_ctx, c.q8};
+    for (int dec : {0, 4}) {
+      const auto ref = attend(c, m, n_ctx, q, pos0, n, 2, dec);
+      const auto got = attend(c, hm, n_ctx, q, pos0, n, 2, dec);
+      EXPECT_EQ(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)), 0)
+          << "hd " << c.hd << " q8 " << c.q8 << " window " << c.window << (dec ? " decode" : "");
+    }
+  }
+}
+
 TEST(Attention, MatchesDoubleWithinBound) {
   for (const Case& c : kCases) {
     const int64_t n_ctx = 700, pos0 = 600;
