@@ -56,13 +56,17 @@ static_assert(sizeof(AmxConfig) == 64);
 // The tile configuration for this thread for the lifetime of the object (AMX state is per
 // thread: every pool thread configures its own), released after (the OS then need not save
 // the 8 KiB of tile data on a context switch).
+// k_bytes: activations per tile product (A: 16 x k_bytes, B: k_bytes / 4 x 64); 32, or 64 for
+// the ternary kernel (gemm_amx_tq.h).
 class AmxTiles {
  public:
-  AmxTiles() {
+  explicit AmxTiles(int k_bytes = 32) {
     AmxConfig c;
     for (int i = 0; i < 4; ++i) c.rows[i] = kAmxTokens, c.colsb[i] = 64;  // C
-    for (int i = 4; i < 6; ++i) c.rows[i] = kAmxTokens, c.colsb[i] = 32;  // A
-    for (int i = 6; i < 8; ++i) c.rows[i] = 8, c.colsb[i] = 64;           // B
+    for (int i = 4; i < 6; ++i)
+      c.rows[i] = kAmxTokens, c.colsb[i] = static_cast<uint16_t>(k_bytes);  // A
+    for (int i = 6; i < 8; ++i)
+      c.rows[i] = static_cast<uint8_t>(k_bytes / 4), c.colsb[i] = 64;  // B
     _tile_loadconfig(&c);
   }
   ~AmxTiles() { _tile_release(); }
@@ -257,6 +261,15 @@ struct AmxQ8 {
   }
 };
 
+// Bytes of activations per tile product: Fmt::kKBytes where a format sets it, else 32.
+template <class Fmt>
+constexpr int amx_k_bytes() {
+  if constexpr (requires { Fmt::kKBytes; })
+    return Fmt::kKBytes;
+  else
+    return 32;
+}
+
 // The driver: K chunks, token groups (prepared once), row tiles (unpacked once), token tiles.
 template <class Fmt>
 void gemm_amx(const MatmulArgs& a) {
@@ -273,7 +286,7 @@ void gemm_amx(const MatmulArgs& a) {
   if (a.row_end > f1 * kX8Rows) ragged(f1 * kX8Rows, a.row_end);
   const size_t gbytes = a.w_row_bytes * kX8Rows;
   const int64_t nb = a.k / Fmt::kQK;
-  AmxTiles tiles;
+  AmxTiles tiles(amx_k_bytes<Fmt>());
   typename Fmt::Acts pr;
   typename Fmt::Weights wb;
   for (int64_t b0 = 0; b0 < nb; b0 += Fmt::kChunk) {
