@@ -300,6 +300,53 @@ TEST(Dispatch, VnniX8CopiesEqualAvx2Bitwise) {
   if (compared == 0) GTEST_SKIP() << "no VNNI x8 variant runs on this CPU";
 }
 
+// Every prefill tile variant (gemm_*, every ISA the CPU runs: AVX2, AVX-VNNI, AVX-512 VNNI,
+// AMX) gives, bit for bit, what the AVX2 x8 GEMV of the same layout gives one token at a time:
+// over 3 K chunks of the tiles, 21 tokens (a full 16-token group and a tail of 5, so every tile
+// width of the token tails), and row ranges that start and end inside an 8-row group.
+TEST(Dispatch, GemmTilesEqualAvx2GemvBitwise) {
+  if (!isa_supported(Isa::avx2)) GTEST_SKIP() << "CPU lacks avx2";
+  int compared = 0;
+  for (const MatmulVariant& v : matmul_variants()) {
+    if (!v.packed() || std::string(v.name).find("gemm_") != 0 || !isa_supported(v.isa)) continue;
+    const MatmulVariant* base = nullptr;
+    for (const MatmulVariant& b : matmul_variants())
+      if (b.isa == Isa::avx2 && b.weight == v.weight && b.pack == v.pack &&
+          std::string(b.name).find("gemv_") == 0)
+        base = &b;
+    if (!base) continue;
+    const auto info = tensor_type_info(v.weight);
+    // K chunks: 32 blocks of 32, or 4 super-blocks of 256 (kernels/x86/common/gemm_x8.h).
+    const int64_t k = info.block_size == 256 ? 9 * 256 : 70 * 32, rows = 40;
+    const int n = 21;
+    const auto w = quantize_matrix(v.weight, gaussian(rows * k, 21), rows, k);
+    const VariantLayout l = layout_for(v, w, rows, k);
+    const KernelTable& kt = KernelTable::get(Isa::scalar);
+    const size_t x_stride = kt.activation_row_bytes(v.weight, k);
+    const auto xf = gaussian(static_cast<size_t>(n) * k, 22);
+    std::vector<uint8_t> xq(x_stride * n);
+    for (int t = 0; t < n; ++t)
+      kt.quantize_activation(v.weight, xf.data() + t * k, xq.data() + t * x_stride, k);
+    for (const auto [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {3, 37}}) {
+      std::vector<float> ya(static_cast<size_t>(n) * rows, -7.0f), yb(ya);
+      MatmulArgs a{l.bytes.data(), l.row_bytes, xq.data(), x_stride, ya.data(),
+                   static_cast<size_t>(rows), k, r0, r1, n};
+      v.fn(a);
+      for (int t = 0; t < n; ++t) {
+        MatmulArgs g{l.bytes.data(), l.row_bytes, xq.data() + t * x_stride, x_stride,
+                     yb.data() + static_cast<size_t>(t) * rows, static_cast<size_t>(rows), k, r0,
+                     r1, 1};
+        base->fn(g);
+      }
+      EXPECT_EQ(std::memcmp(ya.data(), yb.data(), ya.size() * sizeof(float)), 0)
+          << v.name << " (" << isa_name(v.isa) << ") vs " << base->name << " rows " << r0 << ".."
+          << r1;
+    }
+    ++compared;
+  }
+  if (compared == 0) GTEST_SKIP() << "no GEMM tile variant runs on this CPU";
+}
+
 TEST(Dispatch, ParseIsaNames) {
   Isa isa;
   EXPECT_TRUE(parse_isa("avx512vnni", &isa));

@@ -48,6 +48,7 @@ struct GemmYmm {
   static constexpr int kGroups = 1;
   static constexpr int kTokens = 4;
   static constexpr int kTokensK = 3;  // Q4_K (one more live vector per token)
+  static constexpr int kTokensT = 4;  // ternary (gemm_x8_tq.h)
   static I load(const uint8_t* p, size_t) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   }
@@ -108,6 +109,7 @@ struct GemmZmm {
   static constexpr int kGroups = 2;
   static constexpr int kTokens = 8;
   static constexpr int kTokensK = 6;
+  static constexpr int kTokensT = 8;
   static I load(const uint8_t* p, size_t gs) {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + gs));
