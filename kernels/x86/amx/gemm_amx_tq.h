@@ -158,10 +158,11 @@ struct AmxT2 {
 }  // namespace
 }  // namespace nibble::kernels::x86
 
-// Registered ternary AMX entry points: fewer than NIBBLE_AMX_TQ_MIN tokens go to the AVX-512
-// VNNI t2x8 code (the decode GEMV for one token, its 4-token tiles for a few: there are no zmm
-// tiles for t2x8), more to the AMX tiles. Both give the same floats.
-#define NIBBLE_AMX_TQ_MIN 2
+// Registered ternary AMX entry points: one or two tokens go to the AVX-512 VNNI t2x8 GEMV (decode
+// unchanged; at two tokens its in-place VNNI path was 2x the AMX tiles, whose 16-token tile
+// costs the same for 2 tokens as for 16), three or more to the AMX tiles (at 3 tokens 0.9-1.3x
+// the GEMV, which then takes its shift-and-mask path; at 4-15 1.4-5x). Both give the same floats.
+#define NIBBLE_AMX_TQ_MIN 3
 #define NIBBLE_X86_AMX_TQ_ENTRY(NAME)                                               \
   void NAME(const MatmulArgs& a) {                                                  \
     if (a.n_tokens < NIBBLE_AMX_TQ_MIN) return x86::matmul_x8<x86::AmxT2::Gemv>(a); \
