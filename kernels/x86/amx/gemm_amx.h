@@ -38,7 +38,7 @@
 namespace nibble::kernels::x86 {
 namespace {
 
-using AmxZmm = GemmZmm<Avx512Vnni>;               // the VNNI tiles, for 2-15 tokens
+using AmxZmm = GemmZmm<Avx512Vnni>;               // zmm helpers of the VNNI tiles (Q4_K)
 constexpr int kAmxTokens = 16;                     // tokens per tile (rows of A and C)
 constexpr int kAmxGroup = 64;                      // tokens prepared at once
 constexpr int kAmxTiles = kAmxGroup / kAmxTokens;  // token tiles per group
@@ -308,15 +308,3 @@ void gemm_amx(const MatmulArgs& a) {
 
 }  // namespace
 }  // namespace nibble::kernels::x86
-
-// Registered AMX entry points (kernels/registry_x86.inc): one token goes to the AVX-512 VNNI x8
-// GEMV on the same layout (decode unchanged), 2-15 tokens to the AVX-512 VNNI tiles (one AMX
-// token tile would be mostly empty rows: measured 2x slower at 2-8 tokens, a tie at 16), more
-// to the AMX tiles. All three give the same floats (the tiles reproduce the GEMV).
-#define NIBBLE_X86_AMX_ENTRY(NAME, FMT, VNNI)                          \
-  void NAME(const MatmulArgs& a) {                                     \
-    if (a.n_tokens == 1) return x86::matmul_x8<x86::FMT::Gemv>(a);     \
-    if (a.n_tokens < x86::kAmxTokens)                                  \
-      return x86::gemm_x8<VNNI<x86::AmxZmm>, x86::AmxZmm>(a);          \
-    x86::gemm_amx<x86::FMT>(a);                                        \
-  }
