@@ -1,6 +1,6 @@
 // AMX prefill GEMM (kernels/x86/amx/gemm_amx.h, gemm_amx_k.h) on the x8 layouts: tiles of 16
 // rows x 16 tokens for Q4_0, Q8_0 and Q4_K; one token goes to the EVEX x8 GEMV and 2-15 tokens
-// to AMX tiles of n token rows (gemm_amx_small.h, decision 34). Built with the avx512vnni
+// to AMX tiles of n token rows (gemm_amx_small.h, decision 35). Built with the avx512vnni
 // flags plus -mamx-tile -mamx-int8; dispatched only where isa_supported(Isa::amx) (decision 30).
 #include "kernels/x86/avx512vnni/isa.h"
 #include "kernels/x86/amx/gemm_amx.h"

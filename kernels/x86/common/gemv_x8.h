@@ -527,8 +527,30 @@ void x8_tokens(const MatmulArgs& a, int t0) {
   }
 }
 
+// More than kX8Tokens tokens (the 2-3 passes of x8_tokens over the rows: the Q6_K output head
+// of a speculative verification pass, 9-16 tokens x every vocabulary row) go in row blocks of
+// kX8RowBlock rows, every token pass per block, so the passes after the first read the block's
+// weights from L2 instead of memory (results unchanged: each row's sums do not depend on the
+// row range).
+constexpr int64_t kX8RowBlock = 64;
+
+template <class F>
+void matmul_x8_tokens(const MatmulArgs& a);
+
 template <class F>
 void matmul_x8(const MatmulArgs& a) {
+  if (a.n_tokens <= kX8Tokens) return matmul_x8_tokens<F>(a);
+  MatmulArgs s = a;
+  for (int64_t r = a.row_begin; r < a.row_end;) {
+    s.row_begin = r;
+    s.row_end = std::min(a.row_end, (r / kX8RowBlock + 1) * kX8RowBlock);
+    matmul_x8_tokens<F>(s);
+    r = s.row_end;
+  }
+}
+
+template <class F>
+void matmul_x8_tokens(const MatmulArgs& a) {
   int t = 0;
   for (; t + kX8Tokens <= a.n_tokens; t += kX8Tokens) x8_tokens<F, kX8Tokens>(a, t);
   switch (a.n_tokens - t) {
