@@ -1,9 +1,8 @@
 // The AMX prefill GEMM (kernels/x86/amx/gemm_amx.h, gemm_amx_k.h, gemm_amx_tq.h) against the
-// AVX-512 VNNI tiles (where the format has them: not ternary t2x8) and the x8 GEMV on the same
-// layout, bit for bit (memcmp): token counts around its 16-token tiles and 64-token groups, K
-// across its chunks (and a last partial one), row ranges with partial and lone x8 groups.
-// Skipped with a message where the CPU or OS does not allow AMX (then the dispatch never picks
-// it); on the project's Sapphire Rapids VMs it runs.
+// AVX-512 VNNI tiles and the x8 GEMV on the same layout, bit for bit (memcmp): token counts around
+// its 16-token tiles and 64-token groups, K across its chunks (and a last partial one), row ranges
+// with partial and lone x8 groups. Skipped with a message where the CPU or OS does not allow AMX
+// (then the dispatch never picks it); on the project's Sapphire Rapids VMs it runs.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -34,12 +33,9 @@ TEST(AmxGemm, EqualsVnniTilesAndGemvBitwise) {
   int compared = 0;
   for (const MatmulVariant& v : matmul_variants()) {
     if (v.isa != Isa::amx) continue;
-    const bool ternary = v.weight == TensorType::TQ2_0 || v.weight == TensorType::TQ1_0;
     const MatmulVariant* tiles = sibling(v, Isa::avx512vnni, "gemm_");
     const MatmulVariant* gemv = sibling(v, Isa::avx512vnni, "gemv_");
-    if (!ternary) {
-      ASSERT_NE(tiles, nullptr) << v.name;
-    }
+    ASSERT_NE(tiles, nullptr) << v.name;
     ASSERT_NE(gemv, nullptr) << v.name;
     const auto info = tensor_type_info(v.weight);
     // 40 rows = 5 x8 groups (two row tiles and a lone group); K = 40 blocks (two 32-block
@@ -70,7 +66,7 @@ TEST(AmxGemm, EqualsVnniTilesAndGemvBitwise) {
                        n};
           v.fn(a);
           a.y = yb.data();
-          if (tiles) tiles->fn(a);
+          tiles->fn(a);
           for (int t = 0; t < n; ++t) {  // one token at a time: the decode path
             MatmulArgs one = a;
             one.x = xq.data() + t * x_stride;
@@ -81,10 +77,8 @@ TEST(AmxGemm, EqualsVnniTilesAndGemvBitwise) {
           const std::string where = std::string(v.name) + " k=" + std::to_string(k) +
                                     " tokens=" + std::to_string(n) + " rows [" +
                                     std::to_string(r0) + ", " + std::to_string(r1) + ")";
-          if (tiles) {
-            EXPECT_EQ(std::memcmp(ya.data(), yb.data(), ya.size() * sizeof(float)), 0)
-                << where << " vs " << tiles->name;
-          }
+          EXPECT_EQ(std::memcmp(ya.data(), yb.data(), ya.size() * sizeof(float)), 0)
+              << where << " vs " << tiles->name;
           EXPECT_EQ(std::memcmp(ya.data(), yc.data(), ya.size() * sizeof(float)), 0)
               << where << " vs " << gemv->name << " per token";
         }
