@@ -33,6 +33,10 @@ struct GemmT2 {
       pr.dx[b][t] = x[b].d;
     }
   }
+  // Accumulator sets per token: with vpdpbusd at 256 bits each token's products are one
+  // dependent chain per chunk (4 x its latency for 4 x 8 x 16 MACs), so the two bit-pair
+  // halves of a chunk get their own accumulators (exact integer sums, added per half block).
+  static constexpr int kSets = X86IsaX8Dpbusd<typename L::Isa> && L::kGroups == 1 ? 2 : 1;
   template <int NT>
   static void tile(const uint8_t* w, size_t gs, const Acts& pr, int tl, int64_t nb,
                    typename L::F (&acc)[NT]) {
@@ -47,9 +51,10 @@ struct GemmT2 {
       for (int t = 0; t < NT; ++t) isum[t] = L::q8_init(xi[t][0]);
 #pragma GCC unroll 1
       for (int h = 0; h < 2; ++h) {
-        typename L::I a[NT];
+        typename L::I a[kSets][NT];
 #pragma GCC unroll 16
-        for (int t = 0; t < NT; ++t) a[t] = L::nib_init(0);
+        for (int t = 0; t < NT; ++t)
+          for (int c = 0; c < kSets; ++c) a[c][t] = L::nib_init(0);
 #pragma GCC unroll 1
         for (int s = 8 * h; s < 8 * h + 8; ++s) {
           const auto v = L::load(qs + 32 * s, gs);
@@ -58,11 +63,13 @@ struct GemmT2 {
             const auto lo = L::band(L::srli16(v, 4 * kk), m2);
             const auto hi = L::band(L::srli16(v, 4 * kk + 2), m2);
 #pragma GCC unroll 16
-            for (int t = 0; t < NT; ++t) a[t] = L::nib_mac(a[t], lo, hi, xq[t] + 16 * s + 8 * kk);
+            for (int t = 0; t < NT; ++t)
+              a[kk % kSets][t] = L::nib_mac(a[kk % kSets][t], lo, hi, xq[t] + 16 * s + 8 * kk);
           }
         }
 #pragma GCC unroll 16
-        for (int t = 0; t < NT; ++t) isum[t] = L::add(isum[t], L::nib_done(a[t], 0));
+        for (int t = 0; t < NT; ++t)
+          for (int c = 0; c < kSets; ++c) isum[t] = L::add(isum[t], L::nib_done(a[c][t], 0));
       }
       const auto dw = L::scales(blk, gs);
 #pragma GCC unroll 16
