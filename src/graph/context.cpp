@@ -263,13 +263,23 @@ class Context final : public InferenceContext {
   }
 
  private:
-  // The smallest chunk of a matmul step, in row groups of the layout (rows_per_call rows):
-  // about 128 KiB of weights per token, so the claims cost nothing next to the rows'
-  // work (ThreadPool::for_each makes the early chunks larger).
-  static int64_t min_groups(const kernels::PreparedWeights& w, int n) {
-    const uint64_t group_bytes = static_cast<uint64_t>(std::max(1, w.rows_per_call)) *
-                                 w.row_bytes * static_cast<uint64_t>(std::max(1, n));
-    return static_cast<int64_t>(std::max<uint64_t>(1, (uint64_t{128} << 10) / std::max<uint64_t>(1, group_bytes)));
+  // Rows per unit of a matmul step: the layout's row group (rows_per_call), doubled for
+  // several tokens, so that the 16-row tiles of the prefill kernels (AMX, AVX-512 VNNI) are
+  // never cut in half by a chunk boundary.
+  static int64_t unit_rows(const kernels::PreparedWeights& w, int n) {
+    return static_cast<int64_t>(std::max(1, w.rows_per_call)) * (n > 1 ? 2 : 1);
+  }
+  // The smallest chunk of a matmul step, in units: about 128 KiB of weights per token (decode),
+  // at least 64 rows for 16 tokens or more (each prefill call prepares its activation tiles
+  // again), so the claims cost nothing next to the rows' work (ThreadPool::for_each makes the
+  // early chunks larger).
+  static int64_t min_units(const kernels::PreparedWeights& w, int n) {
+    const uint64_t unit_bytes = static_cast<uint64_t>(unit_rows(w, n)) * w.row_bytes *
+                                static_cast<uint64_t>(std::max(1, n));
+    const auto by_bytes = static_cast<int64_t>(
+        std::max<uint64_t>(1, (uint64_t{128} << 10) / std::max<uint64_t>(1, unit_bytes)));
+    return n >= 16 ? std::max<int64_t>(by_bytes, (64 + unit_rows(w, n) - 1) / unit_rows(w, n))
+                   : by_bytes;
   }
 
   // y[t][r] (stride y_stride) = M x[t] (stride x_stride) for n tokens and every job, inside a
@@ -299,21 +309,21 @@ class Context final : public InferenceContext {
         for (int64_t t = tb; t < te; ++t)
           k_.quantize_activation(wt, x + t * x_stride, xq_.data() + t * xrb, k);
       });
-    // The row groups of every job, one after the other, claimed as one step.
+    // The row units of every job, one after the other, claimed as one step.
     int64_t first[4] = {};
     int64_t min_chunk = 1 << 30;
     for (int i = 0; i < n_jobs; ++i) {
       const kernels::PreparedWeights& w = jobs[i].m->w;
-      const int64_t g = std::max(1, w.rows_per_call);
+      const int64_t g = unit_rows(w, n);
       first[i + 1] = first[i] + (w.rows + g - 1) / g;
-      min_chunk = std::min(min_chunk, min_groups(w, n));
+      min_chunk = std::min(min_chunk, min_units(w, n));
     }
     pool_.for_each(tid, first[n_jobs], min_chunk, [&](int64_t ub, int64_t ue) {
       if (ub == 0 && stop) *stop = cancel && cancel->load(std::memory_order_relaxed);
       for (int i = 0; i < n_jobs; ++i) {
         const int64_t b = std::max(ub, first[i]), e = std::min(ue, first[i + 1]);
-        if (b < e) rows(jobs[i], (b - first[i]) * std::max(1, jobs[i].m->w.rows_per_call),
-                        (e - first[i]) * std::max(1, jobs[i].m->w.rows_per_call), xrb, n);
+        const int64_t g = unit_rows(jobs[i].m->w, n);
+        if (b < e) rows(jobs[i], (b - first[i]) * g, (e - first[i]) * g, xrb, n);
       }
     });
   }
