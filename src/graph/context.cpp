@@ -269,17 +269,19 @@ class Context final : public InferenceContext {
   static int64_t unit_rows(const kernels::PreparedWeights& w, int n) {
     return static_cast<int64_t>(std::max(1, w.rows_per_call)) * (n > 1 ? 2 : 1);
   }
-  // The smallest chunk of a matmul step, in units: about 128 KiB of weights per token (decode),
-  // at least 64 rows for 16 tokens or more (each prefill call prepares its activation tiles
-  // again), so the claims cost nothing next to the rows' work (ThreadPool::for_each makes the
-  // early chunks larger).
+  // The smallest chunk of a matmul step, in units: about 128 KiB of weights per token, and
+  // from 16 tokens at least 64 rows x 64 tokens of work (each prefill call prepares its
+  // activation tiles again: 64 rows at pp64, one unit from 256 tokens, so long prompts keep
+  // fine tail chunks), so the claims cost nothing next to the rows' work
+  // (ThreadPool::for_each makes the early chunks larger).
   static int64_t min_units(const kernels::PreparedWeights& w, int n) {
-    const uint64_t unit_bytes = static_cast<uint64_t>(unit_rows(w, n)) * w.row_bytes *
-                                static_cast<uint64_t>(std::max(1, n));
+    const int64_t ur = unit_rows(w, n);
+    const uint64_t unit_bytes =
+        static_cast<uint64_t>(ur) * w.row_bytes * static_cast<uint64_t>(std::max(1, n));
     const auto by_bytes = static_cast<int64_t>(
         std::max<uint64_t>(1, (uint64_t{128} << 10) / std::max<uint64_t>(1, unit_bytes)));
-    return n >= 16 ? std::max<int64_t>(by_bytes, (64 + unit_rows(w, n) - 1) / unit_rows(w, n))
-                   : by_bytes;
+    if (n < 16) return by_bytes;
+    return std::max<int64_t>(by_bytes, (64 * 64 + ur * n - 1) / (ur * n));
   }
 
   // y[t][r] (stride y_stride) = M x[t] (stride x_stride) for n tokens and every job, inside a
