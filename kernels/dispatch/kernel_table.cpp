@@ -13,7 +13,6 @@
 #include "kernels/registry.h"
 #include "kernels/row_ops.h"
 #include "kernels/dispatch/cpu_features.h"
-#include "runtime/large_buffer.h"
 
 namespace nibble::kernels {
 
@@ -194,19 +193,15 @@ PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols
   if (id < kTypes) {
     v = allow_repack ? impl_->matmul[id] : impl_->matmul_plain[id];
     if (v && v->packed() && data && rows > 0 && cols > 0) {
-      // Repack into an owned, page-aligned copy in the variant's layout, in 2 MiB pages where
-      // the OS has them (decode streams these bytes once per token: fewer TLB misses). On
-      // allocation failure fall back to the best plain variant (the view of the GGUF data).
+      // Repack into an owned, 64-byte aligned copy in the variant's layout. On allocation
+      // failure fall back to the best plain variant (the view of the GGUF data).
       const size_t n = v->pack(data, rows, cols, nullptr);
-      std::shared_ptr<LargeBuffer> buf;
-      try {
-        buf = std::make_shared<LargeBuffer>((n + 63) / 64 * 64);
-      } catch (const std::bad_alloc&) {
-      }
-      if (buf) {
-        uint8_t* mem = buf->data();
+      // Aligned operator new: portable (std::aligned_alloc is missing on Windows).
+      void* mem = ::operator new((n + 63) / 64 * 64, std::align_val_t(64), std::nothrow);
+      if (mem) {
         pack_in_slices(*v, data, rows, cols, p.row_bytes, mem, release);
-        p.owned = std::shared_ptr<void>(buf, mem);
+        p.owned = std::shared_ptr<void>(
+            mem, [](void* q) { ::operator delete(q, std::align_val_t(64)); });
         p.data = mem;
         p.bytes = n;
         p.row_bytes = n / static_cast<size_t>(padded_rows(rows, v->rows_per_call));
