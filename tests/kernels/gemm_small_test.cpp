@@ -85,7 +85,11 @@ TEST(GemmSmall, TwoToFifteenTokensEqualGemvBitwise) {
     check_variant(v, *gemv);
     ++compared;
   }
+#if defined(__x86_64__) || defined(_M_X64)
   EXPECT_GT(compared, 0) << "no x8 GEMM variant runs on this CPU";
+#else
+  EXPECT_EQ(compared, 0) << "the x8 GEMM tiles are x86 kernels";  // arm64 has none registered
+#endif
 }
 
 }  // namespace
