@@ -312,20 +312,19 @@ class Context final : public InferenceContext {
           k_.quantize_activation(wt, x + t * x_stride, xq_.data() + t * xrb, k);
       });
     // The row units of every job, one after the other, claimed as one step.
-    int64_t first[4] = {};
+    int64_t first[4] = {}, unit[3] = {};
     int64_t min_chunk = 1 << 30;
     for (int i = 0; i < n_jobs; ++i) {
       const kernels::PreparedWeights& w = jobs[i].m->w;
-      const int64_t g = unit_rows(w, n);
-      first[i + 1] = first[i] + (w.rows + g - 1) / g;
+      unit[i] = unit_rows(w, n);
+      first[i + 1] = first[i] + (w.rows + unit[i] - 1) / unit[i];
       min_chunk = std::min(min_chunk, min_units(w, n));
     }
     pool_.for_each(tid, first[n_jobs], min_chunk, [&](int64_t ub, int64_t ue) {
       if (ub == 0 && stop) *stop = cancel && cancel->load(std::memory_order_relaxed);
       for (int i = 0; i < n_jobs; ++i) {
         const int64_t b = std::max(ub, first[i]), e = std::min(ue, first[i + 1]);
-        const int64_t g = unit_rows(jobs[i].m->w, n);
-        if (b < e) rows(jobs[i], (b - first[i]) * g, (e - first[i]) * g, xrb, n);
+        if (b < e) rows(jobs[i], (b - first[i]) * unit[i], (e - first[i]) * unit[i], xrb, n);
       }
     });
   }
