@@ -1,14 +1,14 @@
 // AVX-VNNI prefill GEMM (kernels/x86/common/gemm_x8.h) on the x8 layouts: VEX vpdpbusd, the
 // AVX2 copy's template and f32 steps, so its results are bit-identical to the AVX2 ones (the
-// integer sums are exact in both). Tiles of 8 rows x 4 tokens for Q4_0 / Q8_0, 8 x 3 for Q4_K
-// (16 vector registers); one token goes to the x8 GEMV on the same layout.
+// integer sums are exact in both). Tiles of 8 rows x 8 tokens for Q4_0, 8 x 4 for Q8_0 and
+// ternary, 8 x 3 for Q4_K (16 vector registers); one token goes to the x8 GEMV on the same layout.
 #include "kernels/x86/avxvnni/isa.h"
 #include "kernels/x86/common/gemm_x8_tq.h"
 
 namespace nibble::kernels::avxvnni {
 
 using Ymm = x86::GemmYmm<x86::AvxVnni>;
-NIBBLE_X86_GEMM_ENTRY(gemm_q4_0_q8_0_8x4, x86::GemmQ4_0, Ymm)
+NIBBLE_X86_GEMM_ENTRY(gemm_q4_0_q8_0_8x8, x86::GemmQ4_0, Ymm)
 NIBBLE_X86_GEMM_ENTRY(gemm_q8_0_q8_0_8x4, x86::GemmQ8_0, Ymm)
 NIBBLE_X86_GEMM_ENTRY(gemm_q4_k_q8_k_8x3, x86::GemmQ4_K, Ymm)
 NIBBLE_X86_GEMM_ENTRY(gemm_tq2_0_q8_k_8x4, x86::GemmT2, Ymm)

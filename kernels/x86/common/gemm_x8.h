@@ -5,7 +5,9 @@
 //               lane), vpdpbusd with the activations as broadcast memory operands; tile 16 rows
 //               x 8 tokens (Q4_0, Q8_0) or 16 x 6 (Q4_K): 8 (6) int32 + 8 (6) f32 accumulators.
 //   GemmYmm<P>  256 bits on an X86IsaX8 policy P (kernels/x86/common/isa.h): AVX2 (vpmaddubsw
-//               / vpmaddwd) or AVX-VNNI (vpdpbusd); 8 rows x 4 tokens (16 vector registers).
+//               / vpmaddwd) or AVX-VNNI (vpdpbusd); 8 rows x 4 tokens (16 vector registers),
+//               Q4_0 8 x 8 (the compiler keeps part of the f32 accumulators on the stack:
+//               their one load and store per block and token cost no vector ALU port).
 // The integer dot products are the x8 kernels' own (gemv_x8.h) with the same bounds; what the
 // GEMM adds is the tile (each weight vector unpacked once for the tile's tokens, each broadcast
 // activation used by a whole row vector), the loop order (a token group's activation sums and
@@ -38,6 +40,18 @@ constexpr int32_t kMagicBits = 0x4B400000;  // 1.5 x 2^23 as f32 bits
 constexpr float kMagic = 12582912.0f;
 constexpr int kGemmGroupTokens = 16;  // tokens whose activation data is prepared at once
 
+// Weight prefetch of the tiles: the first token tile of a row tile asks, block by block, for
+// the same blocks of the next row tile (pf: its weights, null for none; gs as in L::load), one
+// request per 64 bytes. The hardware prefetcher alone left the tiles waiting on each row
+// tile's first reads (docs/kernels-x86.md). Off where weight_prefetch (kernels.h) says so.
+template <size_t kBytes>
+inline void gemm_prefetch(const uint8_t* pf, size_t gs, int64_t b) {
+  if (!pf) return;
+  for (size_t o = 0; o < kBytes; o += 64) prefetch_t0(pf + b * kBytes + o);
+  if (gs)
+    for (size_t o = 0; o < kBytes; o += 64) prefetch_t0(pf + gs + b * kBytes + o);
+}
+
 // --- lane policies -------------------------------------------------------------------------------
 
 template <X86IsaX8 P>
@@ -47,7 +61,8 @@ struct GemmYmm {
   using Isa = P;
   static constexpr int kGroups = 1;
   static constexpr int kTokens = 4;
-  static constexpr int kTokensK = 3;  // Q4_K (one more live vector per token)
+  static constexpr int kTokensQ4 = 8;  // Q4_0 (f32 accumulators partly on the stack: header)
+  static constexpr int kTokensK = 3;   // Q4_K (one more live vector per token)
   static constexpr int kTokensT = 4;  // ternary (gemm_x8_tq.h)
   static I load(const uint8_t* p, size_t) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -58,8 +73,13 @@ struct GemmYmm {
   static I srli16(I a, int n) { return _mm256_srli_epi16(a, n); }
   // Q4_0 nibbles: P's int16 (AVX2) or int32 (VNNI) accumulator, widened and biased at the end.
   static I nib_init(int32_t) { return _mm256_setzero_si256(); }
+  // The empty asm pins each step's sum: without it GCC's reassociation turns a token's 8 int16
+  // adds into one sum at the end of the block, all of the tile's vpmaddubsw results live at
+  // once, and the tile spills (objdump: f32 accumulators and products on the stack).
   static I nib_mac(I acc, I lo, I hi, const int8_t* x) {
-    return P::x8_mac(acc, lo, hi, bcast32(x), bcast32(x + 4));
+    I r = P::x8_mac(acc, lo, hi, bcast32(x), bcast32(x + 4));
+    asm("" : "+x"(r));
+    return r;
   }
   static I nib_done(I acc, int32_t bias) {
     return _mm256_add_epi32(P::x8_isum(acc), _mm256_set1_epi32(bias));
@@ -108,6 +128,7 @@ struct GemmZmm {
   using Isa = P;
   static constexpr int kGroups = 2;
   static constexpr int kTokens = 8;
+  static constexpr int kTokensQ4 = 8;
   static constexpr int kTokensK = 6;
   static constexpr int kTokensT = 8;
   static I load(const uint8_t* p, size_t gs) {
@@ -200,7 +221,7 @@ template <class L>
 struct GemmQ4_0 {
   using XBlock = BlockQ8_0;
   using Gemv = Q4_0x8<typename L::Isa>;
-  static constexpr int kQK = QK, kTokens = L::kTokens;
+  static constexpr int kQK = QK, kTokens = L::kTokensQ4;
   static constexpr int64_t kChunk = 32;  // 1024 elements: 16 tokens' activations are 16 KiB
   static constexpr size_t kBlockBytes = Gemv::kBlockBytes;
   using Acts = GemmActs<kQK, kChunk, 1>;
@@ -215,10 +236,11 @@ struct GemmQ4_0 {
   }
   template <int NT>
   static void tile(const uint8_t* w, size_t gs, const Acts& pr, int tl, int64_t nb,
-                   typename L::F (&acc)[NT]) {
+                   typename L::F (&acc)[NT], const uint8_t* pf) {
     const auto m4 = L::mask(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = w + b * kBlockBytes;
+      gemm_prefetch<kBlockBytes>(pf, gs, b);
       const int8_t(*xq)[kQK] = pr.qs[b] + tl;
       const int32_t(*xi)[1] = pr.xi[b] + tl;
       const float* dx = pr.dx[b] + tl;
@@ -259,9 +281,10 @@ struct GemmQ8_0 {
   }
   template <int NT>
   static void tile(const uint8_t* w, size_t gs, const Acts& pr, int tl, int64_t nb,
-                   typename L::F (&acc)[NT]) {
+                   typename L::F (&acc)[NT], const uint8_t* pf) {
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = w + b * kBlockBytes;
+      gemm_prefetch<kBlockBytes>(pf, gs, b);
       const int8_t(*xq)[kQK] = pr.qs[b] + tl;
       const int32_t(*xi)[1] = pr.xi[b] + tl;
       const float* dx = pr.dx[b] + tl;
@@ -305,10 +328,11 @@ struct GemmQ4_K {
   }
   template <int NT>
   static void tile(const uint8_t* w, size_t gs, const Acts& pr, int tl, int64_t nb,
-                   typename L::F (&acc)[NT]) {
+                   typename L::F (&acc)[NT], const uint8_t* pf) {
     const auto m4 = L::mask(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = w + b * kBlockBytes;
+      gemm_prefetch<kBlockBytes>(pf, gs, b);
       const uint8_t *sc = blk + 4 * kX8Rows, *mn = sc + 8 * kX8Rows, *qs = mn + 8 * kX8Rows;
       const int8_t(*xq)[kQK] = pr.qs[b] + tl;
       const int32_t(*xi)[4] = pr.xi[b] + tl;
@@ -350,9 +374,10 @@ struct GemmQ4_K {
 
 // One tile: full groups g, g + 1 (or g alone: ng = 1), tokens [t0, t0 + NT) (tl in the
 // prepared group), blocks [b0, b0 + nb).
+// pf: the weights to prefetch (gemm_prefetch), or null.
 template <class Fmt, class L, int NT>
 void gemm_tile(const MatmulArgs& a, const typename Fmt::Acts& pr, int64_t g, int ng, int t0, int tl,
-               int64_t b0, int64_t nb) {
+               int64_t b0, int64_t nb, const uint8_t* pf) {
   const size_t gbytes = a.w_row_bytes * kX8Rows;
   const auto* w = static_cast<const uint8_t*>(a.w) + g * gbytes + b0 * Fmt::kBlockBytes;
   typename L::F acc[NT];
@@ -361,7 +386,7 @@ void gemm_tile(const MatmulArgs& a, const typename Fmt::Acts& pr, int64_t g, int
     float* y = a.y + (t0 + t) * a.y_stride + g * kX8Rows;
     acc[t] = b0 > 0 ? L::loadf(y, ng > 1 ? y + kX8Rows : y) : L::fzero();
   }
-  Fmt::template tile<NT>(w, ng > 1 ? gbytes : 0, pr, tl, nb, acc);
+  Fmt::template tile<NT>(w, ng > 1 ? gbytes : 0, pr, tl, nb, acc, pf);
 #pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) {
     float* y = a.y + (t0 + t) * a.y_stride + g * kX8Rows;
@@ -369,13 +394,14 @@ void gemm_tile(const MatmulArgs& a, const typename Fmt::Acts& pr, int64_t g, int
   }
 }
 
+// The token tiles of [t0, t0 + n); the first one prefetches pf.
 template <class Fmt, class L, int NT>
 void gemm_tokens(const MatmulArgs& a, const typename Fmt::Acts& pr, int64_t g, int ng, int t0,
-                 int tl, int n, int64_t b0, int64_t nb) {
+                 int tl, int n, int64_t b0, int64_t nb, const uint8_t* pf) {
   if constexpr (NT > 0) {
-    for (; n >= NT; n -= NT, t0 += NT, tl += NT)
-      gemm_tile<Fmt, L, NT>(a, pr, g, ng, t0, tl, b0, nb);
-    if (n > 0) gemm_tokens<Fmt, L, NT - 1>(a, pr, g, ng, t0, tl, n, b0, nb);
+    for (; n >= NT; n -= NT, t0 += NT, tl += NT, pf = nullptr)
+      gemm_tile<Fmt, L, NT>(a, pr, g, ng, t0, tl, b0, nb, pf);
+    if (n > 0) gemm_tokens<Fmt, L, NT - 1>(a, pr, g, ng, t0, tl, n, b0, nb, pf);
   }
 }
 
@@ -399,6 +425,7 @@ void gemm_x8(const MatmulArgs& a) {
   if (a.row_begin < f0 * kX8Rows) gemm_ragged<Fmt>(a, a.row_begin, f0 * kX8Rows);
   if (a.row_end > f1 * kX8Rows) gemm_ragged<Fmt>(a, f1 * kX8Rows, a.row_end);
   typename Fmt::Acts pr;
+  const size_t gbytes = a.w_row_bytes * kX8Rows;
   for (int64_t b0 = 0; b0 < nb; b0 += kC) {
     const int64_t bn = std::min(kC, nb - b0);
     for (int tg = 0; tg < a.n_tokens; tg += kGemmGroupTokens) {
@@ -410,7 +437,13 @@ void gemm_x8(const MatmulArgs& a) {
       }
       for (int64_t g = f0; g < f1; g += L::kGroups) {
         const int ng = static_cast<int>(std::min<int64_t>(L::kGroups, f1 - g));
-        gemm_tokens<Fmt, L, Fmt::kTokens>(a, pr, g, ng, tg, 0, n, b0, bn);
+        // The next row tile's weights of this chunk (the last tile: the first one's, which
+        // the next token group reads first).
+        const int64_t gn = g + L::kGroups < f1 ? g + L::kGroups : f0;
+        const uint8_t* pf = nullptr;
+        if (weight_prefetch && gn != g)
+          pf = static_cast<const uint8_t*>(a.w) + gn * gbytes + b0 * Fmt::kBlockBytes;
+        gemm_tokens<Fmt, L, Fmt::kTokens>(a, pr, g, ng, tg, 0, n, b0, bn, pf);
       }
     }
   }

@@ -39,10 +39,11 @@ struct GemmT2 {
   static constexpr int kSets = X86IsaX8Dpbusd<typename L::Isa> && L::kGroups == 1 ? 2 : 1;
   template <int NT>
   static void tile(const uint8_t* w, size_t gs, const Acts& pr, int tl, int64_t nb,
-                   typename L::F (&acc)[NT]) {
+                   typename L::F (&acc)[NT], const uint8_t* pf) {
     const auto m2 = L::mask(3);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = w + b * kBlockBytes;
+      gemm_prefetch<kBlockBytes>(pf, gs, b);
       const uint8_t* qs = blk + 2 * kX8Rows;
       const int8_t(*xq)[kQK] = pr.qs[b] + tl;
       const int32_t(*xi)[1] = pr.xi[b] + tl;
