@@ -5,7 +5,10 @@
 //   using arch;  static batch load_h(const uint16_t*);  static void store_h(uint16_t*, batch);
 //   static float h2f(uint16_t);  static batch load_i8(const int8_t*)  (W int8 -> f32, exact);
 //   static void transpose(batch* rows)  (W x W in registers: rows[k] lane l <- rows[l] lane k);
-//   static constexpr int kGroups  (SIMD groups of positions per register block of scores).
+//   static constexpr int kGroups  (SIMD groups of positions per register block of scores);
+//   optional: static void load_q8_transposed(const uint8_t* rows, size_t row_bytes, int64_t c,
+//   batch* r)  (W q8_0 rows' int8 values of dimensions [c, c + W) transposed before widening,
+//   exact f32, scale not applied; avx512 has it, the others transpose the widened f32 rows).
 //
 // Scores: the block's K rows (f16, or q8_0 converted exactly) go transposed into an f32 tile
 // kt[group][d][lane] (position group + lane, dimension d; groups outside the union of the query
@@ -17,8 +20,9 @@
 // s), exactly the reference's order (for f16 K the products of two f16 values are exact in
 // f32, so the dot products equal the reference's bit for bit; for q8_0 K the reference rounds
 // each product before the add, the kernel does not). q8_0 rows are transposed as int8 -> f32
-// values and then multiplied by the vector of the W rows' scales (d x int8 is exact either
-// way). Calls of up to kRows rows (a decode token's GQA group) use no K tile: each whole group
+// values (avx512: as int8, then widened) and then multiplied by the vector of the W rows'
+// scales, read once per 32-dimension block (d x int8 is exact either way, so every path gives
+// the same bits). Calls of up to kRows rows (a decode token's GQA group) use no K tile: each whole group
 // of W rows is transposed in registers and meets the rows' q at once, d in the same order, so
 // the results are those of the tile path; partial groups (the ends of the union) take it.
 // expsum: xsimd exp over the groups, lane-wise sums, one hadd.
@@ -59,9 +63,35 @@ inline void attn_union(const AttnBlock& b, int i0, int n, int64_t* r0, int64_t* 
     if (b.lo[i] < b.hi[i]) *r0 = std::min<int64_t>(*r0, b.lo[i]), *r1 = std::max<int64_t>(*r1, b.hi[i]);
 }
 
+inline size_t attn_head_bytes(const AttnBlock& b) {
+  return b.q8_0 ? b.head_dim / QK * sizeof(BlockQ8_0) : b.head_dim * 2;
+}
+
+// One prefetch request. An asm statement on x86: GCC 12 deletes loops of __builtin_prefetch
+// at constant distances (decision 32); the flat loop below vanished from the binary that way.
+inline void attn_prefetch(const void* p) {
+#if defined(__x86_64__) || defined(__i386__)
+  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p);
+#endif
+}
+
 inline void attn_prefetch_row(const AttnBlock& b, const uint8_t* row) {
-  const size_t bytes = b.q8_0 ? b.head_dim / QK * sizeof(BlockQ8_0) : b.head_dim * 2;
-  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(row + o);
+  const size_t bytes = attn_head_bytes(b);
+  for (size_t o = 0; o < bytes; o += 64) attn_prefetch(row + o);
+}
+
+// Prefetch n rows from `rows`: one request per cache line when the rows are contiguous (the
+// context's head-major cache, decision 33), else per row (position-major views).
+inline void attn_prefetch_rows(const AttnBlock& b, const uint8_t* rows, int64_t n) {
+  if (b.row_bytes == attn_head_bytes(b)) {
+    const uintptr_t a0 = reinterpret_cast<uintptr_t>(rows) & ~uintptr_t{63};
+    const uintptr_t a1 = reinterpret_cast<uintptr_t>(rows) + n * b.row_bytes;
+    for (uintptr_t a = a0; a < a1; a += 64) attn_prefetch(reinterpret_cast<const void*>(a));
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) attn_prefetch_row(b, rows + k * b.row_bytes);
 }
 
 template <class H>
@@ -101,31 +131,61 @@ ABatch<H> attn_row_chunk(const AttnBlock& b, const uint8_t* r, int64_t c) {
   return B::load_aligned(t);
 }
 
-// W cache rows from `rows` (row_bytes apart), dimensions [c, c + W) of each, exact f32, no
-// tail (head_dim a multiple of W), transposed: r[k] lane l = row l, dimension c + k.
+// The scales of q8_0 block `blk` of W cache rows from `rows`, lane l = row l (exact f32).
 template <class H>
-[[gnu::always_inline]] inline void attn_load_transposed(const AttnBlock& b, const uint8_t* rows, int64_t c, ABatch<H>* r) {
-  using B = ABatch<H>;
-  constexpr int64_t W = B::size;
-  if (b.q8_0) {  // int8 values transposed, then times the rows' scales (lane l = row l)
-    alignas(64) uint16_t d[W];
+[[gnu::always_inline]] inline ABatch<H> attn_group_scale(const AttnBlock& b, const uint8_t* rows,
+                                                         int64_t blk) {
+  constexpr int64_t W = ABatch<H>::size;
+  alignas(64) uint16_t d[W];
 #pragma GCC unroll 16
-    for (int64_t k = 0; k < W; ++k) {
-      const auto& blk = reinterpret_cast<const BlockQ8_0*>(rows + k * b.row_bytes)[c / QK];
-      d[k] = blk.d;
-      r[k] = H::load_i8(blk.qs + c % QK);
+  for (int64_t k = 0; k < W; ++k)
+    d[k] = reinterpret_cast<const BlockQ8_0*>(rows + k * b.row_bytes)[blk].d;
+  return H::load_h(d);
+}
+
+// W cache rows from `rows` (row_bytes apart), dimensions [c, c + W) of each, exact f32, no
+// tail (head_dim a multiple of W), transposed: r[k] lane l = row l, dimension c + k. Q8 (the
+// cache's format as a template argument, so that the f16 loops carry nothing of q8_0):
+// `scale` holds the rows' scales of the block holding c (attn_group_scale), read once per
+// block by the caller instead of once per W dimensions.
+template <class H, bool Q8>
+[[gnu::always_inline]] inline void attn_load_transposed(const AttnBlock& b, const uint8_t* rows,
+                                                        int64_t c, ABatch<H>* r,
+                                                        [[maybe_unused]] ABatch<H> scale) {
+  constexpr int64_t W = ABatch<H>::size;
+  if constexpr (Q8) {  // int8 values transposed, then times the rows' scales (lane l = row l)
+    if constexpr (requires { H::load_q8_transposed(rows, b.row_bytes, c, r); }) {
+      H::load_q8_transposed(rows, b.row_bytes, c, r);  // the same exact values, fewer shuffles
+    } else {
+#pragma GCC unroll 16
+      for (int64_t k = 0; k < W; ++k)
+        r[k] = H::load_i8(reinterpret_cast<const BlockQ8_0*>(rows + k * b.row_bytes)[c / QK].qs +
+                          c % QK);
+      H::transpose(r);
     }
-    H::transpose(r);
-    const B scale = H::load_h(d);
 #pragma GCC unroll 16
     for (int64_t k = 0; k < W; ++k) r[k] *= scale;
-    return;
   } else {
 #pragma GCC unroll 16
     for (int64_t k = 0; k < W; ++k)
       r[k] = H::load_h(reinterpret_cast<const uint16_t*>(rows + k * b.row_bytes) + c);
+    H::transpose(r);
   }
-  H::transpose(r);
+}
+
+// A whole group of W rows (no tail) into the transposed tile dst (kt[d][lane]).
+template <class H, bool Q8>
+void attn_ktile_group(const AttnBlock& b, const uint8_t* rows, float* dst) {
+  using B = ABatch<H>;
+  constexpr int64_t W = B::size;
+  B scale(1.0f);
+  for (int64_t c = 0; c < attn_padded(b.head_dim); c += W) {
+    if (Q8 && c % QK == 0) scale = attn_group_scale<H>(b, rows, c / QK);
+    B r[W];
+    attn_load_transposed<H, Q8>(b, rows, c, r, scale);
+#pragma GCC unroll 16
+    for (int64_t k = 0; k < W; ++k) r[k].store_aligned(dst + (c + k) * W);
+  }
 }
 
 // The transposed K tile of the groups over [r0, r1): kt[(grp * hp + d) * W + lane].
@@ -137,17 +197,15 @@ void attn_fill_ktile(const AttnBlock& b, int64_t r0, int64_t r1) {
   for (int64_t g = r0 / W * W; g < r1; g += W) {
     // Rows kPrefetch ahead (past the block too: the next block of this head usually follows
     // on this thread); prefetches never fault, so the cache's end needs no check.
-    for (int64_t k = 0; k < W; ++k) attn_prefetch_row(b, b.k + (g + k + kPrefetch) * b.row_bytes);
+    attn_prefetch_rows(b, b.k + (g + kPrefetch) * b.row_bytes, W);
     float* dst = b.scratch + g * hp;
     const uint8_t* rows = b.k + g * b.row_bytes;
     if (b.head_dim % W == 0 && g >= r0 && g + W <= r1) {
       // The common case (a whole group, no tail): converted straight into registers.
-      for (int64_t c = 0; c < hp; c += W) {
-        B r[W];
-        attn_load_transposed<H>(b, rows, c, r);
-#pragma GCC unroll 16
-        for (int64_t k = 0; k < W; ++k) r[k].store_aligned(dst + (c + k) * W);
-      }
+      if (b.q8_0)
+        attn_ktile_group<H, true>(b, rows, dst);
+      else
+        attn_ktile_group<H, false>(b, rows, dst);
       continue;
     }
     for (int64_t c = 0; c < hp; c += W) {
@@ -168,7 +226,7 @@ void attn_fill_vtile(const AttnBlock& b, int64_t r0, int64_t r1) {
   const int64_t hp = attn_padded(b.head_dim);
   float* t = b.scratch;
   for (int64_t j = r0 / W * W; j < (r1 + W - 1) / W * W; ++j) {
-    attn_prefetch_row(b, b.v + (j + kPrefetch) * b.row_bytes);
+    attn_prefetch_row(b, b.v + (j + kPrefetch) * b.row_bytes);  // spread over the rows
     if (j >= r0 && j < r1)
       attn_tile_row<H>(b, b.v + j * b.row_bytes, t + j * hp);
     else
@@ -245,7 +303,7 @@ void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
 // Up to kRows rows (a decode token's GQA group) over the union [u0, u1) without a tile: each
 // whole group's rows are transposed in registers and meet the rows' q right away, in the same
 // dimension order as the tile path (same results); partial groups take the tile path.
-template <class H, int QN>
+template <class H, int QN, bool Q8>
 void attn_scores_direct(const AttnBlock& b, int64_t u0, int64_t u1) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
@@ -258,12 +316,14 @@ void attn_scores_direct(const AttnBlock& b, int64_t u0, int64_t u1) {
       attn_score_tile<H, QN, 1>(b, 0, g, vm);
       continue;
     }
-    for (int64_t k = 0; k < W; ++k) attn_prefetch_row(b, b.k + (g + k + kPrefetch) * b.row_bytes);
+    attn_prefetch_rows(b, b.k + (g + kPrefetch) * b.row_bytes, W);
     B acc[QN];
     for (int i = 0; i < QN; ++i) acc[i] = B(0.0f);
+    B scale(1.0f);
     for (int64_t c = 0; c < hd; c += W) {
+      if (Q8 && c % QK == 0) scale = attn_group_scale<H>(b, b.k + g * b.row_bytes, c / QK);
       B r[W];
-      attn_load_transposed<H>(b, b.k + g * b.row_bytes, c, r);
+      attn_load_transposed<H, Q8>(b, b.k + g * b.row_bytes, c, r, scale);
 #pragma GCC unroll 16
       for (int64_t k = 0; k < W; ++k)
 #pragma GCC unroll 4
@@ -278,6 +338,16 @@ void attn_scores_direct(const AttnBlock& b, int64_t u0, int64_t u1) {
   }
 }
 
+template <class H, bool Q8>
+void attn_scores_direct_q(const AttnBlock& b, int64_t r0, int64_t r1) {
+  switch (b.nq) {
+    case 1: return attn_scores_direct<H, 1, Q8>(b, r0, r1);
+    case 2: return attn_scores_direct<H, 2, Q8>(b, r0, r1);
+    case 3: return attn_scores_direct<H, 3, Q8>(b, r0, r1);
+    default: return attn_scores_direct<H, 4, Q8>(b, r0, r1);
+  }
+}
+
 template <class H>
 void attn_scores(const AttnBlock& b) {
   constexpr int64_t W = ABatch<H>::size;
@@ -286,12 +356,8 @@ void attn_scores(const AttnBlock& b) {
   int64_t r0, r1;
   attn_union(b, 0, b.nq, &r0, &r1);
   if (b.nq <= kRows && r0 < r1) {
-    switch (b.nq) {
-      case 1: return attn_scores_direct<H, 1>(b, r0, r1);
-      case 2: return attn_scores_direct<H, 2>(b, r0, r1);
-      case 3: return attn_scores_direct<H, 3>(b, r0, r1);
-      default: return attn_scores_direct<H, 4>(b, r0, r1);
-    }
+    if (b.q8_0) return attn_scores_direct_q<H, true>(b, r0, r1);
+    return attn_scores_direct_q<H, false>(b, r0, r1);
   }
   if (r0 < r1) attn_fill_ktile<H>(b, r0, r1);
   for (int i0 = 0; i0 < b.nq; i0 += kRows) {

@@ -185,6 +185,47 @@ TEST(Attn, KernelsMatchReference) {
   }
 }
 
+// Every table's scores are the FMA chain s = fma(q_d, k_d, s) over d in order, times scale
+// (decision 31), bit for bit: with f16 K and with q8_0 K (d x int8 exact), on the decode calls
+// of 1-4 rows (K transposed in registers; avx512 transposes q8_0 as int8 before widening) and
+// on the tile path (16 rows), ranges starting and ending inside blocks.
+TEST(Attn, ScoresAreOneFmaChainInDimensionOrder) {
+  for (const AttnOps* ops : attn_op_tables()) {
+    if (ops->isa == Isa::scalar || !isa_supported(ops->isa)) continue;
+    for (const Shape& sh : kShapes) {
+      for (int nq : {1, 2, 3, 4, 16}) {
+        const int64_t hd = sh.hd, hp = attn_padded(hd), n_pos = 3 * kAttnBlock;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+        Cache c = make_cache(n_pos, hd, sh.q8, 21 + nq, 1.5f);
+        auto qr = round_rows(gaussian(nq * hd, 7 + hd), nq, hd);
+        std::vector<float> qb, sb, tb, bm(nq);
+        float* q = aligned(qb, qr.size());
+        std::copy(qr.begin(), qr.end(), q);
+        float* s = aligned(sb, nq * kAttnBlock);
+        float* tile = aligned(tb, attn_scratch_floats(hd));
+        std::vector<int32_t> lo(nq), hi(nq);
+        for (int64_t b = 0; b < n_pos / kAttnBlock; ++b) {
+          for (int i = 0; i < nq; ++i) lo[i] = (i * 7) % 20, hi[i] = kAttnBlock - (i * 5) % 30;
+          AttnBlock k;
+          k.q = q, k.nq = nq, k.head_dim = hd, k.k = c.k.data() + b * kAttnBlock * c.row_bytes;
+          k.row_bytes = c.row_bytes, k.q8_0 = sh.q8, k.lo = lo.data(), k.hi = hi.data();
+          k.scale = scale, k.s = s, k.s_stride = kAttnBlock, k.m = bm.data(), k.scratch = tile;
+          ops->scores(k);
+          for (int i = 0; i < nq; ++i)
+            for (int64_t j = lo[i]; j < hi[i]; ++j) {
+              float want = 0;
+              for (int64_t d = 0; d < hd; ++d)
+                want = std::fma(q[i * hp + d], c.kf[(b * kAttnBlock + j) * hd + d], want);
+              ASSERT_EQ(s[i * kAttnBlock + j], want * scale)
+                  << ops->name << " hd " << hd << " q8 " << sh.q8 << " nq " << nq << " row " << i
+                  << " position " << b * kAttnBlock + j;
+            }
+        }
+      }
+    }
+  }
+}
+
 // Whole attentions against double precision with the unrounded q, within the stated bound.
 TEST(Attn, MatchesDoubleWithinBound) {
   for (const AttnOps* ops : attn_op_tables()) {

@@ -1,10 +1,12 @@
 // AVX-512 (F/BW/DQ/VL) instantiation of the attention block kernel
 // (kernels/simd/attn_impl.h): 16 lanes; hooks are the 512-bit F16C conversions, the exact
-// int8 -> f32 widening of q8_0 rows (vpmovsxbd + vcvtdq2ps) and a 16 x 16 transpose.
+// int8 -> f32 widening of q8_0 rows (vpmovsxbd + vcvtdq2ps), a 16 x 16 transpose, and q8_0
+// K groups transposed as int8 before they are widened (load_q8_transposed).
 #include "kernels/x86/common/avx512_warnings.h"  // first: GCC 12 intrinsics false positive
 
 #include <immintrin.h>
 
+#include "kernels/formats/blocks.h"
 #include "kernels/simd/attn_impl.h"
 #include "kernels/x86/avx512/f16_hooks.h"
 
@@ -36,6 +38,35 @@ struct AttnHooks : F16Hooks {
       r[k + 4] = F(_mm512_shuffle_f32x4(v1, v3, 0x88));
       r[k + 8] = F(_mm512_shuffle_f32x4(v0, v2, 0xDD));
       r[k + 12] = F(_mm512_shuffle_f32x4(v1, v3, 0xDD));
+    }
+  }
+  // q8_0 K for the scores: dimensions [c, c + 16) of 16 rows (row_bytes apart) transposed as
+  // int8 before widening (4 x 4 dword transposes inside 128-bit lanes, 8 unpacks, instead of
+  // the 64 shuffles of the f32 transpose): r[k] lane l = qs of row l, dimension c + k, as an
+  // exact f32 (the scale is applied by the caller). Lane L of a[g] holds row 4L + g, so after
+  // the transposes dword 4L + e of t[m] is row 4L + e, dimensions c + 4m .. c + 4m + 3.
+  [[gnu::always_inline]] static void load_q8_transposed(const uint8_t* rows, size_t row_bytes,
+                                                        int64_t c, F* r) {
+    auto row = [&](int j) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+          reinterpret_cast<const BlockQ8_0*>(rows + j * row_bytes)[c / QK].qs + c % QK));
+    };
+    __m512i a[4];
+    for (int g = 0; g < 4; ++g) {
+      __m512i v = _mm512_castsi128_si512(row(g));
+      v = _mm512_inserti32x4(v, row(4 + g), 1);
+      v = _mm512_inserti32x4(v, row(8 + g), 2);
+      a[g] = _mm512_inserti32x4(v, row(12 + g), 3);
+    }
+    const __m512i t0 = _mm512_unpacklo_epi32(a[0], a[1]), t1 = _mm512_unpackhi_epi32(a[0], a[1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(a[2], a[3]), t3 = _mm512_unpackhi_epi32(a[2], a[3]);
+    const __m512i t[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2),
+                          _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3)};
+    for (int m = 0; m < 4; ++m) {  // byte k of each dword, sign-extended
+      r[4 * m + 0] = F(_mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(t[m], 24), 24)));
+      r[4 * m + 1] = F(_mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(t[m], 16), 24)));
+      r[4 * m + 2] = F(_mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(t[m], 8), 24)));
+      r[4 * m + 3] = F(_mm512_cvtepi32_ps(_mm512_srai_epi32(t[m], 24)));
     }
   }
   static F load_i8(const int8_t* p) {
