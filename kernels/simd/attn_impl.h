@@ -67,30 +67,15 @@ inline size_t attn_head_bytes(const AttnBlock& b) {
   return b.q8_0 ? b.head_dim / QK * sizeof(BlockQ8_0) : b.head_dim * 2;
 }
 
-// One prefetch request. An asm statement on x86: GCC 12 deletes loops of __builtin_prefetch
-// at constant distances (decision 32); the flat loop below vanished from the binary that way.
-inline void attn_prefetch(const void* p) {
-#if defined(__x86_64__) || defined(__i386__)
-  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
-#else
-  __builtin_prefetch(p);
-#endif
-}
-
 inline void attn_prefetch_row(const AttnBlock& b, const uint8_t* row) {
   const size_t bytes = attn_head_bytes(b);
-  for (size_t o = 0; o < bytes; o += 64) attn_prefetch(row + o);
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(row + o);
 }
 
-// Prefetch n rows from `rows`: one request per cache line when the rows are contiguous (the
-// context's head-major cache, decision 33), else per row (position-major views).
+// Prefetch n rows from `rows`, row by row. (Tried: one request per cache line over the
+// contiguous rows of the head-major cache, as an asm statement since GCC 12 deleted that
+// flat loop of __builtin_prefetch (decision 32); f16 decode was 6-8 % slower in attn_bench.)
 inline void attn_prefetch_rows(const AttnBlock& b, const uint8_t* rows, int64_t n) {
-  if (b.row_bytes == attn_head_bytes(b)) {
-    const uintptr_t a0 = reinterpret_cast<uintptr_t>(rows) & ~uintptr_t{63};
-    const uintptr_t a1 = reinterpret_cast<uintptr_t>(rows) + n * b.row_bytes;
-    for (uintptr_t a = a0; a < a1; a += 64) attn_prefetch(reinterpret_cast<const void*>(a));
-    return;
-  }
   for (int64_t k = 0; k < n; ++k) attn_prefetch_row(b, rows + k * b.row_bytes);
 }
 
@@ -226,7 +211,7 @@ void attn_fill_vtile(const AttnBlock& b, int64_t r0, int64_t r1) {
   const int64_t hp = attn_padded(b.head_dim);
   float* t = b.scratch;
   for (int64_t j = r0 / W * W; j < (r1 + W - 1) / W * W; ++j) {
-    attn_prefetch_row(b, b.v + (j + kPrefetch) * b.row_bytes);  // spread over the rows
+    attn_prefetch_row(b, b.v + (j + kPrefetch) * b.row_bytes);
     if (j >= r0 && j < r1)
       attn_tile_row<H>(b, b.v + j * b.row_bytes, t + j * hp);
     else
