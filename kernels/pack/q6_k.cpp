@@ -5,13 +5,12 @@
 // 6.5625 bpw as Q6_K):
 //   uint16 d[8]            fp16 super-block scale of each row (GGUF's d, bit-exact)
 //   int8   sc[16][8]       sc[g][r]: scale of the 16-element group g of row r (GGUF's scales)
-//   then per 32-element sub-block j (192 bytes), with u = q + 32 in 0..63 (weight q):
-//     uint8 ql[4][32]      ql[L][4r + i], i in 0..3: low nibble = u & 15 of element 32j + 8L + i,
-//                          high nibble = u & 15 of element 32j + 8L + 4 + i (as q4_0_x8)
-//     uint8 qh[2][32]      qh[m][4r + i]: bits 4n + 2h .. 4n + 2h + 1 = u >> 4 of element
-//                          32j + 8(2m + n) + 4h + i (n, h in 0..1): the top bits of ql[2m + n]
-// One 32-byte ql load and its qh bits give 4 consecutive elements of all 8 rows per int32 lane;
-// ql[0..1] are group 2j, ql[2..3] group 2j + 1 (one qh load each).
+//   then per 16-element group g (96 bytes), with u = q + 32 in 0..63 (weight q), three planes
+//   uint8 A[32], B[32], C[32]: vector v (0..3) = elements 16g + 4v + i, i in 0..3, of row r at
+//                          byte 4r + i; A, B, C hold u of vectors 0, 1, 2 in bits 0-5 and bits
+//                          0-1, 2-3, 4-5 of vector 3's u in bits 6-7
+// So a kernel gets 4 consecutive elements of all 8 rows per int32 lane from one plane (& 0x3F)
+// or from the three top-bit pairs (vector 3): 11 vector operations per group.
 // Exact: u and the scales are the reference decoder's integers (ref::decode_block), d is copied.
 #include <cstring>
 
@@ -32,15 +31,18 @@ size_t q6_k_x8(const void* src, int64_t rows, int64_t cols, void* dst) {
                       std::memcpy(o + 2 * r, &blocks[i].d, 2);
                       uint8_t* sc = o + 2 * kRows;
                       for (int g = 0; g < 16; ++g) sc[8 * g + r] = static_cast<uint8_t>(ib.sc[g]);
-                      uint8_t* sub = sc + 16 * kRows;
-                      for (int j = 0; j < 8; ++j, sub += 192) {
-                        for (int e = 0; e < 32; ++e) {
-                          const int u = ib.q[32 * j + e] + 32;  // 0..63
-                          const int L = e / 8, h = (e % 8) / 4, ii = e % 4;
-                          uint8_t& l = sub[32 * L + 4 * r + ii];
-                          l = static_cast<uint8_t>(l | (u & 15) << (4 * h));
-                          uint8_t& hb = sub[128 + 32 * (L / 2) + 4 * r + ii];
-                          hb = static_cast<uint8_t>(hb | (u >> 4) << (4 * (L % 2) + 2 * h));
+                      uint8_t* grp = sc + 16 * kRows;
+                      for (int g = 0; g < 16; ++g, grp += 96) {
+                        for (int e = 0; e < 16; ++e) {
+                          const int u = ib.q[16 * g + e] + 32;  // 0..63
+                          const int v = e / 4, at = 4 * r + e % 4;
+                          if (v < 3) {
+                            grp[32 * v + at] = static_cast<uint8_t>(grp[32 * v + at] | u);
+                            continue;
+                          }
+                          for (int p = 0; p < 3; ++p)  // bits 2p, 2p + 1 of u to plane p
+                            grp[32 * p + at] =
+                                static_cast<uint8_t>(grp[32 * p + at] | (u >> (2 * p) & 3) << 6);
                         }
                       }
                     });

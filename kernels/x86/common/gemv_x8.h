@@ -218,16 +218,36 @@ struct Q8_0x8 {
 // products accumulate as in Q4_0 (x8_mac: |pairs| <= 2 x 15 x 128, 8 per lane <= 30720 in
 // int16, or int32 with VNNI) and are scaled per row by x8_scale (int32: <= 8 x 30720 x 63 per
 // super-block). The mins: sum_j mn_j x (sum of sub-block j's activations), pairs of sub-blocks
-// per vpmaddwd from the Q8_K bsums. Then d_w d_x float(sums) - dmin_w d_x float(mins).
+// per vpmaddwd: the activation pairs (int16 sub-block sums, <= 32 x 127) are prepared once per
+// call and K chunk (sums(), 4 int32 per super-block, broadcast from memory), the mins of a pair
+// spread to int16 pairs per row by one vpshufb (q4k_mins16). Then d_w d_x float(sums) - dmin_w
+// d_x float(mins).
+inline __m256i q4k_mins16(const uint8_t* mn) {  // bytes mn[0..7] (sub-block 2p), mn[8..15]
+  const __m256i ctl = _mm256_setr_epi8(0, -1, 8, -1, 1, -1, 9, -1, 2, -1, 10, -1, 3, -1, 11, -1,
+                                       4, -1, 12, -1, 5, -1, 13, -1, 6, -1, 14, -1, 7, -1, 15, -1);
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(mn));
+  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(v), ctl);
+}
+
 template <X86IsaX8 P>
 struct Q4_Kx8 {
   using XBlock = BlockQ8_K;
   static constexpr int kQK = QK_K;
   static constexpr size_t kBlockBytes = kX8Rows * (sizeof(BlockQ4_K) + 4);  // 1184
-  static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
+  static constexpr int kSumsPerBlock = 4;
+  // Per super-block the pairs (sum of sub-block 2p, sum of 2p + 1) as int16 halves, p = 0..3.
+  static void sums(const BlockQ8_K* x, int64_t n, int32_t* out) {
+    for (int64_t b = 0; b < n; ++b)
+      for (int p = 0; p < 4; ++p) {
+        const int16_t* bs = x[b].bsums + 4 * p;
+        const uint32_t lo = static_cast<uint16_t>(bs[0] + bs[1]),
+                       hi = static_cast<uint16_t>(bs[2] + bs[3]);
+        out[4 * b + p] = static_cast<int32_t>(lo | hi << 16);
+      }
+  }
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*, int64_t b0,
-                    int64_t b1, __m256 acc[NT]) {
+  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const* xs,
+                    int64_t b0, int64_t b1, __m256 acc[NT]) {
     for (int64_t b = b0; b < b1; ++b) {
       const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
       const uint8_t* sc = blk + 4 * kX8Rows;
@@ -246,15 +266,10 @@ struct Q4_Kx8 {
       }
 #pragma GCC unroll 4
       for (int p = 0; p < 4; ++p) {  // mins, two sub-blocks per vpmaddwd
-        const __m256i m16 = _mm256_cvtepu8_epi16(
-            _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn + 16 * p)),
-                              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn + 16 * p + 8))));
+        const __m256i m16 = q4k_mins16(mn + 16 * p);
         for (int t = 0; t < NT; ++t) {
-          const int16_t* bs = x[t][b].bsums + 4 * p;
-          const uint32_t lo = static_cast<uint16_t>(bs[0] + bs[1]),
-                         hi = static_cast<uint16_t>(bs[2] + bs[3]);
-          const auto pair = static_cast<int32_t>(lo | hi << 16);
-          mins[t] = _mm256_add_epi32(mins[t], _mm256_madd_epi16(m16, _mm256_set1_epi32(pair)));
+          const __m256i pair = _mm256_set1_epi32(xs[t][4 * (b - b0) + p]);
+          mins[t] = _mm256_add_epi32(mins[t], _mm256_madd_epi16(m16, pair));
         }
       }
       const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kX8Rows);
@@ -312,13 +327,16 @@ struct Q2_Kx8 {
 };
 
 // Q6_K x8: 1680-byte super-blocks (kernels/pack/q6_k.cpp): d[8], sc[16][8] (int8), then per
-// 32-element sub-block ql[4][32] (nibbles as q4_0_x8) and qh[2][32] (their top two bits). u =
-// nibble | top << 4 in 0..63 (weight u - 32). Per 16-element group (two ql loads, one qh load)
-// and token: x8_mac on u (AVX2 int16: |pairs| <= 2 x 63 x 128, two per x8_mac <= 32256, so each
-// x8_mac result is scaled on its own; VNNI: both in int32, then scaled once), times the rows'
-// signed group scales into int32 (|.| <= 16 x 63 x 128 x 128 per group, 16 groups < 2^29). The
-// offset 32: 32 x sum_g sc_g x bsum_g (vpmaddwd of scale pairs against bsum pairs). Then
-// float(isum - 32 x offs) x d_w d_x. Integer sums equal for both policies.
+// 16-element group g three 32-byte planes A, B, C (96 bytes): u = q + 32 in 0..63 (weight u -
+// 32) of vectors 0, 1, 2 (elements 16g + 4v + i of row r at byte 4r + i) in their low 6 bits,
+// vector 3's u in their top 2 bits (A: bits 0-1, B: 2-3, C: 4-5). Unpack: 3 ANDs, and 3 shifts,
+// 3 ANDs and 2 ORs for vector 3 (11 operations per 4 vectors; the nibble + 2-bit-plane layout
+// before took 17). Per group and token: x8_mac of vectors 0, 1 and of 2, 3 (AVX2 int16:
+// |pairs| <= 2 x 63 x 128, two per x8_mac <= 32256, so each x8_mac result is scaled on its
+// own; VNNI: all four in int32, then scaled once), times the rows' signed group scales into
+// int32 (|.| <= 16 x 63 x 128 x 128 per group, 16 groups < 2^29). The offset 32: 32 x sum_g
+// sc_g x bsum_g (vpmaddwd of scale pairs against bsum pairs). Then float(isum - 32 x offs) x
+// d_w d_x. Integer sums equal for both policies.
 template <X86IsaX8 P>
 inline __m256i q6_scale(__m256i isum, __m256i a, __m128i sc8) {
   if constexpr (X86IsaX8Dpbusd<P>) {
@@ -329,18 +347,20 @@ inline __m256i q6_scale(__m256i isum, __m256i a, __m128i sc8) {
   }
 }
 
-// u of ql load L (0..3) of a sub-block: low / high nibble with their top bits from h (qh[L/2]).
-template <int L>
-inline void q6_unpack(__m256i v, __m256i h, __m256i* lo, __m256i* hi) {
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
-  __m256i hl, hh;
-  if constexpr (L % 2 == 0) {
-    hl = _mm256_slli_epi16(h, 4), hh = _mm256_slli_epi16(h, 2);
-  } else {
-    hl = h, hh = _mm256_srli_epi16(h, 2);
-  }
-  *lo = _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(hl, m30));
-  *hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_and_si256(hh, m30));
+// u of the 4 vectors of a group from its planes at p.
+inline void q6_unpack(const uint8_t* p, __m256i (&u)[4]) {
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64));
+  const __m256i m6 = _mm256_set1_epi8(0x3F);
+  u[0] = _mm256_and_si256(a, m6);
+  u[1] = _mm256_and_si256(b, m6);
+  u[2] = _mm256_and_si256(c, m6);
+  // 16-bit shifts: the bits they move in from the next byte are masked off.
+  const __m256i t0 = _mm256_and_si256(_mm256_srli_epi16(a, 6), _mm256_set1_epi8(0x03));
+  const __m256i t1 = _mm256_and_si256(_mm256_srli_epi16(b, 4), _mm256_set1_epi8(0x0C));
+  const __m256i t2 = _mm256_and_si256(_mm256_srli_epi16(c, 2), _mm256_set1_epi8(0x30));
+  u[3] = _mm256_or_si256(_mm256_or_si256(t0, t1), t2);
 }
 
 template <X86IsaX8 P>
@@ -349,30 +369,25 @@ struct Q6_Kx8 {
   static constexpr int kQK = QK_K;
   static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ6_K);  // 1680
   static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
-  // Sub-block j, group 2j + m (ql loads 2m, 2m + 1): isum[t] += scale x sum u x.
-  template <int NT, int M>
-  static void group16(const uint8_t* sub, const int8_t* const (&xq)[NT], __m128i sc8,
+  // Group at p (96 bytes) against the 16 activations at xq[t]: isum[t] += scale x sum u x.
+  template <int NT>
+  static void group16(const uint8_t* p, const int8_t* const (&xq)[NT], __m128i sc8,
                       __m256i (&isum)[NT]) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 128 + 32 * M));
-    __m256i a[NT];
-    for (int t = 0; t < NT; ++t) a[t] = _mm256_setzero_si256();
-    auto mac = [&]<int L>() {
-      __m256i lo, hi;
-      q6_unpack<L>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 32 * L)), h, &lo, &hi);
-      for (int t = 0; t < NT; ++t) {
-        const int8_t* x = xq[t] + 8 * L;
-        if constexpr (X86IsaX8Dpbusd<P>) {
-          a[t] = P::x8_mac(a[t], lo, hi, bcast32(x), bcast32(x + 4));
-        } else {  // int16: scale each x8_mac result on its own
-          isum[t] = q6_scale<P>(
-              isum[t], P::x8_mac(_mm256_setzero_si256(), lo, hi, bcast32(x), bcast32(x + 4)), sc8);
-        }
+    __m256i u[4];
+    q6_unpack(p, u);
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* x = xq[t];
+      const __m256i z = _mm256_setzero_si256();
+      if constexpr (X86IsaX8Dpbusd<P>) {
+        const __m256i a = P::x8_mac(z, u[0], u[1], bcast32(x), bcast32(x + 4));
+        isum[t] = q6_scale<P>(isum[t], P::x8_mac(a, u[2], u[3], bcast32(x + 8), bcast32(x + 12)),
+                              sc8);
+      } else {  // int16: scale each x8_mac result on its own
+        isum[t] = q6_scale<P>(isum[t], P::x8_mac(z, u[0], u[1], bcast32(x), bcast32(x + 4)), sc8);
+        isum[t] =
+            q6_scale<P>(isum[t], P::x8_mac(z, u[2], u[3], bcast32(x + 8), bcast32(x + 12)), sc8);
       }
-    };
-    mac.template operator()<2 * M>();
-    mac.template operator()<2 * M + 1>();
-    if constexpr (X86IsaX8Dpbusd<P>)
-      for (int t = 0; t < NT; ++t) isum[t] = q6_scale<P>(isum[t], a[t], sc8);
+    }
   }
   template <int NT>
   static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*, int64_t b0,
@@ -385,13 +400,13 @@ struct Q6_Kx8 {
       for (int t = 0; t < NT; ++t) isum[t] = offs[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
       for (int j = 0; j < 8; ++j) {
-        const int8_t* xq[NT];
-        for (int t = 0; t < NT; ++t) xq[t] = x[t][b].qs + 32 * j;
+        const int8_t* xq0[NT];
+        const int8_t* xq1[NT];
+        for (int t = 0; t < NT; ++t) xq0[t] = x[t][b].qs + 32 * j, xq1[t] = xq0[t] + 16;
         const __m128i s0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * j));
         const __m128i s1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * j + 8));
-        group16<NT, 0>(sub + 192 * j, xq, s0, isum);
-        // xq of group 2j + 1 starts 16 elements in: ql loads 2, 3 read xq + 8 L.
-        group16<NT, 1>(sub + 192 * j, xq, s1, isum);
+        group16<NT>(sub + 192 * j, xq0, s0, isum);
+        group16<NT>(sub + 192 * j + 96, xq1, s1, isum);
         const __m256i s16 = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s0, s1));
         for (int t = 0; t < NT; ++t) {  // offset: scales of groups 2j, 2j + 1 x their bsums
           int32_t pair;
@@ -484,6 +499,13 @@ struct T2x8 {
   }
 };
 
+// int32 activation sums per block that F::sums writes (F::kSumsPerBlock, default 1).
+template <class F>
+constexpr int x8_sums_per_block() {
+  if constexpr (requires { F::kSumsPerBlock; }) return F::kSumsPerBlock;
+  return 1;
+}
+
 // NT tokens from t0 over rows [row_begin, row_end) of the 8-row layout of format F.
 template <class F, int NT>
 void x8_tokens(const MatmulArgs& a, int t0) {
@@ -497,8 +519,9 @@ void x8_tokens(const MatmulArgs& a, int t0) {
   const int32_t* xs8[NT];
   for (int t = 0; t < NT; ++t) xs8[t] = sums[t];
   const int64_t g0 = a.row_begin / kX8Rows, g1 = (a.row_end + kX8Rows - 1) / kX8Rows;
-  for (int64_t b0 = 0; b0 < nb; b0 += kX8Chunk) {
-    const int64_t b1 = std::min(nb, b0 + kX8Chunk);
+  constexpr int64_t chunk = kX8Chunk / x8_sums_per_block<F>();
+  for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
+    const int64_t b1 = std::min(nb, b0 + chunk);
     for (int t = 0; t < NT; ++t) F::sums(x[t] + b0, b1 - b0, sums[t]);
     for (int64_t g = g0; g < g1; ++g) {
       const int64_t r0 = g * kX8Rows;

@@ -160,9 +160,14 @@ struct MaddX8 {
   static __m256i x8_isum(__m256i acc) { return _mm256_madd_epi16(acc, _mm256_set1_epi16(1)); }
   static __m256i x8_add(__m256i a, __m256i b) { return _mm256_add_epi16(a, b); }
   // Q4_K: the int16 pairs times the row's scale (both halves of the row's lane) by vpmaddwd.
+  // Scale byte r goes to both int16 halves of lane r by one vpshufb of the 8 bytes broadcast
+  // to both 128-bit lanes (from memory the broadcast is a load, no shuffle port): one shuffle
+  // per sub-block instead of two (vpunpcklbw + vpmovzxbw).
   static __m256i x8_scale(__m256i isum, __m256i acc, __m128i sc) {
-    return _mm256_add_epi32(
-        isum, _mm256_madd_epi16(acc, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc, sc))));
+    const __m256i ctl = _mm256_setr_epi8(0, -1, 0, -1, 1, -1, 1, -1, 2, -1, 2, -1, 3, -1, 3, -1,
+                                         4, -1, 4, -1, 5, -1, 5, -1, 6, -1, 6, -1, 7, -1, 7, -1);
+    const __m256i s16 = _mm256_shuffle_epi8(_mm256_broadcastq_epi64(sc), ctl);
+    return _mm256_add_epi32(isum, _mm256_madd_epi16(acc, s16));
   }
   struct Q8x8W {
     __m256i abs, sign;
