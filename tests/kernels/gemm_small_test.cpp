@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -36,17 +37,17 @@ bool x8_gemm(const MatmulVariant& v) {
   return fmt && v.packed() && v.rows_per_call == 8 && std::string(v.name).rfind("gemm_", 0) == 0;
 }
 
-void check_variant(const MatmulVariant& v, const MatmulVariant& gemv) {
+// Token counts ns, K of kbs blocks.
+void check_variant(const MatmulVariant& v, const MatmulVariant& gemv,
+                   std::initializer_list<int64_t> kbs, std::initializer_list<int> ns) {
   const auto info = tensor_type_info(v.weight);
   const KernelTable& kt = KernelTable::get(Isa::scalar);
-  // 40 rows = 5 x8 groups; K = 40 blocks (two 32-block chunks, ten of 4 super-blocks) or 11
-  // (one partial chunk; Q4_K: 2 chunks + 3 super-blocks).
-  for (const int64_t kb : {40, 11}) {
+  for (const int64_t kb : kbs) {
     const int64_t rows = 40, k = kb * info.block_size;
     const auto w = quantize_matrix(v.weight, gaussian(static_cast<size_t>(rows * k), 31), rows, k);
     const VariantLayout l = layout_for(v, w, rows, k);
     const size_t x_stride = kt.activation_row_bytes(v.weight, k);
-    for (int n = 2; n <= 15; ++n) {
+    for (const int n : ns) {
       const auto xf = gaussian(static_cast<size_t>(n) * k, 40 + n);
       std::vector<uint8_t> xq(x_stride * n);
       for (int t = 0; t < n; ++t)
@@ -82,7 +83,9 @@ TEST(GemmSmall, TwoToFifteenTokensEqualGemvBitwise) {
     if (!x8_gemm(v) || !isa_supported(v.isa)) continue;
     const MatmulVariant* gemv = gemv_for(v);
     ASSERT_NE(gemv, nullptr) << v.name;
-    check_variant(v, *gemv);
+    // 40 rows = 5 x8 groups; K = 40 blocks (two 32-block chunks, ten of 4 super-blocks) or 11
+    // (one partial chunk; Q4_K: 2 chunks + 3 super-blocks).
+    check_variant(v, *gemv, {40, 11}, {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
     ++compared;
   }
 #if defined(__x86_64__) || defined(_M_X64)
@@ -90,6 +93,18 @@ TEST(GemmSmall, TwoToFifteenTokensEqualGemvBitwise) {
 #else
   EXPECT_EQ(compared, 0) << "the x8 GEMM tiles are x86 kernels";  // arm64 has none registered
 #endif
+}
+
+// K longer than the span of activations the AMX small-token path prepares at once for Q4_0 /
+// Q8_0 (3072 token-blocks, whole 32-block chunks: 320 blocks at 9 tokens, 192 at 15), so the
+// row tiles are walked once per span: 420 blocks = 320 + 100 (9 tokens), 192 + 192 + 36 (15).
+TEST(GemmSmall, LongRowsEqualGemvBitwise) {
+  for (const MatmulVariant& v : matmul_variants()) {
+    if (!x8_gemm(v) || !isa_supported(v.isa) || v.weight == TensorType::Q4_K) continue;
+    const MatmulVariant* gemv = gemv_for(v);
+    ASSERT_NE(gemv, nullptr) << v.name;
+    check_variant(v, *gemv, {420}, {9, 15});
+  }
 }
 
 }  // namespace

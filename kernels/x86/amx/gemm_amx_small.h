@@ -1,11 +1,12 @@
 // AMX GEMM for 2-15 tokens (speculative verification, short prompts) on the x8 layouts, for
-// Q4_0, Q8_0 (gemm_amx.h's unpack) and Q4_K (gemm_amx_k.h's prep and unpack), decision 35.
+// Q4_0, Q8_0 (gemm_amx.h's unpack) and Q4_K (gemm_amx_k.h's prep and unpack), decisions 35, 38.
 //
 // The tile shapes are configured per call to the token count n: A and C have n rows (not 16),
-// so a tile product reads only the n real activation rows (Q4_0 / Q8_0 straight from the
-// activation rows, no copy) and stores only n C rows, and the f32 step runs for n tokens
+// so a tile product reads only the n real activation rows (a copy in 32-byte rows, prepared
+// once per call and K span) and stores only n C rows, and the f32 step runs for n tokens
 // (a template over n: the accumulators stay in zmm). Per row tile (16 rows) and K chunk the
-// weights are unpacked once into B-tile order and used by all n tokens in one pass, where the
+// weights are unpacked once into B-tile order and used by all n tokens in one pass (Q4_0 /
+// Q8_0: row tiles outer, the next chunk unpacked during this one's products), where the
 // AVX-512 VNNI tiles (16 x 8 in zmm) cost 8 vpdpbusd per token and block and split 9 tokens
 // into a tile of 8 and one of 1 (two passes over the unpacked weights).
 //
@@ -37,20 +38,24 @@ class AmxSmallTiles {
   AmxSmallTiles& operator=(const AmxSmallTiles&) = delete;
 };
 
-// The n tokens' activations of blocks [b0, b0 + bn) in A-tile order (32-byte rows back to
-// back: read in place, the 34-byte Q8_0 blocks put a line boundary inside every other row) and
-// their d_x as f32.
-struct AmxSmallDx {
-  alignas(64) int8_t qs[kAmxChunk][kAmxTokens][QK];
-  alignas(64) float dx[kAmxChunk][kAmxTokens];
+// The activations of NT tokens for blocks [b0, b1) in A-tile order: per block the NT rows of 32
+// bytes back to back (read in place, the 34-byte Q8_0 blocks would put a line boundary inside
+// every other row), and their d_x as f32. Prepared once per call for a span of K (at most
+// kAmxSmallCap token-blocks: 96 KiB of rows on the stack), not once per row tile.
+constexpr int64_t kAmxSmallCap = 3072;
+struct AmxSmallActs {
+  alignas(64) int8_t qs[kAmxSmallCap][QK];
+  alignas(64) float dx[kAmxSmallCap];
 };
-inline void amx_small_dx(const MatmulArgs& a, int n, int64_t b0, int64_t bn, AmxSmallDx& p) {
-  for (int t = 0; t < n; ++t) {
+template <int NT>
+inline void amx_small_prep(const MatmulArgs& a, int64_t b0, int64_t b1, AmxSmallActs& p) {
+  for (int t = 0; t < NT; ++t) {
     const auto* x = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a.x) +
-                                                       t * a.x_stride) + b0;
-    for (int64_t b = 0; b < bn; ++b) {
-      std::memcpy(p.qs[b][t], x[b].qs, QK);
-      p.dx[b][t] = _cvtsh_ss(x[b].d);
+                                                       t * a.x_stride);
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t i = (b - b0) * NT + t;
+      std::memcpy(p.qs[i], x[b].qs, QK);
+      p.dx[i] = _cvtsh_ss(x[b].d);
     }
   }
 }
@@ -85,9 +90,24 @@ inline void amx_small_finish(__m512 (&acc)[NT], const int32_t* c, const float* d
 
 // Q4_0 / Q8_0: the NT tokens against the row tile at group g (ng groups) for blocks
 // [b0, b0 + bn), 4 blocks in flight as in amx_tile.
-template <int NT>
-void amx_small_tile(const MatmulArgs& a, const AmxSmallDx& p, const AmxWeights& wb, int64_t g,
-                    int ng, int64_t b0, int64_t bn, const AmxNext& nx) {
+// The next chunk's unpack (U: AmxQ4_0 / AmxQ8_0), one block at a time, run between this
+// chunk's tile products so that its loads wait on memory while the AMX unit computes.
+template <class U>
+struct AmxUnpackNext {
+  const uint8_t* w;  // nullptr: no next chunk
+  size_t gs;
+  int64_t bn;
+  AmxWeights* wb;
+  void block(int64_t b) const {
+    if (b < bn) U::unpack_block(w + b * U::kBlockBytes, gs, wb->b[b], wb->dw[b]);
+  }
+};
+
+// A rows: block b's NT rows of 32 bytes at qs + b x NT x 32; d_x at dx + b x NT.
+template <class U, int NT>
+void amx_small_tile(const MatmulArgs& a, const int8_t* qs, const float* dx, const AmxWeights& wb,
+                    int64_t g, int ng, int64_t b0, int64_t bn, const AmxNext& nx,
+                    const AmxUnpackNext<U>& un) {
   const __mmask16 m = ng > 1 ? 0xFFFF : 0x00FF;
   float* y = a.y + g * kX8Rows;
   __m512 acc[NT];
@@ -95,12 +115,13 @@ void amx_small_tile(const MatmulArgs& a, const AmxSmallDx& p, const AmxWeights& 
   for (int t = 0; t < NT; ++t)
     acc[t] = b0 > 0 ? _mm512_maskz_loadu_ps(m, y + t * a.y_stride) : _mm512_setzero_ps();
   alignas(64) int32_t c[4][kAmxTokens * 16];
-  const AmxA aq{p.qs[0][0], QK, kAmxTokens * QK};
+  const AmxA aq{qs, QK, NT * QK};
   amx_fence();
 #define NIBBLE_AMX_ISSUE(TC, TA, TB, bb) \
   if ((bb) < bn) NIBBLE_AMX_BLOCK(TC, TA, TB, aq.at(bb), aq.stride, wb.b[bb][0], c[TC])
 #define NIBBLE_AMX_FINISH(i, bb) \
-  if ((bb) < bn) amx_small_finish<NT>(acc, c[i], wb.dw[bb], p.dx[bb]), nx.fetch(bb)
+  if ((bb) < bn)                 \
+  amx_small_finish<NT>(acc, c[i], wb.dw[bb], dx + (bb) * NT), nx.fetch(bb), un.block(bb)
   NIBBLE_AMX_ISSUE(0, 4, 6, 0);
   NIBBLE_AMX_ISSUE(1, 5, 7, 1);
   NIBBLE_AMX_ISSUE(2, 4, 6, 2);
@@ -164,24 +185,69 @@ void amx_small_tile_k(const MatmulArgs& a, const AmxQ4_K::Acts& pr, const AmxQ4_
   for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y + t * a.y_stride, m, acc[t]);
 }
 
-// Formats for the driver: per K chunk prep (activations) and per row tile unpack + tile<NT>.
+// Where the Q4_0 / Q8_0 driver is: row tile (first x8 group g), K span [k0, ...), chunk b0.
+struct AmxSmallCursor {
+  int64_t g, k0, b0;
+  // The next chunk: along the span, then the next row tile, then the next span; false at the end.
+  bool advance(int64_t f0, int64_t f1, int64_t nb, int64_t span) {
+    b0 += kAmxChunk;
+    if (b0 < std::min(nb, k0 + span)) return true;
+    b0 = k0, g += 2;
+    if (g < f1) return true;
+    g = f0, k0 += span, b0 = k0;
+    return k0 < nb;
+  }
+};
+
+// Q4_0 / Q8_0 (U: AmxQ4_0, AmxQ8_0) for NT tokens. Row tiles outer, K chunks inner: each row
+// tile's two x8 groups are read front to back as two sequential streams, the order the
+// hardware prefetcher and the decode GEMV's stream have; the activations of a K span are
+// prepared once for all row tiles. The weights are double-buffered: the next chunk is unpacked
+// block by block between this chunk's tile products (its loads wait on memory while the AMX
+// unit works) and the chunk after it is prefetched. (Before: chunks outer, 4.6 KiB runs
+// scattered over the matrix, each unpacked in one go after the tile products: the unpack
+// waited on memory about as long as the products ran, half the kernel's time in a profile.)
+template <class U, int NT>
+void gemm_amx_small_q8(const MatmulArgs& a, int64_t f0, int64_t f1) {
+  const size_t gbytes = a.w_row_bytes * kX8Rows;
+  constexpr size_t bb = U::kBlockBytes;
+  const int64_t nb = a.k / QK;
+  constexpr int64_t span = kAmxSmallCap / NT / kAmxChunk * kAmxChunk;
+  const auto* w = static_cast<const uint8_t*>(a.w);
+  auto at = [&](const AmxSmallCursor& c) { return w + c.g * gbytes + c.b0 * bb; };
+  auto gs = [&](const AmxSmallCursor& c) { return c.g + 1 < f1 ? gbytes : 0; };
+  auto bn = [&](const AmxSmallCursor& c) {
+    return std::min({kAmxChunk, nb - c.b0, c.k0 + span - c.b0});
+  };
+  AmxSmallTiles tiles(NT);
+  AmxSmallActs pr;
+  AmxWeights wb[2];
+  AmxSmallCursor cur{f0, 0, 0};
+  amx_small_prep<NT>(a, 0, std::min(nb, span), pr);
+  AmxQ8<U>::unpack(at(cur), gs(cur), bn(cur), wb[0]);
+  for (int wi = 0;; wi ^= 1) {
+    AmxSmallCursor n1 = cur, n2;
+    const bool more = n1.advance(f0, f1, nb, span);
+    n2 = n1;
+    const bool more2 = more && n2.advance(f0, f1, nb, span);
+    const AmxUnpackNext<U> un{more ? at(n1) : nullptr, gs(n1), more ? bn(n1) : 0, &wb[wi ^ 1]};
+    const AmxNext nx{more2 ? at(n2) : nullptr, gs(n2), bb};
+    const int64_t i = (cur.b0 - cur.k0) * NT, n = bn(cur);
+    const int ng = static_cast<int>(std::min<int64_t>(2, f1 - cur.g));
+    amx_small_tile<U, NT>(a, pr.qs[i], pr.dx + i, wb[wi], cur.g, ng, cur.b0, n, nx, un);
+    for (int64_t b = n; b < un.bn; ++b) un.block(b);
+    if (!more) break;
+    if (n1.k0 != cur.k0) amx_small_prep<NT>(a, n1.k0, std::min(nb, n1.k0 + span), pr);
+    cur = n1;
+  }
+}
+
 template <class U>
 struct AmxSmallQ8 {
   using Gemv = typename U::Gemv;
-  using Acts = AmxSmallDx;
-  using Weights = AmxWeights;
-  static constexpr int kQK = QK;
-  static constexpr int64_t kChunk = kAmxChunk;
-  static void prep(const MatmulArgs& a, int n, int64_t b0, int64_t bn, Acts& p) {
-    amx_small_dx(a, n, b0, bn, p);
-  }
-  static void unpack(const uint8_t* w, size_t gs, int64_t bn, Weights& wb) {
-    AmxQ8<U>::unpack(w, gs, bn, wb);
-  }
   template <int NT>
-  static void tile(const MatmulArgs& a, const Acts& p, const Weights& wb, int64_t g, int ng,
-                   int64_t b0, int64_t bn, const AmxNext& nx) {
-    amx_small_tile<NT>(a, p, wb, g, ng, b0, bn, nx);
+  static void run(const MatmulArgs& a, int64_t f0, int64_t f1) {
+    gemm_amx_small_q8<U, NT>(a, f0, f1);
   }
 };
 
@@ -202,9 +268,11 @@ struct AmxSmallQ4_K {
                    int64_t b0, int64_t bn, const AmxNext& nx) {
     amx_small_tile_k<NT>(a, p, wb, g, ng, b0, bn, nx);
   }
+  template <int NT>
+  static void run(const MatmulArgs& a, int64_t f0, int64_t f1);
 };
 
-// The driver for NT tokens: K chunks (activations prepared once), row tiles (unpacked once).
+// The Q4_K driver for NT tokens: K chunks (activations prepared once), row tiles (unpacked once).
 template <class Fmt, int NT>
 void gemm_amx_small_n(const MatmulArgs& a, int64_t f0, int64_t f1) {
   const size_t gbytes = a.w_row_bytes * kX8Rows;
@@ -228,10 +296,15 @@ void gemm_amx_small_n(const MatmulArgs& a, int64_t f0, int64_t f1) {
   }
 }
 
+template <int NT>
+void AmxSmallQ4_K::run(const MatmulArgs& a, int64_t f0, int64_t f1) {
+  gemm_amx_small_n<AmxSmallQ4_K, NT>(a, f0, f1);
+}
+
 template <class Fmt, int NT>
 void gemm_amx_small_pick(const MatmulArgs& a, int64_t f0, int64_t f1) {
   if constexpr (NT >= 2) {
-    if (a.n_tokens == NT) return gemm_amx_small_n<Fmt, NT>(a, f0, f1);
+    if (a.n_tokens == NT) return Fmt::template run<NT>(a, f0, f1);
     gemm_amx_small_pick<Fmt, NT - 1>(a, f0, f1);
   }
 }
