@@ -27,6 +27,9 @@ size_t tq1_0_t2x32(const void* src, int64_t rows, int64_t cols, void* dst);
 // chunk of 8 rows per 32 bytes; kernels/pack/ternary.cpp). Read by kernels/x86/common/gemv_x8.h.
 size_t tq2_0_t2x8(const void* src, int64_t rows, int64_t cols, void* dst);
 size_t tq1_0_t2x8(const void* src, int64_t rows, int64_t cols, void* dst);
+// TQ1_0 -> "t3x16": its own base-3 bytes (no decoding), 16 rows interleaved, the file's size
+// (kernels/pack/t3x16.cpp). Read by kernels/x86/common/gemv_t3x16.h.
+size_t tq1_0_t3x16(const void* src, int64_t rows, int64_t cols, void* dst);
 
 // Q4_0 -> "q4_0_x8": 8 rows interleaved, 4 elements of each row per int32 lane
 // (kernels/pack/q4_0.cpp). Read by kernels/x86/common/gemv_x8.h.

@@ -33,6 +33,9 @@ TEST(AmxGemm, EqualsVnniTilesAndGemvBitwise) {
   int compared = 0;
   for (const MatmulVariant& v : matmul_variants()) {
     if (v.isa != Isa::amx) continue;
+    // TQ1_0's t3x16 entry has no same-layout VNNI tiles: t3x16_test.cpp holds it to the
+    // t2x8 GEMV.
+    if (v.layout && std::string(v.layout) == "tq1_0_t3x16") continue;
     const MatmulVariant* tiles = sibling(v, Isa::avx512vnni, "gemm_");
     const MatmulVariant* gemv = sibling(v, Isa::avx512vnni, "gemv_");
     ASSERT_NE(tiles, nullptr) << v.name;

@@ -12,3 +12,13 @@ NIBBLE_X86_AMX_TQ_ENTRY(gemm_tq2_0_q8_k_16x16)
 NIBBLE_X86_AMX_TQ_ENTRY(gemm_tq1_0_q8_k_16x16)
 
 }  // namespace nibble::kernels::amx
+
+// TQ1_0 on its own base-3 bytes (layout t3x16, decision 38): 1-4 tokens read the trits in place
+// (AVX-512 VNNI), more run the AMX tiles above on rows converted to t2x8.
+#include "kernels/x86/common/gemv_t3x16.h"
+
+namespace nibble::kernels::amx {
+
+void gemm_tq1_0_q8_k_t3x16(const MatmulArgs& a) { x86::matmul_t3x16<&gemm_tq1_0_q8_k_16x16>(a); }
+
+}  // namespace nibble::kernels::amx
