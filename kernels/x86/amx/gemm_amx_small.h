@@ -1,5 +1,5 @@
 // AMX GEMM for 2-15 tokens (speculative verification, short prompts) on the x8 layouts, for
-// Q4_0, Q8_0 (gemm_amx.h's unpack) and Q4_K (gemm_amx_k.h's prep and unpack), decisions 35, 38.
+// Q4_0, Q8_0 (gemm_amx.h's unpack) and Q4_K (gemm_amx_k.h's prep and unpack), decisions 35, 42.
 //
 // The tile shapes are configured per call to the token count n: A and C have n rows (not 16),
 // so a tile product reads only the n real activation rows (a copy in 32-byte rows, prepared
