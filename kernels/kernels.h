@@ -104,8 +104,13 @@ class KernelTable {
   // `data` (whole row groups, about 4 MiB) once that slice is repacked, so the caller can drop
   // the source pages as it goes: the source and the copy are never both resident in full.
   using ReleaseFn = std::function<void(const void*, size_t)>;
+  // Where a repacked copy goes: `bytes` of 64-byte aligned memory owned by the returned pointer,
+  // or null (then the aligned operator new). The loader passes one that asks the OS for huge
+  // pages (runtime::LargeBuffer), which this layer may not include.
+  using AllocFn = std::function<std::shared_ptr<void>(size_t bytes)>;
   PreparedWeights prepare(TensorType type, int64_t rows, int64_t cols, const void* data,
-                          bool allow_repack = true, const ReleaseFn& release = {}) const;
+                          bool allow_repack = true, const ReleaseFn& release = {},
+                          const AllocFn& alloc = {}) const;
   // Y = W·X over the rows in args (calls the prepared weights' kernel).
   void matmul(const PreparedWeights& w, const MatmulArgs& args) const;
 

@@ -179,7 +179,7 @@ void pack_in_slices(const MatmulVariant& v, const void* data, int64_t rows, int6
 
 PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols,
                                      const void* data, bool allow_repack,
-                                     const ReleaseFn& release) const {
+                                     const ReleaseFn& release, const AllocFn& alloc) const {
   PreparedWeights p;
   p.type = type;
   p.rows = rows;
@@ -196,12 +196,18 @@ PreparedWeights KernelTable::prepare(TensorType type, int64_t rows, int64_t cols
       // Repack into an owned, 64-byte aligned copy in the variant's layout. On allocation
       // failure fall back to the best plain variant (the view of the GGUF data).
       const size_t n = v->pack(data, rows, cols, nullptr);
-      // Aligned operator new: portable (std::aligned_alloc is missing on Windows).
-      void* mem = ::operator new((n + 63) / 64 * 64, std::align_val_t(64), std::nothrow);
-      if (mem) {
+      // The caller's allocator, else aligned operator new (portable: std::aligned_alloc is
+      // missing on Windows).
+      std::shared_ptr<void> owned = alloc ? alloc(n) : nullptr;
+      if (!owned) {
+        void* q = ::operator new((n + 63) / 64 * 64, std::align_val_t(64), std::nothrow);
+        if (q)
+          owned = std::shared_ptr<void>(
+              q, [](void* r) { ::operator delete(r, std::align_val_t(64)); });
+      }
+      if (void* mem = owned.get()) {
         pack_in_slices(*v, data, rows, cols, p.row_bytes, mem, release);
-        p.owned = std::shared_ptr<void>(
-            mem, [](void* q) { ::operator delete(q, std::align_val_t(64)); });
+        p.owned = std::move(owned);
         p.data = mem;
         p.bytes = n;
         p.row_bytes = n / static_cast<size_t>(padded_rows(rows, v->rows_per_call));
