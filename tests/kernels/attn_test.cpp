@@ -21,6 +21,10 @@
 #include "kernels/ref/ref.h"
 #include "tests/kernels/test_data.h"
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
+
 namespace nibble::kernels {
 namespace {
 
@@ -185,6 +189,17 @@ TEST(Attn, KernelsMatchReference) {
   }
 }
 
+// One correctly rounded fma for the reference chain below. On x86-64 the instruction (every
+// non-scalar table requires FMA): mingw-w64's std::fma(float) goes through double and can
+// round twice, one ulp off the hardware's (seen under wine).
+#if defined(__x86_64__) || defined(_M_X64)
+__attribute__((target("fma"))) float fma_exact(float a, float b, float c) {
+  return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+#else
+float fma_exact(float a, float b, float c) { return std::fma(a, b, c); }
+#endif
+
 // Every table's scores are the FMA chain s = fma(q_d, k_d, s) over d in order, times scale
 // (decision 31), bit for bit: with f16 K and with q8_0 K (d x int8 exact), on the decode calls
 // of 1-4 rows (K transposed in registers; avx512 transposes q8_0 as int8 before widening) and
@@ -215,7 +230,7 @@ TEST(Attn, ScoresAreOneFmaChainInDimensionOrder) {
             for (int64_t j = lo[i]; j < hi[i]; ++j) {
               float want = 0;
               for (int64_t d = 0; d < hd; ++d)
-                want = std::fma(q[i * hp + d], c.kf[(b * kAttnBlock + j) * hd + d], want);
+                want = fma_exact(q[i * hp + d], c.kf[(b * kAttnBlock + j) * hd + d], want);
               ASSERT_EQ(s[i * kAttnBlock + j], want * scale)
                   << ops->name << " hd " << hd << " q8 " << sh.q8 << " nq " << nq << " row " << i
                   << " position " << b * kAttnBlock + j;
