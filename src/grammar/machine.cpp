@@ -37,21 +37,26 @@ int32_t Machine::advance(int32_t n) {
 }
 
 bool Machine::expand(int32_t n, std::vector<int32_t>* out) {
+  const std::string too_many = "the grammar is too ambiguous: one step expands to more than " +
+                               std::to_string(kMaxExpansion) + " parse stacks";
   auto cached = expanded_.find(n);
   if (cached != expanded_.end()) {
+    step_work_ += cached->second.size();
+    if (step_work_ > kMaxExpansion) {
+      error_ = too_many;
+      return false;
+    }
     out->insert(out->end(), cached->second.begin(), cached->second.end());
     return true;
   }
   std::vector<int32_t> result;
   work_.assign(1, n);
-  size_t visited = 0;
   const auto& elems = rules_->elems;
   while (!work_.empty()) {
     const int32_t x = work_.back();
     work_.pop_back();
-    if (++visited > kMaxExpansion) {
-      error_ = "the grammar is too ambiguous: one step expands to more than " +
-               std::to_string(kMaxExpansion) + " parse stacks";
+    if (++step_work_ > kMaxExpansion) {
+      error_ = too_many;
       return false;
     }
     if (x == 0 || elems[nodes_[x].pos].kind == ElemKind::chars) {
@@ -102,6 +107,7 @@ int32_t Machine::intern(std::vector<int32_t> stacks, uint32_t cp, uint8_t left, 
 }
 
 int32_t Machine::initial() {
+  step_work_ = 0;
   std::vector<int32_t> stacks;
   for (uint32_t alt : rules_->alts[rules_->root]) {
     const int32_t n = rules_->elems[alt].kind == ElemKind::end ? 0 : node(alt, 0);
@@ -118,6 +124,7 @@ int32_t Machine::initial() {
 }
 
 int32_t Machine::step_slow(int32_t state, uint8_t b) {
+  step_work_ = 0;
   const std::vector<int32_t> stacks = states_[state].stacks;
   uint32_t cp = states_[state].cp;
   uint8_t left = states_[state].left, len = states_[state].len;

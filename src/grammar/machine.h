@@ -6,8 +6,10 @@
 // so a state is one int and the transition on a byte is cached in a 256-entry row. Walking a
 // token trie then costs one table lookup per trie node once the rows are warm.
 //
-// Bounds (pathological grammars): a state holds at most kMaxStacks stacks and one expansion
-// visits at most kMaxExpansion stacks; past them the transition is dead and error() says why.
+// Bounds (pathological grammars): a state holds at most kMaxStacks stacks and the expansions of
+// one transition (or of the start) visit at most kMaxExpansion stacks in all; past them the
+// transition is dead and error() says why. (A bound per expansion alone let one byte cost
+// kMaxStacks x kMaxExpansion visits: seconds per byte on nested repetitions.)
 // The caches are dropped (keeping the live state) when they pass kMaxStates / kMaxNodes.
 #pragma once
 
@@ -91,6 +93,7 @@ class Machine {
   std::optional<std::string> error_;
   uint32_t epoch_ = 0;
   std::vector<int32_t> work_, seen_list_;
+  size_t step_work_ = 0;  // stacks visited by the expansions of the current transition
 };
 
 }  // namespace nibble::grammar
