@@ -36,16 +36,18 @@ int32_t Machine::advance(int32_t n) {
   return node(x.pos + 1, x.parent);
 }
 
+bool Machine::over_step_work(size_t more) {
+  step_work_ += more;
+  if (step_work_ <= kMaxExpansion) return false;
+  error_ = "the grammar is too ambiguous: one step expands to more than " +
+           std::to_string(kMaxExpansion) + " parse stacks";
+  return true;
+}
+
 bool Machine::expand(int32_t n, std::vector<int32_t>* out) {
-  const std::string too_many = "the grammar is too ambiguous: one step expands to more than " +
-                               std::to_string(kMaxExpansion) + " parse stacks";
   auto cached = expanded_.find(n);
   if (cached != expanded_.end()) {
-    step_work_ += cached->second.size();
-    if (step_work_ > kMaxExpansion) {
-      error_ = too_many;
-      return false;
-    }
+    if (over_step_work(cached->second.size())) return false;
     out->insert(out->end(), cached->second.begin(), cached->second.end());
     return true;
   }
@@ -55,10 +57,7 @@ bool Machine::expand(int32_t n, std::vector<int32_t>* out) {
   while (!work_.empty()) {
     const int32_t x = work_.back();
     work_.pop_back();
-    if (++step_work_ > kMaxExpansion) {
-      error_ = too_many;
-      return false;
-    }
+    if (over_step_work(1)) return false;
     if (x == 0 || elems[nodes_[x].pos].kind == ElemKind::chars) {
       result.push_back(x);
       continue;

@@ -94,6 +94,8 @@ class Machine {
   uint32_t epoch_ = 0;
   std::vector<int32_t> work_, seen_list_;
   size_t step_work_ = 0;  // stacks visited by the expansions of the current transition
+  // Counts `more` stacks against the transition's bound; past it sets error_ and says so.
+  bool over_step_work(size_t more);
 };
 
 }  // namespace nibble::grammar
