@@ -9,6 +9,7 @@
 #pragma once
 
 #include "kernels/x86/common/gemv512_base.h"
+#include "kernels/x86/common/trit512.h"
 
 namespace nibble::kernels::x86 {
 namespace {
@@ -57,15 +58,11 @@ struct TQ2_0x512 {
   }
 };
 
-inline __m512i times3(__m512i q) { return _mm512_add_epi8(q, _mm512_add_epi8(q, q)); }
-
-// floor(3q / 256) per byte: [q >= 86] + [q >= 171].
+// floor(3q / 256) per byte: [q >= 86] + [q >= 171] (trit512.h).
 inline __m512i top_trit(__m512i q) {
   const __m512i one = _mm512_set1_epi8(1);
-  const __mmask64 m1 = _mm512_cmpge_epu8_mask(q, _mm512_set1_epi8(86));
-  const __mmask64 m2 = _mm512_cmpge_epu8_mask(q, _mm512_set1_epi8(static_cast<char>(171)));
-  const __m512i t1 = _mm512_maskz_mov_epi8(m1, one);
-  return _mm512_mask_add_epi8(t1, m2, t1, one);
+  const __m512i t1 = _mm512_maskz_mov_epi8(trit_ge1(q), one);
+  return _mm512_mask_add_epi8(t1, trit_ge2(q), t1, one);
 }
 
 inline void tq1_unpack512(const BlockTQ1_0& b, __m512i out[4]) {

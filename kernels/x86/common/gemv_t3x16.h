@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "kernels/x86/common/gemv_x8.h"
+#include "kernels/x86/common/trit512.h"
 
 namespace nibble::kernels::x86 {
 namespace {
@@ -31,8 +32,6 @@ namespace {
 constexpr int kT3Rows = 16;
 constexpr size_t kT3BlockBytes = kT3Rows * 54;  // 864
 constexpr int kT3Direct = 4;                    // most tokens read in place
-
-inline __m512i t3_times3(__m512i q) { return _mm512_add_epi8(q, _mm512_add_epi8(q, q)); }
 
 inline __m512i t3_bcast(const int8_t* p) {
   int32_t v;
@@ -47,7 +46,7 @@ inline void t3_column(__m512i q, const int8_t* const (&xq)[NT], int off, int str
                       __m512i (&s1)[A][NT], __m512i (&s2)[A][NT]) {
 #pragma GCC unroll 5
   for (int n = 0; n < Planes; ++n) {
-    const __m512i q1 = t3_times3(q);
+    const __m512i q1 = times3(q);
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
       const __m512i x = t3_bcast(xq[t] + off + stride * n);
@@ -134,10 +133,7 @@ void t3_tokens(const MatmulArgs& a, int t0) {
 
 // t2x8 trit codes of 16 rows: out += (q >= 86) c + (q >= 171) c per byte, c = 1 << 2k.
 inline __m512i t3_add_trit(__m512i out, __m512i q, int k) {
-  const __m512i c = _mm512_set1_epi8(static_cast<char>(1 << (2 * k)));
-  out = _mm512_mask_add_epi8(out, _mm512_cmpge_epu8_mask(q, _mm512_set1_epi8(86)), out, c);
-  return _mm512_mask_add_epi8(
-      out, _mm512_cmpge_epu8_mask(q, _mm512_set1_epi8(static_cast<char>(171))), out, c);
+  return add_top_trit(out, q, _mm512_set1_epi8(static_cast<char>(1 << (2 * k))));
 }
 
 // One t3x16 block -> the two t2x8 blocks (528 bytes each) of its rows 0-7 and 8-15.
@@ -158,7 +154,7 @@ inline void t3_to_t2(const uint8_t* blk, uint8_t* lo, uint8_t* hi) {
       __m512i out = _mm512_setzero_si512();
       for (int k = 0; k < 4; ++k) {
         out = t3_add_trit(out, q[k], k);
-        q[k] = t3_times3(q[k]);
+        q[k] = times3(q[k]);
       }
       emit(h < 2 ? 2 * n + h : 10 + n, out);
     }
@@ -166,7 +162,7 @@ inline void t3_to_t2(const uint8_t* blk, uint8_t* lo, uint8_t* hi) {
   __m512i q = _mm512_loadu_si512(qs + 64 * 12), out = _mm512_setzero_si512();
   for (int k = 0; k < 4; ++k) {
     out = t3_add_trit(out, q, k);
-    q = t3_times3(q);
+    q = times3(q);
   }
   emit(15, out);
 }
