@@ -85,6 +85,8 @@ TEST(Bench, JsonRecordsCarryEveryField) {
     expect_number(rec, "peak_rss_mib", 1, 1 << 16);
     expect_number(rec, "ttft_ms", 1e-4, 1e6);
     expect_number(rec, "weight_bytes_per_token", 1e5, 1e8);
+    // The bytes the kernels read: the file's, or more where a layout pads (q8_0_x8: none here).
+    expect_number(rec, "weight_read_bytes_per_token", rec["weight_bytes_per_token"].num, 1e8);
     expect_number(rec, "model_bytes", 1e5, 1e8);
     expect_number(rec, "repetitions", 2, 2);
     ASSERT_TRUE(has(rec, "gb_per_s"));
@@ -96,16 +98,48 @@ TEST(Bench, JsonRecordsCarryEveryField) {
       expect_number(rec, "bandwidth_fraction", 1e-6, 1e3);
       const double ratio = rec["gb_per_s"].num / rec["read_bw_gb_per_s"].num;
       EXPECT_NEAR(rec["bandwidth_fraction"].num, ratio, 1e-3 * ratio);
-      const double gbs = rec["tokens_per_s"].num * rec["weight_bytes_per_token"].num / 1e9;
+      const double gbs = rec["tokens_per_s"].num * rec["weight_read_bytes_per_token"].num / 1e9;
       EXPECT_NEAR(rec["gb_per_s"].num, gbs, 1e-3 * gbs);
+      expect_number(rec, "token_ms_median", 1e-6, 1e6);
+      expect_number(rec, "slow_token_fraction", 0, 1);
     } else {
       EXPECT_EQ(test, "pp8");
       expect_number(rec, "n_tokens", 8, 8);
       EXPECT_EQ(rec["gb_per_s"].kind, Json::null) << "decode-only figure";
       EXPECT_EQ(rec["bandwidth_fraction"].kind, Json::null);
+      EXPECT_EQ(rec["token_ms_median"].kind, Json::null);
+      EXPECT_EQ(rec["slow_token_fraction"].kind, Json::null);
     }
   }
   EXPECT_EQ(seen, (std::set<std::string>{"pp8/1", "pp8/2", "tg4/1", "tg4/2"}));
+}
+
+// GB/s counts what the decode reads: Q4_K repacked as q4_k_x8 takes 148 bytes per 144 of the
+// file (the fixture's Q4_K matrices have whole 8-row groups, so nothing else differs); the
+// scalar kernels read the file's rows.
+TEST(Bench, DecodeBytesAreTheBytesTheKernelsRead) {
+  const std::string m = shared_path("fixtures/llama-Q4_K_M.gguf");
+  auto r = run_cli(NIBBLE_CLI_PATH, "bench",
+                   "-m '" + m + "' -p 0 -n 2 -t 1 -r 1 --probe-mib 16 --json --isa scalar");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json a = parse(r.out);
+  ASSERT_EQ(a.size(), 1u) << r.out;
+  EXPECT_EQ(a[0]["weight_read_bytes_per_token"].num, a[0]["weight_bytes_per_token"].num);
+  const double file = a[0]["weight_bytes_per_token"].num;
+  r = run_cli(NIBBLE_CLI_PATH, "bench",
+              "-m '" + m + "' -p 0 -n 2 -t 1 -r 1 --probe-mib 16 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  a = parse(r.out);
+  ASSERT_EQ(a.size(), 1u) << r.out;
+  EXPECT_EQ(a[0]["weight_bytes_per_token"].num, file);
+  const std::string isa = a[0]["isa"].str;
+  if (isa == "avx2" || isa == "avxvnni" || isa == "avx512vnni" || isa == "amx") {
+    // Repacked: every Q4_K matrix gains 4 / 144 of its bytes; the other tensors none.
+    EXPECT_GT(a[0]["weight_read_bytes_per_token"].num, file);
+    EXPECT_LT(a[0]["weight_read_bytes_per_token"].num, file * (148.0 / 144.0));
+  } else {
+    EXPECT_GE(a[0]["weight_read_bytes_per_token"].num, file);
+  }
 }
 
 TEST(Bench, MarkdownTableAndZeroSkipsATest) {

@@ -52,6 +52,10 @@ struct Options {
 struct WeightStats {
   uint64_t file_weight_bytes = 0;  // every tensor
   uint64_t bytes_per_token = 0;    // read by one decode step: all but an untied embedding
+  // What one decode step reads in memory: bytes_per_token with each matrix at the size of the
+  // copy its kernel reads (a repacked layout can be larger than the file's rows: q4_k_x8 148
+  // bytes per 144; padding rows). gb_per_s and the share of the probe are counted on these.
+  uint64_t read_bytes_per_token = 0;
   uint64_t n_params = 0;
   std::string dominant_type;  // type holding the most bytes
 };
@@ -63,6 +67,10 @@ struct Record {
   double tokens_per_s = 0, stddev = 0, ttft_ms = 0, peak_rss_mib = 0;
   double gb_per_s = NAN, bandwidth_fraction = NAN, read_bw_gb_per_s = 0;
   double read_bw_start = 0, read_bw_end = 0;  // the two probes (GB/s)
+  // Decode only: the median time of one token over every timed run, and the share of the timed
+  // time that tokens slower than 1.5x that median spent beyond it (stalls: other processes,
+  // or the real-time throttle of a `chrt -f` run, 50 ms per second by default on Linux).
+  double token_ms_median = NAN, slow_token_fraction = NAN;
   WeightStats w;
 };
 
@@ -80,6 +88,26 @@ WeightStats weight_stats(const gguf::File& f) {
   for (auto& [name, bytes] : by_type)
     if (bytes > best) best = bytes, w.dominant_type = std::string(name);
   return w;
+}
+
+// bytes_per_token with every matrix of the model counted as the bytes its kernel reads (the
+// repacked copy's size, else the file's), so that GB/s is the bytes the decode streams.
+uint64_t read_bytes_per_token(const WeightStats& w, const model::LoadedModel& m) {
+  int64_t delta = 0;
+  auto add = [&](const model::Matrix& mat) {
+    if (!mat.present() || !mat.w.repacked()) return;
+    const auto ti = tensor_type_info(mat.w.type);
+    const int64_t file = ti.block_size == 0 ? 0
+                                            : mat.w.rows * (mat.w.cols / ti.block_size) *
+                                                  static_cast<int64_t>(ti.type_size);
+    delta += static_cast<int64_t>(mat.w.bytes) - file;
+  };
+  for (const model::Layer& L : m.layers)
+    for (const model::Matrix* mat : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.ffn_gate, &L.ffn_up,
+                                     &L.ffn_gate_up, &L.ffn_down})
+      add(*mat);
+  add(m.output);
+  return static_cast<uint64_t>(static_cast<int64_t>(w.bytes_per_token) + delta);
 }
 
 double median(std::vector<double> v) {
@@ -113,6 +141,7 @@ std::string to_json(const std::vector<Record>& recs, const Options& o) {
                    {"model_bytes", r.w.file_weight_bytes},
                    {"n_params", r.w.n_params},
                    {"weight_bytes_per_token", r.w.bytes_per_token},
+                   {"weight_read_bytes_per_token", r.w.read_bytes_per_token},
                    {"threads", r.threads},
                    {"test", r.test},
                    {"n_tokens", r.n_tokens},
@@ -124,6 +153,8 @@ std::string to_json(const std::vector<Record>& recs, const Options& o) {
                    {"gb_per_s", json_number(r.gb_per_s)},
                    {"bandwidth_fraction", json_number(r.bandwidth_fraction)},
                    {"read_bw_gb_per_s", json_number(r.read_bw_gb_per_s)},
+                   {"token_ms_median", json_number(r.token_ms_median)},
+                   {"slow_token_fraction", json_number(r.slow_token_fraction)},
                    {"read_bw_probes_gb_per_s",
                     {json_number(r.read_bw_start), json_number(r.read_bw_end)}},
                    {"peak_rss_mib", json_number(r.peak_rss_mib)},
@@ -168,14 +199,17 @@ Status run_test(graph::InferenceContext& ctx, bool decode, int n, int depth, int
     if (auto st = ctx.eval(filler, false); !st.ok())
       return st;
   }
-  std::vector<double> rates, first_ms;
+  std::vector<double> rates, first_ms, token_ms;
   for (int rep = -1; rep < reps; ++rep) {  // rep -1: warm-up, not recorded
     ctx.truncate(depth);
     double first = 0;
     const auto t0 = Clock::now();
     if (decode) {
       for (int i = 0; i < n; ++i) {
+        const auto ti = Clock::now();
         if (auto st = ctx.eval(std::span<const Token>(&tokens[i], 1), false); !st.ok()) return st;
+        if (rep >= 0)
+          token_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - ti).count());
         if (i == 0) first = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       }
     } else {
@@ -186,6 +220,13 @@ Status run_test(graph::InferenceContext& ctx, bool decode, int n, int depth, int
     if (rep < 0) continue;
     rates.push_back(n / std::max(s, 1e-9));
     first_ms.push_back(first);
+  }
+  if (!token_ms.empty()) {
+    const double med = median(token_ms);
+    double total = 0, slow = 0;
+    for (double t : token_ms) total += t, slow += t > 1.5 * med ? t - med : 0;
+    r->token_ms_median = med;
+    r->slow_token_fraction = slow / std::max(total, 1e-12);
   }
   r->tokens_per_s = median(rates);
   r->stddev = stddev(rates);
@@ -232,6 +273,7 @@ int bench_main(const Options& o) {
     base.arch = model.config.arch_name;
     base.isa = std::string(kernels::isa_name(model.kernels->isa()));
     base.w = weight_stats(*model.file);
+    base.w.read_bytes_per_token = read_bytes_per_token(base.w, model);
     base.type = base.w.dominant_type;
     int max_n = 1;
     for (int p : o.prompts) max_n = std::max(max_n, p);
@@ -266,9 +308,15 @@ int bench_main(const Options& o) {
                      r.test, o.reps);
           if (auto st = run_test(**ctx, decode, n, d, o.reps, recs.size() + 1, &r); !st.ok())
             return fail(fmt::format("{}: {}", path, st.error().to_string()));
-          if (decode) r.gb_per_s = r.tokens_per_s * static_cast<double>(r.w.bytes_per_token) / 1e9;
+          if (decode)
+            r.gb_per_s = r.tokens_per_s * static_cast<double>(r.w.read_bytes_per_token) / 1e9;
           r.peak_rss_mib = bench::peak_rss_bytes() / 1048576.0;
           fmt::print(stderr, "bench:   {:.2f} ± {:.2f} tokens/s\n", r.tokens_per_s, r.stddev);
+          if (decode)
+            fmt::print(stderr,
+                       "bench:   median token {:.3f} ms; tokens over 1.5x it: {:.1f} % of the time "
+                       "beyond the median\n",
+                       r.token_ms_median, 100 * r.slow_token_fraction);
           recs.push_back(std::move(r));
         }
       }
