@@ -29,8 +29,11 @@
 // Values: the V rows go row-major into an f32 tile; p * (1/L) is rounded to f16 through the
 // ISA's conversion into per-row probability rows (zero outside each row's range); a register
 // block of up to kRows rows x NV output batches runs the positions of the rows' union in
-// order, each V load feeding kRows FMAs. A row's zero probabilities outside its own range add
-// exact zeros (for finite V), so each output is the sum over its own positions in order.
+// order, each V load feeding kRows FMAs. Calls of up to kRows rows (decode) over an f16 cache
+// whose head_dim is a multiple of NV x W take no tile: the register block converts the V
+// rows straight from the cache (the same exact f32 values, the same order). A row's zero
+// probabilities outside its own range add exact zeros (for finite V), so each output is the
+// sum over its own positions in order.
 // All f32; versus the scalar reference the results differ only by summation order (values:
 // none; expsum: lane-wise sums) and xsimd's exp/tanh (a few ulp): tested in
 // tests/kernels/attn_test.cpp against the reference and against double precision.
@@ -378,8 +381,9 @@ float attn_expsum(float* s, int32_t lo, int32_t hi, float m) {
 }
 
 // a_i[0 .. NV * W) = sum over j in [u0, u1) of ph_i[j] * v_j[c .. c + NV * W), in j order,
-// for QN rows (ph rows kAttnBlock floats apart), v_j from the V tile.
-template <class H, int QN, int NV>
+// for QN rows (ph rows kAttnBlock floats apart), v_j from the V tile (Direct: converted
+// straight from the f16 cache, the same values).
+template <class H, int QN, int NV, bool Direct = false>
 void attn_values_tile(const AttnBlock& b, const float* ph, int64_t c, int64_t u0, int64_t u1,
                       float* const* a) {
   using B = ABatch<H>;
@@ -390,8 +394,15 @@ void attn_values_tile(const AttnBlock& b, const float* ph, int64_t c, int64_t u0
     for (int u = 0; u < NV; ++u) acc[i][u] = B(0.0f);
   for (int64_t j = u0; j < u1; ++j) {
     B v[NV];
+    if constexpr (Direct) {
+      if (c == 0) attn_prefetch_row(b, b.v + (j + kPrefetch) * b.row_bytes);
+      const auto* h = reinterpret_cast<const uint16_t*>(b.v + j * b.row_bytes);
 #pragma GCC unroll 8
-    for (int u = 0; u < NV; ++u) v[u] = B::load_aligned(b.scratch + j * hp + c + u * W);
+      for (int u = 0; u < NV; ++u) v[u] = H::load_h(h + c + u * W);
+    } else {
+#pragma GCC unroll 8
+      for (int u = 0; u < NV; ++u) v[u] = B::load_aligned(b.scratch + j * hp + c + u * W);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < QN; ++i) {
       const B pj(ph[i * kAttnBlock + j]);
@@ -404,7 +415,7 @@ void attn_values_tile(const AttnBlock& b, const float* ph, int64_t c, int64_t u0
 }
 
 // Rows [i0, i0 + QN): their f16 probability rows over the union [u0, u1), then the outputs.
-template <class H, int QN>
+template <class H, int QN, bool Direct = false>
 void attn_values_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
@@ -428,8 +439,9 @@ void attn_values_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
     a[i] = b.a + (i0 + i) * hp;
   }
   int64_t c = 0;
-  for (; c + NV * W <= hp; c += NV * W) attn_values_tile<H, QN, NV>(b, ph, c, u0, u1, a);
-  for (; c < hp; c += W) attn_values_tile<H, QN, 1>(b, ph, c, u0, u1, a);
+  for (; c + NV * W <= hp; c += NV * W)
+    attn_values_tile<H, QN, NV, Direct>(b, ph, c, u0, u1, a);
+  for (; c < hp; c += W) attn_values_tile<H, QN, 1, Direct>(b, ph, c, u0, u1, a);
 }
 
 template <class H>
@@ -437,6 +449,15 @@ void attn_values(const AttnBlock& b) {
   int64_t r0, r1;
   attn_union(b, 0, b.nq, &r0, &r1);
   if (r0 >= r1) return;
+  constexpr int64_t W = ABatch<H>::size;
+  if (!b.q8_0 && b.nq <= kRows && b.head_dim % (W * H::kGroups) == 0) {
+    switch (b.nq) {
+      case 1: return attn_values_rows<H, 1, true>(b, 0, r0, r1);
+      case 2: return attn_values_rows<H, 2, true>(b, 0, r0, r1);
+      case 3: return attn_values_rows<H, 3, true>(b, 0, r0, r1);
+      default: return attn_values_rows<H, 4, true>(b, 0, r0, r1);
+    }
+  }
   attn_fill_vtile<H>(b, r0, r1);
   for (int i0 = 0; i0 < b.nq; i0 += kRows) {
     const int qn = std::min(kRows, b.nq - i0);
