@@ -75,7 +75,21 @@ struct AttnOps {
   // the SIMD groups around the range become 0 where s was -inf); returns their sum.
   float (*expsum)(float* s, int32_t lo, int32_t hi, float m);
   void (*values)(const AttnBlock& b);
+  // expsum over the blocks of positions [lo, hi) of one score row (s: the row's position 0, a
+  // block boundary): the blocks' sums added in position order, ((0 + l_b0) + l_b1) + ..., the
+  // same bits as expsum called block by block (one call per row instead of per block).
+  float (*expsum_range)(float* s, int64_t lo, int64_t hi, float m);
 };
+
+// expsum_range over a table's per-block expsum (inlined where Block is inline).
+template <float (*Block)(float*, int32_t, int32_t, float)>
+float attn_expsum_range(float* s, int64_t lo, int64_t hi, float m) {
+  float l = 0;
+  for (int64_t j0 = lo / kAttnBlock * kAttnBlock; j0 < hi; j0 += kAttnBlock)
+    l += Block(s + j0, static_cast<int32_t>(lo > j0 ? lo - j0 : 0),
+               static_cast<int32_t>(hi - j0 < kAttnBlock ? hi - j0 : kAttnBlock), m);
+  return l;
+}
 
 // The attention table for the row ops' ISA cap: the highest ISA at or below `cap` that has a
 // table and that the CPU runs (KernelTable::row_ops_isa() as cap keeps NIBBLE_ISA's choice).

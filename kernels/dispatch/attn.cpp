@@ -20,7 +20,7 @@ extern const AttnOps kAttnOps;
 
 namespace {
 constexpr AttnOps kScalarAttn{Isa::scalar, "scalar", ref::attn_scores, ref::attn_expsum,
-                               ref::attn_values};
+                               ref::attn_values, attn_expsum_range<ref::attn_expsum>};
 }
 
 std::span<const AttnOps* const> attn_op_tables() {

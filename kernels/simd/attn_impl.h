@@ -366,7 +366,7 @@ void attn_scores(const AttnBlock& b) {
 }
 
 template <class H>
-float attn_expsum(float* s, int32_t lo, int32_t hi, float m) {
+[[gnu::always_inline]] inline float attn_expsum(float* s, int32_t lo, int32_t hi, float m) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
   B lsum(0.0f);
@@ -475,7 +475,8 @@ void attn_values(const AttnBlock& b) {
 
 template <class H>
 constexpr AttnOps make_attn_ops(Isa isa, const char* name) {
-  return AttnOps{isa, name, attn_scores<H>, attn_expsum<H>, attn_values<H>};
+  return AttnOps{isa, name, attn_scores<H>, attn_expsum<H>, attn_values<H>,
+                 attn_expsum_range<attn_expsum<H>>};
 }
 
 }  // namespace nibble::kernels::simd

@@ -225,9 +225,18 @@ void Attention::prefill_unit(const Thread& th, const KvView& kv, const float* q,
   const int64_t b0 = first_pos(pos0 + t0, window) / kAttnBlock;
   const int64_t b1 = (pos0 + t0 + tn - 1) / kAttnBlock;
   auto pos_of = [&](int r) { return pos0 + t0 + r / group_; };
-  auto set_ranges = [&](int64_t b) {
+  // A block inside every row's range (the first row's position is the smallest, the last
+  // row's window start the largest) gives every row [0, kAttnBlock): no per-row clip.
+  const int64_t inner_lo = first_pos(pos0 + t0 + tn - 1, window), inner_hi = pos0 + t0 + 1;
+  auto set_ranges = [&](int64_t b) {  // true: block b is inside every row's range
+    if (b * kAttnBlock >= inner_lo && (b + 1) * kAttnBlock <= inner_hi) {
+      std::fill(th.lo, th.lo + nq, 0);
+      std::fill(th.hi, th.hi + nq, static_cast<int32_t>(kAttnBlock));
+      return true;
+    }
     for (int r = 0; r < nq; ++r)
       clip(first_pos(pos_of(r), window), pos_of(r), b, th.lo + r, th.hi + r);
+    return false;
   };
   auto args = [&](int64_t b) {
     kernels::AttnBlock a = block_args(kv, b, kh);
@@ -242,26 +251,22 @@ void Attention::prefill_unit(const Thread& th, const KvView& kv, const float* q,
     ops_->scores(args(b));
     for (int r = 0; r < nq; ++r) th.m[r] = std::max(th.m[r], th.bm[r]);
   }
-  for (int r = 0; r < nq; ++r) {  // exp and sum, in position order
-    const int64_t pos = pos_of(r), lo = first_pos(pos, window);
-    float l = 0;
-    for (int64_t b = lo / kAttnBlock; b <= pos / kAttnBlock; ++b) {
-      int32_t bl, bh;
-      clip(lo, pos, b, &bl, &bh);
-      l += ops_->expsum(th.s + r * s_stride_ + b * kAttnBlock, bl, bh, th.m[r]);
-    }
-    th.inv[r] = 1.0f / l;
+  for (int r = 0; r < nq; ++r) {  // exp and sum, block sums in position order
+    const int64_t pos = pos_of(r);
+    th.inv[r] = 1.0f / ops_->expsum_range(th.s + r * s_stride_, first_pos(pos, window), pos + 1,
+                                          th.m[r]);
   }
   std::fill(th.acc, th.acc + nq * hp_, 0.0f);
   for (int64_t b = b0; b <= b1; ++b) {  // values, summed in position order
-    set_ranges(b);
+    const bool inner = set_ranges(b);
     ops_->values(args(b));
-    for (int r = 0; r < nq; ++r) {
-      if (th.lo[r] >= th.hi[r]) continue;
-      float* acc = th.acc + r * hp_;
-      const float* ab = th.ba + r * hp_;
-      for (int64_t i = 0; i < hd; ++i) acc[i] += ab[i];
-    }
+    // The kernel table's add (the same sums, in SIMD): one call over all rows when every row
+    // has an output here (padding lanes add exact zeros), else per row that has one.
+    if (inner)
+      k_->add(th.acc, th.ba, th.acc, nq * hp_);
+    else
+      for (int r = 0; r < nq; ++r)
+        if (th.lo[r] < th.hi[r]) k_->add(th.acc + r * hp_, th.ba + r * hp_, th.acc + r * hp_, hd);
   }
   for (int r = 0; r < nq; ++r) {
     float* o = out + (t0 + r / group_) * out_stride + (kh * group_ + r % group_) * hd;

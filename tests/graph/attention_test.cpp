@@ -112,6 +112,34 @@ TEST(Attention, SchedulesAndThreadCountsAgreeBitForBit) {
   }
 }
 
+// A long prefill (several tiles, the causal diagonal inside blocks, blocks inside every row's
+// range and blocks cut by a window) equals its tokens decoded one at a time, and the same
+// prompt in two chunks, bit for bit.
+TEST(Attention, LongPrefillEqualsDecodeBitForBit) {
+  for (const Case& c : kCases) {
+    const int64_t n_ctx = 400, pos0 = 250;
+    const int n = 70, cut = 29;
+    const size_t row = static_cast<size_t>(c.nh * c.hd);
+    auto q = gauss(n * row, 5, 1.0f);
+    Cache m = make_cache(c, n_ctx);
+    const auto ref = attend(c, m, n_ctx, q, pos0, n, 2, 0);
+    const auto first = attend(c, m, n_ctx, std::vector<float>(q.begin(), q.begin() + cut * row),
+                              pos0, cut, 1, 0);
+    const auto rest = attend(c, m, n_ctx, std::vector<float>(q.begin() + cut * row, q.end()),
+                             pos0 + cut, n - cut, 2, 0);
+    EXPECT_EQ(std::memcmp(first.data(), ref.data(), first.size() * sizeof(float)), 0)
+        << "hd " << c.hd << " q8 " << c.q8 << " window " << c.window << " first chunk";
+    EXPECT_EQ(std::memcmp(rest.data(), ref.data() + cut * row, rest.size() * sizeof(float)), 0)
+        << "hd " << c.hd << " q8 " << c.q8 << " window " << c.window << " second chunk";
+    for (int t = 0; t < n; t += 3) {
+      const auto one = attend(c, m, n_ctx, std::vector<float>(q.begin() + t * row, q.begin() + (t + 1) * row),
+                              pos0 + t, 1, 2, 4);
+      EXPECT_EQ(std::memcmp(one.data(), ref.data() + t * row, row * sizeof(float)), 0)
+          << "hd " << c.hd << " q8 " << c.q8 << " window " << c.window << " token " << t;
+    }
+  }
+}
+
 // The context's head-major cache (each KV head's positions contiguous) gives the same bits as
 // the position-major one: the layout only changes where rows are read from.
 TEST(Attention, HeadMajorLayoutAgreesBitForBit) {

@@ -241,6 +241,34 @@ TEST(Attn, ScoresAreOneFmaChainInDimensionOrder) {
   }
 }
 
+// expsum_range (one call per row, the prefill executor's) gives the same probabilities and the
+// same sum, bit for bit, as expsum called block by block with the sums added in order (decode's
+// and the reference's way), for ranges that start and end inside blocks or on their bounds.
+TEST(Attn, ExpsumRangeEqualsBlockByBlock) {
+  constexpr int64_t n = 5 * kAttnBlock;
+  const float kNegInf = -std::numeric_limits<float>::infinity();
+  for (const AttnOps* ops : attn_op_tables()) {
+    if (!isa_supported(ops->isa)) continue;
+    std::vector<float> b1(n + 16), b2(n + 16);
+    for (auto [lo, hi] : {std::pair<int64_t, int64_t>{0, n}, {0, 1}, {5, 70}, {64, 128},
+                          {63, 257}, {100, 101}, {130, 319}, {0, 200}}) {
+      const auto g = gaussian(n, static_cast<uint32_t>(7 + lo + 3 * hi));
+      float* s1 = aligned(b1, n);
+      float* s2 = aligned(b2, n);
+      for (int64_t j = 0; j < n; ++j) s1[j] = s2[j] = j >= lo && j < hi ? 4 * g[j] : kNegInf;
+      const float m = *std::max_element(s1 + lo, s1 + hi);
+      float l1 = 0;
+      for (int64_t j0 = lo / kAttnBlock * kAttnBlock; j0 < hi; j0 += kAttnBlock)
+        l1 += ops->expsum(s1 + j0, static_cast<int32_t>(std::max<int64_t>(lo - j0, 0)),
+                          static_cast<int32_t>(std::min<int64_t>(hi - j0, kAttnBlock)), m);
+      const float l2 = ops->expsum_range(s2, lo, hi, m);
+      EXPECT_EQ(std::memcmp(&l1, &l2, sizeof l1), 0) << ops->name << " [" << lo << ", " << hi << ")";
+      EXPECT_EQ(std::memcmp(s1, s2, n * sizeof(float)), 0) << ops->name << " [" << lo << ", " << hi << ")";
+      EXPECT_GT(l2, 0.5f) << ops->name;  // the max's own term is 1
+    }
+  }
+}
+
 // Whole attentions against double precision with the unrounded q, within the stated bound.
 TEST(Attn, MatchesDoubleWithinBound) {
   for (const AttnOps* ops : attn_op_tables()) {
