@@ -131,11 +131,8 @@ void Attention::run(int tid, ThreadPool& pool, const KvView& kv, const float* q,
 void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const float* q,
                            size_t q_stride, int64_t pos0, int n, int64_t window, float* out,
                            size_t out_stride) {
-  const int nt = pool.size();
   const int64_t nh = s_.n_head, nkv = s_.n_head_kv, hd = s_.head_dim, nb = n_blocks_;
   const Thread th = thread(tid);
-  // Every thread rounds all query rows itself (a few thousand floats): no barrier for it.
-  for (int t = 0; t < n; ++t) round_q(q + t * q_stride, 0, nh, th.q + t * nh * hp_);
   int64_t bf[kDecodeMax], unit0[kDecodeMax + 1], units = 0;
   for (int t = 0; t < n; ++t) {
     bf[t] = first_pos(pos0 + t, window) / kAttnBlock;
@@ -144,14 +141,19 @@ void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const fl
   }
   unit0[n] = units;
   float* S = align64(dec_s_.data());
-  // The K pass (values = false) or the V pass over units (token, KV head, block).
-  auto block_pass = [&](bool values) {
-    for (int64_t u = units * tid / nt, e = units * (tid + 1) / nt; u < e; ++u) {
+  // The K pass (values = false) or the V pass over units [ub, ue) of (token, KV head, block).
+  // A unit rounds its group's query rows into this thread's scratch (once per run of units
+  // of the same (token, KV head)), so any thread can take any unit.
+  auto block_pass = [&](bool values, int64_t ub, int64_t ue) {
+    int64_t rounded = -1;  // row0 of the group this thread's th.q holds for this chunk
+    for (int64_t u = ub; u < ue; ++u) {
       int t = 0;
       while (u >= unit0[t + 1]) ++t;
       const int64_t pos = pos0 + t, span = pos / kAttnBlock - bf[t] + 1;
       const int64_t kh = (u - unit0[t]) / span, b = bf[t] + (u - unit0[t]) % span;
       const int64_t row0 = t * nh + kh * group_;  // first (token, head) row of the group
+      if (row0 != rounded) round_q(q + t * q_stride, kh * group_, group_, th.q + row0 * hp_);
+      rounded = row0;
       for (int i = 0; i < group_; ++i) clip(first_pos(pos, window), pos, b, th.lo + i, th.hi + i);
       kernels::AttnBlock a = block_args(kv, b, kh);
       a.q = th.q + row0 * hp_, a.nq = static_cast<int>(group_), a.lo = th.lo, a.hi = th.hi;
@@ -168,34 +170,43 @@ void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const fl
       }
     }
   };
-  const int64_t rows = static_cast<int64_t>(n) * nh;
-  const int64_t rb = rows * tid / nt, re = rows * (tid + 1) / nt;
-  block_pass(false);
-  pool.barrier();
-  for (int64_t r = rb; r < re; ++r) {  // max, exp and sum per (token, head)
-    const int t = static_cast<int>(r / nh);
-    const int64_t pos = pos0 + t, lo = first_pos(pos, window);
-    float m = kNegInf, l = 0;
-    for (int64_t b = bf[t]; b <= pos / kAttnBlock; ++b) m = std::max(m, dec_m_[r * nb + b]);
-    for (int64_t b = bf[t]; b <= pos / kAttnBlock; ++b) {
-      int32_t bl, bh;
-      clip(lo, pos, b, &bl, &bh);
-      l += ops_->expsum(S + r * s_stride_ + b * kAttnBlock, bl, bh, m);
+  // Four steps of claimed chunks (ThreadPool::for_each), not a static split with barriers: a
+  // thread the OS deschedules holds up the others only for the chunk it is in (decision 29).
+  // Every unit and row is computed the same way whoever takes it (decision 23's bits).
+  // Chunks of at least min(n / threads, 4) units: a claim and its completion are two atomic
+  // operations on lines both threads touch, which a single-block unit (a short context) does
+  // not pay for alone.
+  const int64_t rows = static_cast<int64_t>(n) * nh, nt = pool.size();
+  auto min_chunk = [nt](int64_t count) { return std::min<int64_t>((count + nt - 1) / nt, 4); };
+  pool.for_each(tid, units, min_chunk(units),
+                [&](int64_t ub, int64_t ue) { block_pass(false, ub, ue); });
+  pool.for_each(tid, rows, min_chunk(rows), [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {  // max, exp and sum per (token, head)
+      const int t = static_cast<int>(r / nh);
+      const int64_t pos = pos0 + t, lo = first_pos(pos, window);
+      float m = kNegInf, l = 0;
+      for (int64_t b = bf[t]; b <= pos / kAttnBlock; ++b) m = std::max(m, dec_m_[r * nb + b]);
+      for (int64_t b = bf[t]; b <= pos / kAttnBlock; ++b) {
+        int32_t bl, bh;
+        clip(lo, pos, b, &bl, &bh);
+        l += ops_->expsum(S + r * s_stride_ + b * kAttnBlock, bl, bh, m);
+      }
+      dec_inv_[r] = 1.0f / l;
     }
-    dec_inv_[r] = 1.0f / l;
-  }
-  pool.barrier();
-  block_pass(true);
-  pool.barrier();
-  for (int64_t r = rb; r < re; ++r) {  // the blocks' outputs, summed in position order
-    const int t = static_cast<int>(r / nh);
-    float* o = out + t * out_stride + (r % nh) * hd;
-    std::fill(o, o + hd, 0.0f);
-    for (int64_t b = bf[t]; b <= (pos0 + t) / kAttnBlock; ++b) {
-      const float* ab = dec_a_.data() + (r * nb + b) * hp_;
-      for (int64_t i = 0; i < hd; ++i) o[i] += ab[i];
+  });
+  pool.for_each(tid, units, min_chunk(units),
+                [&](int64_t ub, int64_t ue) { block_pass(true, ub, ue); });
+  pool.for_each(tid, rows, min_chunk(rows), [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {  // the blocks' outputs, summed in position order
+      const int t = static_cast<int>(r / nh);
+      float* o = out + t * out_stride + (r % nh) * hd;
+      std::fill(o, o + hd, 0.0f);
+      for (int64_t b = bf[t]; b <= (pos0 + t) / kAttnBlock; ++b) {
+        const float* ab = dec_a_.data() + (r * nb + b) * hp_;
+        for (int64_t i = 0; i < hd; ++i) o[i] += ab[i];
+      }
     }
-  }
+  });
 }
 
 void Attention::run_prefill(int tid, ThreadPool& pool, const KvView& kv, const float* q,

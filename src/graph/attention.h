@@ -7,19 +7,19 @@
 // with the same arithmetic per (token, head), so results depend on neither the schedule, the
 // chunk size nor the thread count:
 //   decode (a few tokens; see set_decode_tokens for when): units are (token, KV head, block)
-//     for the K and V passes and (token, head) for the sums, with a barrier between the
-//     passes, so that two threads share the positions even of a single KV head; scores and
-//     per-block outputs go to scratch.
+//     for the K and V passes and (token, head) for the sums, four ThreadPool::for_each steps
+//     (K pass, sums, V pass, output sums), so that two threads share the positions even of a
+//     single KV head and a descheduled thread holds up only the chunk it is in; a unit rounds
+//     its own group's query rows; scores and per-block outputs go to scratch.
 //   prefill: units are (tile of tokens, KV head), claimed in chunks through
 //     ThreadPool::for_each (the last, longest tiles first); a unit runs the three passes over
 //     its blocks for all tile tokens x group heads at once (the query block x KV block tiles of
 //     flash attention; blocks past the tile's last position, and window blocks before its
 //     first token's window, are never visited). A decode token whose units split evenly over
-//     the threads (8 KV heads on 2 threads) takes this schedule too: no barrier inside.
-// Called by every thread of the context's pool inside its parallel region; it waits on the
-// pool's barrier itself (decode) or the for_each step (prefill), and the caller's barrier
-// follows it. Scratch is sized once by
-// init(): run() allocates nothing.
+//     the threads (8 KV heads on 2 threads) takes this schedule too.
+// Called by every thread of the context's pool inside its parallel region; both schedules end
+// with a completed for_each step, so the output is complete and visible when run() returns
+// (no barrier). Scratch is sized once by init(): run() allocates nothing.
 #pragma once
 
 #include <algorithm>
@@ -64,7 +64,7 @@ class Attention {
   // Tests force a schedule: decode for calls of up to n tokens (n > 0), or prefill always
   // (n = 0). By default run() takes decode for up to decode_cap_ tokens when the prefill
   // units (tile, KV head) do not split evenly over the threads (e.g. 3 KV heads on 2
-  // threads), and prefill otherwise, which needs no barrier inside the step.
+  // threads), and prefill otherwise (one step).
   void set_decode_tokens(int n) { forced_ = std::min(n, decode_cap_); }
 
  private:

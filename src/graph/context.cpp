@@ -38,6 +38,8 @@ using model::LoadedModel;
 using model::Matrix;
 
 constexpr size_t kNone = ~size_t{0};
+// Forward passes of at most this many tokens go through ThreadPool::run_shared (forward()).
+constexpr int kSharedMaxTokens = 16;
 // Index of the first NaN or Inf in x[0, n), kNone when all are finite. The pass tests the
 // exponent bits of 16 lanes at a time (SSE2/NEON compares and ORs at -O2): ~8 us for 32k logits,
 // ~50-80 us for 128k on this project's shared 2-core machine, a fraction of a percent of a
@@ -375,11 +377,19 @@ class Context final : public InferenceContext {
       bool* cancelled;
     } call{tok, n, all_logits, out, cancel, &cancelled};
     // Two pointers of capture: std::function keeps them inline (no allocation per chunk).
-    pool_.run([this, &call](int tid) {
+    const std::function<void(int)> fn = [this, &call](int tid) {
       const bool done =
           forward_thread(tid, call.tok, call.n, call.all_logits, call.out, call.cancel);
       if (tid == 0) *call.cancelled = !done;  // all threads read the same stop_ sample
-    });
+    };
+    // Decode and verification passes (bound by memory, where one thread alone loses little)
+    // run on the caller alone for a while when the other threads are held up by a busy core
+    // (ThreadPool::run_shared: all of forward_thread's work is for_each steps); prefill
+    // batches, bound by compute, keep every thread.
+    if (n <= kSharedMaxTokens)
+      pool_.run_shared(fn);
+    else
+      pool_.run(fn);
     return !cancelled;
   }
 
@@ -538,8 +548,7 @@ class Context final : public InferenceContext {
           rope_and_store(tid, m_->layers[nd.layer], nd.layer, n);
           break;
         case NodeKind::attention:
-          attention(tid, nd.layer, n);
-          pool_.barrier();  // attention splits its work statically (src/graph/attention.cpp)
+          attention(tid, nd.layer, n);  // ends with a completed for_each step: no barrier
           break;
         case NodeKind::residual:
           per_token(n, [&](int64_t t) {

@@ -109,13 +109,35 @@ void ThreadPool::run(const std::function<void(int)>& fn) {
   generation_.fetch_add(1, std::memory_order_acq_rel);  // publishes all of the above
   wake_all(generation_);
   fn(0);
-  for (uint32_t d = done_.load(std::memory_order_acquire); d != static_cast<uint32_t>(n_ - 1);
-       d = done_.load(std::memory_order_acquire))
-    wait_change(done_, d);
+  if (done_.load(std::memory_order_acquire) != static_cast<uint32_t>(n_ - 1)) {
+    const auto w0 = Clock::now();
+    for (uint32_t d = done_.load(std::memory_order_acquire); d != static_cast<uint32_t>(n_ - 1);
+         d = done_.load(std::memory_order_acquire))
+      wait_change(done_, d);
+    main_wait_ += Clock::now() - w0;
+  }
   fn_ = nullptr;
   in_region_ = false;
   used_steps_ = 0;
   for (const Cursor& c : cursors_) used_steps_ = std::max(used_steps_, c.step);
+}
+
+void ThreadPool::run_shared(const std::function<void(int)>& fn) {
+  const auto t0 = Clock::now();
+  if (n_ == 1 || t0 < solo_until_) {  // outside a region: for_each runs every unit here
+    solo_regions_ += n_ > 1;
+    fn(0);
+    return;
+  }
+  main_wait_ = Clock::duration::zero();
+  run(fn);
+  const auto t1 = Clock::now();
+  if (main_wait_ > std::chrono::microseconds(200) && 3 * main_wait_ > t1 - t0) {
+    solo_until_ = t1 + solo_span_;
+    solo_span_ = std::min<Clock::duration>(2 * solo_span_, kSoloMax);
+  } else {
+    solo_span_ = kSoloMin;
+  }
 }
 
 ThreadPool::Step& ThreadPool::next_step(int tid) {
@@ -147,19 +169,23 @@ void ThreadPool::units_done(Step& s, int64_t count, int64_t n) {
     wake_all(s.done);
 }
 
-void ThreadPool::wait_step(Step& s, int64_t n) {
+void ThreadPool::wait_step(Step& s, int64_t n, int tid) {
   const auto all = static_cast<uint32_t>(n);
-  if (spin_then_yield(kSpinTime, [&] { return s.done.load(std::memory_order_acquire) == all; }))
-    return;
-  sleepers_.fetch_add(1, std::memory_order_seq_cst);
-  for (uint32_t d = s.done.load(std::memory_order_seq_cst); d != all;
-       d = s.done.load(std::memory_order_seq_cst))
-    wait_while_equal(s.done, d);
-  sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  if (s.done.load(std::memory_order_acquire) == all) return;
+  const auto w0 = tid == 0 ? Clock::now() : Clock::time_point{};
+  if (!spin_then_yield(kSpinTime,
+                       [&] { return s.done.load(std::memory_order_acquire) == all; })) {
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    for (uint32_t d = s.done.load(std::memory_order_seq_cst); d != all;
+         d = s.done.load(std::memory_order_seq_cst))
+      wait_while_equal(s.done, d);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (tid == 0) main_wait_ += Clock::now() - w0;
 }
 
 void ThreadPool::barrier() {
-  if (n_ == 1) return;
+  if (n_ == 1 || !in_region_) return;
   uint32_t phase = barrier_phase_.load(std::memory_order_acquire);
   if (barrier_count_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
     barrier_count_.store(0, std::memory_order_relaxed);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,7 +33,17 @@ class ThreadPool {
   int size() const { return n_; }
   // Runs fn(i) for i in [0, size()) concurrently; the calling thread runs fn(0). Not reentrant.
   void run(const std::function<void(int)>& fn);
-  // All threads of the current region wait here until every one has arrived.
+  // Like run(fn), for regions whose work is all in for_each steps (fn(i) does nothing a
+  // thread must do itself). When the other threads kept the caller waiting for over a third of
+  // such a region (a busy core: the OS runs them late), the next regions run fn(0) alone on the
+  // calling thread, every step's units on it, for kSoloMin (doubling up to kSoloMax while
+  // the probe region that follows is late again), then all threads are tried again. Results
+  // are the same either way when a unit's result does not depend on its chunk (decision 20).
+  void run_shared(const std::function<void(int)>& fn);
+  // Regions run_shared has run on the calling thread alone (statistics, tests).
+  uint64_t solo_regions() const { return solo_regions_; }
+  // All threads of the current region wait here until every one has arrived (returns at once
+  // outside a region, e.g. in a region run_shared runs alone).
   void barrier();
 
   // One step of work sharing inside run(): every thread of the region calls it (tid = its
@@ -64,7 +75,7 @@ class ThreadPool {
       units_done(s, e - b, n);
       b = s.next.load(std::memory_order_relaxed);
     }
-    wait_step(s, n);
+    wait_step(s, n, tid);
   }
 
   // The default thread count: physical performance cores (runtime/cpu_topology.h).
@@ -83,9 +94,19 @@ class ThreadPool {
   void worker(int index);
   Step& next_step(int tid);
   void units_done(Step& s, int64_t count, int64_t n);
-  void wait_step(Step& s, int64_t n);
+  void wait_step(Step& s, int64_t n, int tid);
+
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::duration kSoloMin = std::chrono::milliseconds(20);
+  static constexpr Clock::duration kSoloMax = std::chrono::milliseconds(640);
 
   int n_;
+  // run_shared's state, touched by the calling thread only (main_wait_ also by thread 0 inside
+  // run(), which is that thread): its waits for the others in the current region.
+  Clock::duration main_wait_{};
+  Clock::time_point solo_until_{};
+  Clock::duration solo_span_ = kSoloMin;
+  uint64_t solo_regions_ = 0;
   std::vector<std::thread> threads_;
   const std::function<void(int)>* fn_ = nullptr;
   bool in_region_ = false;

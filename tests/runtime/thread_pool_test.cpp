@@ -142,5 +142,52 @@ TEST(ThreadPool, ForEachAfterASleepingWaiterWakes) {
   EXPECT_EQ(units.load(), 20);
 }
 
+// A run_shared region whose second thread is held up (asleep) makes the caller wait for most
+// of the region; the regions right after run on the caller alone (fn(0) only, every unit of
+// every step on it, nothing lost), run() keeps every thread meanwhile, and once the solo
+// period has passed run_shared uses every thread again.
+TEST(ThreadPool, RunSharedRunsAloneAfterALateRegionThenTriesAllAgain) {
+  ThreadPool pool(2);
+  std::atomic<int> calls[2] = {0, 0};
+  std::atomic<int64_t> units{0};
+  auto region = [&](int hold_ms) {
+    return [&, hold_ms](int tid) {
+      calls[tid].fetch_add(1);
+      if (tid == 1 && hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+      for (int step = 0; step < 20; ++step)
+        pool.for_each(tid, 8, 1, [&](int64_t b, int64_t e) { units.fetch_add(e - b); });
+    };
+  };
+  // Up to 5 tries (a loaded machine may deschedule the caller past the solo period).
+  bool solo_seen = false;
+  for (int attempt = 0; attempt < 5 && !solo_seen; ++attempt) {
+    pool.run_shared(region(10));
+    const uint64_t before = pool.solo_regions();
+    const int ones = calls[1].load();
+    units.store(0);
+    pool.run_shared(region(0));
+    EXPECT_EQ(units.load(), 20 * 8);
+    if (pool.solo_regions() == before + 1) {
+      solo_seen = true;
+      EXPECT_EQ(calls[1].load(), ones) << "a solo region ran fn(1)";
+      // run() is not adaptive: both threads run even now.
+      pool.run([&](int tid) { calls[tid].fetch_add(1); });
+      EXPECT_EQ(calls[1].load(), ones + 1);
+    }
+  }
+  EXPECT_TRUE(solo_seen) << "a region late by 10 ms of ~10 ms did not make the next one solo";
+  // After the solo period (20 ms; longer only if the probes are late again) all threads run.
+  bool both = false;
+  for (int attempt = 0; attempt < 30 && !both; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const int ones = calls[1].load();
+    units.store(0);
+    pool.run_shared(region(0));
+    EXPECT_EQ(units.load(), 20 * 8);
+    both = calls[1].load() == ones + 1;
+  }
+  EXPECT_TRUE(both) << "run_shared never used the second thread again";
+}
+
 }  // namespace
 }  // namespace nibble
