@@ -135,7 +135,11 @@ void MappedFile::drop_pages(const void* p, uint64_t n) const {
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const uintptr_t start = (lo + page - 1) / page * page;  // only whole pages inside the range
   const uintptr_t end = (lo + n) / page * page;
-  if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+  if (end <= start) return;
+  ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+#if defined(MADV_RANDOM)
+  ::madvise(reinterpret_cast<void*>(start), end - start, MADV_RANDOM);
+#endif
 }
 
 void MappedFile::release() {
