@@ -288,7 +288,6 @@ template <X86IsaX8 P>
 struct Q2_Kx8 {
   using XBlock = BlockQ8_K;
   static constexpr int kQK = QK_K;
-  static constexpr int kMaxTokens = P::kWide256 ? 8 : 4;  // no GEMM tiles: see matmul_x8
   static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ2_K);  // 672
   static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
   template <int NT>
@@ -368,7 +367,6 @@ template <X86IsaX8 P>
 struct Q6_Kx8 {
   using XBlock = BlockQ8_K;
   static constexpr int kQK = QK_K;
-  static constexpr int kMaxTokens = P::kWide256 ? 8 : 4;  // no GEMM tiles: see matmul_x8
   static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ6_K);  // 1680
   static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
   // Group at p (96 bytes) against the 16 activations at xq[t]: isum[t] += scale x sum u x.
@@ -501,15 +499,6 @@ struct T2x8 {
   }
 };
 
-// Tokens per pass over the rows: F::kMaxTokens, default kX8Tokens. Formats without GEMM tiles
-// (Q2_K, Q6_K: the output head of a speculative verification pass) take 8 tokens per pass
-// where the 256-bit code has 32 registers, so 8 drafts + 1 unpack the weights twice, not 3x.
-template <class F>
-constexpr int x8_max_tokens() {
-  if constexpr (requires { F::kMaxTokens; }) return F::kMaxTokens;
-  return kX8Tokens;
-}
-
 // int32 activation sums per block that F::sums writes (F::kSumsPerBlock, default 1).
 template <class F>
 constexpr int x8_sums_per_block() {
@@ -561,7 +550,7 @@ void x8_tokens(const MatmulArgs& a, int t0) {
   }
 }
 
-// More than x8_max_tokens<F>() tokens (2-3 passes of x8_tokens over the rows: the Q6_K output head
+// More than kX8Tokens tokens (the 2-3 passes of x8_tokens over the rows: the Q6_K output head
 // of a speculative verification pass, 9-16 tokens x every vocabulary row) go in row blocks of
 // kX8RowBlock rows, every token pass per block, so the passes after the first read the block's
 // weights from L2 instead of memory (results unchanged: each row's sums do not depend on the
@@ -573,7 +562,7 @@ void matmul_x8_tokens(const MatmulArgs& a);
 
 template <class F>
 void matmul_x8(const MatmulArgs& a) {
-  if (a.n_tokens <= x8_max_tokens<F>()) return matmul_x8_tokens<F>(a);
+  if (a.n_tokens <= kX8Tokens) return matmul_x8_tokens<F>(a);
   MatmulArgs s = a;
   for (int64_t r = a.row_begin; r < a.row_end;) {
     s.row_begin = r;
@@ -586,8 +575,6 @@ void matmul_x8(const MatmulArgs& a) {
 template <class F>
 void matmul_x8_tokens(const MatmulArgs& a) {
   int t = 0;
-  if constexpr (x8_max_tokens<F>() == 8)
-    for (; t + 8 <= a.n_tokens; t += 8) x8_tokens<F, 8>(a, t);
   for (; t + kX8Tokens <= a.n_tokens; t += kX8Tokens) x8_tokens<F, kX8Tokens>(a, t);
   switch (a.n_tokens - t) {
     case 3:
