@@ -183,15 +183,10 @@ void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const fl
   pool.for_each(tid, rows, min_chunk(rows), [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re; ++r) {  // max, exp and sum per (token, head)
       const int t = static_cast<int>(r / nh);
-      const int64_t pos = pos0 + t, lo = first_pos(pos, window);
-      float m = kNegInf, l = 0;
+      const int64_t pos = pos0 + t;
+      float m = kNegInf;
       for (int64_t b = bf[t]; b <= pos / kAttnBlock; ++b) m = std::max(m, dec_m_[r * nb + b]);
-      for (int64_t b = bf[t]; b <= pos / kAttnBlock; ++b) {
-        int32_t bl, bh;
-        clip(lo, pos, b, &bl, &bh);
-        l += ops_->expsum(S + r * s_stride_ + b * kAttnBlock, bl, bh, m);
-      }
-      dec_inv_[r] = 1.0f / l;
+      dec_inv_[r] = 1.0f / ops_->expsum_range(S + r * s_stride_, first_pos(pos, window), pos + 1, m);
     }
   });
   pool.for_each(tid, units, min_chunk(units),
@@ -201,10 +196,8 @@ void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const fl
       const int t = static_cast<int>(r / nh);
       float* o = out + t * out_stride + (r % nh) * hd;
       std::fill(o, o + hd, 0.0f);
-      for (int64_t b = bf[t]; b <= (pos0 + t) / kAttnBlock; ++b) {
-        const float* ab = dec_a_.data() + (r * nb + b) * hp_;
-        for (int64_t i = 0; i < hd; ++i) o[i] += ab[i];
-      }
+      for (int64_t b = bf[t]; b <= (pos0 + t) / kAttnBlock; ++b)
+        k_->add(o, dec_a_.data() + (r * nb + b) * hp_, o, hd);
     }
   });
 }

@@ -109,11 +109,8 @@ class Context final : public InferenceContext {
       auto need = [&](const Matrix& mat) {
         if (mat.present()) xq = std::max(xq, k_.activation_row_bytes(mat.w.type, mat.w.cols) * B);
       };
-      for (const Layer& L : m_->layers) {
-        for (const Matrix* mat : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.ffn_gate, &L.ffn_up,
-                                  &L.ffn_gate_up, &L.ffn_down})
-          need(*mat);
-      }
+      for (const Layer& L : m_->layers)
+        for (const Matrix* mat : L.matrices()) need(*mat);
       need(m_->output);
       xq_.assign(xq + 64, 0);
       // q8_0 head rows: head_dim / 32 blocks of 34 bytes (f16 scale + 32 int8).

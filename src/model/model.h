@@ -2,6 +2,7 @@
 // table, the tokenizer and the GGUF mapping the unpacked weights point into.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ struct Layer {
   Vec bq, bk, bv, bo;
   // FFN: gate/up [n_ff x n_embd], down [n_embd x n_ff]; phi3 fuses gate+up [2*n_ff x n_embd]
   Matrix ffn_gate, ffn_up, ffn_gate_up, ffn_down;
+  // Every projection matrix of the layer (absent ones included: check present()).
+  std::array<const Matrix*, 9> matrices() const {
+    return {&wq, &wk, &wv, &wqkv, &wo, &ffn_gate, &ffn_up, &ffn_gate_up, &ffn_down};
+  }
 };
 
 struct LoadedModel {

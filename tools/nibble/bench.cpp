@@ -103,9 +103,7 @@ uint64_t read_bytes_per_token(const WeightStats& w, const model::LoadedModel& m)
     delta += static_cast<int64_t>(mat.w.bytes) - file;
   };
   for (const model::Layer& L : m.layers)
-    for (const model::Matrix* mat : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.ffn_gate, &L.ffn_up,
-                                     &L.ffn_gate_up, &L.ffn_down})
-      add(*mat);
+    for (const model::Matrix* mat : L.matrices()) add(*mat);
   add(m.output);
   return static_cast<uint64_t>(static_cast<int64_t>(w.bytes_per_token) + delta);
 }
