@@ -108,6 +108,15 @@ TEST(VersionCli, PrintsVersionCommitAndKernels) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind(std::string("nibble ") + NIBBLE_VERSION_STRING + " (commit ", 0), 0u)
       << r.out;
+  // The commit is the tree's at build time: 12 hex digits (+ "-dirty"), or "unknown" outside git.
+  const size_t at = r.out.find("(commit ") + 8, end = r.out.find(')', at);
+  ASSERT_NE(end, std::string::npos) << r.out;
+  const std::string commit = r.out.substr(at, end - at);
+  const std::string hex = commit.substr(0, commit.find('-'));
+  EXPECT_TRUE(commit == "unknown" ||
+              (hex.size() == 12 && hex.find_first_not_of("0123456789abcdef") == std::string::npos &&
+               (commit.size() == 12 || commit.substr(12) == "-dirty")))
+      << commit;
   EXPECT_NE(r.out.find("kernels: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(the best this CPU supports"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("cpu features: "), std::string::npos) << r.out;

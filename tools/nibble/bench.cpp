@@ -162,7 +162,7 @@ std::string to_json(const std::vector<Record>& recs, const Options& o) {
                    {"batch", o.batch},
                    {"contention", o.contention},
                    {"version", NIBBLE_VERSION_STRING},
-                   {"commit", NIBBLE_GIT_COMMIT}});
+                   {"commit", build_commit()}});
   }
   return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }

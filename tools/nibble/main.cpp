@@ -73,7 +73,7 @@ static void version() {
   add(f.fp16, "fp16");
   const auto best = kernels::best_supported_isa();
   const char* cap = std::getenv("NIBBLE_ISA");
-  fmt::print("nibble {} (commit {})\n", NIBBLE_VERSION_STRING, NIBBLE_GIT_COMMIT);
+  fmt::print("nibble {} (commit {})\n", NIBBLE_VERSION_STRING, build_commit());
   fmt::print("cpu features: {}\n", feats.empty() ? "none beyond the baseline" : feats);
   if (k.isa() != best && cap && *cap)
     fmt::print("kernels: {} (capped by NIBBLE_ISA={}; this CPU supports up to {}; row ops {})\n",
