@@ -64,6 +64,8 @@ struct AttnBlock {
   float* m = nullptr;   // scores: out, per row, the max over [lo, hi)
   const float* inv_l = nullptr;  // values: in, per row, 1 / L
   float* a = nullptr;   // values: out, nq rows of attn_padded(head_dim) floats
+  bool accumulate = false;  // values: a_i += the block's output (the same f32 add as a sum of
+                           // outputs) instead of a_i = it; rows with lo >= hi keep a_i
   float* scratch = nullptr;  // attn_scratch_floats(head_dim) floats, 64-byte aligned
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernels/attention.h"
 #include "kernels/formats/blocks.h"
@@ -62,13 +63,19 @@ void attn_values(const AttnBlock& b) {
   for (int i = 0; i < b.nq; ++i) {
     if (b.lo[i] >= b.hi[i]) continue;
     const float* p = b.s + i * b.s_stride;
-    float* a = b.a + i * hp;
+    float* out = b.a + i * hp;
+    // accumulate: the block's sum in its own row, then added to the running one.
+    thread_local std::vector<float> block;
+    block.assign(static_cast<size_t>(hp), 0.0f);
+    float* a = b.accumulate ? block.data() : out;
     std::fill(a, a + hp, 0.0f);
     for (int64_t j = b.lo[i]; j < b.hi[i]; ++j) {
       load_row(b, b.v, j, row);
       const float ph = fp16_to_f32(f32_to_fp16(p[j] * b.inv_l[i]));
       for (int64_t c = 0; c < hd; ++c) a[c] += ph * row[c];
     }
+    if (b.accumulate)
+      for (int64_t c = 0; c < hp; ++c) out[c] = out[c] + a[c];
   }
 }
 

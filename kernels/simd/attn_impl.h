@@ -33,7 +33,9 @@
 // whose head_dim is a multiple of NV x W take no tile: the register block converts the V
 // rows straight from the cache (the same exact f32 values, the same order). A row's zero
 // probabilities outside its own range add exact zeros (for finite V), so each output is the
-// sum over its own positions in order.
+// sum over its own positions in order. With `accumulate` (prefill) the register block adds
+// each row's output to the row's running sum as it stores it, the executor's add of block
+// outputs without the block row in between (rows with no position in the block untouched).
 // All f32; versus the scalar reference the results differ only by summation order (values:
 // none; expsum: lane-wise sums) and xsimd's exp/tanh (a few ulp): tested in
 // tests/kernels/attn_test.cpp against the reference and against double precision.
@@ -410,8 +412,13 @@ void attn_values_tile(const AttnBlock& b, const float* ph, int64_t c, int64_t u0
       for (int u = 0; u < NV; ++u) acc[i][u] = xsimd::fma(pj, v[u], acc[i][u]);
     }
   }
-  for (int i = 0; i < QN; ++i)
-    for (int u = 0; u < NV; ++u) acc[i][u].store_aligned(a[i] + c + u * W);
+  for (int i = 0; i < QN; ++i) {
+    if (a[i] == nullptr) continue;  // accumulate: a row with no position here keeps its sum
+    for (int u = 0; u < NV; ++u) {
+      float* o = a[i] + c + u * W;
+      (b.accumulate ? B::load_aligned(o) + acc[i][u] : acc[i][u]).store_aligned(o);
+    }
+  }
 }
 
 // Rows [i0, i0 + QN): their f16 probability rows over the union [u0, u1), then the outputs.
@@ -436,7 +443,7 @@ void attn_values_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
       H::store_h(h, B::load_aligned(p + g) * inv);
       H::load_h(h).store_aligned(ph + i * kAttnBlock + g);
     }
-    a[i] = b.a + (i0 + i) * hp;
+    a[i] = b.accumulate && lo >= hi ? nullptr : b.a + (i0 + i) * hp;
   }
   int64_t c = 0;
   for (; c + NV * W <= hp; c += NV * W)

@@ -262,15 +262,12 @@ void Attention::prefill_unit(const Thread& th, const KvView& kv, const float* q,
   }
   std::fill(th.acc, th.acc + nq * hp_, 0.0f);
   for (int64_t b = b0; b <= b1; ++b) {  // values, summed in position order
-    const bool inner = set_ranges(b);
-    ops_->values(args(b));
-    // The kernel table's add (the same sums, in SIMD): one call over all rows when every row
-    // has an output here (padding lanes add exact zeros), else per row that has one.
-    if (inner)
-      k_->add(th.acc, th.ba, th.acc, nq * hp_);
-    else
-      for (int r = 0; r < nq; ++r)
-        if (th.lo[r] < th.hi[r]) k_->add(th.acc + r * hp_, th.ba + r * hp_, th.acc + r * hp_, hd);
+    set_ranges(b);
+    // The kernel adds each row's block output to the row's running sum as it stores it (the
+    // same f32 add as decode's sum of block outputs; rows with no position here untouched).
+    kernels::AttnBlock a = args(b);
+    a.a = th.acc, a.accumulate = true;
+    ops_->values(a);
   }
   for (int r = 0; r < nq; ++r) {
     float* o = out + (t0 + r / group_) * out_stride + (kh * group_ + r % group_) * hd;

@@ -269,6 +269,53 @@ TEST(Attn, ExpsumRangeEqualsBlockByBlock) {
   }
 }
 
+// values with accumulate (a_i += the block's output, as prefill runs it) equals values stored
+// then added (as decode sums its block outputs): the same bits; rows with no position in the
+// block keep their running sums.
+TEST(Attn, ValuesAccumulateEqualsStoreThenAdd) {
+  for (const AttnOps* ops : attn_op_tables()) {
+    if (!isa_supported(ops->isa)) continue;
+    for (const Shape& sh : kShapes) {
+      const int64_t hd = sh.hd, hp = attn_padded(hd);
+      const Cache c = make_cache(kAttnBlock, hd, sh.q8, 91, 1.0f);
+      for (int nq : {1, 3, 4, 8, 13}) {
+        std::vector<int32_t> lo(nq), hi(nq);
+        for (int i = 0; i < nq; ++i) {  // causal ends, a window start, empty rows
+          lo[i] = i % 5 == 3 ? 17 : 0;
+          hi[i] = i % 4 == 2 ? 0 : static_cast<int32_t>(std::min<int64_t>(kAttnBlock, 9 + 7 * i));
+        }
+        std::vector<float> sb, tb, ab, rb, inv(nq);
+        float* s = aligned(sb, nq * kAttnBlock);
+        float* tile = aligned(tb, attn_scratch_floats(hd));
+        float* a = aligned(ab, nq * hp);
+        float* run = aligned(rb, nq * hp);
+        const auto g = gaussian(nq * kAttnBlock + nq * hp, 5 + nq);
+        for (int i = 0; i < nq; ++i) {
+          for (int64_t j = 0; j < kAttnBlock; ++j)
+            s[i * kAttnBlock + j] = j >= lo[i] && j < hi[i] ? std::fabs(g[i * kAttnBlock + j]) : 0;
+          inv[i] = 0.03f + 0.01f * i;
+        }
+        for (int64_t x = 0; x < nq * hp; ++x) run[x] = g[nq * kAttnBlock + x];
+        const std::vector<float> before(run, run + nq * hp);
+        AttnBlock k;
+        k.nq = nq, k.head_dim = hd, k.k = c.k.data(), k.v = c.v.data(), k.row_bytes = c.row_bytes;
+        k.q8_0 = sh.q8, k.lo = lo.data(), k.hi = hi.data(), k.s = s, k.s_stride = kAttnBlock;
+        k.inv_l = inv.data(), k.a = a, k.scratch = tile;
+        ops->values(k);
+        k.a = run, k.accumulate = true;
+        ops->values(k);
+        for (int i = 0; i < nq; ++i)
+          for (int64_t d = 0; d < hd; ++d) {
+            const float want = lo[i] < hi[i] ? before[i * hp + d] + a[i * hp + d] : before[i * hp + d];
+            ASSERT_EQ(std::memcmp(&want, run + i * hp + d, sizeof want), 0)
+                << ops->name << " hd " << hd << (sh.q8 ? " q8" : " f16") << " nq " << nq
+                << " row " << i << " d " << d;
+          }
+      }
+    }
+  }
+}
+
 // Whole attentions against double precision with the unrounded q, within the stated bound.
 TEST(Attn, MatchesDoubleWithinBound) {
   for (const AttnOps* ops : attn_op_tables()) {
