@@ -293,8 +293,13 @@ class Context final : public InferenceContext {
   // (ThreadPool::for_each makes the early chunks larger).
   static int64_t min_units(const kernels::PreparedWeights& w, int n) {
     const int64_t ur = unit_rows(w, n);
+    // Below 16 tokens (verification passes) by the weight bytes alone, as for one token: each
+    // call of the 2-15-token kernels prepares its activations again and starts its weight
+    // stream cold, so chunks of ~128 KiB / n bytes (one 16-row unit at 9 tokens) cost more in
+    // calls than they gain in balance (decision 51).
+    const int nb = n < 16 ? 1 : n;
     const uint64_t unit_bytes =
-        static_cast<uint64_t>(ur) * w.row_bytes * static_cast<uint64_t>(std::max(1, n));
+        static_cast<uint64_t>(ur) * w.row_bytes * static_cast<uint64_t>(nb);
     const auto by_bytes = static_cast<int64_t>(
         std::max<uint64_t>(1, (uint64_t{128} << 10) / std::max<uint64_t>(1, unit_bytes)));
     if (n < 16) return by_bytes;

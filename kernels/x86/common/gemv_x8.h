@@ -366,6 +366,7 @@ inline void q6_unpack(const uint8_t* p, __m256i (&u)[4]) {
 template <X86IsaX8 P>
 struct Q6_Kx8 {
   using XBlock = BlockQ8_K;
+  static constexpr bool kFiveTokenPass = true;  // matmul_x8_tokens
   static constexpr int kQK = QK_K;
   static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ6_K);  // 1680
   static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
@@ -575,6 +576,15 @@ void matmul_x8(const MatmulArgs& a) {
 template <class F>
 void matmul_x8_tokens(const MatmulArgs& a) {
   int t = 0;
+#if defined(__AVX512F__)
+  // Formats with kFiveTokenPass (Q6_K: the output head of a verification pass) take 5 tokens a
+  // pass while more than 4 are left, except 8 (4 + 4): 9 tokens in 5 + 4, two unpacks of each
+  // block instead of three (4 + 4 + 1). Only where the 32 vector registers of AVX-512 hold the
+  // fifth token's accumulator and operands (each token's arithmetic is unchanged).
+  if constexpr (requires { F::kFiveTokenPass; })
+    for (; a.n_tokens - t > kX8Tokens && a.n_tokens - t != 2 * kX8Tokens; t += 5)
+      x8_tokens<F, 5>(a, t);
+#endif
   for (; t + kX8Tokens <= a.n_tokens; t += kX8Tokens) x8_tokens<F, kX8Tokens>(a, t);
   switch (a.n_tokens - t) {
     case 3:
