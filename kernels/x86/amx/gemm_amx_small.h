@@ -2,8 +2,8 @@
 // Q4_0, Q8_0 (gemm_amx.h's unpack) and Q4_K (gemm_amx_k.h's prep and unpack), decisions 35, 42.
 //
 // The tile shapes are configured per call to the token count n: A and C have n rows (not 16),
-// so a tile product reads only the n real activation rows (a copy in 32-byte rows, prepared
-// once per call and K span) and stores only n C rows, and the f32 step runs for n tokens
+// so a tile product reads only the n real activation rows (Q4_0 / Q8_0: in place, one row per
+// token, x_stride apart) and stores only n C rows, and the f32 step runs for n tokens
 // (a template over n: the accumulators stay in zmm). Per row tile (16 rows) and K chunk the
 // weights are unpacked once into B-tile order and used by all n tokens in one pass (Q4_0 /
 // Q8_0: row tiles outer, the next chunk unpacked during this one's products), where the
@@ -38,13 +38,13 @@ class AmxSmallTiles {
   AmxSmallTiles& operator=(const AmxSmallTiles&) = delete;
 };
 
-// The activations of NT tokens for blocks [b0, b1) in A-tile order: per block the NT rows of 32
-// bytes back to back (read in place, the 34-byte Q8_0 blocks would put a line boundary inside
-// every other row), and their d_x as f32. Prepared once per call for a span of K (at most
-// kAmxSmallCap token-blocks: 96 KiB of rows on the stack), not once per row tile.
+// The d_x of NT tokens for blocks [b0, b1) as f32 (per block the NT tokens' back to back),
+// converted once per call for a span of K (at most kAmxSmallCap token-blocks), not once per row
+// tile. The A tiles read the activation rows in place (block b of token t at x + t x x_stride +
+// b x 34 + 2): a copy into 32-byte rows (decision 42) cost a memcpy per token-block and call,
+// and the calls of a verification pass are many (decision 51).
 constexpr int64_t kAmxSmallCap = 3072;
 struct AmxSmallActs {
-  alignas(64) int8_t qs[kAmxSmallCap][QK];
   alignas(64) float dx[kAmxSmallCap];
 };
 template <int NT>
@@ -52,11 +52,7 @@ inline void amx_small_prep(const MatmulArgs& a, int64_t b0, int64_t b1, AmxSmall
   for (int t = 0; t < NT; ++t) {
     const auto* x = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a.x) +
                                                        t * a.x_stride);
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t i = (b - b0) * NT + t;
-      std::memcpy(p.qs[i], x[b].qs, QK);
-      p.dx[i] = _cvtsh_ss(x[b].d);
-    }
+    for (int64_t b = b0; b < b1; ++b) p.dx[(b - b0) * NT + t] = _cvtsh_ss(x[b].d);
   }
 }
 
@@ -103,9 +99,9 @@ struct AmxUnpackNext {
   }
 };
 
-// A rows: block b's NT rows of 32 bytes at qs + b x NT x 32; d_x at dx + b x NT.
+// A rows: the activation rows in place from block b0 on; d_x at dx + b x NT.
 template <class U, int NT>
-void amx_small_tile(const MatmulArgs& a, const int8_t* qs, const float* dx, const AmxWeights& wb,
+void amx_small_tile(const MatmulArgs& a, const float* dx, const AmxWeights& wb,
                     int64_t g, int ng, int64_t b0, int64_t bn, const AmxNext& nx,
                     const AmxUnpackNext<U>& un) {
   const __mmask16 m = ng > 1 ? 0xFFFF : 0x00FF;
@@ -115,7 +111,9 @@ void amx_small_tile(const MatmulArgs& a, const int8_t* qs, const float* dx, cons
   for (int t = 0; t < NT; ++t)
     acc[t] = b0 > 0 ? _mm512_maskz_loadu_ps(m, y + t * a.y_stride) : _mm512_setzero_ps();
   alignas(64) int32_t c[4][kAmxTokens * 16];
-  const AmxA aq{qs, QK, NT * QK};
+  const auto* xq = static_cast<const uint8_t*>(a.x) + b0 * sizeof(BlockQ8_0);
+  const AmxA aq{reinterpret_cast<const int8_t*>(xq + offsetof(BlockQ8_0, qs)),
+                static_cast<int64_t>(a.x_stride), static_cast<int64_t>(sizeof(BlockQ8_0))};
   amx_fence();
 #define NIBBLE_AMX_ISSUE(TC, TA, TB, bb) \
   if ((bb) < bn) NIBBLE_AMX_BLOCK(TC, TA, TB, aq.at(bb), aq.stride, wb.b[bb][0], c[TC])
@@ -234,7 +232,7 @@ void gemm_amx_small_q8(const MatmulArgs& a, int64_t f0, int64_t f1) {
     const AmxNext nx{more2 ? at(n2) : nullptr, gs(n2), bb};
     const int64_t i = (cur.b0 - cur.k0) * NT, n = bn(cur);
     const int ng = static_cast<int>(std::min<int64_t>(2, f1 - cur.g));
-    amx_small_tile<U, NT>(a, pr.qs[i], pr.dx + i, wb[wi], cur.g, ng, cur.b0, n, nx, un);
+    amx_small_tile<U, NT>(a, pr.dx + i, wb[wi], cur.g, ng, cur.b0, n, nx, un);
     for (int64_t b = n; b < un.bn; ++b) un.block(b);
     if (!more) break;
     if (n1.k0 != cur.k0) amx_small_prep<NT>(a, n1.k0, std::min(nb, n1.k0 + span), pr);
