@@ -63,8 +63,8 @@ struct GemmYmm {
   static constexpr int kTokens = 4;
   static constexpr int kTokensQ4 = 8;  // Q4_0 (f32 accumulators partly on the stack: header)
   static constexpr int kTokensK = 3;   // Q4_K (one more live vector per token)
-  // Ternary (gemm_x8_tq.h): 16 with int16 sums (AVX2: two passes of 8 sharing the unpack), 4
-  // with vpdpbusd (two accumulator sets).
+  // Ternary (GemmT2, gemm_x8_tq.h): 4 with vpdpbusd (two accumulator sets). AVX2 (int16 sums)
+  // runs GemmT2Wide, its own driver, and does not use this value.
   static constexpr int kTokensT = X86IsaX8Dpbusd<P> ? 4 : 16;
   static I load(const uint8_t* p, size_t) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
