@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <vector>
 
 #include "kernels/attention.h"
 #include "kernels/formats/blocks.h"
@@ -60,14 +59,14 @@ float attn_expsum(float* s, int32_t lo, int32_t hi, float m) {
 void attn_values(const AttnBlock& b) {
   const int64_t hd = b.head_dim, hp = attn_padded(hd);
   float* row = b.scratch;
+  // accumulate: the block's sum in its own row (the scratch's second row), then added to the
+  // running one.
+  float* block = b.scratch + hp;
   for (int i = 0; i < b.nq; ++i) {
     if (b.lo[i] >= b.hi[i]) continue;
     const float* p = b.s + i * b.s_stride;
     float* out = b.a + i * hp;
-    // accumulate: the block's sum in its own row, then added to the running one.
-    thread_local std::vector<float> block;
-    block.assign(static_cast<size_t>(hp), 0.0f);
-    float* a = b.accumulate ? block.data() : out;
+    float* a = b.accumulate ? block : out;
     std::fill(a, a + hp, 0.0f);
     for (int64_t j = b.lo[i]; j < b.hi[i]; ++j) {
       load_row(b, b.v, j, row);
