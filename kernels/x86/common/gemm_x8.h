@@ -224,6 +224,7 @@ struct GemmQ4_0 {
   using XBlock = BlockQ8_0;
   using Gemv = Q4_0x8<typename L::Isa>;
   static constexpr int kQK = QK, kTokens = L::kTokensQ4;
+  static constexpr bool kWideTail = L::kGroups == 2;  // zmm: 9 tokens in one tile (gemm_x8)
   static constexpr int64_t kChunk = 32;  // 1024 elements: 16 tokens' activations are 16 KiB
   static constexpr size_t kBlockBytes = Gemv::kBlockBytes;
   using Acts = GemmActs<kQK, kChunk, 1>;
@@ -269,6 +270,7 @@ struct GemmQ8_0 {
   using XBlock = BlockQ8_0;
   using Gemv = Q8_0x8<typename L::Isa>;
   static constexpr int kQK = QK, kTokens = L::kTokens;
+  static constexpr bool kWideTail = L::kGroups == 2;  // zmm: 9 tokens in one tile (gemm_x8)
   static constexpr int64_t kChunk = 32;
   static constexpr size_t kBlockBytes = Gemv::kBlockBytes;
   using Acts = GemmActs<kQK, kChunk, 1>;
@@ -416,6 +418,15 @@ void gemm_ragged(const MatmulArgs& a, int64_t r0, int64_t r1) {
   if (s.row_begin < s.row_end) matmul_x8<typename Fmt::Gemv>(s);
 }
 
+// Whether Fmt takes a group of kTokens + 1 tokens in one tile (Fmt::kWideTail).
+template <class Fmt>
+constexpr bool gemm_wide_tail() {
+  if constexpr (requires { Fmt::kWideTail; })
+    return Fmt::kWideTail;
+  else
+    return false;
+}
+
 template <class Fmt, class L>
 void gemm_x8(const MatmulArgs& a) {
   using XB = typename Fmt::XBlock;
@@ -445,6 +456,15 @@ void gemm_x8(const MatmulArgs& a) {
         const uint8_t* pf = nullptr;
         if (weight_prefetch && gn != g)
           pf = static_cast<const uint8_t*>(a.w) + gn * gbytes + b0 * Fmt::kBlockBytes;
+        // 9 tokens (a verification pass with 8 drafts) on the zmm Q4_0 / Q8_0 tiles: one tile
+        // of 9 (18 accumulators, in registers) instead of 8 + 1, which unpacked every block
+        // a second time for the ninth token (decision 53). Each token's operations are the same.
+        if constexpr (gemm_wide_tail<Fmt>()) {
+          if (n == Fmt::kTokens + 1) {
+            gemm_tile<Fmt, L, Fmt::kTokens + 1>(a, pr, g, ng, tg, 0, b0, bn, pf);
+            continue;
+          }
+        }
         gemm_tokens<Fmt, L, Fmt::kTokens>(a, pr, g, ng, tg, 0, n, b0, bn, pf);
       }
     }
