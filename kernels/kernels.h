@@ -42,9 +42,9 @@ bool isa_supported(Isa isa);
 
 // Whether the x86 matmul kernels issue software prefetches for the weight rows ahead of the
 // ones they read (docs/kernels-x86.md, "Software prefetch"). Decided once, before main, from
-// the CPU: on, except on AMD (measured on Sapphire Rapids: +20-70% GEMV out of cache; on Zen 4
-// the same prefetches cost 5-50%: its hardware prefetchers keep up and the requests only take
-// miss buffers). NIBBLE_PREFETCH=0 / 1 overrides. A hint only: results are the same either way.
+// the CPU: on, except on AMD / Hygon below family 26 (Sapphire Rapids: +20-70% GEMV out of cache;
+// on Zen 4 the same prefetches cost 5-50%, the requests only take miss buffers; on Zen 5 they
+// help again, decision 55). NIBBLE_PREFETCH=0 / 1 overrides. A hint: results are the same.
 extern const bool weight_prefetch;
 
 // Arguments of one matrix-multiply call: Y[t][r] = sum_i W[r][i] * X[t][i] for rows r in

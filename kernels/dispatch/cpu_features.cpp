@@ -63,6 +63,8 @@ CpuFeatures detect() {
   std::memcpy(vendor + 8, &c, 4);
   const bool amd = std::strcmp(vendor, "AuthenticAMD") == 0 || std::strcmp(vendor, "HygonGenuine") == 0;
   cpuid(1, 0, a, b, c, d);
+  const unsigned base_family = (a >> 8) & 0xf;
+  const unsigned family = base_family == 0xf ? base_family + ((a >> 20) & 0xff) : base_family;
   const bool osxsave = c & (1u << 27);
   const bool avx = c & (1u << 28);
   f.fma = c & (1u << 12);
@@ -91,6 +93,7 @@ CpuFeatures detect() {
   f.avx_vnni = a & (1u << 4);
   if (!f.fma || !f.f16c) f.avx2 = false;  // nibble's AVX2 level includes FMA and F16C
   f.amd = amd;
+  f.family = family;
   return f;
 }
 #elif defined(__aarch64__)

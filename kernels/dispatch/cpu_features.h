@@ -12,6 +12,7 @@ struct CpuFeatures {
   // using them also needs the OS's per-process permission (amx_permitted()).
   bool amx_tile = false, amx_int8 = false;
   bool amd = false;  // vendor AuthenticAMD / HygonGenuine (kernels' prefetch policy)
+  unsigned family = 0;  // cpuid display family (base + extended; AMD Zen 4 25, Zen 5 26)
   // arm64
   bool neon = false, dotprod = false, i8mm = false, fp16 = false;
 };

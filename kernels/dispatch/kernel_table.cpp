@@ -62,7 +62,11 @@ namespace {
 bool decide_weight_prefetch() {
   if (const char* v = std::getenv("NIBBLE_PREFETCH"); v && (v[0] == '0' || v[0] == '1'))
     return v[0] == '1';
-  return !cpu_features().amd;
+  // Off on AMD / Hygon before Zen 5 (family 26): on Zen 4 the requests only took miss
+  // buffers (docs/kernels-x86.md "Software prefetch"); on Zen 5 they lift the 1-thread decode
+  // (decision 55).
+  const auto& f = cpu_features();
+  return !f.amd || f.family >= 26;
 }
 }  // namespace
 
