@@ -90,9 +90,8 @@ struct GemmT2 {
 // one unpack of a row group's weights serves up to kGroup tokens, and one int16 accumulator
 // per token takes a whole block (decision 52).
 //
-// Per activation chunk (kChunk blocks) and group of up to kGroup tokens (their activations read
-// in place from the Q8_K rows: the prep stores only the lane sums and scales, decision 54), the
-// chunk of two 8-row groups is unpacked once into two buffers (4 bit-pair vectors per 32-byte load, 2 KiB per block
+// Per activation chunk (kChunk blocks) and group of up to kGroup tokens, the chunk of two 8-row
+// groups is unpacked once into two buffers (4 bit-pair vectors per 32-byte load, 2 KiB per block
 // and group: 3 shifts + 4 ANDs per load, shared by all the group's tokens) and the tokens run
 // over them in tiles of 16 rows x 4 tokens (8 int16 accumulators; each broadcast activation
 // feeds both row groups); a lone last group takes tiles of 8 rows x 8 tokens. Per token and
@@ -114,16 +113,10 @@ struct GemmT2Wide {
   static constexpr int kGroup = 64;     // tokens sharing one unpack
   static constexpr int64_t kChunk = 4;  // blocks per activation chunk: 64 tokens x 1 KiB
   static constexpr size_t kBlockBytes = Gemv::kBlockBytes;
-  // The group's activations are read in place (token t's block b: its qs at x + t * stride +
-  // b * sizeof(BlockQ8_K)); per block and token the prep stores the lane sums and the scale.
   struct Acts {
-    const int8_t* x;  // qs of the chunk's first block of the group's first token
-    size_t stride;    // bytes between tokens
+    alignas(64) int8_t qs[kChunk][kGroup][QK_K];
     alignas(64) uint32_t init[kChunk][kGroup];  // the two lanes' -(sum x) as int16 pair
     alignas(64) float dx[kChunk][kGroup];
-    const int8_t* qs(int64_t b, int t) const {
-      return x + static_cast<size_t>(t) * stride + b * static_cast<int64_t>(sizeof(BlockQ8_K));
-    }
   };
   struct Buf {
     __m256i v[kChunk][16][4];
@@ -149,6 +142,7 @@ struct GemmT2Wide {
 
   static void prep(const BlockQ8_K* x, int64_t n, Acts& pr, int t) {
     for (int64_t b = 0; b < n; ++b) {
+      std::memcpy(pr.qs[b][t], x[b].qs, QK_K);
       pr.init[b][t] = lane_sums(x[b].qs);
       pr.dx[b][t] = x[b].d;
     }
@@ -184,8 +178,7 @@ struct GemmT2Wide {
       acc[t] = b0 > 0 ? _mm256_loadu_ps(a.y + (t0 + t) * a.y_stride + g * kX8Rows)
                       : _mm256_setzero_ps();
     for (int64_t b = 0; b < n; ++b) {
-      const int8_t* xq = pr.qs(b, tl);
-      const size_t xs = pr.stride;
+      const int8_t(*xq)[QK_K] = pr.qs[b] + tl;
       __m256i s[NT];
 #pragma GCC unroll 8
       for (int t = 0; t < NT; ++t) s[t] = _mm256_set1_epi32(static_cast<int32_t>(pr.init[b][tl + t]));
@@ -195,7 +188,7 @@ struct GemmT2Wide {
         for (int kk = 0; kk < 2; ++kk) {
           const __m256i lo = buf.v[b][c][2 * kk], hi = buf.v[b][c][2 * kk + 1];
 #pragma GCC unroll 8
-          for (int t = 0; t < NT; ++t) s[t] = L::nib_mac(s[t], lo, hi, xq + t * xs + 16 * c + 8 * kk);
+          for (int t = 0; t < NT; ++t) s[t] = L::nib_mac(s[t], lo, hi, xq[t] + 16 * c + 8 * kk);
         }
       }
       const __m256i ones = _mm256_set1_epi16(1);
@@ -231,8 +224,7 @@ struct GemmT2Wide {
         acc[q][t] = b0 > 0 ? _mm256_loadu_ps(a.y + (t0 + t) * a.y_stride + (g + q) * kX8Rows)
                            : _mm256_setzero_ps();
     for (int64_t b = 0; b < n; ++b) {
-      const int8_t* xq = pr.qs(b, tl);
-      const size_t xs = pr.stride;
+      const int8_t(*xq)[QK_K] = pr.qs[b] + tl;
       __m256i s[2][NT];
 #pragma GCC unroll 8
       for (int t = 0; t < NT; ++t)
@@ -245,8 +237,7 @@ struct GemmT2Wide {
           const __m256i lo1 = buf[1].v[b][c][2 * kk], hi1 = buf[1].v[b][c][2 * kk + 1];
 #pragma GCC unroll 8
           for (int t = 0; t < NT; ++t) {
-            const int8_t* xt = xq + t * xs + 16 * c + 8 * kk;
-            const __m256i x0 = bcast32(xt), x1 = bcast32(xt + 4);
+            const __m256i x0 = bcast32(xq[t] + 16 * c + 8 * kk), x1 = bcast32(xq[t] + 16 * c + 8 * kk + 4);
             __m256i r0 = P::x8_mac(s[0][t], lo0, hi0, x0, x1);
             __m256i r1 = P::x8_mac(s[1][t], lo1, hi1, x0, x1);
             asm("" : "+x"(r0), "+x"(r1));
@@ -292,9 +283,6 @@ struct GemmT2Wide {
       const int64_t bn = std::min(kChunk, nb - b0);
       for (int tg = 0; tg < a.n_tokens; tg += kGroup) {
         const int n = std::min(kGroup, a.n_tokens - tg);
-        pr.x = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
-                                                  tg * a.x_stride)[b0].qs;
-        pr.stride = a.x_stride;
         for (int t = 0; t < n; ++t)
           prep(reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a.x) +
                                                   (tg + t) * a.x_stride) + b0,
