@@ -5,7 +5,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
 
 #include "kernels/kernels.h"
 #include "kernels/registry.h"
@@ -82,6 +87,17 @@ TEST(CpuFeatures, VendorAndPrefetchPolicy) {
   EXPECT_EQ(f.amd, vendor == "AuthenticAMD" || vendor == "HygonGenuine") << vendor;
   ASSERT_GE(family, 0);
   EXPECT_EQ(static_cast<long>(f.family), family);
+#elif defined(__x86_64__) && defined(__GNUC__)
+  // No /proc/cpuinfo (Windows): compare with the vendor string of cpuid leaf 0 as GCC's
+  // <cpuid.h> reads it (the machine may be AMD: the vendor bit must follow the CPU).
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  ASSERT_TRUE(__get_cpuid(0, &a, &b, &c, &d));
+  char v[13] = {};
+  std::memcpy(v, &b, 4);
+  std::memcpy(v + 4, &d, 4);
+  std::memcpy(v + 8, &c, 4);
+  const std::string vendor = v;
+  EXPECT_EQ(f.amd, vendor == "AuthenticAMD" || vendor == "HygonGenuine") << vendor;
 #else
   EXPECT_FALSE(f.amd);
 #endif
