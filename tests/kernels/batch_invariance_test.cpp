@@ -61,6 +61,55 @@ void check_invariance(const MatmulVariant& v, int64_t blocks, int n_tokens) {
       << v.name << ": row ranges of " << step << " differ from one call over all rows";
 }
 
+// One token (decode) over many row groups: the x86 x8 GEMVs read a call's whole row groups in
+// pairs, group i with group i + half (kernels/x86/common/gemv_x8.h), so which groups pair up
+// depends on the call's range. Each row must still give the same float: one call over all rows
+// against calls of one row group each, of three groups (an odd count), and of the rows past the
+// first 5 (a range starting inside a group); with k past the kernels' 1024-block K chunk.
+void check_decode_ranges(const MatmulVariant& v, int64_t blocks, int groups) {
+  const auto info = tensor_type_info(v.weight);
+  const TensorType at = ref::activation_type(v.weight);
+  const auto ainfo = tensor_type_info(at);
+  const int64_t bs = info.block_size == 1 ? 32 : info.block_size;
+  const int64_t k = bs * blocks;
+  const int64_t g = std::max(1, v.rows_per_call);
+  const int64_t rows = groups * g + 3;
+  const auto w = quantize_matrix(v.weight, gaussian(static_cast<size_t>(rows * k), 5), rows, k);
+  const VariantLayout lw = layout_for(v, w, rows, k);
+  const auto xq = quantize_matrix(at, gaussian(static_cast<size_t>(k), 6), 1, k);
+  const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
+  auto run = [&](int64_t r0, int64_t r1, std::vector<float>* y) {
+    MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data(), x_stride, y->data(),
+                 static_cast<size_t>(rows), k, r0, r1, 1};
+    v.fn(a);
+  };
+  std::vector<float> whole(static_cast<size_t>(rows), -7.0f);
+  run(0, rows, &whole);
+  for (const int64_t step : {g, 3 * g}) {
+    std::vector<float> split(static_cast<size_t>(rows), -7.0f);
+    for (int64_t r = 0; r < rows; r += step) run(r, std::min(rows, r + step), &split);
+    EXPECT_EQ(0, std::memcmp(split.data(), whole.data(), split.size() * sizeof(float)))
+        << v.name << ": 1 token, row ranges of " << step << " differ from one call";
+  }
+  std::vector<float> tail(static_cast<size_t>(rows), -7.0f);
+  run(0, 5, &tail);
+  run(5, rows, &tail);
+  EXPECT_EQ(0, std::memcmp(tail.data(), whole.data(), tail.size() * sizeof(float)))
+      << v.name << ": 1 token, rows [0, 5) + [5, " << rows << ") differ from one call";
+}
+
+TEST_P(BatchInvariance, DecodeRowRangesOverManyGroups) {
+  const MatmulVariant& v = GetParam();
+  if (!isa_supported(v.isa)) GTEST_SKIP() << "CPU lacks " << isa_name(v.isa);
+  check_decode_ranges(v, 5, 7);
+#if defined(__x86_64__)
+  // Past the x86 driver's K chunk: 1030 blocks of 32 (Q4_0, Q8_0: 1024 per chunk) or 260
+  // super-blocks (Q4_K: 256 per chunk with its 4 sums per block). Not under QEMU (arm64).
+  const int64_t bs = tensor_type_info(v.weight).block_size;
+  check_decode_ranges(v, bs >= 256 ? 260 : 1030, 3);
+#endif
+}
+
 TEST_P(BatchInvariance, SameResultForAnyTokenCountAndRowRange) {
   const MatmulVariant& v = GetParam();
   if (!isa_supported(v.isa)) GTEST_SKIP() << "CPU lacks " << isa_name(v.isa);

@@ -63,7 +63,7 @@ void t3_group(const uint8_t* gw, const BlockQ8_K* const (&x)[NT], const int32_t*
               int64_t b0, int64_t b1, __m512 (&acc)[NT]) {
   constexpr int A = NT == 1 ? 5 : NT == 2 ? 2 : 1;  // accumulator sets: enough chains per token
   for (int64_t b = b0; b < b1; ++b) {
-    const uint8_t* blk = prefetched(gw + b * kT3BlockBytes, kT3BlockBytes);
+    const uint8_t* blk = prefetched(gw + b * kT3BlockBytes, kT3BlockBytes, weight_prefetch);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
     const uint8_t* qs = blk + 2 * kT3Rows;
     __m512i s1[A][NT], s2[A][NT];

@@ -23,7 +23,12 @@
 // Tails: row counts that are not a multiple of 8 (padding rows of the layout, or a range
 // starting inside a group) are computed into a scratch and only the rows in [row_begin,
 // row_end) are written; tokens go in tiles of 4, then 3/2/1. K is taken in chunks of at most
-// 1024 blocks (the activation sums live on the stack), partial sums accumulated in y.
+// 1024 blocks (the activation sums live on the stack), partial sums carried across chunks in
+// y (a partial group's rows through the scratch, so they get the same floats as in a whole
+// group). One token (decode) reads the range's whole groups in pairs, half the range apart, two
+// weight streams per pass for Q4_0 and Q8_0 (x8_tokens, decision 56).
+// Structure: each format F gives block<NT>() (one block of one 8-row group for NT tokens);
+// x8_pass runs the block loop over G groups, x8_tokens the row groups, K chunks and tails.
 // Reference: ref::dot_row; integer sums are exact, so results differ only by f32 rounding
 // (tests: relative 1e-5 of the row's |w|.|x|).
 #pragma once
@@ -75,16 +80,20 @@ constexpr size_t kX8PrefetchAhead = 4096;
 inline void prefetch_t0(const uint8_t* p) {
   asm volatile("prefetcht0 %0" : : "m"(*reinterpret_cast<const char*>(p)));
 }
-inline const uint8_t* prefetched(const uint8_t* blk, size_t bytes) {
-  if (!weight_prefetch) return blk;
-  for (size_t o = 0; o < bytes; o += 64) prefetch_t0(blk + kX8PrefetchAhead + o);
-  return blk;
+// Whether format F's blocks ask for their bytes ahead: F::kAmdPrefetch false (Q8_0 x8) turns the
+// requests off on AMD CPUs (its hardware prefetchers keep up with that kernel; the requests cost
+// 8 % of the 1B Q8_0 1-thread decode on Zen 5 and half of the kernel on Zen 4; decision 55).
+// Read once per x8_tokens call, not per block.
+template <class F>
+bool x8_prefetch() {
+  if constexpr (requires { F::kAmdPrefetch; })
+    if (!F::kAmdPrefetch && cpu_features().amd) return false;
+  return weight_prefetch;
 }
-// Q8_0 x8 on AMD: no requests (its hardware prefetchers keep up with this kernel; the requests
-// cost 8 % of the 1B Q8_0 1-thread decode on Zen 5 and half of the kernel on Zen 4; decision 55).
-inline bool q8_x8_prefetch() {
-  static const bool on = weight_prefetch && !cpu_features().amd;
-  return on;
+inline const uint8_t* prefetched(const uint8_t* blk, size_t bytes, bool on) {
+  if (on)
+    for (size_t o = 0; o < bytes; o += 64) prefetch_t0(blk + kX8PrefetchAhead + o);
+  return blk;
 }
 
 // f32 accumulation of one block's int32 row sums for a token: acc += float(isum - xs) x
@@ -163,22 +172,20 @@ struct Q4_0x8 {
   using XBlock = BlockQ8_0;
   static constexpr int kQK = QK;
   static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ4_0);  // 144
+  static constexpr bool kTwoStreams = true;  // x8_tokens
   static void sums(const BlockQ8_0* x, int64_t n, int32_t* out) {
     block_sums(x, n, 8, out);  // weights q - 8
   }
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_0* const* x, const int32_t* const* xs8,
-                    int64_t b0, int64_t b1, __m256 acc[NT]) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
-      __m256i acc_q[NT];
-      const int8_t* xq[NT];
-      for (int t = 0; t < NT; ++t) acc_q[t] = _mm256_setzero_si256(), xq[t] = x[t][b].qs;
-      nibbles_mac<P, NT>(blk + 2 * kX8Rows, xq, acc_q);
-      const __m256 dw = block_scales(blk);
-      for (int t = 0; t < NT; ++t)
-        acc[t] = finish(acc[t], P::x8_isum(acc_q[t]), xs8[t][b - b0], dw, _cvtsh_ss(x[t][b].d));
-    }
+  static void block(const uint8_t* blk, const BlockQ8_0* const* x, const int32_t* const* xs8,
+                    int64_t b, int64_t bi, __m256 (&acc)[NT]) {
+    __m256i acc_q[NT];
+    const int8_t* xq[NT];
+    for (int t = 0; t < NT; ++t) acc_q[t] = _mm256_setzero_si256(), xq[t] = x[t][b].qs;
+    nibbles_mac<P, NT>(blk + 2 * kX8Rows, xq, acc_q);
+    const __m256 dw = block_scales(blk);
+    for (int t = 0; t < NT; ++t)
+      acc[t] = finish(acc[t], P::x8_isum(acc_q[t]), xs8[t][bi], dw, _cvtsh_ss(x[t][b].d));
   }
 };
 
@@ -190,33 +197,31 @@ struct Q8_0x8 {
   using XBlock = BlockQ8_0;
   static constexpr int kQK = QK;
   static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ8_0);  // 272
+  static constexpr bool kAmdPrefetch = false;  // x8_prefetch
+  static constexpr bool kTwoStreams = true;  // x8_tokens
   static void sums(const BlockQ8_0* x, int64_t n, int32_t* out) {
     block_sums(x, n, P::kQ8x8Offset, out);
   }
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_0* const* x, const int32_t* const* xs8,
-                    int64_t b0, int64_t b1, __m256 acc[NT]) {
+  static void block(const uint8_t* blk, const BlockQ8_0* const* x, const int32_t* const* xs8,
+                    int64_t b, int64_t bi, __m256 (&acc)[NT]) {
     constexpr int C = NT == 1 ? 4 : NT == 2 ? 2 : 1;
-    for (int64_t b = b0; b < b1; ++b) {
-      const uint8_t* blk = q8_x8_prefetch() ? prefetched(gw + b * kBlockBytes, kBlockBytes)
-                                            : gw + b * kBlockBytes;
-      __m256i acc_q[C][NT];
-      for (auto& c : acc_q)
-        for (auto& v : c) v = _mm256_setzero_si256();
+    __m256i acc_q[C][NT];
+    for (auto& c : acc_q)
+      for (auto& v : c) v = _mm256_setzero_si256();
 #pragma GCC unroll 8
-      for (int l = 0; l < 8; ++l) {
-        const typename P::Q8x8W w = P::q8x8_prep(
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2 * kX8Rows + 32 * l)));
+    for (int l = 0; l < 8; ++l) {
+      const typename P::Q8x8W w = P::q8x8_prep(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2 * kX8Rows + 32 * l)));
 #pragma GCC unroll 4
-        for (int t = 0; t < NT; ++t)
-          acc_q[l % C][t] = P::q8x8_mac(acc_q[l % C][t], w, bcast32(x[t][b].qs + 4 * l));
-      }
-      const __m256 dw = block_scales(blk);
-      for (int t = 0; t < NT; ++t) {
-        __m256i s = acc_q[0][t];
-        for (int c = 1; c < C; ++c) s = _mm256_add_epi32(s, acc_q[c][t]);
-        acc[t] = finish(acc[t], s, xs8[t][b - b0], dw, _cvtsh_ss(x[t][b].d));
-      }
+      for (int t = 0; t < NT; ++t)
+        acc_q[l % C][t] = P::q8x8_mac(acc_q[l % C][t], w, bcast32(x[t][b].qs + 4 * l));
+    }
+    const __m256 dw = block_scales(blk);
+    for (int t = 0; t < NT; ++t) {
+      __m256i s = acc_q[0][t];
+      for (int c = 1; c < C; ++c) s = _mm256_add_epi32(s, acc_q[c][t]);
+      acc[t] = finish(acc[t], s, xs8[t][bi], dw, _cvtsh_ss(x[t][b].d));
     }
   }
 };
@@ -254,35 +259,32 @@ struct Q4_Kx8 {
       }
   }
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const* xs,
-                    int64_t b0, int64_t b1, __m256 acc[NT]) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
-      const uint8_t* sc = blk + 4 * kX8Rows;
-      const uint8_t* mn = sc + 8 * kX8Rows;
-      const uint8_t* qs = mn + 8 * kX8Rows;
-      __m256i isum[NT], mins[NT];
-      for (int t = 0; t < NT; ++t) isum[t] = mins[t] = _mm256_setzero_si256();
+  static void block(const uint8_t* blk, const BlockQ8_K* const* x, const int32_t* const* xs,
+                    int64_t b, int64_t bi, __m256 (&acc)[NT]) {
+    const uint8_t* sc = blk + 4 * kX8Rows;
+    const uint8_t* mn = sc + 8 * kX8Rows;
+    const uint8_t* qs = mn + 8 * kX8Rows;
+    __m256i isum[NT], mins[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = mins[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) {
-        __m256i a[NT];
-        const int8_t* xq[NT];
-        for (int t = 0; t < NT; ++t) a[t] = _mm256_setzero_si256(), xq[t] = x[t][b].qs + 32 * j;
-        nibbles_mac<P, NT>(qs + 128 * j, xq, a);
-        const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * j));
-        for (int t = 0; t < NT; ++t) isum[t] = P::x8_scale(isum[t], a[t], s8);
-      }
-#pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p) {  // mins, two sub-blocks per vpmaddwd
-        const __m256i m16 = q4k_mins16(mn + 16 * p);
-        for (int t = 0; t < NT; ++t) {
-          const __m256i pair = _mm256_set1_epi32(xs[t][4 * (b - b0) + p]);
-          mins[t] = _mm256_add_epi32(mins[t], _mm256_madd_epi16(m16, pair));
-        }
-      }
-      const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kX8Rows);
-      for (int t = 0; t < NT; ++t) acc[t] = finish_k(acc[t], isum[t], mins[t], dw, dmw, x[t][b].d);
+    for (int j = 0; j < 8; ++j) {
+      __m256i a[NT];
+      const int8_t* xq[NT];
+      for (int t = 0; t < NT; ++t) a[t] = _mm256_setzero_si256(), xq[t] = x[t][b].qs + 32 * j;
+      nibbles_mac<P, NT>(qs + 128 * j, xq, a);
+      const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * j));
+      for (int t = 0; t < NT; ++t) isum[t] = P::x8_scale(isum[t], a[t], s8);
     }
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {  // mins, two sub-blocks per vpmaddwd
+      const __m256i m16 = q4k_mins16(mn + 16 * p);
+      for (int t = 0; t < NT; ++t) {
+        const __m256i pair = _mm256_set1_epi32(xs[t][4 * bi + p]);
+        mins[t] = _mm256_add_epi32(mins[t], _mm256_madd_epi16(m16, pair));
+      }
+    }
+    const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kX8Rows);
+    for (int t = 0; t < NT; ++t) acc[t] = finish_k(acc[t], isum[t], mins[t], dw, dmw, x[t][b].d);
   }
 };
 
@@ -299,38 +301,35 @@ struct Q2_Kx8 {
   static constexpr size_t kBlockBytes = kX8Rows * sizeof(BlockQ2_K);  // 672
   static void sums(const BlockQ8_K*, int64_t, int32_t*) {}
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*, int64_t b0,
-                    int64_t b1, __m256 acc[NT]) {
+  static void block(const uint8_t* blk, const BlockQ8_K* const* x, const int32_t* const*,
+                    int64_t b, int64_t, __m256 (&acc)[NT]) {
     const __m128i m4 = _mm_set1_epi8(0x0F);
-    for (int64_t b = b0; b < b1; ++b) {
-      const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
-      const uint8_t* sc = blk + 4 * kX8Rows;
-      const uint8_t* qs = sc + 16 * kX8Rows;
-      __m256i isum[NT], mins[NT];
-      for (int t = 0; t < NT; ++t) isum[t] = mins[t] = _mm256_setzero_si256();
+    const uint8_t* sc = blk + 4 * kX8Rows;
+    const uint8_t* qs = sc + 16 * kX8Rows;
+    __m256i isum[NT], mins[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = mins[t] = _mm256_setzero_si256();
 #pragma GCC unroll 16
-      for (int s = 0; s < 16; ++s) {
-        __m256i q[4];
-        crumbs(qs + 32 * s, q);
-        const __m128i s8 =
-            _mm_and_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * s)), m4);
-        for (int t = 0; t < NT; ++t)
-          isum[t] = P::x8_scale(isum[t], crumbs_mac<P>(q, x[t][b].qs + 16 * s), s8);
-      }
-#pragma GCC unroll 8
-      for (int p = 0; p < 8; ++p) {  // mins, two sub-blocks per vpmaddwd
-        const __m128i lo = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * p));
-        const __m128i hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * p + 8));
-        const __m256i m16 = _mm256_srli_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(lo, hi)), 4);
-        for (int t = 0; t < NT; ++t) {
-          int32_t pair;
-          std::memcpy(&pair, x[t][b].bsums + 2 * p, 4);
-          mins[t] = _mm256_add_epi32(mins[t], _mm256_madd_epi16(m16, _mm256_set1_epi32(pair)));
-        }
-      }
-      const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kX8Rows);
-      for (int t = 0; t < NT; ++t) acc[t] = finish_k(acc[t], isum[t], mins[t], dw, dmw, x[t][b].d);
+    for (int s = 0; s < 16; ++s) {
+      __m256i q[4];
+      crumbs(qs + 32 * s, q);
+      const __m128i s8 =
+          _mm_and_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * s)), m4);
+      for (int t = 0; t < NT; ++t)
+        isum[t] = P::x8_scale(isum[t], crumbs_mac<P>(q, x[t][b].qs + 16 * s), s8);
     }
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; ++p) {  // mins, two sub-blocks per vpmaddwd
+      const __m128i lo = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * p));
+      const __m128i hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * p + 8));
+      const __m256i m16 = _mm256_srli_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(lo, hi)), 4);
+      for (int t = 0; t < NT; ++t) {
+        int32_t pair;
+        std::memcpy(&pair, x[t][b].bsums + 2 * p, 4);
+        mins[t] = _mm256_add_epi32(mins[t], _mm256_madd_epi16(m16, _mm256_set1_epi32(pair)));
+      }
+    }
+    const __m256 dw = block_scales(blk), dmw = block_scales(blk + 2 * kX8Rows);
+    for (int t = 0; t < NT; ++t) acc[t] = finish_k(acc[t], isum[t], mins[t], dw, dmw, x[t][b].d);
   }
 };
 
@@ -399,35 +398,32 @@ struct Q6_Kx8 {
     }
   }
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const*, int64_t b0,
-                    int64_t b1, __m256 acc[NT]) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
-      const uint8_t* sc = blk + 2 * kX8Rows;
-      const uint8_t* sub = sc + 16 * kX8Rows;
-      __m256i isum[NT], offs[NT];
-      for (int t = 0; t < NT; ++t) isum[t] = offs[t] = _mm256_setzero_si256();
+  static void block(const uint8_t* blk, const BlockQ8_K* const* x, const int32_t* const*,
+                    int64_t b, int64_t, __m256 (&acc)[NT]) {
+    const uint8_t* sc = blk + 2 * kX8Rows;
+    const uint8_t* sub = sc + 16 * kX8Rows;
+    __m256i isum[NT], offs[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = offs[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) {
-        const int8_t* xq0[NT];
-        const int8_t* xq1[NT];
-        for (int t = 0; t < NT; ++t) xq0[t] = x[t][b].qs + 32 * j, xq1[t] = xq0[t] + 16;
-        const __m128i s0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * j));
-        const __m128i s1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * j + 8));
-        group16<NT>(sub + 192 * j, xq0, s0, isum);
-        group16<NT>(sub + 192 * j + 96, xq1, s1, isum);
-        const __m256i s16 = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s0, s1));
-        for (int t = 0; t < NT; ++t) {  // offset: scales of groups 2j, 2j + 1 x their bsums
-          int32_t pair;
-          std::memcpy(&pair, x[t][b].bsums + 2 * j, 4);
-          offs[t] = _mm256_add_epi32(offs[t], _mm256_madd_epi16(s16, _mm256_set1_epi32(pair)));
-        }
+    for (int j = 0; j < 8; ++j) {
+      const int8_t* xq0[NT];
+      const int8_t* xq1[NT];
+      for (int t = 0; t < NT; ++t) xq0[t] = x[t][b].qs + 32 * j, xq1[t] = xq0[t] + 16;
+      const __m128i s0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * j));
+      const __m128i s1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * j + 8));
+      group16<NT>(sub + 192 * j, xq0, s0, isum);
+      group16<NT>(sub + 192 * j + 96, xq1, s1, isum);
+      const __m256i s16 = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s0, s1));
+      for (int t = 0; t < NT; ++t) {  // offset: scales of groups 2j, 2j + 1 x their bsums
+        int32_t pair;
+        std::memcpy(&pair, x[t][b].bsums + 2 * j, 4);
+        offs[t] = _mm256_add_epi32(offs[t], _mm256_madd_epi16(s16, _mm256_set1_epi32(pair)));
       }
-      const __m256 dw = block_scales(blk);
-      for (int t = 0; t < NT; ++t)
-        acc[t] = finish(acc[t], _mm256_sub_epi32(isum[t], _mm256_slli_epi32(offs[t], 5)), 0, dw,
-                        x[t][b].d);
     }
+    const __m256 dw = block_scales(blk);
+    for (int t = 0; t < NT; ++t)
+      acc[t] = finish(acc[t], _mm256_sub_epi32(isum[t], _mm256_slli_epi32(offs[t], 5)), 0, dw,
+                      x[t][b].d);
   }
 };
 
@@ -445,66 +441,63 @@ struct T2x8 {
     for (int64_t b = 0; b < n; ++b) out[b] = q8_k_sum(x[b]);
   }
   template <int NT>
-  static void group(const uint8_t* gw, const BlockQ8_K* const* x, const int32_t* const* xs,
-                    int64_t b0, int64_t b1, __m256 acc[NT]) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const uint8_t* blk = prefetched(gw + b * kBlockBytes, kBlockBytes);
-      const uint8_t* qs = blk + 2 * kX8Rows;
-      const __m256 dw = block_scales(blk);
-      if constexpr (X86IsaX8Dpbusd<P> && NT <= 2) {
-        // VNNI, one or two tokens: the codes are not shifted down; bit pair k is multiplied in
-        // place (c x 4^k, u8 <= 192) into its own accumulator, divided by 4^k exactly at the
-        // end of the block (every product is a multiple of 4^k): 4 ANDs per chunk instead of 3
-        // shifts and 4 ANDs. |lane| <= 16 x 4 x 192 x 128 < 2^21.
-        // One token: even and odd chunks in separate accumulators (8 chains, not 4 chains of
-        // 16 dependent vpdpbusd per block), added before the shifts (exact).
-        constexpr int S = NT == 1 ? 2 : 1;
-        __m256i ak2[S][4][NT];
-        for (auto& c : ak2)
-          for (auto& k : c)
-            for (auto& v : k) v = _mm256_setzero_si256();
+  static void block(const uint8_t* blk, const BlockQ8_K* const* x, const int32_t* const* xs,
+                    int64_t b, int64_t bi, __m256 (&acc)[NT]) {
+    const uint8_t* qs = blk + 2 * kX8Rows;
+    const __m256 dw = block_scales(blk);
+    if constexpr (X86IsaX8Dpbusd<P> && NT <= 2) {
+      // VNNI, one or two tokens: the codes are not shifted down; bit pair k is multiplied in
+      // place (c x 4^k, u8 <= 192) into its own accumulator, divided by 4^k exactly at the
+      // end of the block (every product is a multiple of 4^k): 4 ANDs per chunk instead of 3
+      // shifts and 4 ANDs. |lane| <= 16 x 4 x 192 x 128 < 2^21.
+      // One token: even and odd chunks in separate accumulators (8 chains, not 4 chains of
+      // 16 dependent vpdpbusd per block), added before the shifts (exact).
+      constexpr int S = NT == 1 ? 2 : 1;
+      __m256i ak2[S][4][NT];
+      for (auto& c : ak2)
+        for (auto& k : c)
+          for (auto& v : k) v = _mm256_setzero_si256();
 #pragma GCC unroll 16
-        for (int s = 0; s < 16; ++s) {
-          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * s));
+      for (int s = 0; s < 16; ++s) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * s));
 #pragma GCC unroll 4
-          for (int k = 0; k < 4; ++k) {
-            const __m256i wk =
-                _mm256_and_si256(v, _mm256_set1_epi8(static_cast<char>(3 << (2 * k))));
-            for (int t = 0; t < NT; ++t)
-              ak2[s % S][k][t] =
-                  P::x8_dpbusd(ak2[s % S][k][t], wk, bcast32(x[t][b].qs + 16 * s + 4 * k));
-          }
-        }
-        __m256i ak[4][NT];
-        for (int k = 0; k < 4; ++k)
+        for (int k = 0; k < 4; ++k) {
+          const __m256i wk =
+              _mm256_and_si256(v, _mm256_set1_epi8(static_cast<char>(3 << (2 * k))));
           for (int t = 0; t < NT; ++t)
-            ak[k][t] = S == 1 ? ak2[0][k][t] : _mm256_add_epi32(ak2[0][k][t], ak2[S - 1][k][t]);
-        for (int t = 0; t < NT; ++t) {
-          __m256i v = _mm256_add_epi32(ak[0][t], _mm256_srai_epi32(ak[1][t], 2));
-          v = _mm256_add_epi32(
-              v, _mm256_add_epi32(_mm256_srai_epi32(ak[2][t], 4), _mm256_srai_epi32(ak[3][t], 6)));
-          acc[t] = finish(acc[t], v, xs[t][b - b0], dw, x[t][b].d);
+            ak2[s % S][k][t] =
+                P::x8_dpbusd(ak2[s % S][k][t], wk, bcast32(x[t][b].qs + 16 * s + 4 * k));
         }
-        continue;
       }
-      // Without vpdpbusd: the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
-      // = 24576 per lane) before it is widened, two halves per block.
-      __m256i isum[NT];
-      for (auto& v : isum) v = _mm256_setzero_si256();
-#pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        __m256i a[NT];
-        for (auto& v : a) v = _mm256_setzero_si256();
-#pragma GCC unroll 8
-        for (int s = 8 * h; s < 8 * h + 8; ++s) {
-          __m256i q[4];
-          crumbs(qs + 32 * s, q);
-          for (int t = 0; t < NT; ++t) a[t] = crumbs_mac<P>(q, x[t][b].qs + 16 * s, a[t]);
-        }
-        for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], P::x8_isum(a[t]));
+      __m256i ak[4][NT];
+      for (int k = 0; k < 4; ++k)
+        for (int t = 0; t < NT; ++t)
+          ak[k][t] = S == 1 ? ak2[0][k][t] : _mm256_add_epi32(ak2[0][k][t], ak2[S - 1][k][t]);
+      for (int t = 0; t < NT; ++t) {
+        __m256i v = _mm256_add_epi32(ak[0][t], _mm256_srai_epi32(ak[1][t], 2));
+        v = _mm256_add_epi32(
+            v, _mm256_add_epi32(_mm256_srai_epi32(ak[2][t], 4), _mm256_srai_epi32(ak[3][t], 6)));
+        acc[t] = finish(acc[t], v, xs[t][bi], dw, x[t][b].d);
       }
-      for (int t = 0; t < NT; ++t) acc[t] = finish(acc[t], isum[t], xs[t][b - b0], dw, x[t][b].d);
+      return;
     }
+    // Without vpdpbusd: the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
+    // = 24576 per lane) before it is widened, two halves per block.
+    __m256i isum[NT];
+    for (auto& v : isum) v = _mm256_setzero_si256();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      __m256i a[NT];
+      for (auto& v : a) v = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (int s = 8 * h; s < 8 * h + 8; ++s) {
+        __m256i q[4];
+        crumbs(qs + 32 * s, q);
+        for (int t = 0; t < NT; ++t) a[t] = crumbs_mac<P>(q, x[t][b].qs + 16 * s, a[t]);
+      }
+      for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], P::x8_isum(a[t]));
+    }
+    for (int t = 0; t < NT; ++t) acc[t] = finish(acc[t], isum[t], xs[t][bi], dw, x[t][b].d);
   }
 };
 
@@ -515,12 +508,39 @@ constexpr int x8_sums_per_block() {
   return 1;
 }
 
+// Whether format F's one-token pass reads two weight streams (F::kTwoStreams; x8_tokens).
+template <class F>
+constexpr bool x8_two_streams() {
+  if constexpr (requires { F::kTwoStreams; }) return F::kTwoStreams;
+  return false;
+}
+
+// G row groups at gw, gw + gstride, ... over blocks [b0, b1) for NT tokens: acc[i] of group i.
+// The groups take turns block by block, so the weights stream from G places at once.
+template <class F, int NT, int G>
+inline void x8_pass(const uint8_t* gw, size_t gstride, const typename F::XBlock* const* x,
+                    const int32_t* const* xs, int64_t b0, int64_t b1, bool pf,
+                    __m256 (&acc)[G][NT]) {
+  for (int64_t b = b0; b < b1; ++b)
+    for (int i = 0; i < G; ++i)
+      F::template block<NT>(prefetched(gw + i * gstride + b * F::kBlockBytes, F::kBlockBytes, pf),
+                            x, xs, b, b - b0, acc[i]);
+}
+
 // NT tokens from t0 over rows [row_begin, row_end) of the 8-row layout of format F.
+// One token (decode) takes the range's whole row groups in pairs, group i of the first half
+// with group i of the second, so one pass reads two weight streams half the range apart
+// (each stays sequential) and each activation block once for 16 rows. On Zen 5 one stream left
+// a core's bandwidth unused, more so as k grew: 1 thread, 8192 x 2048 Q4_0, 0.68x the read
+// probe with one stream, ~1.0x with two; four streams were slower again (decision 56). Each
+// row's arithmetic is unchanged, so results are the same bits.
 template <class F, int NT>
 void x8_tokens(const MatmulArgs& a, int t0) {
   using XB = typename F::XBlock;
   const int64_t nb = a.k / F::kQK;
   const size_t group_bytes = a.w_row_bytes * kX8Rows;
+  const auto* w = static_cast<const uint8_t*>(a.w);
+  const bool pf = x8_prefetch<F>();
   const XB* x[NT];
   for (int t = 0; t < NT; ++t)
     x[t] = reinterpret_cast<const XB*>(static_cast<const uint8_t*>(a.x) + (t0 + t) * a.x_stride);
@@ -528,31 +548,53 @@ void x8_tokens(const MatmulArgs& a, int t0) {
   const int32_t* xs8[NT];
   for (int t = 0; t < NT; ++t) xs8[t] = sums[t];
   const int64_t g0 = a.row_begin / kX8Rows, g1 = (a.row_end + kX8Rows - 1) / kX8Rows;
+  // Whole groups [f0, f0 + 2 h) go in pairs (one token only).
+  const int64_t f0 = (a.row_begin + kX8Rows - 1) / kX8Rows, f1 = a.row_end / kX8Rows;
+  const int64_t h = NT == 1 && x8_two_streams<F>() && f1 > f0 ? (f1 - f0) / 2 : 0;
   constexpr int64_t chunk = kX8Chunk / x8_sums_per_block<F>();
   for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
     const int64_t b1 = std::min(nb, b0 + chunk);
     for (int t = 0; t < NT; ++t) F::sums(x[t] + b0, b1 - b0, sums[t]);
+    for (int64_t i = 0; i < h; ++i) {
+      float* y0 = a.y + t0 * a.y_stride + (f0 + i) * kX8Rows;
+      float* y1 = y0 + h * kX8Rows;
+      __m256 acc[2][NT];
+      acc[0][0] = b0 > 0 ? _mm256_loadu_ps(y0) : _mm256_setzero_ps();
+      acc[1][0] = b0 > 0 ? _mm256_loadu_ps(y1) : _mm256_setzero_ps();
+      x8_pass<F, NT, 2>(w + (f0 + i) * group_bytes, h * group_bytes, x, xs8, b0, b1, pf, acc);
+      _mm256_storeu_ps(y0, acc[0][0]);
+      _mm256_storeu_ps(y1, acc[1][0]);
+    }
     for (int64_t g = g0; g < g1; ++g) {
+      if (g >= f0 && g < f0 + 2 * h) continue;
       const int64_t r0 = g * kX8Rows;
       const bool full = r0 >= a.row_begin && r0 + kX8Rows <= a.row_end;
-      __m256 acc[NT];
+      // A partial group (a range starting or ending inside it) goes through a scratch of 8
+      // rows, carried across K chunks as a whole group is, so its rows get the same floats.
+      alignas(32) float part[NT][kX8Rows];
+      __m256 acc[1][NT];
       for (int t = 0; t < NT; ++t) {
         float* y = a.y + (t0 + t) * a.y_stride + r0;
-        acc[t] = b0 > 0 && full ? _mm256_loadu_ps(y) : _mm256_setzero_ps();
+        if (!full)
+          for (int r = 0; r < kX8Rows; ++r) {
+            const int64_t row = r0 + r;
+            part[t][r] = b0 > 0 && row >= a.row_begin && row < a.row_end ? y[r] : 0.0f;
+          }
+        acc[0][t] = b0 == 0 ? _mm256_setzero_ps()
+                    : full  ? _mm256_loadu_ps(y)
+                            : _mm256_load_ps(part[t]);
       }
-      F::template group<NT>(static_cast<const uint8_t*>(a.w) + g * group_bytes, x, xs8, b0, b1,
-                            acc);
+      x8_pass<F, NT, 1>(w + g * group_bytes, 0, x, xs8, b0, b1, pf, acc);
       for (int t = 0; t < NT; ++t) {
-        float* y = a.y + (t0 + t) * a.y_stride;
+        float* y = a.y + (t0 + t) * a.y_stride + r0;
         if (full) {
-          _mm256_storeu_ps(y + r0, acc[t]);
+          _mm256_storeu_ps(y, acc[0][t]);
           continue;
         }
-        alignas(32) float part[kX8Rows];
-        _mm256_store_ps(part, acc[t]);
+        _mm256_store_ps(part[t], acc[0][t]);
         for (int r = 0; r < kX8Rows; ++r) {
           const int64_t row = r0 + r;
-          if (row >= a.row_begin && row < a.row_end) y[row] = (b0 > 0 ? y[row] : 0.0f) + part[r];
+          if (row >= a.row_begin && row < a.row_end) y[r] = part[t][r];
         }
       }
     }
