@@ -24,18 +24,25 @@ namespace {
 
 class BatchInvariance : public ::testing::TestWithParam<MatmulVariant> {};
 
+// k of `blocks` blocks of v's weight format, and the bytes of one quantized activation row.
+int64_t k_of(const MatmulVariant& v, int64_t blocks) {
+  const int64_t bs = tensor_type_info(v.weight).block_size;
+  return (bs == 1 ? 32 : bs) * blocks;
+}
+size_t x_row_bytes(const MatmulVariant& v, int64_t k) {
+  const auto ainfo = tensor_type_info(ref::activation_type(v.weight));
+  return static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
+}
+
 // k = blocks x the format's block size, n_tokens tokens.
 void check_invariance(const MatmulVariant& v, int64_t blocks, int n_tokens) {
-  const auto info = tensor_type_info(v.weight);
   const TensorType at = ref::activation_type(v.weight);
-  const auto ainfo = tensor_type_info(at);
-  const int64_t bs = info.block_size == 1 ? 32 : info.block_size;
-  const int64_t k = bs * blocks;
+  const int64_t k = k_of(v, blocks);
   // 19 rows: several row groups of every layout plus a partial one, odd for the i8mm pairs.
   const int64_t rows = std::max<int64_t>(19, 2 * v.rows_per_call + 3);
   const auto w = quantize_matrix(v.weight, gaussian(static_cast<size_t>(rows * k), 3), rows, k);
   const VariantLayout lw = layout_for(v, w, rows, k);
-  const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
+  const size_t x_stride = x_row_bytes(v, k);
   const auto xq = quantize_matrix(at, gaussian(static_cast<size_t>(n_tokens * k), 4), n_tokens, k);
   auto run = [&](int t0, int nt, int64_t r0, int64_t r1, std::vector<float>* y) {
     MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data() + t0 * x_stride, x_stride,
@@ -67,17 +74,14 @@ void check_invariance(const MatmulVariant& v, int64_t blocks, int n_tokens) {
 // against calls of one row group each, of three groups (an odd count), and of the rows past the
 // first 5 (a range starting inside a group); with k past the kernels' 1024-block K chunk.
 void check_decode_ranges(const MatmulVariant& v, int64_t blocks, int groups) {
-  const auto info = tensor_type_info(v.weight);
-  const TensorType at = ref::activation_type(v.weight);
-  const auto ainfo = tensor_type_info(at);
-  const int64_t bs = info.block_size == 1 ? 32 : info.block_size;
-  const int64_t k = bs * blocks;
+  const int64_t k = k_of(v, blocks);
   const int64_t g = std::max(1, v.rows_per_call);
   const int64_t rows = groups * g + 3;
   const auto w = quantize_matrix(v.weight, gaussian(static_cast<size_t>(rows * k), 5), rows, k);
   const VariantLayout lw = layout_for(v, w, rows, k);
-  const auto xq = quantize_matrix(at, gaussian(static_cast<size_t>(k), 6), 1, k);
-  const size_t x_stride = static_cast<size_t>(k / ainfo.block_size) * ainfo.type_size;
+  const auto xq = quantize_matrix(ref::activation_type(v.weight), gaussian(static_cast<size_t>(k), 6),
+                                  1, k);
+  const size_t x_stride = x_row_bytes(v, k);
   auto run = [&](int64_t r0, int64_t r1, std::vector<float>* y) {
     MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data(), x_stride, y->data(),
                  static_cast<size_t>(rows), k, r0, r1, 1};
