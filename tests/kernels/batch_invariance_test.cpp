@@ -79,8 +79,8 @@ void check_decode_ranges(const MatmulVariant& v, int64_t blocks, int groups) {
   const int64_t rows = groups * g + 3;
   const auto w = quantize_matrix(v.weight, gaussian(static_cast<size_t>(rows * k), 5), rows, k);
   const VariantLayout lw = layout_for(v, w, rows, k);
-  const auto xq = quantize_matrix(ref::activation_type(v.weight), gaussian(static_cast<size_t>(k), 6),
-                                  1, k);
+  const auto xq =
+      quantize_matrix(ref::activation_type(v.weight), gaussian(static_cast<size_t>(k), 6), 1, k);
   const size_t x_stride = x_row_bytes(v, k);
   auto run = [&](int64_t r0, int64_t r1, std::vector<float>* y) {
     MatmulArgs a{lw.bytes.data(), lw.row_bytes, xq.data(), x_stride, y->data(),
