@@ -327,7 +327,7 @@ TEST(Dispatch, GemmTilesEqualAvx2GemvBitwise) {
     std::vector<uint8_t> xq(x_stride * n);
     for (int t = 0; t < n; ++t)
       kt.quantize_activation(v.weight, xf.data() + t * k, xq.data() + t * x_stride, k);
-    for (const auto [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {3, 37}}) {
+    for (const auto& [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {3, 37}}) {
       std::vector<float> ya(static_cast<size_t>(n) * rows, -7.0f), yb(ya);
       MatmulArgs a{l.bytes.data(), l.row_bytes, xq.data(), x_stride, ya.data(),
                    static_cast<size_t>(rows), k, r0, r1, n};

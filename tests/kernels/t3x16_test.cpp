@@ -98,7 +98,9 @@ TEST(T3x16, EqualsT2x8GemvBitwise) {
     }
     ++compared;
   }
-  if (isa_supported(Isa::avx512vnni)) EXPECT_GT(compared, 0) << "no t3x16 variant ran";
+  if (isa_supported(Isa::avx512vnni)) {
+    EXPECT_GT(compared, 0) << "no t3x16 variant ran";
+  }
 }
 
 }  // namespace

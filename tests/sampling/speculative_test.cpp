@@ -40,7 +40,9 @@ void expect_exact(const std::vector<float>& p, const std::vector<float>& q, int 
     const auto verdict =
         verifier.verify(pd, fixed_draft >= 0 ? std::span<const Cand>() : std::span<const Cand>(qd),
                         x, rng);
-    if (verdict.accepted) EXPECT_EQ(verdict.token, x);
+    if (verdict.accepted) {
+      EXPECT_EQ(verdict.token, x);
+    }
     accepted += verdict.accepted;
     ++counts[static_cast<size_t>(verdict.token)];
   }
