@@ -26,7 +26,8 @@
 // 1024 blocks (the activation sums live on the stack), partial sums carried across chunks in
 // y (a partial group's rows through the scratch, so they get the same floats as in a whole
 // group). One token (decode) reads the range's whole groups in pairs, half the range apart, two
-// weight streams per pass for Q4_0 and Q8_0 (x8_tokens, decision 56).
+// weight streams per pass for Q4_0 and Q8_0 (x8_tokens, decision 56); in AVX-512 VNNI units
+// the pairs of Q4_K, Q6_K and t2x8 run 16 rows per zmm (gemv_x8_zmm.h, decision 57).
 // Structure: each format F gives block<NT>() (one block of one 8-row group for NT tokens);
 // x8_pass runs the block loop over G groups, x8_tokens the row groups, K chunks and tails.
 // Reference: ref::dot_row; integer sums are exact, so results differ only by f32 rounding
@@ -515,6 +516,26 @@ constexpr bool x8_two_streams() {
   return false;
 }
 
+}  // namespace
+}  // namespace nibble::kernels::x86
+
+// The 512-bit pair forms (X8Zmm<F>), in units compiled for AVX-512 VNNI only.
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+#include "kernels/x86/common/gemv_x8_zmm.h"
+#endif
+
+namespace nibble::kernels::x86 {
+namespace {
+
+// Whether format F's one-token pairs run 16 rows a zmm (gemv_x8_zmm.h; AVX-512 VNNI units).
+template <class F>
+constexpr bool x8_zmm() {
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+  if constexpr (requires { X8Zmm<F>::kOn; }) return X8Zmm<F>::kOn;
+#endif
+  return false;
+}
+
 // G row groups at gw, gw + gstride, ... over blocks [b0, b1) for NT tokens: acc[i] of group i.
 // The groups take turns block by block, so the weights stream from G places at once.
 template <class F, int NT, int G>
@@ -550,7 +571,8 @@ void x8_tokens(const MatmulArgs& a, int t0) {
   const int64_t g0 = a.row_begin / kX8Rows, g1 = (a.row_end + kX8Rows - 1) / kX8Rows;
   // Whole groups [f0, f0 + 2 h) go in pairs (one token only).
   const int64_t f0 = (a.row_begin + kX8Rows - 1) / kX8Rows, f1 = a.row_end / kX8Rows;
-  const int64_t h = NT == 1 && x8_two_streams<F>() && f1 > f0 ? (f1 - f0) / 2 : 0;
+  constexpr bool kPairs = NT == 1 && (x8_two_streams<F>() || x8_zmm<F>());
+  const int64_t h = kPairs && f1 > f0 ? (f1 - f0) / 2 : 0;
   constexpr int64_t chunk = kX8Chunk / x8_sums_per_block<F>();
   for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
     const int64_t b1 = std::min(nb, b0 + chunk);
@@ -558,6 +580,23 @@ void x8_tokens(const MatmulArgs& a, int t0) {
     for (int64_t i = 0; i < h; ++i) {
       float* y0 = a.y + t0 * a.y_stride + (f0 + i) * kX8Rows;
       float* y1 = y0 + h * kX8Rows;
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+      if constexpr (x8_zmm<F>()) {  // 16 rows a zmm: group i in lanes 0-7, i + h in 8-15
+        const uint8_t* ga = w + (f0 + i) * group_bytes;
+        const uint8_t* gb = ga + h * group_bytes;
+        __m512 acc = _mm512_setzero_ps();
+        if (b0 > 0)
+          acc = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(y0)),
+                                   _mm256_loadu_ps(y1), 1);
+        for (int64_t b = b0; b < b1; ++b)
+          X8Zmm<F>::block(prefetched(ga + b * F::kBlockBytes, F::kBlockBytes, pf),
+                          prefetched(gb + b * F::kBlockBytes, F::kBlockBytes, pf), x[0], xs8[0],
+                          b, b - b0, acc);
+        _mm256_storeu_ps(y0, _mm512_castps512_ps256(acc));
+        _mm256_storeu_ps(y1, _mm512_extractf32x8_ps(acc, 1));
+        continue;
+      }
+#endif
       __m256 acc[2][NT];
       acc[0][0] = b0 > 0 ? _mm256_loadu_ps(y0) : _mm256_setzero_ps();
       acc[1][0] = b0 > 0 ? _mm256_loadu_ps(y1) : _mm256_setzero_ps();
