@@ -42,6 +42,7 @@
 #include "kernels/dispatch/cpu_features.h"
 #include "kernels/formats/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/common/driver.h"
 #include "kernels/x86/common/isa.h"
 
 namespace nibble::kernels::x86 {
@@ -207,23 +208,25 @@ struct Q8_0x8 {
   static void block(const uint8_t* blk, const BlockQ8_0* const* x, const int32_t* const* xs8,
                     int64_t b, int64_t bi, __m256 (&acc)[NT]) {
     constexpr int C = NT == 1 ? 4 : NT == 2 ? 2 : 1;
+    // Constant indices (static_for): indexed by a loop's l % C, GCC 12 kept this array on the
+    // stack and zeroed it per block with `rep stos` in the 16-register units (decision 58).
     __m256i acc_q[C][NT];
-    for (auto& c : acc_q)
-      for (auto& v : c) v = _mm256_setzero_si256();
-#pragma GCC unroll 8
-    for (int l = 0; l < 8; ++l) {
+    static_for<C>([&](auto c) {
+      static_for<NT>([&](auto t) { acc_q[c][t] = _mm256_setzero_si256(); });
+    });
+    static_for<8>([&](auto l) {
       const typename P::Q8x8W w = P::q8x8_prep(
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2 * kX8Rows + 32 * l)));
-#pragma GCC unroll 4
-      for (int t = 0; t < NT; ++t)
+      static_for<NT>([&](auto t) {
         acc_q[l % C][t] = P::q8x8_mac(acc_q[l % C][t], w, bcast32(x[t][b].qs + 4 * l));
-    }
+      });
+    });
     const __m256 dw = block_scales(blk);
-    for (int t = 0; t < NT; ++t) {
+    static_for<NT>([&](auto t) {
       __m256i s = acc_q[0][t];
-      for (int c = 1; c < C; ++c) s = _mm256_add_epi32(s, acc_q[c][t]);
+      static_for<C - 1>([&](auto c) { s = _mm256_add_epi32(s, acc_q[c + 1][t]); });
       acc[t] = finish(acc[t], s, xs8[t][bi], dw, _cvtsh_ss(x[t][b].d));
-    }
+    });
   }
 };
 
@@ -453,52 +456,55 @@ struct T2x8 {
       // shifts and 4 ANDs. |lane| <= 16 x 4 x 192 x 128 < 2^21.
       // One token: even and odd chunks in separate accumulators (8 chains, not 4 chains of
       // 16 dependent vpdpbusd per block), added before the shifts (exact).
+      // Constant indices throughout (static_for): indexed by s % S in a loop, GCC 12 kept
+      // ak2 on the stack (decision 58).
       constexpr int S = NT == 1 ? 2 : 1;
       __m256i ak2[S][4][NT];
-      for (auto& c : ak2)
-        for (auto& k : c)
-          for (auto& v : k) v = _mm256_setzero_si256();
-#pragma GCC unroll 16
-      for (int s = 0; s < 16; ++s) {
+      static_for<S>([&](auto i) {
+        static_for<4>([&](auto k) {
+          static_for<NT>([&](auto t) { ak2[i][k][t] = _mm256_setzero_si256(); });
+        });
+      });
+      static_for<16>([&](auto s) {
         const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * s));
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
+        static_for<4>([&](auto k) {
           const __m256i wk =
               _mm256_and_si256(v, _mm256_set1_epi8(static_cast<char>(3 << (2 * k))));
-          for (int t = 0; t < NT; ++t)
+          static_for<NT>([&](auto t) {
             ak2[s % S][k][t] =
                 P::x8_dpbusd(ak2[s % S][k][t], wk, bcast32(x[t][b].qs + 16 * s + 4 * k));
-        }
-      }
-      __m256i ak[4][NT];
-      for (int k = 0; k < 4; ++k)
-        for (int t = 0; t < NT; ++t)
-          ak[k][t] = S == 1 ? ak2[0][k][t] : _mm256_add_epi32(ak2[0][k][t], ak2[S - 1][k][t]);
-      for (int t = 0; t < NT; ++t) {
-        __m256i v = _mm256_add_epi32(ak[0][t], _mm256_srai_epi32(ak[1][t], 2));
+          });
+        });
+      });
+      static_for<NT>([&](auto t) {
+        __m256i ak[4];
+        static_for<4>([&](auto k) {
+          ak[k] = S == 1 ? ak2[0][k][t] : _mm256_add_epi32(ak2[0][k][t], ak2[S - 1][k][t]);
+        });
+        __m256i v = _mm256_add_epi32(ak[0], _mm256_srai_epi32(ak[1], 2));
         v = _mm256_add_epi32(
-            v, _mm256_add_epi32(_mm256_srai_epi32(ak[2][t], 4), _mm256_srai_epi32(ak[3][t], 6)));
+            v, _mm256_add_epi32(_mm256_srai_epi32(ak[2], 4), _mm256_srai_epi32(ak[3], 6)));
         acc[t] = finish(acc[t], v, xs[t][bi], dw, x[t][b].d);
-      }
+      });
       return;
     }
     // Without vpdpbusd: the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
     // = 24576 per lane) before it is widened, two halves per block.
+    // (static_for: constant indices, so the per-token arrays stay in registers.)
     __m256i isum[NT];
-    for (auto& v : isum) v = _mm256_setzero_si256();
-#pragma GCC unroll 2
-    for (int h = 0; h < 2; ++h) {
+    static_for<NT>([&](auto t) { isum[t] = _mm256_setzero_si256(); });
+    static_for<2>([&](auto h) {
       __m256i a[NT];
-      for (auto& v : a) v = _mm256_setzero_si256();
-#pragma GCC unroll 8
-      for (int s = 8 * h; s < 8 * h + 8; ++s) {
+      static_for<NT>([&](auto t) { a[t] = _mm256_setzero_si256(); });
+      static_for<8>([&](auto i) {
+        constexpr int s = 8 * h + i;
         __m256i q[4];
         crumbs(qs + 32 * s, q);
-        for (int t = 0; t < NT; ++t) a[t] = crumbs_mac<P>(q, x[t][b].qs + 16 * s, a[t]);
-      }
-      for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], P::x8_isum(a[t]));
-    }
-    for (int t = 0; t < NT; ++t) acc[t] = finish(acc[t], isum[t], xs[t][bi], dw, x[t][b].d);
+        static_for<NT>([&](auto t) { a[t] = crumbs_mac<P>(q, x[t][b].qs + 16 * s, a[t]); });
+      });
+      static_for<NT>([&](auto t) { isum[t] = _mm256_add_epi32(isum[t], P::x8_isum(a[t])); });
+    });
+    static_for<NT>([&](auto t) { acc[t] = finish(acc[t], isum[t], xs[t][bi], dw, x[t][b].d); });
   }
 };
 
