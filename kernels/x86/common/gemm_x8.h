@@ -133,21 +133,10 @@ struct GemmZmm {
   static constexpr int kTokensQ4 = 8;
   static constexpr int kTokensK = 6;
   static constexpr int kTokensT = 8;
-  static I load(const uint8_t* p, size_t gs) {
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + gs));
-    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-  }
-  static F scales(const uint8_t* p, size_t gs) {
-    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + gs));
-    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
-  }
-  static I bc(const int8_t* x) {
-    int32_t v;
-    std::memcpy(&v, x, 4);
-    return _mm512_set1_epi32(v);
-  }
+  // The 16-row primitives are the one-token pairs' (gemv_x8_zmm.h).
+  static I load(const uint8_t* p, size_t gs) { return z_pair(p, gs); }
+  static F scales(const uint8_t* p, size_t gs) { return z_scales(p, gs); }
+  static I bc(const int8_t* x) { return z_bcast32(x); }
   static I mask(int8_t m) { return _mm512_set1_epi8(m); }
   static I band(I a, I b) { return _mm512_and_si512(a, b); }
   static I srli16(I a, int n) { return _mm512_srli_epi16(a, n); }
@@ -164,41 +153,22 @@ struct GemmZmm {
   static I q8_mac(I acc, const Q8W& w, const int8_t* x) {
     return _mm512_dpbusd_epi32(acc, w, bc(x));
   }
-  static I k_scale(I isum, I a, const uint8_t* sc, size_t gs) {
-    const __m128i s =
-        _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc)),
-                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + gs)));
-    return _mm512_add_epi32(isum, _mm512_mullo_epi32(a, _mm512_cvtepu8_epi32(s)));
-  }
-  static I k_mins16(const uint8_t* mn, size_t gs) {
-    const auto pairs = [](const uint8_t* m) {
-      return _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)),
-                               _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m + 8)));
-    };
-    return _mm512_cvtepu8_epi16(
-        _mm256_inserti128_si256(_mm256_castsi128_si256(pairs(mn)), pairs(mn + gs), 1));
-  }
+  static I k_scale(I isum, I a, const uint8_t* sc, size_t gs) { return z_scale_k(isum, a, sc, gs); }
+  static I k_mins16(const uint8_t* mn, size_t gs) { return z_mins16(mn, gs); }
   static I madd_pair(I m16, int32_t pair) {
     return _mm512_madd_epi16(m16, _mm512_set1_epi32(pair));
   }
   static I zero() { return _mm512_setzero_si512(); }
   static I add(I a, I b) { return _mm512_add_epi32(a, b); }
   static F fzero() { return _mm512_setzero_ps(); }
-  static F loadf(const float* y0, const float* y1) {
-    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(y0)), _mm256_loadu_ps(y1), 1);
-  }
-  static void storef(float* y0, float* y1, F v) {
-    _mm256_storeu_ps(y0, _mm512_castps512_ps256(v));
-    if (y1) _mm256_storeu_ps(y1, _mm512_extractf32x8_ps(v, 1));
-  }
+  static F loadf(const float* y0, const float* y1) { return z_loadf(y0, y1); }
+  static void storef(float* y0, float* y1, F v) { z_storef(y0, y1, v); }
   static F finish_magic(F acc, I v, F dw, float dx) {
     const __m512 f = _mm512_sub_ps(_mm512_castsi512_ps(v), _mm512_set1_ps(kMagic));
     return _mm512_fmadd_ps(f, _mm512_mul_ps(dw, _mm512_set1_ps(dx)), acc);
   }
   static F finish_k(F acc, I isum, I mins, F dw, F dmw, float dx) {
-    const __m512 vdx = _mm512_set1_ps(dx);
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, vdx), acc);
-    return _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(dmw, vdx), acc);
+    return z_finish_k(acc, isum, mins, dw, dmw, dx);
   }
 };
 #endif

@@ -33,12 +33,6 @@ constexpr int kT3Rows = 16;
 constexpr size_t kT3BlockBytes = kT3Rows * 54;  // 864
 constexpr int kT3Direct = 4;                    // most tokens read in place
 
-inline __m512i t3_bcast(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
-
 // One 64-byte column (16 rows x 4 bytes), `Planes` trits per byte, activations of plane n at
 // xq[t] + off + stride n: s1 += q_n x_n, s2 += q_(n+1) x_n.
 template <int NT, int A, int Planes>
@@ -49,7 +43,7 @@ inline void t3_column(__m512i q, const int8_t* const (&xq)[NT], int off, int str
     const __m512i q1 = times3(q);
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
-      const __m512i x = t3_bcast(xq[t] + off + stride * n);
+      const __m512i x = z_bcast32(xq[t] + off + stride * n);
       s1[n % A][t] = _mm512_dpbusd_epi32(s1[n % A][t], q, x);
       s2[n % A][t] = _mm512_dpbusd_epi32(s2[n % A][t], q1, x);
     }

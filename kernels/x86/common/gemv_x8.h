@@ -589,17 +589,14 @@ void x8_tokens(const MatmulArgs& a, int t0) {
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
       if constexpr (x8_zmm<F>()) {  // 16 rows a zmm: group i in lanes 0-7, i + h in 8-15
         const uint8_t* ga = w + (f0 + i) * group_bytes;
-        const uint8_t* gb = ga + h * group_bytes;
-        __m512 acc = _mm512_setzero_ps();
-        if (b0 > 0)
-          acc = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(y0)),
-                                   _mm256_loadu_ps(y1), 1);
-        for (int64_t b = b0; b < b1; ++b)
-          X8Zmm<F>::block(prefetched(ga + b * F::kBlockBytes, F::kBlockBytes, pf),
-                          prefetched(gb + b * F::kBlockBytes, F::kBlockBytes, pf), x[0], xs8[0],
-                          b, b - b0, acc);
-        _mm256_storeu_ps(y0, _mm512_castps512_ps256(acc));
-        _mm256_storeu_ps(y1, _mm512_extractf32x8_ps(acc, 1));
+        const size_t gs = h * group_bytes;
+        __m512 acc = b0 > 0 ? z_loadf(y0, y1) : _mm512_setzero_ps();
+        for (int64_t b = b0; b < b1; ++b) {
+          const uint8_t* blk = prefetched(ga + b * F::kBlockBytes, F::kBlockBytes, pf);
+          prefetched(blk + gs, F::kBlockBytes, pf);
+          X8Zmm<F>::block(blk, gs, x[0], xs8[0], b, b - b0, acc);
+        }
+        z_storef(y0, y1, acc);
         continue;
       }
 #endif
