@@ -500,7 +500,10 @@ struct T2x8 {
         constexpr int s = 8 * h + i;
         __m256i q[4];
         crumbs(qs + 32 * s, q);
-        static_for<NT>([&](auto t) { a[t] = crumbs_mac<P>(q, x[t][b].qs + 16 * s, a[t]); });
+        static_for<NT>([&](auto t) {
+          a[t] = crumbs_mac<P>(q, x[t][b].qs + 16 * s, a[t]);
+          asm("" : "+x"(a[t]));  // pins each chunk's sum (no reassociation: gemm_x8.h nib_mac)
+        });
       });
       static_for<NT>([&](auto t) { isum[t] = _mm256_add_epi32(isum[t], P::x8_isum(a[t])); });
     });
