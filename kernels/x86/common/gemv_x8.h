@@ -488,6 +488,45 @@ struct T2x8 {
       });
       return;
     }
+    if constexpr (!X86IsaX8Dpbusd<P> && NT <= 2) {
+      // Without vpdpbusd, one or two tokens: bit pairs 0 and 1 of each nibble are masked in
+      // place (c and 4c), the high nibble after one 16-bit shift by 4 (its masks keep bits
+      // 0-3, so what the shift moves in from the next byte is dropped): 1 shift and 4 ANDs per
+      // chunk instead of 3 and 4. The 4c products go to their own int16 accumulator (pairs
+      // <= 2 x 12 x 128 = 3072, two per chunk: widened every 4 chunks, <= 24576), the c ones
+      // as before (<= 1536 per chunk, widened every 8); the int32 sum of the 4c products is a
+      // multiple of 4 and comes down exactly by an arithmetic shift. Same integer sums.
+      const __m256i m3 = _mm256_set1_epi8(3), mc = _mm256_set1_epi8(0x0C);
+      __m256i s1[NT], s4[NT], a1[NT], a4[NT];
+      static_for<NT>([&](auto t) {
+        s1[t] = s4[t] = a1[t] = a4[t] = _mm256_setzero_si256();
+      });
+      static_for<16>([&](auto s) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * s));
+        const __m256i h = _mm256_srli_epi16(v, 4);
+        const __m256i q0 = _mm256_and_si256(v, m3), q1 = _mm256_and_si256(v, mc);
+        const __m256i q2 = _mm256_and_si256(h, m3), q3 = _mm256_and_si256(h, mc);
+        static_for<NT>([&](auto t) {
+          const int8_t* xq = x[t][b].qs + 16 * s;
+          a1[t] = P::x8_mac(a1[t], q0, q2, bcast32(xq), bcast32(xq + 8));
+          a4[t] = P::x8_mac(a4[t], q1, q3, bcast32(xq + 4), bcast32(xq + 12));
+          asm("" : "+x"(a1[t]), "+x"(a4[t]));  // no reassociation (see below)
+          if constexpr (s % 4 == 3) {
+            s4[t] = _mm256_add_epi32(s4[t], P::x8_isum(a4[t]));
+            a4[t] = _mm256_setzero_si256();
+          }
+          if constexpr (s % 8 == 7) {
+            s1[t] = _mm256_add_epi32(s1[t], P::x8_isum(a1[t]));
+            a1[t] = _mm256_setzero_si256();
+          }
+        });
+      });
+      static_for<NT>([&](auto t) {
+        const __m256i isum = _mm256_add_epi32(s1[t], _mm256_srai_epi32(s4[t], 2));
+        acc[t] = finish(acc[t], isum, xs[t][bi], dw, x[t][b].d);
+      });
+      return;
+    }
     // Without vpdpbusd: the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
     // = 24576 per lane) before it is widened, two halves per block.
     // (static_for: constant indices, so the per-token arrays stay in registers.)
