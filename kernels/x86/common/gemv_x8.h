@@ -277,7 +277,10 @@ struct Q4_Kx8 {
       for (int t = 0; t < NT; ++t) a[t] = _mm256_setzero_si256(), xq[t] = x[t][b].qs + 32 * j;
       nibbles_mac<P, NT>(qs + 128 * j, xq, a);
       const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * j));
-      for (int t = 0; t < NT; ++t) isum[t] = P::x8_scale(isum[t], a[t], s8);
+      for (int t = 0; t < NT; ++t) {
+        isum[t] = P::x8_scale(isum[t], a[t], s8);
+        asm("" : "+x"(isum[t]));  // pinned: no reassociation (Q6_Kx8::group16)
+      }
     }
 #pragma GCC unroll 4
     for (int p = 0; p < 4; ++p) {  // mins, two sub-blocks per vpmaddwd
@@ -318,8 +321,10 @@ struct Q2_Kx8 {
       crumbs(qs + 32 * s, q);
       const __m128i s8 =
           _mm_and_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * s)), m4);
-      for (int t = 0; t < NT; ++t)
+      for (int t = 0; t < NT; ++t) {
         isum[t] = P::x8_scale(isum[t], crumbs_mac<P>(q, x[t][b].qs + 16 * s), s8);
+        asm("" : "+x"(isum[t]));  // pinned: no reassociation (Q6_Kx8::group16)
+      }
     }
 #pragma GCC unroll 8
     for (int p = 0; p < 8; ++p) {  // mins, two sub-blocks per vpmaddwd
@@ -399,6 +404,9 @@ struct Q6_Kx8 {
         isum[t] =
             q6_scale<P>(isum[t], P::x8_mac(z, u[2], u[3], bcast32(x + 8), bcast32(x + 12)), sc8);
       }
+      // Pinned: GCC's reassociation otherwise sums a block's 16-32 scaled products at its end
+      // and spills them (objdump: AVX2 and AVX-VNNI), as in the t2x8 loop.
+      asm("" : "+x"(isum[t]));
     }
   }
   template <int NT>
