@@ -518,7 +518,7 @@ struct T2x8 {
           const int8_t* xq = x[t][b].qs + 16 * s;
           a1[t] = P::x8_mac(a1[t], q0, q2, bcast32(xq), bcast32(xq + 8));
           a4[t] = P::x8_mac(a4[t], q1, q3, bcast32(xq + 4), bcast32(xq + 12));
-          asm("" : "+x"(a1[t]), "+x"(a4[t]));  // no reassociation (see below)
+          asm("" : "+x"(a1[t]), "+x"(a4[t]));  // pinned: no reassociation (decision 59)
           if constexpr (s % 4 == 3) {
             s4[t] = _mm256_add_epi32(s4[t], P::x8_isum(a4[t]));
             a4[t] = _mm256_setzero_si256();
