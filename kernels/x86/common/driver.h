@@ -152,8 +152,11 @@ inline void static_for(F&& f) {
   (std::make_integer_sequence<int, N>{});
 }
 
-// Keeps v in a register: GCC otherwise re-reads a loaded weight vector from memory for each of
-// its uses (load folding), which costs load bandwidth, the limit of the k-quant loops.
+// Makes v opaque to the compiler at this point (an empty asm that may change it). Two uses:
+// keeping a loaded weight vector in a register (GCC otherwise re-reads it from memory for each
+// of its uses, load folding, which costs load bandwidth, the limit of the k-quant loops), and
+// pinning a running sum after each step of a chain (GCC's reassociation otherwise moves the
+// adds to the end, keeps every product live and spills them: decision 59).
 template <typename V>
 inline V in_reg(V v) {
   asm("" : "+v"(v));

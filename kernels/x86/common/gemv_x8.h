@@ -279,7 +279,7 @@ struct Q4_Kx8 {
       const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * j));
       for (int t = 0; t < NT; ++t) {
         isum[t] = P::x8_scale(isum[t], a[t], s8);
-        asm("" : "+x"(isum[t]));  // pinned: no reassociation (Q6_Kx8::group16)
+        isum[t] = in_reg(isum[t]);  // pinned: no reassociation (decision 59)
       }
     }
 #pragma GCC unroll 4
@@ -323,7 +323,7 @@ struct Q2_Kx8 {
           _mm_and_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * s)), m4);
       for (int t = 0; t < NT; ++t) {
         isum[t] = P::x8_scale(isum[t], crumbs_mac<P>(q, x[t][b].qs + 16 * s), s8);
-        asm("" : "+x"(isum[t]));  // pinned: no reassociation (Q6_Kx8::group16)
+        isum[t] = in_reg(isum[t]);  // pinned: no reassociation (decision 59)
       }
     }
 #pragma GCC unroll 8
@@ -405,8 +405,8 @@ struct Q6_Kx8 {
             q6_scale<P>(isum[t], P::x8_mac(z, u[2], u[3], bcast32(x + 8), bcast32(x + 12)), sc8);
       }
       // Pinned: GCC's reassociation otherwise sums a block's 16-32 scaled products at its end
-      // and spills them (objdump: AVX2 and AVX-VNNI), as in the t2x8 loop.
-      asm("" : "+x"(isum[t]));
+      // and spills them (objdump: AVX2 and AVX-VNNI), as in the t2x8 loop (decision 59).
+      isum[t] = in_reg(isum[t]);
     }
   }
   template <int NT>
@@ -518,7 +518,8 @@ struct T2x8 {
           const int8_t* xq = x[t][b].qs + 16 * s;
           a1[t] = P::x8_mac(a1[t], q0, q2, bcast32(xq), bcast32(xq + 8));
           a4[t] = P::x8_mac(a4[t], q1, q3, bcast32(xq + 4), bcast32(xq + 12));
-          asm("" : "+x"(a1[t]), "+x"(a4[t]));  // pinned: no reassociation (decision 59)
+          a1[t] = in_reg(a1[t]);  // pinned: no reassociation (decision 59)
+          a4[t] = in_reg(a4[t]);
           if constexpr (s % 4 == 3) {
             s4[t] = _mm256_add_epi32(s4[t], P::x8_isum(a4[t]));
             a4[t] = _mm256_setzero_si256();
@@ -535,7 +536,8 @@ struct T2x8 {
       });
       return;
     }
-    // Without vpdpbusd: the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
+    // Without vpdpbusd, three or four tokens (two more accumulators per token would not fit
+    // the 16 registers): the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
     // = 24576 per lane) before it is widened, two halves per block.
     // (static_for: constant indices, so the per-token arrays stay in registers.)
     __m256i isum[NT];
@@ -549,7 +551,7 @@ struct T2x8 {
         crumbs(qs + 32 * s, q);
         static_for<NT>([&](auto t) {
           a[t] = crumbs_mac<P>(q, x[t][b].qs + 16 * s, a[t]);
-          asm("" : "+x"(a[t]));  // pins each chunk's sum (no reassociation: gemm_x8.h nib_mac)
+          a[t] = in_reg(a[t]);  // pinned: no reassociation (decision 59)
         });
       });
       static_for<NT>([&](auto t) { isum[t] = _mm256_add_epi32(isum[t], P::x8_isum(a[t])); });

@@ -25,8 +25,9 @@
 namespace nibble::kernels::x86 {
 namespace {
 
-// The 16-row primitives, shared with the prefill tiles (GemmZmm, gemm_x8.h), the AMX B-tile
-// packing (gemm_amx.h) and the t3x16 GEMV: group A at p, group B at p + gs.
+// The 16-row primitives, shared with the prefill tiles (GemmZmm, gemm_x8.h) and the t3x16
+// GEMV: group A at p, group B at p + gs. (The AMX B-tile packing, gemm_amx.h, still has its
+// own amx_pair / amx_scales.)
 inline __m512i z_bcast32(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
