@@ -536,8 +536,8 @@ struct T2x8 {
       });
       return;
     }
-    // Without vpdpbusd, three or four tokens (two more accumulators per token would not fit
-    // the 16 registers): the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
+    // Without vpdpbusd, three or four tokens (the form above keeps four accumulators per
+    // token; it was measured for one token only): the x8_mac accumulator (int16 lanes) runs over 8 chunks (<= 8 x 3072
     // = 24576 per lane) before it is widened, two halves per block.
     // (static_for: constant indices, so the per-token arrays stay in registers.)
     __m256i isum[NT];
