@@ -1,6 +1,6 @@
 // Decode attention at depth on the 1B llama shape (head_dim 64, 32 query heads, 8 KV heads),
-// over 16 layers of head-major caches like the context's (decision 33), random f16 or q8_0
-// values: the attention part of one decode step, without the matmuls. Prints the median, min
+// over 16 layers of head-major caches like the context's (decision 33; K dimension-major per
+// 16 positions), random f16 or q8_0 values: the attention part of one decode step, without the matmuls. Prints the median, min
 // and max milliseconds per step over the repetitions and the KV stream in GB/s.
 //   attn_bench [depth=4096] [q8=0] [threads=2] [reps=20] [layers=16] [flush_mb=600]
 // Not a ctest; an A/B tool for docs/kernels-ops.md (run it under `chrt -f 50`).
@@ -27,14 +27,15 @@ int main(int argc, char** argv) {
   const int reps = argc > 4 ? std::atoi(argv[4]) : 20;
   const int layers = argc > 5 ? std::atoi(argv[5]) : 16;
   const int64_t hd = 64, nh = 32, nkv = 8, n_ctx = depth + 1;
-  const size_t hb = q8 ? hd / kernels::QK * sizeof(kernels::BlockQ8_0) : hd * 2;
-  const size_t head_stride = static_cast<size_t>(n_ctx) * hb;
+  const size_t hb = kernels::attn_row_bytes(hd, q8);
+  const size_t head_stride = static_cast<size_t>(kernels::attn_k_positions(n_ctx)) * hb;
   uint32_t seed = 1;
   auto nd = [&seed] {  // xorshift, uniform in [-2, 2): the cache's contents do not matter
     seed ^= seed << 13, seed ^= seed >> 17, seed ^= seed << 5;
     return static_cast<float>(seed >> 8) * (4.0f / 16777216.0f) - 2.0f;
   };
   std::vector<float> row(hd);
+  std::vector<uint8_t> raw(hb);
   std::vector<LargeBuffer> kb, vb;
   for (int l = 0; l < layers; ++l) {
     kb.emplace_back(head_stride * nkv);
@@ -42,13 +43,16 @@ int main(int argc, char** argv) {
     for (auto* buf : {&kb.back(), &vb.back()})
       for (int64_t j = 0; j < n_ctx * nkv; ++j) {
         for (float& x : row) x = nd();
-        uint8_t* dst = buf->data() + j * hb;
+        const int64_t h = j / n_ctx, pos = j % n_ctx;  // head-major; K through attn_k_put
+        const bool key = buf == &kb.back();
+        uint8_t* dst = key ? raw.data() : buf->data() + h * head_stride + pos * hb;
         if (q8) {
           kernels::ref::quantize_row(TensorType::Q8_0, row.data(), dst, hd);
         } else {
-          auto* h = reinterpret_cast<uint16_t*>(dst);
-          for (int64_t i = 0; i < hd; ++i) h[i] = kernels::f32_to_fp16(row[i]);
+          auto* hh = reinterpret_cast<uint16_t*>(dst);
+          for (int64_t i = 0; i < hd; ++i) hh[i] = kernels::f32_to_fp16(row[i]);
         }
+        if (key) kernels::attn_k_put(buf->data() + h * head_stride, hd, q8, pos, dst);
       }
   }
   std::vector<float> q(nh * hd), out(nh * hd);

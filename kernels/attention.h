@@ -16,10 +16,23 @@
 // f32, exact: an f16 scale times an int8 has at most 19 significant bits) into an f32 tile in
 // the caller's scratch, which every query row of the call then reads from L1/L2: the GQA group
 // of a decode token, or group x tokens of a prefill tile, share one pass over the cache; the
-// cache is never copied per (token, head). The K tile is transposed (dimension-major per SIMD
-// group of positions), so each score is one FMA chain over the dimensions in order, the
-// reference's order; calls of up to 4 query rows (a decode token's group) transpose K in
+// cache is never copied per (token, head). The K tile is dimension-major per SIMD group of
+// positions, as the cache's K (below), so each score is one FMA chain over the dimensions in
+// order, the reference's order; calls of up to 4 query rows (a decode token's group) and
+// calls of the V pass of up to 4 rows over an f16 or q8_0 cache read the cache straight into
 // registers without a tile (kernels/simd/attn_impl.h).
+//
+// K is stored dimension-major per group of kKGroup positions (V stays one row per position):
+// group G of a head holds positions [16 G, 16 G + 16) in the bytes that 16 rows would take,
+// starting at 16 G row bytes. f16: element (position j, dimension d) is half d * 16 + j % 16 of
+// its group. q8_0: per 32-dimension block c, the 16 positions' f16 scales (32 bytes), then the
+// block's int8 values, dimension-major (dimension c * 32 + e of position j at byte 32 + e * 16 +
+// j % 16): 16 x 34 bytes, as 16 rows of one block. A SIMD group of W <= 16 positions thus
+// loads one vector per dimension, already transposed, and the scores keep the reference's
+// order without shuffles. attn_k_put / attn_k_get move one position's head row (the cache's
+// f16 or BlockQ8_0 bytes) in and out of the layout; a head's K spans attn_k_positions(n)
+// positions so that every group is whole (lanes past the last written position are read and
+// masked, never used).
 //
 // Block boundaries are absolute positions (multiples of kAttnBlock), and each position sits
 // in the same SIMD lane of its block in every call, so a (query, position) pair is computed
@@ -38,6 +51,17 @@ namespace nibble::kernels {
 
 inline constexpr int64_t kAttnBlock = 64;  // positions per block (absolute boundaries)
 inline constexpr int64_t kAttnPad = 16;    // q rows and tiles padded to a multiple of this
+inline constexpr int64_t kKGroup = 16;     // K positions per dimension-major group
+
+// Positions a head's K must span to hold n positions: n rounded up to whole groups.
+constexpr int64_t attn_k_positions(int64_t n) { return (n + kKGroup - 1) / kKGroup * kKGroup; }
+// Bytes of one position's head row: head_dim f16, or head_dim / 32 BlockQ8_0.
+constexpr size_t attn_row_bytes(int64_t head_dim, bool q8_0) {
+  return q8_0 ? static_cast<size_t>(head_dim / 32) * 34 : static_cast<size_t>(head_dim) * 2;
+}
+// Position j's row into / out of a head's K (k: the head's position 0, in the layout above).
+void attn_k_put(uint8_t* k, int64_t head_dim, bool q8_0, int64_t j, const uint8_t* row);
+void attn_k_get(const uint8_t* k, int64_t head_dim, bool q8_0, int64_t j, uint8_t* row);
 
 // Floats of padded head: head_dim rounded up to kAttnPad.
 constexpr int64_t attn_padded(int64_t head_dim) {
@@ -52,9 +76,9 @@ struct AttnBlock {
   const float* q = nullptr;  // nq rows of attn_padded(head_dim) floats, f16 values, zero padded
   int nq = 0;
   int64_t head_dim = 0;
-  const uint8_t* k = nullptr;  // this head's row of the block's first position
-  const uint8_t* v = nullptr;
-  size_t row_bytes = 0;  // bytes between consecutive positions
+  const uint8_t* k = nullptr;  // this head's K group of the block's first position (layout above)
+  const uint8_t* v = nullptr;  // this head's V row of the block's first position
+  size_t row_bytes = 0;  // bytes between consecutive V rows; K's must equal attn_row_bytes
   bool q8_0 = false;     // rows are head_dim / 32 BlockQ8_0, else head_dim f16
   const int32_t* lo = nullptr;  // per query row: its positions [lo, hi) within the block
   const int32_t* hi = nullptr;  // (lo >= hi: the row is skipped; scores sets its m to -inf)

@@ -11,9 +11,11 @@
 namespace nibble::kernels::ref {
 namespace {
 
-// Position j's row (head_dim floats) of K or V, converted exactly to f32.
-void load_row(const AttnBlock& b, const uint8_t* base, int64_t j, float* out) {
-  const uint8_t* r = base + static_cast<size_t>(j) * b.row_bytes;
+// Position j's row (head_dim floats) of K or V, converted exactly to f32. K's row is first
+// gathered from its group (attn_k_get) into `raw` (the head row's bytes).
+void load_row(const AttnBlock& b, bool key, int64_t j, float* out, uint8_t* raw) {
+  const uint8_t* r = b.v + static_cast<size_t>(j) * b.row_bytes;
+  if (key) attn_k_get(b.k, b.head_dim, b.q8_0, j, raw), r = raw;
   if (b.q8_0) {
     const auto* blk = reinterpret_cast<const BlockQ8_0*>(r);
     for (int64_t i = 0; i < b.head_dim; ++i)
@@ -29,13 +31,14 @@ void load_row(const AttnBlock& b, const uint8_t* base, int64_t j, float* out) {
 void attn_scores(const AttnBlock& b) {
   const int64_t hd = b.head_dim, hp = attn_padded(hd);
   float* row = b.scratch;
+  auto* raw = reinterpret_cast<uint8_t*>(b.scratch + hp);  // attn_row_bytes <= 2 hp floats
   for (int i = 0; i < b.nq; ++i) {
     const float* q = b.q + i * hp;
     float* s = b.s + i * b.s_stride;
     std::fill(s, s + kAttnBlock, -std::numeric_limits<float>::infinity());
     float m = -std::numeric_limits<float>::infinity();
     for (int64_t j = b.lo[i]; j < b.hi[i]; ++j) {
-      load_row(b, b.k, j, row);
+      load_row(b, true, j, row, raw);
       float d = 0;
       for (int64_t c = 0; c < hd; ++c) d += q[c] * row[c];
       d *= b.scale;
@@ -69,7 +72,7 @@ void attn_values(const AttnBlock& b) {
     float* a = b.accumulate ? block : out;
     std::fill(a, a + hp, 0.0f);
     for (int64_t j = b.lo[i]; j < b.hi[i]; ++j) {
-      load_row(b, b.v, j, row);
+      load_row(b, false, j, row, nullptr);
       const float ph = fp16_to_f32(f32_to_fp16(p[j] * b.inv_l[i]));
       for (int64_t c = 0; c < hd; ++c) a[c] += ph * row[c];
     }

@@ -4,34 +4,30 @@
 // kernels/arm/neon/attn.cpp):
 //   using arch;  static batch load_h(const uint16_t*);  static void store_h(uint16_t*, batch);
 //   static float h2f(uint16_t);  static batch load_i8(const int8_t*)  (W int8 -> f32, exact);
-//   static void transpose(batch* rows)  (W x W in registers: rows[k] lane l <- rows[l] lane k);
-//   static constexpr int kGroups  (SIMD groups of positions per register block of scores);
-//   optional: static void load_q8_transposed(const uint8_t* rows, size_t row_bytes, int64_t c,
-//   batch* r)  (W q8_0 rows' int8 values of dimensions [c, c + W) transposed before widening,
-//   exact f32, scale not applied; avx512 has it, the others transpose the widened f32 rows).
+//   static constexpr int kGroups  (SIMD groups of positions per register block of scores).
 //
-// Scores: the block's K rows (f16, or q8_0 converted exactly) go transposed into an f32 tile
-// kt[group][d][lane] (position group + lane, dimension d; groups outside the union of the query
-// ranges are not filled, rows of a filled group outside it are zeros, never read from the
-// cache). A register block of up to kRows query rows x H::kGroups groups of W positions keeps
-// its kRows x kGroups accumulators in registers while d runs 0 .. head_dim - 1: one load of
-// kt per group and one broadcast of q[d] per row feed kRows x kGroups FMAs, and no horizontal
-// reduction is needed. Each score is thus one FMA chain in dimension order, s = fma(q_d, k_d,
-// s), exactly the reference's order (for f16 K the products of two f16 values are exact in
-// f32, so the dot products equal the reference's bit for bit; for q8_0 K the reference rounds
-// each product before the add, the kernel does not). q8_0 rows are transposed as int8 -> f32
-// values (avx512: as int8, then widened) and then multiplied by the vector of the W rows'
-// scales, read once per 32-dimension block (d x int8 is exact either way, so every path gives
-// the same bits). Calls of up to kRows rows (a decode token's GQA group) use no K tile: each whole group
-// of W rows is transposed in registers and meets the rows' q at once, d in the same order, so
-// the results are those of the tile path; partial groups (the ends of the union) take it.
+// Scores: the cache's K is dimension-major per 16 positions (kernels/attention.h), so the W
+// positions of a SIMD group at dimension d are one load (f16, or q8_0 int8 widened and times
+// the vector of the W positions' scales, read once per 32-dimension block: exact either way).
+// Calls of more than kRows rows (prefill) copy the union's groups into an f32 tile
+// kt[group][d][lane] (whole groups: a lane outside every row's range holds what the cache
+// holds there and its scores are masked to -inf); a register block of up to kRows query rows
+// x H::kGroups groups of W positions keeps its kRows x kGroups accumulators in registers while
+// d runs 0 .. head_dim - 1: one load of kt per group and one broadcast of q[d] per row feed
+// kRows x kGroups FMAs, and no horizontal reduction is needed. Each score is thus one FMA
+// chain in dimension order, s = fma(q_d, k_d, s), exactly the reference's order (for f16 K the
+// products of two f16 values are exact in f32, so the dot products equal the reference's bit
+// for bit; for q8_0 K the reference rounds each product before the add, the kernel does not).
+// Calls of up to kRows rows (a decode token's GQA group) use no tile: each group's K is
+// loaded from the cache and meets the rows' q at once, d in the same order, so the results
+// are those of the tile path.
 // expsum: xsimd exp over the groups, lane-wise sums, one hadd.
 // Values: the V rows go row-major into an f32 tile; p * (1/L) is rounded to f16 through the
 // ISA's conversion into per-row probability rows (zero outside each row's range); a register
 // block of up to kRows rows x NV output batches runs the positions of the rows' union in
-// order, each V load feeding kRows FMAs. Calls of up to kRows rows (decode) over an f16 cache
-// whose head_dim is a multiple of NV x W take no tile: the register block converts the V
-// rows straight from the cache (the same exact f32 values, the same order). A row's zero
+// order, each V load feeding kRows FMAs. Calls of up to kRows rows (decode) whose head_dim is
+// a multiple of NV x W take no tile: the register block converts the V rows straight from the
+// cache (f16, or q8_0 scale x int8: the same exact f32 values, the same order). A row's zero
 // probabilities outside its own range add exact zeros (for finite V), so each output is the
 // sum over its own positions in order. With `accumulate` (prefill) the register block adds
 // each row's output to the row's running sum as it stores it, the executor's add of block
@@ -105,107 +101,61 @@ void attn_tile_row(const AttnBlock& b, const uint8_t* r, float* out) {
   for (; i < hp; ++i) out[i] = 0;
 }
 
-// Dimensions [c, c + W) of cache row r as f32 (exact), zeros past head_dim.
-template <class H>
-ABatch<H> attn_row_chunk(const AttnBlock& b, const uint8_t* r, int64_t c) {
-  using B = ABatch<H>;
-  constexpr int64_t W = B::size;
-  if (b.q8_0) {  // head_dim is a multiple of 32, so of W: no tail
-    const auto& blk = reinterpret_cast<const BlockQ8_0*>(r)[c / QK];
-    return B(H::h2f(blk.d)) * H::load_i8(blk.qs + c % QK);
-  }
-  const auto* h = reinterpret_cast<const uint16_t*>(r);
-  if (c + W <= b.head_dim) return H::load_h(h + c);
-  alignas(64) float t[W] = {};
-  for (int64_t i = c; i < b.head_dim; ++i) t[i - c] = H::h2f(h[i]);
-  return B::load_aligned(t);
-}
-
-// The scales of q8_0 block `blk` of W cache rows from `rows`, lane l = row l (exact f32).
-template <class H>
-[[gnu::always_inline]] inline ABatch<H> attn_group_scale(const AttnBlock& b, const uint8_t* rows,
-                                                         int64_t blk) {
-  constexpr int64_t W = ABatch<H>::size;
-  alignas(64) uint16_t d[W];
-#pragma GCC unroll 16
-  for (int64_t k = 0; k < W; ++k)
-    d[k] = reinterpret_cast<const BlockQ8_0*>(rows + k * b.row_bytes)[blk].d;
-  return H::load_h(d);
-}
-
-// W cache rows from `rows` (row_bytes apart), dimensions [c, c + W) of each, exact f32, no
-// tail (head_dim a multiple of W), transposed: r[k] lane l = row l, dimension c + k. Q8 (the
-// cache's format as a template argument, so that the f16 loops carry nothing of q8_0):
-// `scale` holds the rows' scales of the block holding c (attn_group_scale), read once per
-// block by the caller instead of once per W dimensions.
+// K of the W positions from g (a multiple of W, relative to the block's start) at dimension
+// d, exact f32: one load from the dimension-major group (kernels/attention.h), lane l =
+// position g + l. Q8 (the cache's format as a template argument, so that the f16 loops carry
+// nothing of q8_0): times `scale`, the positions' scales of the 32-dimension block holding d
+// (attn_k_scale), read once per block by the caller.
 template <class H, bool Q8>
-[[gnu::always_inline]] inline void attn_load_transposed(const AttnBlock& b, const uint8_t* rows,
-                                                        int64_t c, ABatch<H>* r,
-                                                        [[maybe_unused]] ABatch<H> scale) {
-  constexpr int64_t W = ABatch<H>::size;
-  if constexpr (Q8) {  // int8 values transposed, then times the rows' scales (lane l = row l)
-    if constexpr (requires { H::load_q8_transposed(rows, b.row_bytes, c, r); }) {
-      H::load_q8_transposed(rows, b.row_bytes, c, r);  // the same exact values, fewer shuffles
-    } else {
-#pragma GCC unroll 16
-      for (int64_t k = 0; k < W; ++k)
-        r[k] = H::load_i8(reinterpret_cast<const BlockQ8_0*>(rows + k * b.row_bytes)[c / QK].qs +
-                          c % QK);
-      H::transpose(r);
-    }
-#pragma GCC unroll 16
-    for (int64_t k = 0; k < W; ++k) r[k] *= scale;
+[[gnu::always_inline]] inline ABatch<H> attn_k_dim(const AttnBlock& b, int64_t g, int64_t d,
+                                                  [[maybe_unused]] ABatch<H> scale) {
+  const uint8_t* grp = b.k + g / kKGroup * kKGroup * b.row_bytes;
+  const int64_t lane = g % kKGroup;
+  if constexpr (Q8) {
+    const uint8_t* blk = grp + d / QK * kKGroup * sizeof(BlockQ8_0);
+    return scale * H::load_i8(reinterpret_cast<const int8_t*>(blk) + 2 * kKGroup +
+                              d % QK * kKGroup + lane);
   } else {
-#pragma GCC unroll 16
-    for (int64_t k = 0; k < W; ++k)
-      r[k] = H::load_h(reinterpret_cast<const uint16_t*>(rows + k * b.row_bytes) + c);
-    H::transpose(r);
+    return H::load_h(reinterpret_cast<const uint16_t*>(grp) + d * kKGroup + lane);
   }
 }
 
-// A whole group of W rows (no tail) into the transposed tile dst (kt[d][lane]).
+// The scales of q8_0 block `blk` of the W positions from g (lane l = position g + l).
+template <class H>
+[[gnu::always_inline]] inline ABatch<H> attn_k_scale(const AttnBlock& b, int64_t g, int64_t blk) {
+  const uint8_t* grp = b.k + g / kKGroup * kKGroup * b.row_bytes;
+  return H::load_h(reinterpret_cast<const uint16_t*>(grp + blk * kKGroup * sizeof(BlockQ8_0)) +
+                   g % kKGroup);
+}
+
+// The group of W positions from g into the K tile dst (kt[d][lane], zeros past head_dim).
 template <class H, bool Q8>
-void attn_ktile_group(const AttnBlock& b, const uint8_t* rows, float* dst) {
+void attn_ktile_group(const AttnBlock& b, int64_t g, float* dst) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
   B scale(1.0f);
-  for (int64_t c = 0; c < attn_padded(b.head_dim); c += W) {
-    if (Q8 && c % QK == 0) scale = attn_group_scale<H>(b, rows, c / QK);
-    B r[W];
-    attn_load_transposed<H, Q8>(b, rows, c, r, scale);
-#pragma GCC unroll 16
-    for (int64_t k = 0; k < W; ++k) r[k].store_aligned(dst + (c + k) * W);
+  for (int64_t d = 0; d < b.head_dim; ++d) {
+    if (Q8 && d % QK == 0) scale = attn_k_scale<H>(b, g, d / QK);
+    attn_k_dim<H, Q8>(b, g, d, scale).store_aligned(dst + d * W);
   }
+  for (int64_t d = b.head_dim; d < attn_padded(b.head_dim); ++d) B(0.0f).store_aligned(dst + d * W);
 }
 
-// The transposed K tile of the groups over [r0, r1): kt[(grp * hp + d) * W + lane].
+// The K tile of the groups over [r0, r1): kt[(grp * hp + d) * W + lane]. Whole groups are
+// copied: lanes outside [r0, r1) hold whatever the cache holds there (its groups are whole),
+// and every score of such a lane is outside its row's range, so attn_score_finish masks it.
 template <class H>
 void attn_fill_ktile(const AttnBlock& b, int64_t r0, int64_t r1) {
-  using B = ABatch<H>;
-  constexpr int64_t W = B::size;
+  constexpr int64_t W = ABatch<H>::size;
   const int64_t hp = attn_padded(b.head_dim);
   for (int64_t g = r0 / W * W; g < r1; g += W) {
-    // Rows kPrefetch ahead (past the block too: the next block of this head usually follows
-    // on this thread); prefetches never fault, so the cache's end needs no check.
+    // Positions kPrefetch ahead (past the block too: the next block of this head usually
+    // follows on this thread); prefetches never fault, so the cache's end needs no check.
     attn_prefetch_rows(b, b.k + (g + kPrefetch) * b.row_bytes, W);
-    float* dst = b.scratch + g * hp;
-    const uint8_t* rows = b.k + g * b.row_bytes;
-    if (b.head_dim % W == 0 && g >= r0 && g + W <= r1) {
-      // The common case (a whole group, no tail): converted straight into registers.
-      if (b.q8_0)
-        attn_ktile_group<H, true>(b, rows, dst);
-      else
-        attn_ktile_group<H, false>(b, rows, dst);
-      continue;
-    }
-    for (int64_t c = 0; c < hp; c += W) {
-      B r[W];
-      for (int64_t k = 0; k < W; ++k)
-        r[k] = g + k >= r0 && g + k < r1 ? attn_row_chunk<H>(b, rows + k * b.row_bytes, c)
-                                         : B(0.0f);
-      H::transpose(r);
-      for (int64_t k = 0; k < W; ++k) r[k].store_aligned(dst + (c + k) * W);
-    }
+    if (b.q8_0)
+      attn_ktile_group<H, true>(b, g, b.scratch + g * hp);
+    else
+      attn_ktile_group<H, false>(b, g, b.scratch + g * hp);
   }
 }
 
@@ -243,23 +193,35 @@ template <class H>
   vm = xsimd::max(vm, sv);
 }
 
+// Where a register block of scores reads K: the f32 tile in scratch, or the cache itself (f16
+// or q8_0; decode's calls of up to kRows rows).
+enum class KSrc { tile, f16, q8 };
+
 // Scores of rows [i0, i0 + QN) over the GN groups from position g: QN x GN accumulators, one
 // FMA chain per score in dimension order; scaled, soft-capped, masked to each row's range,
 // stored where the group meets the range, and folded into the rows' running maxima vm.
-template <class H, int QN, int GN>
+template <class H, int QN, int GN, KSrc S = KSrc::tile>
 void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
   const int64_t hd = b.head_dim, hp = attn_padded(hd);
   const float* kt = b.scratch + g * hp;
   const float* q = b.q + i0 * hp;
-  B acc[QN][GN];
+  B acc[QN][GN], scale[GN];
+  for (int k = 0; k < GN; ++k) scale[k] = B(1.0f);
   for (int i = 0; i < QN; ++i)
     for (int k = 0; k < GN; ++k) acc[i][k] = B(0.0f);
   for (int64_t d = 0; d < hd; ++d) {
     B kv[GN];
+    if constexpr (S == KSrc::q8) {
+      if (d % QK == 0)
 #pragma GCC unroll 8
-    for (int k = 0; k < GN; ++k) kv[k] = B::load_aligned(kt + (k * hp + d) * W);
+        for (int k = 0; k < GN; ++k) scale[k] = attn_k_scale<H>(b, g + k * W, d / QK);
+    }
+#pragma GCC unroll 8
+    for (int k = 0; k < GN; ++k)
+      kv[k] = S == KSrc::tile ? B::load_aligned(kt + (k * hp + d) * W)
+                              : attn_k_dim<H, S == KSrc::q8>(b, g + k * W, d, scale[k]);
 #pragma GCC unroll 8
     for (int i = 0; i < QN; ++i) {
       const B qd(q[i * hp + d]);
@@ -271,18 +233,23 @@ void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
     for (int k = 0; k < GN; ++k) attn_score_finish<H>(b, i0 + i, g + k * W, acc[i][k], vm[i]);
 }
 
-// Rows [i0, i0 + QN) over the groups of their union [u0, u1).
-template <class H, int QN>
+// Rows [i0, i0 + QN) over the groups of their union [u0, u1), K from S: from the tile,
+// register blocks of H::kGroups groups, then single groups; from the cache, one group at a
+// time and no software prefetch: a head's K is one sequential stream then, which the hardware
+// prefetcher follows (attn_bench from memory, 1 thread, f16, docs/kernels-ops.md: 2 or 4
+// groups per register block read 2 or 4 streams 2 KiB apart and were 1.45x / 1.07x slower,
+// prefetching 64 positions ahead 1.08x slower; from L3 the 4-group block is 1.15x faster).
+template <class H, int QN, KSrc S = KSrc::tile>
 void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
-  constexpr int GB = H::kGroups;
+  constexpr int GB = S == KSrc::tile ? H::kGroups : 1;
   B vm[QN];
   for (int i = 0; i < QN; ++i) vm[i] = B(kNegInf);
   const int64_t end = (u1 + W - 1) / W * W;
   int64_t g = u0 / W * W;
-  for (; g + GB * W <= end; g += GB * W) attn_score_tile<H, QN, GB>(b, i0, g, vm);
-  for (; g < end; g += W) attn_score_tile<H, QN, 1>(b, i0, g, vm);
+  for (; g + GB * W <= end; g += GB * W) attn_score_tile<H, QN, GB, S>(b, i0, g, vm);
+  for (; g < end; g += W) attn_score_tile<H, QN, 1, S>(b, i0, g, vm);
   for (int i = 0; i < QN; ++i) {
     alignas(64) float t[W];
     vm[i].store_aligned(t);
@@ -290,42 +257,12 @@ void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
   }
 }
 
-// Up to kRows rows (a decode token's GQA group) over the union [u0, u1) without a tile: each
-// whole group's rows are transposed in registers and meet the rows' q right away, in the same
-// dimension order as the tile path (same results); partial groups take the tile path.
+// Up to kRows rows (a decode token's GQA group) over the union [u0, u1) without a tile: the
+// groups' K goes from the cache straight into registers and meets the rows' q, in the same
+// dimension order as the tile path (same results; lanes outside a row's range are masked).
 template <class H, int QN, bool Q8>
 void attn_scores_direct(const AttnBlock& b, int64_t u0, int64_t u1) {
-  using B = ABatch<H>;
-  constexpr int64_t W = B::size;
-  const int64_t hd = b.head_dim, hp = attn_padded(hd);
-  B vm[QN];
-  for (int i = 0; i < QN; ++i) vm[i] = B(kNegInf);
-  for (int64_t g = u0 / W * W; g < u1; g += W) {
-    if (hd % W != 0 || g < u0 || g + W > u1) {
-      attn_fill_ktile<H>(b, std::max(u0, g), std::min(u1, g + W));
-      attn_score_tile<H, QN, 1>(b, 0, g, vm);
-      continue;
-    }
-    attn_prefetch_rows(b, b.k + (g + kPrefetch) * b.row_bytes, W);
-    B acc[QN];
-    for (int i = 0; i < QN; ++i) acc[i] = B(0.0f);
-    B scale(1.0f);
-    for (int64_t c = 0; c < hd; c += W) {
-      if (Q8 && c % QK == 0) scale = attn_group_scale<H>(b, b.k + g * b.row_bytes, c / QK);
-      B r[W];
-      attn_load_transposed<H, Q8>(b, b.k + g * b.row_bytes, c, r, scale);
-#pragma GCC unroll 16
-      for (int64_t k = 0; k < W; ++k)
-#pragma GCC unroll 4
-        for (int i = 0; i < QN; ++i) acc[i] = xsimd::fma(B(b.q[i * hp + c + k]), r[k], acc[i]);
-    }
-    for (int i = 0; i < QN; ++i) attn_score_finish<H>(b, i, g, acc[i], vm[i]);
-  }
-  for (int i = 0; i < QN; ++i) {
-    alignas(64) float t[W];
-    vm[i].store_aligned(t);
-    b.m[i] = *std::max_element(t, t + W);
-  }
+  attn_score_rows<H, QN, Q8 ? KSrc::q8 : KSrc::f16>(b, 0, u0, u1);
 }
 
 template <class H, bool Q8>
@@ -341,8 +278,8 @@ void attn_scores_direct_q(const AttnBlock& b, int64_t r0, int64_t r1) {
 template <class H>
 void attn_scores(const AttnBlock& b) {
   constexpr int64_t W = ABatch<H>::size;
-  static_assert(kAttnBlock % (W * H::kGroups) == 0 && kAttnPad % W == 0,
-                "groups must tile the block");
+  static_assert(kAttnBlock % (W * H::kGroups) == 0 && kAttnPad % W == 0 && kKGroup % W == 0,
+                "groups must tile the block and the cache's K groups");
   int64_t r0, r1;
   attn_union(b, 0, b.nq, &r0, &r1);
   if (b.nq <= kRows && r0 < r1) {
@@ -398,9 +335,18 @@ void attn_values_tile(const AttnBlock& b, const float* ph, int64_t c, int64_t u0
     B v[NV];
     if constexpr (Direct) {
       if (c == 0) attn_prefetch_row(b, b.v + (j + kPrefetch) * b.row_bytes);
-      const auto* h = reinterpret_cast<const uint16_t*>(b.v + j * b.row_bytes);
+      const uint8_t* r = b.v + j * b.row_bytes;
+      if (b.q8_0) {  // scale x int8, exact: the values attn_tile_row stores
+        const auto* blk = reinterpret_cast<const BlockQ8_0*>(r);
 #pragma GCC unroll 8
-      for (int u = 0; u < NV; ++u) v[u] = H::load_h(h + c + u * W);
+        for (int u = 0; u < NV; ++u) {
+          const int64_t e = c + u * W;
+          v[u] = B(H::h2f(blk[e / QK].d)) * H::load_i8(blk[e / QK].qs + e % QK);
+        }
+      } else {
+#pragma GCC unroll 8
+        for (int u = 0; u < NV; ++u) v[u] = H::load_h(reinterpret_cast<const uint16_t*>(r) + c + u * W);
+      }
     } else {
 #pragma GCC unroll 8
       for (int u = 0; u < NV; ++u) v[u] = B::load_aligned(b.scratch + j * hp + c + u * W);
@@ -457,7 +403,7 @@ void attn_values(const AttnBlock& b) {
   attn_union(b, 0, b.nq, &r0, &r1);
   if (r0 >= r1) return;
   constexpr int64_t W = ABatch<H>::size;
-  if (!b.q8_0 && b.nq <= kRows && b.head_dim % (W * H::kGroups) == 0) {
+  if (b.nq <= kRows && b.head_dim % (W * H::kGroups) == 0) {
     switch (b.nq) {
       case 1: return attn_values_rows<H, 1, true>(b, 0, r0, r1);
       case 2: return attn_values_rows<H, 2, true>(b, 0, r0, r1);

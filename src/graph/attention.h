@@ -33,10 +33,11 @@
 
 namespace nibble::graph {
 
-// One layer's K and V: position j, KV head h starts at k + j * row_bytes + h * head_stride (the
-// same for v). Head rows are f16 (head_dim halves) or q8_0 (head_dim / 32 blocks of 34 bytes).
-// The context's cache is head-major (row_bytes = one head row, head_stride = n_ctx rows);
-// position-major views (head_stride = one head row) work the same.
+// One layer's K and V, head-major: V's row of position j, KV head h starts at v + j * row_bytes
+// + h * head_stride; head h's K starts at k + h * head_stride, its positions dimension-major per
+// 16 (kernels/attention.h: attn_k_put writes a row there). Head rows are f16 (head_dim halves)
+// or q8_0 (head_dim / 32 blocks of 34 bytes); row_bytes is one head row (attn_row_bytes), and
+// head_stride covers attn_k_positions(n_ctx) rows.
 struct KvView {
   const uint8_t* k = nullptr;
   const uint8_t* v = nullptr;

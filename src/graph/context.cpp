@@ -11,7 +11,8 @@
 //
 // KV cache: per layer, K and V, each head-major: [n_head_kv][n_ctx positions][head row], a head
 // row f16 (head_dim halves) or q8_0 (head_dim / 32 blocks), so that attention streams one KV
-// head's positions contiguously. In runtime::LargeBuffer (2 MiB pages where the OS has them).
+// head's positions contiguously; K dimension-major per 16 positions (kernels/attention.h), n_ctx
+// rounded up to whole groups. In runtime::LargeBuffer (2 MiB pages where the OS has them).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -114,9 +115,10 @@ class Context final : public InferenceContext {
       need(m_->output);
       xq_.assign(xq + 64, 0);
       // q8_0 head rows: head_dim / 32 blocks of 34 bytes (f16 scale + 32 int8).
-      head_bytes_ = kv_q8_ ? static_cast<size_t>(c_.head_dim / 32) * 34
-                           : static_cast<size_t>(c_.head_dim) * sizeof(uint16_t);
-      const size_t cells = static_cast<size_t>(c_.n_layer) * n_ctx_ * c_.n_head_kv;
+      head_bytes_ = kernels::attn_row_bytes(c_.head_dim, kv_q8_);
+      head_cells_ = kernels::attn_k_positions(n_ctx_);
+      krow_.assign(static_cast<size_t>(pool_.size()) * head_bytes_, 0);
+      const size_t cells = static_cast<size_t>(c_.n_layer) * head_cells_ * c_.n_head_kv;
       kbuf_ = LargeBuffer(cells * head_bytes_);
       vbuf_ = LargeBuffer(cells * head_bytes_);
       logits_.assign(c_.n_vocab, 0);
@@ -205,11 +207,11 @@ class Context final : public InferenceContext {
       const float* ff = rp.factors.empty() ? nullptr : rp.factors.data();
       for (int64_t j = first + count; j < n_past_; ++j) {
         for (int64_t h = 0; h < c_.n_head_kv; ++h) {
-          load_kv(false, il, j, h, row.data());
-          store_kv(false, il, j - count, h, row.data());
-          load_kv(true, il, j, h, row.data());
+          load_kv(0, false, il, j, h, row.data());
+          store_kv(0, false, il, j - count, h, row.data());
+          load_kv(0, true, il, j, h, row.data());
           k_.rope(row.data(), hd, c_.n_rot, -count, rp.base, rp.freq_scale, ff, c_.rope_neox);
-          store_kv(true, il, j - count, h, row.data());
+          store_kv(0, true, il, j - count, h, row.data());
         }
       }
     }
@@ -224,10 +226,24 @@ class Context final : public InferenceContext {
   size_t kv_state_bytes(int n_tokens) const override {
     return 2 * static_cast<size_t>(c_.n_layer) * static_cast<size_t>(n_tokens) * kv_row_bytes();
   }
-  // Head kh's row of position pos in layer il (head-major cache, see the top of the file).
+  // Head kh's position pos in layer il (head-major cache, see the top of the file): V's row,
+  // or the start of the head's K at pos 0 (K rows are moved by attn_k_put / attn_k_get).
   uint8_t* kv_cell(bool key, int64_t il, int64_t pos, int64_t kh) const {
-    const size_t cell = (static_cast<size_t>(il) * c_.n_head_kv + kh) * n_ctx_ + pos;
+    const size_t cell = (static_cast<size_t>(il) * c_.n_head_kv + kh) * head_cells_ + pos;
     return const_cast<uint8_t*>((key ? kbuf_ : vbuf_).data()) + cell * head_bytes_;
+  }
+  // Position pos's head row (head_bytes_ bytes, the cache's f16 or q8_0) out of / into the cache.
+  void get_row(bool key, int64_t il, int64_t pos, int64_t kh, uint8_t* row) const {
+    if (key)
+      kernels::attn_k_get(kv_cell(true, il, 0, kh), c_.head_dim, kv_q8_, pos, row);
+    else
+      std::memcpy(row, kv_cell(false, il, pos, kh), head_bytes_);
+  }
+  void put_row(bool key, int64_t il, int64_t pos, int64_t kh, const uint8_t* row) {
+    if (key)
+      kernels::attn_k_put(kv_cell(true, il, 0, kh), c_.head_dim, kv_q8_, pos, row);
+    else
+      std::memcpy(kv_cell(false, il, pos, kh), row, head_bytes_);
   }
   // The saved state is position-major whatever the cache's layout: per layer, K then V, each n
   // rows of all KV heads (kv_row_bytes), so state files do not depend on this layout.
@@ -236,7 +252,7 @@ class Context final : public InferenceContext {
       for (bool key : {true, false})
         for (int64_t pos = 0; pos < n_past_; ++pos)
           for (int64_t kh = 0; kh < c_.n_head_kv; ++kh, dst += head_bytes_)
-            std::memcpy(dst, kv_cell(key, il, pos, kh), head_bytes_);
+            get_row(key, il, pos, kh, dst);
   }
   Status load_kv_state(int n_tokens, std::span<const uint8_t> src,
                        std::span<const float> logits) override {
@@ -262,7 +278,7 @@ class Context final : public InferenceContext {
       for (bool key : {true, false})
         for (int64_t pos = 0; pos < n_tokens; ++pos)
           for (int64_t kh = 0; kh < c_.n_head_kv; ++kh, p += head_bytes_)
-            std::memcpy(kv_cell(key, il, pos, kh), p, head_bytes_);
+            put_row(key, il, pos, kh, p);
     n_past_ = n_tokens;
     std::copy(logits.begin(), logits.end(), logits_.begin());
     n_logits_ = logits.empty() ? 0 : 1;
@@ -620,23 +636,26 @@ class Context final : public InferenceContext {
           if (!L.k_norm.empty()) k_.rmsnorm(kk, L.k_norm.data(), kk, hd, c_.norm_eps);
           k_.rope(kk, hd, c_.n_rot, pos, base, fscale, ff, c_.rope_neox);
           if (mscale != 1.0f) k_.scale(kk, mscale, kk, c_.n_rot);
-          store_kv(true, il, pos, kh, kk);
-          store_kv(false, il, pos, kh, vv);
+          store_kv(tid, true, il, pos, kh, kk);
+          store_kv(tid, false, il, pos, kh, vv);
         }
       }
     });
   }
 
-  // One head's K (key = true) or V row of position pos in layer il, to / from f32.
-  void store_kv(bool key, int64_t il, int64_t pos, int64_t kh, const float* x) {
-    uint8_t* cell = kv_cell(key, il, pos, kh);
+  // One head's K (key = true) or V row of position pos in layer il, to / from f32, through
+  // thread tid's row of krow_ (K's rows are scattered over their group).
+  void store_kv(int tid, bool key, int64_t il, int64_t pos, int64_t kh, const float* x) {
+    uint8_t* cell = key ? krow_.data() + tid * head_bytes_ : kv_cell(false, il, pos, kh);
     if (kv_q8_)
       k_.quantize_activation(TensorType::Q8_0, x, cell, c_.head_dim);
     else
       k_.f32_to_f16(x, reinterpret_cast<uint16_t*>(cell), c_.head_dim);
+    if (key) put_row(true, il, pos, kh, cell);
   }
-  void load_kv(bool key, int64_t il, int64_t pos, int64_t kh, float* x) const {
-    const uint8_t* cell = kv_cell(key, il, pos, kh);
+  void load_kv(int tid, bool key, int64_t il, int64_t pos, int64_t kh, float* x) {
+    uint8_t* cell = krow_.data() + tid * head_bytes_;
+    get_row(key, il, pos, kh, cell);
     if (kv_q8_)
       k_.dequantize(TensorType::Q8_0, cell, x, c_.head_dim);
     else
@@ -648,7 +667,7 @@ class Context final : public InferenceContext {
     const bool local = c_.swa_layer[il] != 0 && c_.sliding_window > 0;
     KvView kv;
     kv.k = kv_cell(true, il, 0, 0), kv.v = kv_cell(false, il, 0, 0);
-    kv.row_bytes = head_bytes_, kv.head_stride = static_cast<size_t>(n_ctx_) * head_bytes_;
+    kv.row_bytes = head_bytes_, kv.head_stride = static_cast<size_t>(head_cells_) * head_bytes_;
     kv.q8_0 = kv_q8_;
     attn_.run(tid, pool_, kv, qkv_.data(), qkv_dim_, n_past_, n, local ? c_.sliding_window : 0,
               att_.data(), c_.n_head * c_.head_dim);
@@ -669,6 +688,8 @@ class Context final : public InferenceContext {
   std::vector<uint8_t> xq_;
   bool kv_q8_ = false;     // q8_0 KV cache instead of f16
   size_t head_bytes_ = 0;  // one KV head's row of one position
+  int64_t head_cells_ = 0;  // positions per head in the cache: n_ctx_ in whole K groups
+  std::vector<uint8_t> krow_;  // per thread, one head row: K rows on their way in or out
   LargeBuffer kbuf_, vbuf_;
   model::SessionRope rope_;         // this session's RoPE frequencies and attention factor
   const model::RopeParams& rope(int64_t il) const {

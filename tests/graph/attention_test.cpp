@@ -34,7 +34,9 @@ struct Case {
   int64_t window;
 };
 
-// Cache of n_ctx positions x nkv heads, position-major like the context's; kf / vf the values.
+// Cache of n_ctx positions x nkv heads, head-major like the context's (K dimension-major per 16
+// positions, attn_k_put; the lanes past n_ctx NaN); kf / vf the values, position-major
+// (position j, head h at (j * nkv + h) * hd).
 struct Cache {
   std::vector<uint8_t> k, v;
   std::vector<float> kf, vf;
@@ -43,29 +45,32 @@ struct Cache {
 
 Cache make_cache(const Case& c, int64_t n_ctx) {
   Cache m;
-  const size_t hb = c.q8 ? c.hd / kernels::QK * sizeof(kernels::BlockQ8_0) : c.hd * 2;
-  const size_t row = hb * c.nkv;
-  m.k.resize(n_ctx * row);
-  m.v.resize(n_ctx * row);
+  const size_t hb = kernels::attn_row_bytes(c.hd, c.q8);
+  const size_t head_stride = kernels::attn_k_positions(n_ctx) * hb;
+  m.k.assign(head_stride * c.nkv, 0xFF);
+  m.v.assign(head_stride * c.nkv, 0xFF);
   auto kx = gauss(n_ctx * c.nkv * c.hd, 1, 1.0f), vx = gauss(n_ctx * c.nkv * c.hd, 2, 1.0f);
   m.kf.resize(kx.size());
   m.vf.resize(vx.size());
+  std::vector<uint8_t> row(hb);
   for (int64_t j = 0; j < n_ctx * c.nkv; ++j) {
+    const int64_t pos = j / c.nkv, h = j % c.nkv;
     for (int w = 0; w < 2; ++w) {
       const float* src = (w ? vx : kx).data() + j * c.hd;
-      uint8_t* dst = (w ? m.v : m.k).data() + j * hb;
+      uint8_t* dst = w ? m.v.data() + h * head_stride + pos * hb : row.data();
       float* f = (w ? m.vf : m.kf).data() + j * c.hd;
       if (c.q8) {
         kernels::ref::quantize_row(TensorType::Q8_0, src, dst, c.hd);
         kernels::ref::dequantize_row(TensorType::Q8_0, dst, f, c.hd);
       } else {
-        auto* h = reinterpret_cast<uint16_t*>(dst);
+        auto* hh = reinterpret_cast<uint16_t*>(dst);
         for (int64_t i = 0; i < c.hd; ++i)
-          h[i] = kernels::f32_to_fp16(src[i]), f[i] = kernels::fp16_to_f32(h[i]);
+          hh[i] = kernels::f32_to_fp16(src[i]), f[i] = kernels::fp16_to_f32(hh[i]);
       }
+      if (!w) kernels::attn_k_put(m.k.data() + h * head_stride, c.hd, c.q8, pos, dst);
     }
   }
-  m.view = {m.k.data(), m.v.data(), row, hb, c.q8};
+  m.view = {m.k.data(), m.v.data(), hb, head_stride, c.q8};
   return m;
 }
 
@@ -140,25 +145,30 @@ TEST(Attention, LongPrefillEqualsDecodeBitForBit) {
   }
 }
 
-// The context's head-major cache (each KV head's positions contiguous) gives the same bits as
-// the position-major one: the layout only changes where rows are read from.
-TEST(Attention, HeadMajorLayoutAgreesBitForBit) {
+// The kernels read K a group of 16 positions at a time, past the causal end and before a
+// window's start: what the cache holds at positions outside every query's range (NaN here,
+// as a rolled-back or never-written cell may hold anything) does not change a bit.
+TEST(Attention, PositionsOutsideTheRangesAreNotUsed) {
   for (const Case& c : kCases) {
     const int64_t n_ctx = 300, pos0 = 250;
     const int n = 3;
     auto q = gauss(n * c.nh * c.hd, 5, 1.0f);
     Cache m = make_cache(c, n_ctx);
-    const size_t hb = m.view.head_stride;
-    Cache hm = m;  // re-laid out: [head][position][head row]
-    for (int64_t j = 0; j < n_ctx; ++j)
-      for (int64_t kh = 0; kh < c.nkv; ++kh)
-        for (int w = 0; w < 2; ++w)
-          std::memcpy((w ? hm.v : hm.k).data() + (kh * n_ctx + j) * hb,
-                      (w ? m.v : m.k).data() + (j * c.nkv + kh) * hb, hb);
-    hm.view = {hm.k.data(), hm.v.data(), hb, hb * n_ctx, c.q8};
+    Cache poisoned = m;
+    const size_t hb = m.view.row_bytes;
+    const std::vector<uint8_t> nan_row(hb, 0xFF);  // f16 NaNs, or q8_0 blocks with NaN scales
+    const int64_t first = c.window ? pos0 - c.window + 1 : 0;
+    for (int64_t kh = 0; kh < c.nkv; ++kh)
+      for (int64_t j = 0; j < n_ctx; ++j) {
+        if (j >= first && j < pos0 + n) continue;
+        kernels::attn_k_put(poisoned.k.data() + kh * m.view.head_stride, c.hd, c.q8, j,
+                            nan_row.data());
+        std::memcpy(poisoned.v.data() + kh * m.view.head_stride + j * hb, nan_row.data(), hb);
+      }
+    poisoned.view = {poisoned.k.data(), poisoned.v.data(), hb, m.view.head_stride, c.q8};
     for (int dec : {0, 4}) {
       const auto ref = attend(c, m, n_ctx, q, pos0, n, 2, dec);
-      const auto got = attend(c, hm, n_ctx, q, pos0, n, 2, dec);
+      const auto got = attend(c, poisoned, n_ctx, q, pos0, n, 2, dec);
       EXPECT_EQ(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)), 0)
           << "hd " << c.hd << " q8 " << c.q8 << " window " << c.window << (dec ? " decode" : "");
     }

@@ -28,7 +28,10 @@
 namespace nibble::kernels {
 namespace {
 
-// A KV cache of n positions x one head, in f16 or q8_0, and the exact f32 values it holds.
+// A KV cache of n positions x one head, in f16 or q8_0, and the exact f32 values it holds. K
+// is in the cache's layout (dimension-major per kKGroup positions, attn_k_put); the lanes of its
+// last group past n are NaN (all-ones bytes: f16 NaN, q8_0 NaN scales), which the kernels read
+// and must mask.
 struct Cache {
   std::vector<uint8_t> k, v;
   std::vector<float> kf, vf;  // n x hd, the stored values
@@ -40,14 +43,15 @@ Cache make_cache(int64_t n, int64_t hd, bool q8, uint32_t seed, float kscale) {
   c.row_bytes = q8 ? static_cast<size_t>(hd / QK) * sizeof(BlockQ8_0) : hd * sizeof(uint16_t);
   auto kx = gaussian(n * hd, seed), vx = gaussian(n * hd, seed + 1);
   for (float& x : kx) x *= kscale;
-  c.k.resize(n * c.row_bytes);
+  c.k.assign(attn_k_positions(n) * c.row_bytes, 0xFF);
   c.v.resize(n * c.row_bytes);
+  std::vector<uint8_t> row(c.row_bytes);
   c.kf.resize(n * hd);
   c.vf.resize(n * hd);
   for (int64_t j = 0; j < n; ++j) {
     for (int which = 0; which < 2; ++which) {
       const float* src = (which ? vx : kx).data() + j * hd;
-      uint8_t* dst = (which ? c.v : c.k).data() + j * c.row_bytes;
+      uint8_t* dst = which ? c.v.data() + j * c.row_bytes : row.data();
       float* f = (which ? c.vf : c.kf).data() + j * hd;
       if (q8) {
         ref::quantize_row(TensorType::Q8_0, src, dst, hd);
@@ -56,6 +60,7 @@ Cache make_cache(int64_t n, int64_t hd, bool q8, uint32_t seed, float kscale) {
         auto* h = reinterpret_cast<uint16_t*>(dst);
         for (int64_t i = 0; i < hd; ++i) h[i] = f32_to_fp16(src[i]), f[i] = fp16_to_f32(h[i]);
       }
+      if (!which) attn_k_put(c.k.data(), hd, q8, j, dst);
     }
   }
   return c;
@@ -148,6 +153,34 @@ double qk_abs(const std::vector<float>& q, int64_t hd, const Cache& c, int64_t l
     mx = std::max(mx, t * scale);
   }
   return mx;
+}
+
+// The K layout (kernels/attention.h): rows come back as they went in, and a group of 16
+// positions holds dimension d of position j at half d * 16 + j % 16 (f16), scale j % 16 and
+// value (c, e) at 32 + e * 16 + j % 16 of block c's 16 x 34 bytes (q8_0).
+TEST(Attn, KLayoutIsDimensionMajorPerGroup) {
+  for (bool q8 : {false, true}) {
+    const int64_t hd = 64, n = 37;
+    const size_t rb = attn_row_bytes(hd, q8);
+    std::vector<uint8_t> k(attn_k_positions(n) * rb, 0), rows(n * rb), back(rb);
+    std::mt19937 rng(3);
+    for (uint8_t& x : rows) x = static_cast<uint8_t>(rng());
+    for (int64_t j = 0; j < n; ++j) attn_k_put(k.data(), hd, q8, j, rows.data() + j * rb);
+    for (int64_t j = 0; j < n; ++j) {
+      attn_k_get(k.data(), hd, q8, j, back.data());
+      ASSERT_EQ(std::memcmp(back.data(), rows.data() + j * rb, rb), 0) << "q8 " << q8 << " pos " << j;
+    }
+    const int64_t j = 21, d = 37;  // group 1, lane 5; q8_0: block 1, element 5
+    const uint8_t* grp = k.data() + 16 * rb;
+    const uint8_t* row = rows.data() + j * rb;
+    if (!q8) {
+      EXPECT_EQ(std::memcmp(grp + (d * 16 + 5) * 2, row + d * 2, 2), 0);
+    } else {
+      const uint8_t* blk = grp + 16 * sizeof(BlockQ8_0);
+      EXPECT_EQ(std::memcmp(blk + 5 * 2, row + sizeof(BlockQ8_0), 2), 0);  // the scale
+      EXPECT_EQ(blk[32 + 5 * 16 + 5], row[sizeof(BlockQ8_0) + 2 + 5]);
+    }
+  }
 }
 
 TEST(Attn, KernelsMatchReference) {
