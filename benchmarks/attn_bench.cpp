@@ -1,6 +1,6 @@
 // Decode attention at depth on the 1B llama shape (head_dim 64, 32 query heads, 8 KV heads),
 // over 16 layers of head-major caches like the context's (decision 33; K dimension-major per
-// 16 positions), random f16 or q8_0 values: the attention part of one decode step, without the matmuls. Prints the median, min
+// 32 positions), random f16 or q8_0 values: the attention part of one decode step, without the matmuls. Prints the median, min
 // and max milliseconds per step over the repetitions and the KV stream in GB/s.
 //   attn_bench [depth=4096] [q8=0] [threads=2] [reps=20] [layers=16] [flush_mb=600]
 // Not a ctest; an A/B tool for docs/kernels-ops.md (run it under `chrt -f 50`).

@@ -22,14 +22,16 @@
 // calls of the V pass of up to 4 rows over an f16 or q8_0 cache read the cache straight into
 // registers without a tile (kernels/simd/attn_impl.h).
 //
-// K is stored dimension-major per group of kKGroup positions (V stays one row per position):
-// group G of a head holds positions [16 G, 16 G + 16) in the bytes that 16 rows would take,
-// starting at 16 G row bytes. f16: element (position j, dimension d) is half d * 16 + j % 16 of
-// its group. q8_0: per 32-dimension block c, the 16 positions' f16 scales (32 bytes), then the
-// block's int8 values, dimension-major (dimension c * 32 + e of position j at byte 32 + e * 16 +
-// j % 16): 16 x 34 bytes, as 16 rows of one block. A SIMD group of W <= 16 positions thus
-// loads one vector per dimension, already transposed, and the scores keep the reference's
-// order without shuffles. attn_k_put / attn_k_get move one position's head row (the cache's
+// K is stored dimension-major per group of kKGroup = 32 positions (V stays one row per
+// position): group G of a head holds positions [32 G, 32 G + 32) in the bytes that 32 rows
+// would take, starting at 32 G row bytes. f16: element (position j, dimension d) is half d * 32
+// + j % 32 of its group. q8_0: per 32-dimension block c, the 32 positions' f16 scales (64
+// bytes), then the block's int8 values, dimension-major (dimension c * 32 + e of position j at
+// byte 64 + e * 32 + j % 32): 32 x 34 bytes, as 32 rows of one block. A SIMD group of W <= 32
+// positions thus loads one vector per dimension, already transposed, and the scores keep the
+// reference's order without shuffles; the 32 positions of one dimension are contiguous, so a
+// decode register block of two 16-lane groups (8 FMA chains) still reads one stream.
+// attn_k_put / attn_k_get move one position's head row (the cache's
 // f16 or BlockQ8_0 bytes) in and out of the layout; a head's K spans attn_k_positions(n)
 // positions so that every group is whole (lanes past the last written position are read and
 // masked, never used).
@@ -51,7 +53,7 @@ namespace nibble::kernels {
 
 inline constexpr int64_t kAttnBlock = 64;  // positions per block (absolute boundaries)
 inline constexpr int64_t kAttnPad = 16;    // q rows and tiles padded to a multiple of this
-inline constexpr int64_t kKGroup = 16;     // K positions per dimension-major group
+inline constexpr int64_t kKGroup = 32;     // K positions per dimension-major group
 
 // Positions a head's K must span to hold n positions: n rounded up to whole groups.
 constexpr int64_t attn_k_positions(int64_t n) { return (n + kKGroup - 1) / kKGroup * kKGroup; }

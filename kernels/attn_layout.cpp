@@ -15,7 +15,7 @@ P group_of(P k, int64_t head_dim, bool q8_0, int64_t j, int64_t* lane) {
   return k + static_cast<size_t>(j / kKGroup) * kKGroup * attn_row_bytes(head_dim, q8_0);
 }
 
-constexpr size_t kQ8Group = kKGroup * sizeof(BlockQ8_0);  // one 32-dimension block, 16 positions
+constexpr size_t kQ8Group = kKGroup * sizeof(BlockQ8_0);  // one 32-dimension block of the group
 
 }  // namespace
 

@@ -6,7 +6,7 @@
 //   static float h2f(uint16_t);  static batch load_i8(const int8_t*)  (W int8 -> f32, exact);
 //   static constexpr int kGroups  (SIMD groups of positions per register block of scores).
 //
-// Scores: the cache's K is dimension-major per 16 positions (kernels/attention.h), so the W
+// Scores: the cache's K is dimension-major per 32 positions (kernels/attention.h), so the W
 // positions of a SIMD group at dimension d are one load (f16, or q8_0 int8 widened and times
 // the vector of the W positions' scales, read once per 32-dimension block: exact either way).
 // Calls of more than kRows rows (prefill) copy the union's groups into an f32 tile
@@ -120,6 +120,24 @@ template <class H, bool Q8>
   }
 }
 
+// Decode reads K straight from the cache as one sequential stream (a K group of kKGroup
+// positions, dimension after dimension); at dimension d of the group holding position g, the
+// line kKPrefetch bytes further in that stream is requested (f16: one 64-byte line per
+// dimension; q8_0: one line per two dimensions' int8 values, the scales left to the hardware
+// prefetcher). attn_bench from memory (decision 60): 1.09x on 2 threads, f16.
+inline constexpr size_t kKPrefetch = 4096;
+template <bool Q8>
+[[gnu::always_inline]] inline void attn_k_prefetch(const AttnBlock& b, int64_t g, int64_t d) {
+  const uint8_t* grp = b.k + g / kKGroup * kKGroup * b.row_bytes;
+  if constexpr (Q8) {
+    if (d % 2 == 0)
+      __builtin_prefetch(grp + d / QK * kKGroup * sizeof(BlockQ8_0) + 2 * kKGroup +
+                         d % QK * kKGroup + kKPrefetch);
+  } else {
+    __builtin_prefetch(grp + d * kKGroup * 2 + kKPrefetch);
+  }
+}
+
 // The scales of q8_0 block `blk` of the W positions from g (lane l = position g + l).
 template <class H>
 [[gnu::always_inline]] inline ABatch<H> attn_k_scale(const AttnBlock& b, int64_t g, int64_t blk) {
@@ -218,6 +236,7 @@ void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
 #pragma GCC unroll 8
         for (int k = 0; k < GN; ++k) scale[k] = attn_k_scale<H>(b, g + k * W, d / QK);
     }
+    if constexpr (S != KSrc::tile) attn_k_prefetch<S == KSrc::q8>(b, g, d);
 #pragma GCC unroll 8
     for (int k = 0; k < GN; ++k)
       kv[k] = S == KSrc::tile ? B::load_aligned(kt + (k * hp + d) * W)
@@ -234,16 +253,17 @@ void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
 }
 
 // Rows [i0, i0 + QN) over the groups of their union [u0, u1), K from S: from the tile,
-// register blocks of H::kGroups groups, then single groups; from the cache, one group at a
-// time and no software prefetch: a head's K is one sequential stream then, which the hardware
-// prefetcher follows (attn_bench from memory, 1 thread, f16, docs/kernels-ops.md: 2 or 4
-// groups per register block read 2 or 4 streams 2 KiB apart and were 1.45x / 1.07x slower,
-// prefetching 64 positions ahead 1.08x slower; from L3 the 4-group block is 1.15x faster).
+// register blocks of H::kGroups groups, then single groups; from the cache, register blocks
+// of the SIMD groups inside one K group (kKGroup positions: 2 x 16 lanes on avx512, 2 x 8 on
+// avx2, 4 x 4 on neon): a head's K is then one sequential stream (decision 60: blocks that
+// spanned 2 or 4 K groups of 16 read streams 2 KiB apart and were 1.45x / 1.07x slower from
+// memory), prefetched one line per dimension ahead (attn_k_prefetch).
 template <class H, int QN, KSrc S = KSrc::tile>
 void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
-  constexpr int GB = S == KSrc::tile ? H::kGroups : 1;
+  constexpr int GB = S == KSrc::tile ? H::kGroups : std::min<int>(kKGroup / W, H::kGroups);
+  static_assert(S == KSrc::tile || kKGroup % (GB * W) == 0, "a register block inside a K group");
   B vm[QN];
   for (int i = 0; i < QN; ++i) vm[i] = B(kNegInf);
   const int64_t end = (u1 + W - 1) / W * W;

@@ -35,7 +35,7 @@ namespace nibble::graph {
 
 // One layer's K and V, head-major: V's row of position j, KV head h starts at v + j * row_bytes
 // + h * head_stride; head h's K starts at k + h * head_stride, its positions dimension-major per
-// 16 (kernels/attention.h: attn_k_put writes a row there). Head rows are f16 (head_dim halves)
+// 32 (kernels/attention.h: attn_k_put writes a row there). Head rows are f16 (head_dim halves)
 // or q8_0 (head_dim / 32 blocks of 34 bytes); row_bytes is one head row (attn_row_bytes), and
 // head_stride covers attn_k_positions(n_ctx) rows.
 struct KvView {

@@ -11,7 +11,7 @@
 //
 // KV cache: per layer, K and V, each head-major: [n_head_kv][n_ctx positions][head row], a head
 // row f16 (head_dim halves) or q8_0 (head_dim / 32 blocks), so that attention streams one KV
-// head's positions contiguously; K dimension-major per 16 positions (kernels/attention.h), n_ctx
+// head's positions contiguously; K dimension-major per 32 positions (kernels/attention.h), n_ctx
 // rounded up to whole groups. In runtime::LargeBuffer (2 MiB pages where the OS has them).
 #include <algorithm>
 #include <cmath>

@@ -34,7 +34,7 @@ struct Case {
   int64_t window;
 };
 
-// Cache of n_ctx positions x nkv heads, head-major like the context's (K dimension-major per 16
+// Cache of n_ctx positions x nkv heads, head-major like the context's (K dimension-major per 32
 // positions, attn_k_put; the lanes past n_ctx NaN); kf / vf the values, position-major
 // (position j, head h at (j * nkv + h) * hd).
 struct Cache {
@@ -145,7 +145,7 @@ TEST(Attention, LongPrefillEqualsDecodeBitForBit) {
   }
 }
 
-// The kernels read K a group of 16 positions at a time, past the causal end and before a
+// The kernels read K a group of 32 positions at a time, past the causal end and before a
 // window's start: what the cache holds at positions outside every query's range (NaN here,
 // as a rolled-back or never-written cell may hold anything) does not change a bit.
 TEST(Attention, PositionsOutsideTheRangesAreNotUsed) {

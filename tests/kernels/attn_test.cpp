@@ -155,14 +155,16 @@ double qk_abs(const std::vector<float>& q, int64_t hd, const Cache& c, int64_t l
   return mx;
 }
 
-// The K layout (kernels/attention.h): rows come back as they went in, and a group of 16
-// positions holds dimension d of position j at half d * 16 + j % 16 (f16), scale j % 16 and
-// value (c, e) at 32 + e * 16 + j % 16 of block c's 16 x 34 bytes (q8_0).
+// The K layout (kernels/attention.h): rows come back as they went in, and a group of 32
+// positions holds dimension d of position j at half d * 32 + j % 32 (f16), scale j % 32 and
+// value (c, e) at 64 + e * 32 + j % 32 of block c's 32 x 34 bytes (q8_0).
 TEST(Attn, KLayoutIsDimensionMajorPerGroup) {
+  static_assert(kKGroup == 32, "the offsets below spell out the layout for 32");
   for (bool q8 : {false, true}) {
-    const int64_t hd = 64, n = 37;
+    const int64_t hd = 64, n = 77;
     const size_t rb = attn_row_bytes(hd, q8);
     std::vector<uint8_t> k(attn_k_positions(n) * rb, 0), rows(n * rb), back(rb);
+    EXPECT_EQ(k.size(), 96 * rb);
     std::mt19937 rng(3);
     for (uint8_t& x : rows) x = static_cast<uint8_t>(rng());
     for (int64_t j = 0; j < n; ++j) attn_k_put(k.data(), hd, q8, j, rows.data() + j * rb);
@@ -170,15 +172,15 @@ TEST(Attn, KLayoutIsDimensionMajorPerGroup) {
       attn_k_get(k.data(), hd, q8, j, back.data());
       ASSERT_EQ(std::memcmp(back.data(), rows.data() + j * rb, rb), 0) << "q8 " << q8 << " pos " << j;
     }
-    const int64_t j = 21, d = 37;  // group 1, lane 5; q8_0: block 1, element 5
-    const uint8_t* grp = k.data() + 16 * rb;
+    const int64_t j = 69, d = 37;  // group 2, lane 5; q8_0: block 1, element 5
+    const uint8_t* grp = k.data() + 64 * rb;
     const uint8_t* row = rows.data() + j * rb;
     if (!q8) {
-      EXPECT_EQ(std::memcmp(grp + (d * 16 + 5) * 2, row + d * 2, 2), 0);
+      EXPECT_EQ(std::memcmp(grp + (d * 32 + 5) * 2, row + d * 2, 2), 0);
     } else {
-      const uint8_t* blk = grp + 16 * sizeof(BlockQ8_0);
+      const uint8_t* blk = grp + 32 * sizeof(BlockQ8_0);
       EXPECT_EQ(std::memcmp(blk + 5 * 2, row + sizeof(BlockQ8_0), 2), 0);  // the scale
-      EXPECT_EQ(blk[32 + 5 * 16 + 5], row[sizeof(BlockQ8_0) + 2 + 5]);
+      EXPECT_EQ(blk[64 + 5 * 32 + 5], row[sizeof(BlockQ8_0) + 2 + 5]);
     }
   }
 }
