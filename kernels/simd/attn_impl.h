@@ -254,10 +254,12 @@ void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
 
 // Rows [i0, i0 + QN) over the groups of their union [u0, u1), K from S: from the tile,
 // register blocks of H::kGroups groups, then single groups; from the cache, register blocks
-// of the SIMD groups inside one K group (kKGroup positions: 2 x 16 lanes on avx512, 2 x 8 on
-// avx2, 4 x 4 on neon): a head's K is then one sequential stream (decision 60: blocks that
-// spanned 2 or 4 K groups of 16 read streams 2 KiB apart and were 1.45x / 1.07x slower from
-// memory), prefetched one line per dimension ahead (attn_k_prefetch).
+// of as many SIMD groups as one K group holds (kKGroup positions: 2 x 16 lanes on avx512,
+// 2 x 8 on avx2, 4 x 4 on neon), so that a head's K is one sequential stream (decision 60:
+// blocks that spanned 2 or 4 K groups of 16 read streams 2 KiB apart and were 1.45x / 1.07x
+// slower from memory), prefetched one line per dimension ahead (attn_k_prefetch). A union
+// that starts inside a K group (a window's start) gives blocks that straddle two K groups
+// (the same values, two streams) until its end.
 template <class H, int QN, KSrc S = KSrc::tile>
 void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
   using B = ABatch<H>;
