@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "graph/context.h"
+#include "kernels/attention.h"
 #include "model/loader.h"
 #include "tests/common/shared_data.h"
 
@@ -82,8 +83,11 @@ TEST(Fixtures, EveryFixtureLoadsAndEvaluates) {
     for (float v : l) ASSERT_TRUE(std::isfinite(v)) << name;
     auto mem = c->memory();
     EXPECT_GT(mem.weights_bytes, 0u);
-    EXPECT_EQ(mem.kv_bytes, static_cast<uint64_t>(2 * 2 * 16 * m->config.n_layer *
-                                                  m->config.n_head_kv * m->config.head_dim));
+    // K and V in f16 for the 16 positions, each head rounded up to whole K groups (32
+    // positions: the dimension-major K layout of kernels/attention.h).
+    EXPECT_EQ(mem.kv_bytes, static_cast<uint64_t>(2 * 2 * kernels::attn_k_positions(16) *
+                                                  m->config.n_layer * m->config.n_head_kv *
+                                                  m->config.head_dim));
     EXPECT_GT(mem.scratch_bytes, 0u);
   }
   EXPECT_GE(n, 30);
