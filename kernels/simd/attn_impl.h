@@ -101,6 +101,19 @@ void attn_tile_row(const AttnBlock& b, const uint8_t* r, float* out) {
   for (; i < hp; ++i) out[i] = 0;
 }
 
+// The K group holding position g (relative to the block's start), and the byte offset in a
+// group of dimension d's values: f16 d * kKGroup halves; q8_0 d's block, past its scales.
+[[gnu::always_inline]] inline const uint8_t* attn_k_group(const AttnBlock& b, int64_t g) {
+  return b.k + g / kKGroup * kKGroup * b.row_bytes;
+}
+template <bool Q8>
+constexpr size_t attn_k_dim_offset(int64_t d) {
+  if constexpr (Q8)
+    return d / QK * kKGroup * sizeof(BlockQ8_0) + 2 * kKGroup + d % QK * kKGroup;
+  else
+    return static_cast<size_t>(d) * kKGroup * 2;
+}
+
 // K of the W positions from g (a multiple of W, relative to the block's start) at dimension
 // d, exact f32: one load from the dimension-major group (kernels/attention.h), lane l =
 // position g + l. Q8 (the cache's format as a template argument, so that the f16 loops carry
@@ -109,15 +122,12 @@ void attn_tile_row(const AttnBlock& b, const uint8_t* r, float* out) {
 template <class H, bool Q8>
 [[gnu::always_inline]] inline ABatch<H> attn_k_dim(const AttnBlock& b, int64_t g, int64_t d,
                                                   [[maybe_unused]] ABatch<H> scale) {
-  const uint8_t* grp = b.k + g / kKGroup * kKGroup * b.row_bytes;
+  const uint8_t* p = attn_k_group(b, g) + attn_k_dim_offset<Q8>(d);
   const int64_t lane = g % kKGroup;
-  if constexpr (Q8) {
-    const uint8_t* blk = grp + d / QK * kKGroup * sizeof(BlockQ8_0);
-    return scale * H::load_i8(reinterpret_cast<const int8_t*>(blk) + 2 * kKGroup +
-                              d % QK * kKGroup + lane);
-  } else {
-    return H::load_h(reinterpret_cast<const uint16_t*>(grp) + d * kKGroup + lane);
-  }
+  if constexpr (Q8)
+    return scale * H::load_i8(reinterpret_cast<const int8_t*>(p) + lane);
+  else
+    return H::load_h(reinterpret_cast<const uint16_t*>(p) + lane);
 }
 
 // Decode reads K straight from the cache as one sequential stream (a K group of kKGroup
@@ -128,21 +138,15 @@ template <class H, bool Q8>
 inline constexpr size_t kKPrefetch = 4096;
 template <bool Q8>
 [[gnu::always_inline]] inline void attn_k_prefetch(const AttnBlock& b, int64_t g, int64_t d) {
-  const uint8_t* grp = b.k + g / kKGroup * kKGroup * b.row_bytes;
-  if constexpr (Q8) {
-    if (d % 2 == 0)
-      __builtin_prefetch(grp + d / QK * kKGroup * sizeof(BlockQ8_0) + 2 * kKGroup +
-                         d % QK * kKGroup + kKPrefetch);
-  } else {
-    __builtin_prefetch(grp + d * kKGroup * 2 + kKPrefetch);
-  }
+  if (!Q8 || d % 2 == 0)
+    __builtin_prefetch(attn_k_group(b, g) + attn_k_dim_offset<Q8>(d) + kKPrefetch);
 }
 
 // The scales of q8_0 block `blk` of the W positions from g (lane l = position g + l).
 template <class H>
 [[gnu::always_inline]] inline ABatch<H> attn_k_scale(const AttnBlock& b, int64_t g, int64_t blk) {
-  const uint8_t* grp = b.k + g / kKGroup * kKGroup * b.row_bytes;
-  return H::load_h(reinterpret_cast<const uint16_t*>(grp + blk * kKGroup * sizeof(BlockQ8_0)) +
+  return H::load_h(reinterpret_cast<const uint16_t*>(attn_k_group(b, g) +
+                                                    blk * kKGroup * sizeof(BlockQ8_0)) +
                    g % kKGroup);
 }
 
