@@ -2,7 +2,9 @@
 // over 16 layers of head-major caches like the context's (decision 33; K dimension-major per
 // 32 positions), random f16 or q8_0 values: the attention part of one decode step, without the matmuls. Prints the median, min
 // and max milliseconds per step over the repetitions and the KV stream in GB/s.
-//   attn_bench [depth=4096] [q8=0] [threads=2] [reps=20] [layers=16] [flush_mb=600]
+//   attn_bench [depth=4096] [q8=0] [threads=2] [reps=20] [layers=16] [flush_mb=600] [batch=0]
+// batch > 0: prefill instead: the depth + 1 positions' attention as a prompt in batches of
+// `batch` tokens (the engine's -b), every layer per batch; prints ms and G multiply-adds/s.
 // Not a ctest; an A/B tool for docs/kernels-ops.md (run it under `chrt -f 50`).
 #include <algorithm>
 #include <chrono>
@@ -55,11 +57,13 @@ int main(int argc, char** argv) {
         if (key) kernels::attn_k_put(buf->data() + h * head_stride, hd, q8, pos, dst);
       }
   }
-  std::vector<float> q(nh * hd), out(nh * hd);
+  const int64_t batch = argc > 7 ? std::atoll(argv[7]) : 0;
+  const int64_t nq = batch > 0 ? n_ctx : 1;  // query tokens
+  std::vector<float> q(nq * nh * hd), out(nq * nh * hd);
   for (float& x : q) x = nd();
   graph::Attention a;
   a.init(kernels::KernelTable::get(), {hd, nh, nkv, 1.0f / 8.0f, 0.0f}, static_cast<int>(n_ctx),
-         64, threads, q8);
+         batch > 0 ? static_cast<int>(batch) : 64, threads, q8);
   ThreadPool pool(threads);
   // Between steps a model reads ~600 MB of weights, which pushes the cache out of L3:
   // `flush` MB (default 600) are read between repetitions.
@@ -71,6 +75,17 @@ int main(int argc, char** argv) {
     for (uint64_t x : junk) sink += x;
     const auto t0 = std::chrono::steady_clock::now();
     pool.run([&](int tid) {
+      if (batch > 0) {
+        for (int64_t p0 = 0; p0 < n_ctx; p0 += batch)
+          for (int l = 0; l < layers; ++l) {
+            const graph::KvView kv{kb[l].data(), vb[l].data(), hb, head_stride, q8};
+            const int n = static_cast<int>(std::min(batch, n_ctx - p0));
+            a.run(tid, pool, kv, q.data() + p0 * nh * hd, nh * hd, p0, n, 0,
+                  out.data() + p0 * nh * hd, nh * hd);
+            pool.barrier();
+          }
+        return;
+      }
       for (int l = 0; l < layers; ++l) {
         const graph::KvView kv{kb[l].data(), vb[l].data(), hb, head_stride, q8};
         a.run(tid, pool, kv, q.data(), nh * hd, depth, 1, 0, out.data(), nh * hd);
@@ -83,6 +98,15 @@ int main(int argc, char** argv) {
   }
   std::sort(ms.begin(), ms.end());
   const double med = ms[ms.size() / 2];
+  if (batch > 0) {
+    const double macs = 2.0 * layers * nh * hd * (n_ctx * (n_ctx + 1) / 2.0);
+    std::printf("prefill %lld tokens (batch %lld) %s threads %d layers %d: median %.3f ms "
+                "(min %.3f, max %.3f), %.1f GMAC/s, out[0] %.6f\n",
+                static_cast<long long>(n_ctx), static_cast<long long>(batch), q8 ? "q8_0" : "f16",
+                threads, layers, med, ms.front(), ms.back(), macs / med / 1e6,
+                out[0] + 0 * sink);
+    return 0;
+  }
   const double bytes = 2.0 * layers * nkv * (depth + 1) * hb;
   std::printf("depth %lld %s threads %d layers %d: median %.3f ms (min %.3f, max %.3f), "
               "KV %.1f MB, %.1f GB/s, out[0] %.6f\n",
