@@ -8,9 +8,13 @@
 //   values: a_b = sum_j f16(p_j * (1 / L)) * v_j over the block, in position order;
 //           out = sum of the a_b in position order.
 // The probabilities are normalized and rounded to f16 before they meet V, and q is rounded to
-// f16 by the caller before it meets K: the arithmetic of the reference engines' f16 attention
-// (an f16 x f16 dot for both products), which the golden tests hold nibble to (their median
-// bound needs the same activation roundings as the reference, decision 23).
+// f16 by the caller before it meets an f16 K: the arithmetic of the reference engines' f16
+// attention (an f16 x f16 dot for both products), which the golden tests hold nibble to (their
+// median bound needs the same activation roundings as the reference, decision 23). Over a q8_0
+// K, q is quantized to q8_0 by the caller (AttnQ8, the reference engines' way for a q8_0 K) and
+// each score is integer dot products per 32-dimension block, exact, combined in block order:
+// s = fma(float(isum_c), dq_c * dk_c, s) from s = 0 (dq_c * dk_c: two f16 values, exact in f32),
+// so every table gives the same bits as the scalar reference (decision 61).
 //
 // Each call converts the block's K (scores) or V (values) rows once (f16 -> f32, or q8_0 ->
 // f32, exact: an f16 scale times an int8 has at most 19 significant bits) into an f32 tile in
@@ -30,7 +34,12 @@
 // byte 64 + e * 32 + j % 32): 32 x 34 bytes, as 32 rows of one block. A SIMD group of W <= 32
 // positions thus loads one vector per dimension, already transposed, and the scores keep the
 // reference's order without shuffles; the 32 positions of one dimension are contiguous, so a
-// decode register block of two 16-lane groups (8 FMA chains) still reads one stream.
+// decode register block of two 16-lane groups (8 FMA chains) still reads one stream. q8_0 K
+// is per 32-dimension block c, the 32 positions' f16 scales (64 bytes), then the int8 values
+// in 4-dimension steps: dimension c * 32 + e of position j at byte 64 + (e / 4) * 128 +
+// (j % 32) * 4 + e % 4 (32 x 34 bytes, as 32 rows of one block), so a SIMD group of W
+// positions loads W x 4 bytes per step, one integer dot product of 4 dimensions per lane
+// (vpdpbusd, pmaddubsw, sdot-style) against 4 bytes of q.
 // attn_k_put / attn_k_get move one position's head row (the cache's
 // f16 or BlockQ8_0 bytes) in and out of the layout; a head's K spans attn_k_positions(n)
 // positions so that every group is whole (lanes past the last written position are read and
@@ -74,8 +83,20 @@ constexpr size_t attn_scratch_floats(int64_t head_dim) {
   return static_cast<size_t>(kAttnBlock * attn_padded(head_dim));
 }
 
+// One 32-dimension block of a query row quantized for a q8_0 K: the q8_0 block's scale as f32,
+// the sum of its 32 values (for integer dot products with an offset operand), the values.
+struct AttnQ8 {
+  float d;
+  int32_t sum;
+  int8_t qs[32];
+};
+// One query row's head_dim / 32 BlockQ8_0 (the row ops' q8_0 quantization of q,
+// KernelTable::quantize_activation) as head_dim / 32 AttnQ8.
+void attn_q8_from_blocks(const void* q8_0_blocks, int64_t head_dim, AttnQ8* out);
+
 struct AttnBlock {
   const float* q = nullptr;  // nq rows of attn_padded(head_dim) floats, f16 values, zero padded
+  const AttnQ8* q8 = nullptr;  // q8_0 K: nq rows of head_dim / 32 blocks (q is not read)
   int nq = 0;
   int64_t head_dim = 0;
   const uint8_t* k = nullptr;  // this head's K group of the block's first position (layout above)
@@ -119,8 +140,9 @@ float attn_expsum_range(float* s, int64_t lo, int64_t hi, float m) {
   return l;
 }
 
-// The attention table for the row ops' ISA cap: the highest ISA at or below `cap` that has a
-// table and that the CPU runs (KernelTable::row_ops_isa() as cap keeps NIBBLE_ISA's choice).
+// The attention table for an ISA cap: the highest ISA at or below `cap` that has a table and
+// that the CPU runs (KernelTable::cap() as cap keeps NIBBLE_ISA's choice). Every table gives
+// the same scores over a q8_0 K; f16 scores and the rest as stated above.
 const AttnOps& attn_ops(Isa cap);
 // Every table compiled into this binary (scalar first), for tests.
 std::span<const AttnOps* const> attn_op_tables();

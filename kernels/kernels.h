@@ -86,8 +86,10 @@ class KernelTable {
   static const KernelTable& get(Isa cap = Isa::i8mm);
   // The highest instruction set among the chosen matmul kernels.
   Isa isa() const { return isa_; }
-  // The instruction set of the row ops, conversions, attention and activation quantizers.
+  // The instruction set of the row ops, conversions and activation quantizers.
   Isa row_ops_isa() const;
+  // The cap this table was made under (after NIBBLE_ISA): the attention tables' cap.
+  Isa cap() const { return cap_; }
 
   // --- matrix multiply --------------------------------------------------------------------
   // false when the type has no kernel (e.g. IQ2_XXS); the loader reports "unsupported tensor
@@ -157,6 +159,7 @@ class KernelTable {
 
  private:
   Isa isa_;
+  Isa cap_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -11,6 +11,9 @@ extern const AttnOps kAttnOps;
 namespace avx512 {
 extern const AttnOps kAttnOps;
 }
+namespace avx512vnni {
+extern const AttnOps kAttnOps;
+}
 #endif
 #if defined(__aarch64__)
 namespace neon {
@@ -29,6 +32,7 @@ std::span<const AttnOps* const> attn_op_tables() {
 #if defined(__x86_64__) || defined(_M_X64)
     &avx2::kAttnOps,
     &avx512::kAttnOps,
+    &avx512vnni::kAttnOps,
 #endif
 #if defined(__aarch64__)
     &neon::kAttnOps,

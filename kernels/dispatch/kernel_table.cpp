@@ -98,7 +98,8 @@ struct KernelTable::Impl {
   const RowOps* ops = nullptr;  // row ops, conversions, attention, activation quantizers
 };
 
-KernelTable::KernelTable(Isa cap) : isa_(Isa::scalar), impl_(std::make_unique<Impl>()) {
+KernelTable::KernelTable(Isa cap)
+    : isa_(Isa::scalar), cap_(cap), impl_(std::make_unique<Impl>()) {
   for (const MatmulVariant& v : matmul_variants()) {
     if (static_cast<int>(v.isa) > static_cast<int>(cap) || !isa_supported(v.isa)) continue;
     const auto id = static_cast<size_t>(v.weight);

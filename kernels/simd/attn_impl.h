@@ -4,11 +4,15 @@
 // kernels/arm/neon/attn.cpp):
 //   using arch;  static batch load_h(const uint16_t*);  static void store_h(uint16_t*, batch);
 //   static float h2f(uint16_t);  static batch load_i8(const int8_t*)  (W int8 -> f32, exact);
-//   static constexpr int kGroups  (SIMD groups of positions per register block of scores).
+//   static constexpr int kGroups  (SIMD groups of positions per register block of scores);
+//   q8_0 K: using I (W int32 lanes);  static constexpr int kQ8Groups (groups per register
+//   block);  static I q8_start(int32_t qsum);  static I q8_load(const uint8_t*)  (W x 4 bytes);
+//   static I q8_dot(I acc, I k, int32_t q4)  (acc + per lane the dot product of its 4 int8 of
+//   K with the 4 int8 of q, exact, once q8_start(sum of the block's q) began the block);
+//   static batch q8_f32(I)  (exact: |isum| <= 32 x 127 x 128 < 2^24).
 //
-// Scores: the cache's K is dimension-major per 32 positions (kernels/attention.h), so the W
-// positions of a SIMD group at dimension d are one load (f16, or q8_0 int8 widened and times
-// the vector of the W positions' scales, read once per 32-dimension block: exact either way).
+// Scores over an f16 K: the cache's K is dimension-major per 32 positions
+// (kernels/attention.h), so the W positions of a SIMD group at dimension d are one load.
 // Calls of more than kRows rows (prefill) copy the union's groups into an f32 tile
 // kt[group][d][lane] (whole groups: a lane outside every row's range holds what the cache
 // holds there and its scores are masked to -inf); a register block of up to kRows query rows
@@ -21,6 +25,12 @@
 // Calls of up to kRows rows (a decode token's GQA group) use no tile: each group's K is
 // loaded from the cache and meets the rows' q at once, d in the same order, so the results
 // are those of the tile path.
+// Scores over a q8_0 K (decision 61): q comes quantized (AttnQ8); a register block of up to
+// kRows rows x H::kQ8Groups groups reads K straight from the cache (decode and prefill alike:
+// a 64-position block's K is 2 KiB per 32 dimensions, L1-resident for a prefill call's rows),
+// W x 4 bytes per 4-dimension step, and keeps one int32 dot product per score per 32-dimension
+// block; the block's f32 step is s = fma(float(isum), dq * dk, s), the reference's, so every
+// table gives the reference's bits.
 // expsum: xsimd exp over the groups, lane-wise sums, one hadd.
 // Values: the V rows go row-major into an f32 tile; p * (1/L) is rounded to f16 through the
 // ISA's conversion into per-row probability rows (zero outside each row's range); a register
@@ -42,6 +52,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "kernels/attention.h"
@@ -101,45 +112,30 @@ void attn_tile_row(const AttnBlock& b, const uint8_t* r, float* out) {
   for (; i < hp; ++i) out[i] = 0;
 }
 
-// The K group holding position g (relative to the block's start), and the byte offset in a
-// group of dimension d's values: f16 d * kKGroup halves; q8_0 d's block, past its scales.
+// The K group holding position g (relative to the block's start), and the byte offset in an
+// f16 group of dimension d's values (d * kKGroup halves).
 [[gnu::always_inline]] inline const uint8_t* attn_k_group(const AttnBlock& b, int64_t g) {
   return b.k + g / kKGroup * kKGroup * b.row_bytes;
 }
-template <bool Q8>
-constexpr size_t attn_k_dim_offset(int64_t d) {
-  if constexpr (Q8)
-    return d / QK * kKGroup * sizeof(BlockQ8_0) + 2 * kKGroup + d % QK * kKGroup;
-  else
-    return static_cast<size_t>(d) * kKGroup * 2;
-}
+constexpr size_t attn_k_dim_offset(int64_t d) { return static_cast<size_t>(d) * kKGroup * 2; }
 
-// K of the W positions from g (a multiple of W, relative to the block's start) at dimension
-// d, exact f32: one load from the dimension-major group (kernels/attention.h), lane l =
-// position g + l. Q8 (the cache's format as a template argument, so that the f16 loops carry
-// nothing of q8_0): times `scale`, the positions' scales of the 32-dimension block holding d
-// (attn_k_scale), read once per block by the caller.
-template <class H, bool Q8>
-[[gnu::always_inline]] inline ABatch<H> attn_k_dim(const AttnBlock& b, int64_t g, int64_t d,
-                                                  [[maybe_unused]] ABatch<H> scale) {
-  const uint8_t* p = attn_k_group(b, g) + attn_k_dim_offset<Q8>(d);
-  const int64_t lane = g % kKGroup;
-  if constexpr (Q8)
-    return scale * H::load_i8(reinterpret_cast<const int8_t*>(p) + lane);
-  else
-    return H::load_h(reinterpret_cast<const uint16_t*>(p) + lane);
+// f16 K of the W positions from g (a multiple of W, relative to the block's start) at
+// dimension d, exact f32: one load from the dimension-major group (kernels/attention.h), lane
+// l = position g + l.
+template <class H>
+[[gnu::always_inline]] inline ABatch<H> attn_k_dim(const AttnBlock& b, int64_t g, int64_t d) {
+  const uint8_t* p = attn_k_group(b, g) + attn_k_dim_offset(d);
+  return H::load_h(reinterpret_cast<const uint16_t*>(p) + g % kKGroup);
 }
 
 // Decode reads K straight from the cache as one sequential stream (a K group of kKGroup
-// positions, dimension after dimension); at dimension d of the group holding position g, the
-// line kKPrefetch bytes further in that stream is requested (f16: one 64-byte line per
-// dimension; q8_0: one line per two dimensions' int8 values, the scales left to the hardware
+// positions, dimension after dimension, or 4-dimension step after step for q8_0); the line
+// kKPrefetch bytes further in that stream is requested per 64 bytes of a group (f16: one line
+// per dimension; q8_0: two lines per 4-dimension step, the scales left to the hardware
 // prefetcher). attn_bench from memory (decision 60): 1.09x on 2 threads, f16.
 inline constexpr size_t kKPrefetch = 4096;
-template <bool Q8>
 [[gnu::always_inline]] inline void attn_k_prefetch(const AttnBlock& b, int64_t g, int64_t d) {
-  if (!Q8 || d % 2 == 0)
-    __builtin_prefetch(attn_k_group(b, g) + attn_k_dim_offset<Q8>(d) + kKPrefetch);
+  __builtin_prefetch(attn_k_group(b, g) + attn_k_dim_offset(d) + kKPrefetch);
 }
 
 // The scales of q8_0 block `blk` of the W positions from g (lane l = position g + l).
@@ -150,16 +146,12 @@ template <class H>
                    g % kKGroup);
 }
 
-// The group of W positions from g into the K tile dst (kt[d][lane], zeros past head_dim).
-template <class H, bool Q8>
+// The f16 group of W positions from g into the K tile dst (kt[d][lane], zeros past head_dim).
+template <class H>
 void attn_ktile_group(const AttnBlock& b, int64_t g, float* dst) {
   using B = ABatch<H>;
   constexpr int64_t W = B::size;
-  B scale(1.0f);
-  for (int64_t d = 0; d < b.head_dim; ++d) {
-    if (Q8 && d % QK == 0) scale = attn_k_scale<H>(b, g, d / QK);
-    attn_k_dim<H, Q8>(b, g, d, scale).store_aligned(dst + d * W);
-  }
+  for (int64_t d = 0; d < b.head_dim; ++d) attn_k_dim<H>(b, g, d).store_aligned(dst + d * W);
   for (int64_t d = b.head_dim; d < attn_padded(b.head_dim); ++d) B(0.0f).store_aligned(dst + d * W);
 }
 
@@ -174,10 +166,7 @@ void attn_fill_ktile(const AttnBlock& b, int64_t r0, int64_t r1) {
     // Positions kPrefetch ahead (past the block too: the next block of this head usually
     // follows on this thread); prefetches never fault, so the cache's end needs no check.
     attn_prefetch_rows(b, b.k + (g + kPrefetch) * b.row_bytes, W);
-    if (b.q8_0)
-      attn_ktile_group<H, true>(b, g, b.scratch + g * hp);
-    else
-      attn_ktile_group<H, false>(b, g, b.scratch + g * hp);
+    attn_ktile_group<H>(b, g, b.scratch + g * hp);
   }
 }
 
@@ -215,9 +204,9 @@ template <class H>
   vm = xsimd::max(vm, sv);
 }
 
-// Where a register block of scores reads K: the f32 tile in scratch, or the cache itself (f16
-// or q8_0; decode's calls of up to kRows rows).
-enum class KSrc { tile, f16, q8 };
+// Where a register block of f16 scores reads K: the f32 tile in scratch, or the cache itself
+// (decode's calls of up to kRows rows).
+enum class KSrc { tile, f16 };
 
 // Scores of rows [i0, i0 + QN) over the GN groups from position g: QN x GN accumulators, one
 // FMA chain per score in dimension order; scaled, soft-capped, masked to each row's range,
@@ -229,22 +218,16 @@ void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
   const int64_t hd = b.head_dim, hp = attn_padded(hd);
   const float* kt = b.scratch + g * hp;
   const float* q = b.q + i0 * hp;
-  B acc[QN][GN], scale[GN];
-  for (int k = 0; k < GN; ++k) scale[k] = B(1.0f);
+  B acc[QN][GN];
   for (int i = 0; i < QN; ++i)
     for (int k = 0; k < GN; ++k) acc[i][k] = B(0.0f);
   for (int64_t d = 0; d < hd; ++d) {
     B kv[GN];
-    if constexpr (S == KSrc::q8) {
-      if (d % QK == 0)
-#pragma GCC unroll 8
-        for (int k = 0; k < GN; ++k) scale[k] = attn_k_scale<H>(b, g + k * W, d / QK);
-    }
-    if constexpr (S != KSrc::tile) attn_k_prefetch<S == KSrc::q8>(b, g, d);
+    if constexpr (S != KSrc::tile) attn_k_prefetch(b, g, d);
 #pragma GCC unroll 8
     for (int k = 0; k < GN; ++k)
       kv[k] = S == KSrc::tile ? B::load_aligned(kt + (k * hp + d) * W)
-                              : attn_k_dim<H, S == KSrc::q8>(b, g + k * W, d, scale[k]);
+                              : attn_k_dim<H>(b, g + k * W, d);
 #pragma GCC unroll 8
     for (int i = 0; i < QN; ++i) {
       const B qd(q[i * hp + d]);
@@ -284,20 +267,125 @@ void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
 }
 
 // Up to kRows rows (a decode token's GQA group) over the union [u0, u1) without a tile: the
-// groups' K goes from the cache straight into registers and meets the rows' q, in the same
-// dimension order as the tile path (same results; lanes outside a row's range are masked).
-template <class H, int QN, bool Q8>
-void attn_scores_direct(const AttnBlock& b, int64_t u0, int64_t u1) {
-  attn_score_rows<H, QN, Q8 ? KSrc::q8 : KSrc::f16>(b, 0, u0, u1);
+// groups' f16 K goes from the cache straight into registers and meets the rows' q, in the
+// same dimension order as the tile path (same results; lanes outside a row's range are masked).
+template <class H>
+void attn_scores_direct(const AttnBlock& b, int64_t r0, int64_t r1) {
+  switch (b.nq) {
+    case 1: return attn_score_rows<H, 1, KSrc::f16>(b, 0, r0, r1);
+    case 2: return attn_score_rows<H, 2, KSrc::f16>(b, 0, r0, r1);
+    case 3: return attn_score_rows<H, 3, KSrc::f16>(b, 0, r0, r1);
+    default: return attn_score_rows<H, 4, KSrc::f16>(b, 0, r0, r1);
+  }
 }
 
-template <class H, bool Q8>
-void attn_scores_direct_q(const AttnBlock& b, int64_t r0, int64_t r1) {
-  switch (b.nq) {
-    case 1: return attn_scores_direct<H, 1, Q8>(b, r0, r1);
-    case 2: return attn_scores_direct<H, 2, Q8>(b, r0, r1);
-    case 3: return attn_scores_direct<H, 3, Q8>(b, r0, r1);
-    default: return attn_scores_direct<H, 4, Q8>(b, r0, r1);
+// q8_0 K: scores of rows [i0, i0 + QN) over the GN groups of W positions from g (decision 61).
+// Per 32-dimension block c: QN x GN integer dot products over 8 steps of 4 dimensions (one
+// W x 4-byte load of K per group and step, 4 bytes of q per row and step), then the block's
+// f32 step fma(float(isum), dq * dk, acc) per score. Pf: prefetch the K stream ahead (decode).
+template <class H, int QN, int GN, bool Pf>
+void attn_score_tile_q8(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
+  using B = ABatch<H>;
+  using I = typename H::I;
+  constexpr int64_t W = B::size;
+  constexpr size_t kBlk = kKGroup * sizeof(BlockQ8_0);  // one 32-dimension block of a K group
+  const int64_t nb = b.head_dim / QK;
+  const AttnQ8* q = b.q8 + i0 * nb;
+  B acc[QN][GN];
+  for (int i = 0; i < QN; ++i)
+    for (int k = 0; k < GN; ++k) acc[i][k] = B(0.0f);
+  for (int64_t c = 0; c < nb; ++c) {
+    const uint8_t* kb[GN];
+    I is[QN][GN];
+#pragma GCC unroll 8
+    for (int k = 0; k < GN; ++k)
+      kb[k] = attn_k_group(b, g + k * W) + c * kBlk + 2 * kKGroup + (g + k * W) % kKGroup * 4;
+    for (int i = 0; i < QN; ++i)
+      for (int k = 0; k < GN; ++k) is[i][k] = H::q8_start(q[i * nb + c].sum);
+#pragma GCC unroll 8
+    for (int e = 0; e < QK; e += 4) {
+      if constexpr (Pf) {
+        if (g % kKGroup == 0) {  // the group's first register block: the step's 128 bytes
+          const uint8_t* p = attn_k_group(b, g) + c * kBlk + 2 * kKGroup + e * kKGroup + kKPrefetch;
+          __builtin_prefetch(p), __builtin_prefetch(p + 64);
+        }
+      }
+      I kv[GN];
+#pragma GCC unroll 8
+      for (int k = 0; k < GN; ++k) kv[k] = H::q8_load(kb[k] + e * kKGroup);
+#pragma GCC unroll 8
+      for (int i = 0; i < QN; ++i) {
+        int32_t q4;
+        std::memcpy(&q4, q[i * nb + c].qs + e, 4);
+#pragma GCC unroll 8
+        for (int k = 0; k < GN; ++k) is[i][k] = H::q8_dot(is[i][k], kv[k], q4);
+      }
+    }
+    B dk[GN];
+#pragma GCC unroll 8
+    for (int k = 0; k < GN; ++k) dk[k] = attn_k_scale<H>(b, g + k * W, c);
+#pragma GCC unroll 8
+    for (int i = 0; i < QN; ++i) {
+      const B dq(q[i * nb + c].d);
+#pragma GCC unroll 8
+      for (int k = 0; k < GN; ++k) acc[i][k] = xsimd::fma(H::q8_f32(is[i][k]), dk[k] * dq, acc[i][k]);
+    }
+  }
+  for (int i = 0; i < QN; ++i)
+    for (int k = 0; k < GN; ++k) attn_score_finish<H>(b, i0 + i, g + k * W, acc[i][k], vm[i]);
+}
+
+// q8_0 K: rows [i0, i0 + QN) over the groups of their union [u0, u1), register blocks of
+// H::kQ8Groups groups inside a K group, then single groups.
+template <class H, int QN, bool Pf>
+void attn_score_rows_q8(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
+  using B = ABatch<H>;
+  constexpr int64_t W = B::size;
+  constexpr int GB = H::kQ8Groups;
+  static_assert(kKGroup % (GB * W) == 0, "a register block inside a K group");
+  B vm[QN];
+  for (int i = 0; i < QN; ++i) vm[i] = B(kNegInf);
+  const int64_t end = (u1 + W - 1) / W * W;
+  int64_t g = u0 / W * W;
+  if constexpr (GB > 1) {
+    for (; g + GB * W <= end && g % (GB * W) != 0; g += W) attn_score_tile_q8<H, QN, 1, Pf>(b, i0, g, vm);
+    for (; g + GB * W <= end; g += GB * W) attn_score_tile_q8<H, QN, GB, Pf>(b, i0, g, vm);
+  }
+  for (; g < end; g += W) attn_score_tile_q8<H, QN, 1, Pf>(b, i0, g, vm);
+  for (int i = 0; i < QN; ++i) {
+    alignas(64) float t[W];
+    vm[i].store_aligned(t);
+    b.m[i0 + i] = *std::max_element(t, t + W);
+  }
+}
+
+// q8_0 K, every call (decode's few rows and prefill's many): groups of kRows rows.
+template <class H>
+void attn_scores_q8(const AttnBlock& b) {
+  const bool pf = b.nq <= kRows;  // decode streams K from memory; prefill's block is in L1
+  for (int i0 = 0; i0 < b.nq; i0 += kRows) {
+    const int qn = std::min(kRows, b.nq - i0);
+    int64_t u0, u1;
+    attn_union(b, i0, qn, &u0, &u1);
+    if (u0 >= u1) {
+      for (int i = i0; i < i0 + qn; ++i) b.m[i] = kNegInf;
+      continue;
+    }
+    if (pf) {
+      switch (qn) {
+        case 1: attn_score_rows_q8<H, 1, true>(b, i0, u0, u1); break;
+        case 2: attn_score_rows_q8<H, 2, true>(b, i0, u0, u1); break;
+        case 3: attn_score_rows_q8<H, 3, true>(b, i0, u0, u1); break;
+        default: attn_score_rows_q8<H, 4, true>(b, i0, u0, u1); break;
+      }
+    } else {
+      switch (qn) {
+        case 1: attn_score_rows_q8<H, 1, false>(b, i0, u0, u1); break;
+        case 2: attn_score_rows_q8<H, 2, false>(b, i0, u0, u1); break;
+        case 3: attn_score_rows_q8<H, 3, false>(b, i0, u0, u1); break;
+        default: attn_score_rows_q8<H, 4, false>(b, i0, u0, u1); break;
+      }
+    }
   }
 }
 
@@ -306,12 +394,10 @@ void attn_scores(const AttnBlock& b) {
   constexpr int64_t W = ABatch<H>::size;
   static_assert(kAttnBlock % (W * H::kGroups) == 0 && kAttnPad % W == 0 && kKGroup % W == 0,
                 "groups must tile the block and the cache's K groups");
+  if (b.q8_0) return attn_scores_q8<H>(b);
   int64_t r0, r1;
   attn_union(b, 0, b.nq, &r0, &r1);
-  if (b.nq <= kRows && r0 < r1) {
-    if (b.q8_0) return attn_scores_direct_q<H, true>(b, r0, r1);
-    return attn_scores_direct_q<H, false>(b, r0, r1);
-  }
+  if (b.nq <= kRows && r0 < r1) return attn_scores_direct<H>(b, r0, r1);
   if (r0 < r1) attn_fill_ktile<H>(b, r0, r1);
   for (int i0 = 0; i0 < b.nq; i0 += kRows) {
     const int qn = std::min(kRows, b.nq - i0);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/formats/blocks.h"
+
 namespace nibble::graph {
 namespace {
 
@@ -40,7 +42,7 @@ void Attention::init(const kernels::KernelTable& k, const AttnShape& s, int n_ct
                      int n_threads, bool q8_0) {
   (void)q8_0;
   k_ = &k;
-  ops_ = &kernels::attn_ops(k.row_ops_isa());
+  ops_ = &kernels::attn_ops(k.cap());
   s_ = s;
   n_ctx_ = n_ctx;
   hp_ = kernels::attn_padded(s.head_dim);
@@ -91,11 +93,24 @@ Attention::Thread Attention::thread(int tid) const {
   return t;
 }
 
-void Attention::round_q(const float* q, int64_t h0, int64_t nh, float* dst) const {
+void Attention::round_q(const float* q, int64_t h0, int64_t nh, float* base, int64_t row0,
+                        bool q8) const {
+  if (q8) {  // the row ops' q8_0 quantization, then each block's sum (kernels/attention.h)
+    const int64_t nb = s_.head_dim / kernels::QK;
+    auto* rows = reinterpret_cast<kernels::AttnQ8*>(base);
+    for (int64_t h = 0; h < nh; ++h)
+      for (int64_t c = 0; c < nb; ++c) {  // block by block: q8_0 blocks are independent
+        kernels::BlockQ8_0 blk;
+        k_->quantize_activation(TensorType::Q8_0, q + (h0 + h) * s_.head_dim + c * kernels::QK,
+                                &blk, kernels::QK);
+        kernels::attn_q8_from_blocks(&blk, kernels::QK, rows + (row0 + h) * nb + c);
+      }
+    return;
+  }
   uint16_t h16[256];
   for (int64_t h = 0; h < nh; ++h) {
     const float* src = q + (h0 + h) * s_.head_dim;
-    float* d = dst + h * hp_;
+    float* d = base + (row0 + h) * hp_;
     for (int64_t i = 0; i < s_.head_dim; i += 256) {
       const int64_t c = std::min<int64_t>(256, s_.head_dim - i);
       k_->f32_to_f16(src + i, h16, c);
@@ -109,6 +124,13 @@ void Attention::clip(int64_t lo, int64_t pos, int64_t b, int32_t* l, int32_t* h)
   const int64_t j0 = b * kAttnBlock;
   *l = static_cast<int32_t>(std::clamp<int64_t>(lo - j0, 0, kAttnBlock));
   *h = static_cast<int32_t>(std::clamp<int64_t>(pos + 1 - j0, 0, kAttnBlock));
+}
+
+void Attention::set_q(kernels::AttnBlock& a, float* base, int64_t row0, int64_t hp, int64_t nb) {
+  if (a.q8_0)
+    a.q8 = reinterpret_cast<const kernels::AttnQ8*>(base) + row0 * nb;
+  else
+    a.q = base + row0 * hp;
 }
 
 kernels::AttnBlock Attention::block_args(const KvView& kv, int64_t b, int64_t kh) const {
@@ -152,11 +174,12 @@ void Attention::run_decode(int tid, ThreadPool& pool, const KvView& kv, const fl
       const int64_t pos = pos0 + t, span = pos / kAttnBlock - bf[t] + 1;
       const int64_t kh = (u - unit0[t]) / span, b = bf[t] + (u - unit0[t]) % span;
       const int64_t row0 = t * nh + kh * group_;  // first (token, head) row of the group
-      if (row0 != rounded) round_q(q + t * q_stride, kh * group_, group_, th.q + row0 * hp_);
+      if (row0 != rounded) round_q(q + t * q_stride, kh * group_, group_, th.q, row0, kv.q8_0);
       rounded = row0;
       for (int i = 0; i < group_; ++i) clip(first_pos(pos, window), pos, b, th.lo + i, th.hi + i);
       kernels::AttnBlock a = block_args(kv, b, kh);
-      a.q = th.q + row0 * hp_, a.nq = static_cast<int>(group_), a.lo = th.lo, a.hi = th.hi;
+      set_q(a, th.q, row0, hp_, s_.head_dim / kernels::QK);
+      a.nq = static_cast<int>(group_), a.lo = th.lo, a.hi = th.hi;
       a.s = S + row0 * s_stride_ + b * kAttnBlock, a.s_stride = s_stride_;
       a.m = th.bm, a.inv_l = dec_inv_.data() + row0, a.a = th.ba, a.scratch = th.tile;
       if (!values) {
@@ -225,7 +248,7 @@ void Attention::prefill_unit(const Thread& th, const KvView& kv, const float* q,
   const int64_t hd = s_.head_dim;
   const int nq = static_cast<int>(tn * group_);
   for (int t = 0; t < tn; ++t)
-    round_q(q + (t0 + t) * q_stride, kh * group_, group_, th.q + t * group_ * hp_);
+    round_q(q + (t0 + t) * q_stride, kh * group_, group_, th.q, t * group_, kv.q8_0);
   const int64_t b0 = first_pos(pos0 + t0, window) / kAttnBlock;
   const int64_t b1 = (pos0 + t0 + tn - 1) / kAttnBlock;
   auto pos_of = [&](int r) { return pos0 + t0 + r / group_; };
@@ -244,7 +267,8 @@ void Attention::prefill_unit(const Thread& th, const KvView& kv, const float* q,
   };
   auto args = [&](int64_t b) {
     kernels::AttnBlock a = block_args(kv, b, kh);
-    a.q = th.q, a.nq = nq, a.lo = th.lo, a.hi = th.hi;
+    set_q(a, th.q, 0, hp_, hd / kernels::QK);
+    a.nq = nq, a.lo = th.lo, a.hi = th.hi;
     a.s = th.s + b * kAttnBlock, a.s_stride = s_stride_;
     a.m = th.bm, a.inv_l = th.inv, a.a = th.ba, a.scratch = th.tile;
     return a;

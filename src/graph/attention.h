@@ -81,7 +81,12 @@ class Attention {
                     int64_t pos0, int t0, int tn, int64_t kh, int64_t window, float* out,
                     size_t out_stride);
   // f16-rounded, zero-padded query rows: heads [h0, h0 + nh) of token row q into dst.
-  void round_q(const float* q, int64_t h0, int64_t nh, float* dst) const;
+  // Query heads [h0, h0 + nh) of one token (q: the token's row) as rows row0.. of the block
+  // calls' q at `base`: rounded to f16 and zero padded (f16 K; hp_ floats a row), or quantized
+  // to q8_0 (q8_0 K; head_dim / 32 AttnQ8 a row, inside the same buffer).
+  void round_q(const float* q, int64_t h0, int64_t nh, float* base, int64_t row0, bool q8) const;
+  // Where row0's q starts in `base`, as a block call takes it.
+  static void set_q(kernels::AttnBlock& a, float* base, int64_t row0, int64_t hp, int64_t nb);
   int64_t first_pos(int64_t pos, int64_t window) const {
     return window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
   }

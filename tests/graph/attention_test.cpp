@@ -189,19 +189,24 @@ TEST(Attention, MatchesDoubleWithinBound) {
         for (int64_t h = 0; h < c.nh; ++h) {
           const int64_t kh = h / (c.nh / c.nkv);
           const float* qh = q.data() + (t * c.nh + h) * c.hd;
+          // q8_0 K: q is quantized to q8_0 (decision 61); each value moves by at most 0.6 of
+          // its block's scale (tests/kernels/attn_test.cpp, q8_delta).
+          std::vector<kernels::BlockQ8_0> qb(c.hd / kernels::QK);
+          if (c.q8) kernels::ref::quantize_row(TensorType::Q8_0, qh, qb.data(), c.hd);
           std::vector<double> s(pos + 1);
           double mx = -1e300, delta = 0, vmax = 0;
           for (int64_t j = lo; j <= pos; ++j) {
             const float* kr = m.kf.data() + (j * c.nkv + kh) * c.hd;
-            double d = 0, da = 0;
+            double d = 0, da = 0, dq = 0;
             for (int64_t i = 0; i < c.hd; ++i) {
               d += static_cast<double>(qh[i]) * kr[i];
+              if (c.q8) dq += 0.6 * kernels::fp16_to_f32(qb[i / kernels::QK].d) * std::fabs(kr[i]);
               da += std::fabs(static_cast<double>(qh[i]) * kr[i]);
               vmax = std::max(vmax, std::fabs(static_cast<double>(m.vf[(j * c.nkv + kh) * c.hd + i])));
             }
             s[j] = d * scale;
             mx = std::max(mx, s[j]);
-            delta = std::max(delta, da * scale * std::ldexp(1.0, -11));
+            delta = std::max(delta, (da * std::ldexp(1.0, -11) + dq) * scale);
           }
           const double bound =
               (std::expm1(2 * delta) + std::ldexp(1.0, -11) * std::exp(2 * delta)) * vmax + 1e-5;

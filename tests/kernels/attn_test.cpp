@@ -75,6 +75,36 @@ std::vector<float> round_rows(const std::vector<float>& q, int nq, int64_t hd) {
   return r;
 }
 
+// Query rows (nq x attn_padded(hd) floats, padding ignored) quantized to q8_0, as the executor
+// passes them for a q8_0 K: nq x hd / 32 AttnQ8.
+std::vector<AttnQ8> q8_rows(const std::vector<float>& q, int nq, int64_t hd) {
+  const int64_t hp = attn_padded(hd), nb = hd / QK;
+  std::vector<AttnQ8> r(nq * nb);
+  std::vector<BlockQ8_0> blk(nb);
+  for (int i = 0; i < nq; ++i) {
+    ref::quantize_row(TensorType::Q8_0, q.data() + i * hp, blk.data(), hd);
+    attn_q8_from_blocks(blk.data(), hd, r.data() + i * nb);
+  }
+  return r;
+}
+
+// The q8_0 score of query row q (hd / 32 AttnQ8) against position j of cache c (decision 61):
+// per 32-dimension block the exact integer dot product, fma'd in block order.
+float fma_exact(float a, float b, float c);
+float q8_score(const AttnQ8* q, const Cache& c, int64_t hd, int64_t j) {
+  std::vector<uint8_t> row(c.row_bytes);
+  attn_k_get(c.k.data(), hd, true, j, row.data());
+  float s = 0;
+  for (int64_t b = 0; b < hd / QK; ++b) {
+    BlockQ8_0 blk;
+    std::memcpy(&blk, row.data() + b * sizeof blk, sizeof blk);
+    int32_t isum = 0;
+    for (int e = 0; e < QK; ++e) isum += q[b].qs[e] * blk.qs[e];
+    s = fma_exact(static_cast<float>(isum), q[b].d * fp16_to_f32(blk.d), s);
+  }
+  return s;
+}
+
 float* aligned(std::vector<float>& buf, size_t n) {
   buf.assign(n + 16, std::numeric_limits<float>::quiet_NaN());
   return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t{63});
@@ -94,6 +124,7 @@ AttnRun attend(const AttnOps& ops, const std::vector<float>& qr, int nq, int64_t
   std::vector<float> qb, sb, tb, ab, bm(nq), inv(nq);
   float* q = aligned(qb, qr.size());
   std::copy(qr.begin(), qr.end(), q);
+  const std::vector<AttnQ8> qq = q8 ? q8_rows(qr, nq, hd) : std::vector<AttnQ8>();
   float* s = aligned(sb, nq * stride);
   float* tile = aligned(tb, attn_scratch_floats(hd));
   float* a = aligned(ab, nq * hp);
@@ -108,7 +139,7 @@ AttnRun attend(const AttnOps& ops, const std::vector<float>& qr, int nq, int64_t
       h32[i] = static_cast<int32_t>(std::clamp<int64_t>(hi[i] - b * kAttnBlock, 0, kAttnBlock));
     }
     AttnBlock k;
-    k.q = q, k.nq = nq, k.head_dim = hd;
+    k.q = q, k.q8 = qq.data(), k.nq = nq, k.head_dim = hd;
     k.k = c.k.data() + b * kAttnBlock * c.row_bytes, k.v = c.v.data() + b * kAttnBlock * c.row_bytes;
     k.row_bytes = c.row_bytes, k.q8_0 = q8, k.lo = l32.data(), k.hi = h32.data();
     k.scale = scale, k.softcap = cap, k.s = s + b * kAttnBlock, k.s_stride = stride;
@@ -155,9 +186,27 @@ double qk_abs(const std::vector<float>& q, int64_t hd, const Cache& c, int64_t l
   return mx;
 }
 
+// A q8_0 K's score error from q's quantization (decision 61): each value of q moves by at most
+// 0.6 d of its block (half a step, and the scale's rounding to f16: 127 x 2^-11 d), so
+// max over j of scale * sum_d 0.6 d_b(d) |k_jd|, plus 2^-20 of scale * sum_d |q_d k_jd| for the
+// block steps' f32 roundings (at most head_dim / 32 of them).
+double q8_delta(const std::vector<AttnQ8>& q, int64_t hd, const Cache& c, int64_t lo, int64_t hi,
+                float scale) {
+  double mx = 0;
+  for (int64_t j = lo; j < hi; ++j) {
+    double t = 0, a = 0;
+    for (int64_t d = 0; d < hd; ++d) {
+      t += 0.6 * q[d / QK].d * std::fabs(c.kf[j * hd + d]);
+      a += std::fabs(q[d / QK].d * q[d / QK].qs[d % QK] * c.kf[j * hd + d]);
+    }
+    mx = std::max(mx, (t + std::ldexp(a, -20)) * scale);
+  }
+  return mx;
+}
+
 // The K layout (kernels/attention.h): rows come back as they went in, and a group of 32
 // positions holds dimension d of position j at half d * 32 + j % 32 (f16), scale j % 32 and
-// value (c, e) at 64 + e * 32 + j % 32 of block c's 32 x 34 bytes (q8_0).
+// value (c, e) at 64 + (e / 4) * 128 + (j % 32) * 4 + e % 4 of block c's 32 x 34 bytes (q8_0).
 TEST(Attn, KLayoutIsDimensionMajorPerGroup) {
   static_assert(kKGroup == 32, "the offsets below spell out the layout for 32");
   for (bool q8 : {false, true}) {
@@ -180,7 +229,7 @@ TEST(Attn, KLayoutIsDimensionMajorPerGroup) {
     } else {
       const uint8_t* blk = grp + 32 * sizeof(BlockQ8_0);
       EXPECT_EQ(std::memcmp(blk + 5 * 2, row + sizeof(BlockQ8_0), 2), 0);  // the scale
-      EXPECT_EQ(blk[64 + 5 * 32 + 5], row[sizeof(BlockQ8_0) + 2 + 5]);
+      EXPECT_EQ(blk[64 + 1 * 128 + 5 * 4 + 1], row[sizeof(BlockQ8_0) + 2 + 5]);
     }
   }
 }
@@ -235,19 +284,22 @@ __attribute__((target("fma"))) float fma_exact(float a, float b, float c) {
 float fma_exact(float a, float b, float c) { return std::fma(a, b, c); }
 #endif
 
-// Every table's scores are the FMA chain s = fma(q_d, k_d, s) over d in order, times scale
-// (decision 31), bit for bit: with f16 K and with q8_0 K (d x int8 exact), on the decode calls
-// of 1-4 rows (K transposed in registers; avx512 transposes q8_0 as int8 before widening) and
-// on the tile path (16 rows), ranges starting and ending inside blocks.
+// Every table's scores over an f16 K are the FMA chain s = fma(q_d, k_d, s) over d in order,
+// times scale (decision 31), bit for bit, on the decode calls of 1-4 rows (K from the cache) and
+// on the tile path (16 rows); over a q8_0 K, every table's (the scalar one's too) are the
+// integer dot products per 32-dimension block fma'd in block order (decision 61). Ranges
+// starting and ending inside blocks.
 TEST(Attn, ScoresAreOneFmaChainInDimensionOrder) {
   for (const AttnOps* ops : attn_op_tables()) {
-    if (ops->isa == Isa::scalar || !isa_supported(ops->isa)) continue;
+    if (!isa_supported(ops->isa)) continue;
     for (const Shape& sh : kShapes) {
       for (int nq : {1, 2, 3, 4, 16}) {
         const int64_t hd = sh.hd, hp = attn_padded(hd), n_pos = 3 * kAttnBlock;
         const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
         Cache c = make_cache(n_pos, hd, sh.q8, 21 + nq, 1.5f);
+        if (ops->isa == Isa::scalar && !sh.q8) continue;  // the reference rounds f16 products
         auto qr = round_rows(gaussian(nq * hd, 7 + hd), nq, hd);
+        const std::vector<AttnQ8> q8 = sh.q8 ? q8_rows(qr, nq, hd) : std::vector<AttnQ8>();
         std::vector<float> qb, sb, tb, bm(nq);
         float* q = aligned(qb, qr.size());
         std::copy(qr.begin(), qr.end(), q);
@@ -257,15 +309,19 @@ TEST(Attn, ScoresAreOneFmaChainInDimensionOrder) {
         for (int64_t b = 0; b < n_pos / kAttnBlock; ++b) {
           for (int i = 0; i < nq; ++i) lo[i] = (i * 7) % 20, hi[i] = kAttnBlock - (i * 5) % 30;
           AttnBlock k;
-          k.q = q, k.nq = nq, k.head_dim = hd, k.k = c.k.data() + b * kAttnBlock * c.row_bytes;
+          k.q = q, k.q8 = q8.data(), k.nq = nq, k.head_dim = hd;
+          k.k = c.k.data() + b * kAttnBlock * c.row_bytes;
           k.row_bytes = c.row_bytes, k.q8_0 = sh.q8, k.lo = lo.data(), k.hi = hi.data();
           k.scale = scale, k.s = s, k.s_stride = kAttnBlock, k.m = bm.data(), k.scratch = tile;
           ops->scores(k);
           for (int i = 0; i < nq; ++i)
             for (int64_t j = lo[i]; j < hi[i]; ++j) {
               float want = 0;
-              for (int64_t d = 0; d < hd; ++d)
-                want = fma_exact(q[i * hp + d], c.kf[(b * kAttnBlock + j) * hd + d], want);
+              if (sh.q8)
+                want = q8_score(q8.data() + i * (hd / QK), c, hd, b * kAttnBlock + j);
+              else
+                for (int64_t d = 0; d < hd; ++d)
+                  want = fma_exact(q[i * hp + d], c.kf[(b * kAttnBlock + j) * hd + d], want);
               ASSERT_EQ(s[i * kAttnBlock + j], want * scale)
                   << ops->name << " hd " << hd << " q8 " << sh.q8 << " nq " << nq << " row " << i
                   << " position " << b * kAttnBlock + j;
@@ -379,7 +435,8 @@ TEST(Attn, MatchesDoubleWithinBound) {
             mx = std::max(mx, s[j]);
           }
           const std::vector<float> qi(q.begin() + i * hd, q.begin() + (i + 1) * hd);
-          const double delta = qk_abs(qi, hd, c, lo, pos + 1, scale) * std::ldexp(1.0, -11);
+          double delta = qk_abs(qi, hd, c, lo, pos + 1, scale) * std::ldexp(1.0, -11);
+          if (sh.q8) delta += q8_delta(q8_rows(round_rows(qi, 1, hd), 1, hd), hd, c, lo, pos + 1, scale);
           const double bound =
               (std::expm1(2 * delta) + std::ldexp(1.0, -11) * std::exp(2 * delta)) * vmax + 1e-5;
           for (int64_t d = 0; d < hd; ++d) {
