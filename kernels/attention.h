@@ -16,15 +16,15 @@
 // s = fma(float(isum_c), dq_c * dk_c, s) from s = 0 (dq_c * dk_c: two f16 values, exact in f32),
 // so every table gives the same bits as the scalar reference (decision 61).
 //
-// Each call converts the block's K (scores) or V (values) rows once (f16 -> f32, or q8_0 ->
-// f32, exact: an f16 scale times an int8 has at most 19 significant bits) into an f32 tile in
-// the caller's scratch, which every query row of the call then reads from L1/L2: the GQA group
-// of a decode token, or group x tokens of a prefill tile, share one pass over the cache; the
-// cache is never copied per (token, head). The K tile is dimension-major per SIMD group of
-// positions, as the cache's K (below), so each score is one FMA chain over the dimensions in
-// order, the reference's order; calls of up to 4 query rows (a decode token's group) and
-// calls of the V pass of up to 4 rows over an f16 or q8_0 cache read the cache straight into
-// registers without a tile (kernels/simd/attn_impl.h).
+// A call of more than 4 rows converts the block's f16 K (scores) or V (values) rows once (f16
+// -> f32, or q8_0 V -> f32, exact: an f16 scale times an int8 has at most 19 significant bits)
+// into an f32 tile in the caller's scratch, which every query row of the call then reads from
+// L1/L2: group x tokens of a prefill tile share one pass over the cache; the cache is never
+// copied per (token, head). The K tile is dimension-major per SIMD group of positions, as the
+// cache's K (below), so each f16 score is one FMA chain over the dimensions in order, the
+// reference's order; calls of up to 4 query rows (a decode token's group) read the cache
+// straight into registers without a tile, and so do q8_0 scores in every call
+// (kernels/simd/attn_impl.h).
 //
 // K is stored dimension-major per group of kKGroup = 32 positions (V stays one row per
 // position): group G of a head holds positions [32 G, 32 G + 32) in the bytes that 32 rows

@@ -19,9 +19,8 @@
 // x H::kGroups groups of W positions keeps its kRows x kGroups accumulators in registers while
 // d runs 0 .. head_dim - 1: one load of kt per group and one broadcast of q[d] per row feed
 // kRows x kGroups FMAs, and no horizontal reduction is needed. Each score is thus one FMA
-// chain in dimension order, s = fma(q_d, k_d, s), exactly the reference's order (for f16 K the
-// products of two f16 values are exact in f32, so the dot products equal the reference's bit
-// for bit; for q8_0 K the reference rounds each product before the add, the kernel does not).
+// chain in dimension order, s = fma(q_d, k_d, s), exactly the reference's order (the products
+// of two f16 values are exact in f32, so the dot products equal the reference's bit for bit).
 // Calls of up to kRows rows (a decode token's GQA group) use no tile: each group's K is
 // loaded from the cache and meets the rows' q at once, d in the same order, so the results
 // are those of the tile path.
@@ -449,11 +448,15 @@ void attn_values_tile(const AttnBlock& b, const float* ph, int64_t c, int64_t u0
       if (c == 0) attn_prefetch_row(b, b.v + (j + kPrefetch) * b.row_bytes);
       const uint8_t* r = b.v + j * b.row_bytes;
       if (b.q8_0) {  // scale x int8, exact: the values attn_tile_row stores
+        // c is a multiple of NV x W, so a block's scale is read where u x W starts a block
+        static_assert(QK % (NV * W) == 0 || (NV * W) % QK == 0, "batches inside blocks");
         const auto* blk = reinterpret_cast<const BlockQ8_0*>(r);
+        B scale(0.0f);
 #pragma GCC unroll 8
         for (int u = 0; u < NV; ++u) {
           const int64_t e = c + u * W;
-          v[u] = B(H::h2f(blk[e / QK].d)) * H::load_i8(blk[e / QK].qs + e % QK);
+          if ((u * W) % QK == 0) scale = B(H::h2f(blk[e / QK].d));
+          v[u] = scale * H::load_i8(blk[e / QK].qs + e % QK);
         }
       } else {
 #pragma GCC unroll 8
