@@ -238,6 +238,17 @@ void attn_score_tile(const AttnBlock& b, int i0, int64_t g, ABatch<H>* vm) {
     for (int k = 0; k < GN; ++k) attn_score_finish<H>(b, i0 + i, g + k * W, acc[i][k], vm[i]);
 }
 
+// Rows [i0, i0 + QN)'s maxima: the lanes of their running maxima vm.
+template <class H, int QN>
+void attn_store_maxima(const AttnBlock& b, int i0, const ABatch<H>* vm) {
+  constexpr int64_t W = ABatch<H>::size;
+  for (int i = 0; i < QN; ++i) {
+    alignas(64) float t[W];
+    vm[i].store_aligned(t);
+    b.m[i0 + i] = *std::max_element(t, t + W);
+  }
+}
+
 // Rows [i0, i0 + QN) over the groups of their union [u0, u1), K from S: from the tile,
 // register blocks of H::kGroups groups, then single groups; from the cache, register blocks
 // of as many SIMD groups as one K group holds (kKGroup positions: 2 x 16 lanes on avx512,
@@ -258,11 +269,7 @@ void attn_score_rows(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
   int64_t g = u0 / W * W;
   for (; g + GB * W <= end; g += GB * W) attn_score_tile<H, QN, GB, S>(b, i0, g, vm);
   for (; g < end; g += W) attn_score_tile<H, QN, 1, S>(b, i0, g, vm);
-  for (int i = 0; i < QN; ++i) {
-    alignas(64) float t[W];
-    vm[i].store_aligned(t);
-    b.m[i0 + i] = *std::max_element(t, t + W);
-  }
+  attn_store_maxima<H, QN>(b, i0, vm);
 }
 
 // Up to kRows rows (a decode token's GQA group) over the union [u0, u1) without a tile: the
@@ -351,17 +358,23 @@ void attn_score_rows_q8(const AttnBlock& b, int i0, int64_t u0, int64_t u1) {
     for (; g + GB * W <= end; g += GB * W) attn_score_tile_q8<H, QN, GB, Pf>(b, i0, g, vm);
   }
   for (; g < end; g += W) attn_score_tile_q8<H, QN, 1, Pf>(b, i0, g, vm);
-  for (int i = 0; i < QN; ++i) {
-    alignas(64) float t[W];
-    vm[i].store_aligned(t);
-    b.m[i0 + i] = *std::max_element(t, t + W);
+  attn_store_maxima<H, QN>(b, i0, vm);
+}
+
+template <class H, bool Pf>
+void attn_score_rows_q8_n(const AttnBlock& b, int i0, int qn, int64_t u0, int64_t u1) {
+  switch (qn) {
+    case 1: return attn_score_rows_q8<H, 1, Pf>(b, i0, u0, u1);
+    case 2: return attn_score_rows_q8<H, 2, Pf>(b, i0, u0, u1);
+    case 3: return attn_score_rows_q8<H, 3, Pf>(b, i0, u0, u1);
+    default: return attn_score_rows_q8<H, 4, Pf>(b, i0, u0, u1);
   }
 }
 
-// q8_0 K, every call (decode's few rows and prefill's many): groups of kRows rows.
-template <class H>
-void attn_scores_q8(const AttnBlock& b) {
-  const bool pf = b.nq <= kRows;  // decode streams K from memory; prefill's block is in L1
+// The call's rows in groups of up to kRows: fn(i0, qn, u0, u1) over each group's union of
+// ranges; a group with no position in the block gets the maxima -inf.
+template <class Fn>
+void attn_score_groups(const AttnBlock& b, Fn&& fn) {
   for (int i0 = 0; i0 < b.nq; i0 += kRows) {
     const int qn = std::min(kRows, b.nq - i0);
     int64_t u0, u1;
@@ -370,22 +383,20 @@ void attn_scores_q8(const AttnBlock& b) {
       for (int i = i0; i < i0 + qn; ++i) b.m[i] = kNegInf;
       continue;
     }
-    if (pf) {
-      switch (qn) {
-        case 1: attn_score_rows_q8<H, 1, true>(b, i0, u0, u1); break;
-        case 2: attn_score_rows_q8<H, 2, true>(b, i0, u0, u1); break;
-        case 3: attn_score_rows_q8<H, 3, true>(b, i0, u0, u1); break;
-        default: attn_score_rows_q8<H, 4, true>(b, i0, u0, u1); break;
-      }
-    } else {
-      switch (qn) {
-        case 1: attn_score_rows_q8<H, 1, false>(b, i0, u0, u1); break;
-        case 2: attn_score_rows_q8<H, 2, false>(b, i0, u0, u1); break;
-        case 3: attn_score_rows_q8<H, 3, false>(b, i0, u0, u1); break;
-        default: attn_score_rows_q8<H, 4, false>(b, i0, u0, u1); break;
-      }
-    }
+    fn(i0, qn, u0, u1);
   }
+}
+
+// q8_0 K, every call (decode's few rows and prefill's many): groups of kRows rows.
+template <class H>
+void attn_scores_q8(const AttnBlock& b) {
+  const bool pf = b.nq <= kRows;  // decode streams K from memory; prefill's block is in L1
+  attn_score_groups(b, [&](int i0, int qn, int64_t u0, int64_t u1) {
+    if (pf)
+      attn_score_rows_q8_n<H, true>(b, i0, qn, u0, u1);
+    else
+      attn_score_rows_q8_n<H, false>(b, i0, qn, u0, u1);
+  });
 }
 
 template <class H>
@@ -398,21 +409,14 @@ void attn_scores(const AttnBlock& b) {
   attn_union(b, 0, b.nq, &r0, &r1);
   if (b.nq <= kRows && r0 < r1) return attn_scores_direct<H>(b, r0, r1);
   if (r0 < r1) attn_fill_ktile<H>(b, r0, r1);
-  for (int i0 = 0; i0 < b.nq; i0 += kRows) {
-    const int qn = std::min(kRows, b.nq - i0);
-    int64_t u0, u1;
-    attn_union(b, i0, qn, &u0, &u1);
-    if (u0 >= u1) {
-      for (int i = i0; i < i0 + qn; ++i) b.m[i] = kNegInf;
-      continue;
-    }
+  attn_score_groups(b, [&](int i0, int qn, int64_t u0, int64_t u1) {
     switch (qn) {
-      case 1: attn_score_rows<H, 1>(b, i0, u0, u1); break;
-      case 2: attn_score_rows<H, 2>(b, i0, u0, u1); break;
-      case 3: attn_score_rows<H, 3>(b, i0, u0, u1); break;
-      default: attn_score_rows<H, 4>(b, i0, u0, u1); break;
+      case 1: return attn_score_rows<H, 1>(b, i0, u0, u1);
+      case 2: return attn_score_rows<H, 2>(b, i0, u0, u1);
+      case 3: return attn_score_rows<H, 3>(b, i0, u0, u1);
+      default: return attn_score_rows<H, 4>(b, i0, u0, u1);
     }
-  }
+  });
 }
 
 template <class H>
