@@ -19,6 +19,9 @@ extern const AttnOps kAttnOps;
 namespace neon {
 extern const AttnOps kAttnOps;
 }
+namespace dotprod {
+extern const AttnOps kAttnOps;
+}
 #endif
 
 namespace {
@@ -36,6 +39,7 @@ std::span<const AttnOps* const> attn_op_tables() {
 #endif
 #if defined(__aarch64__)
     &neon::kAttnOps,
+    &dotprod::kAttnOps,
 #endif
   };
   return kTables;

@@ -1,41 +1,12 @@
 // NEON (arm64 baseline) instantiation of the attention block kernel
-// (kernels/simd/attn_impl.h): 4 lanes; hooks are fcvtl / fcvtn for f16 and the exact
-// int8 -> f32 widening of q8_0 values (sxtl, sxtl, scvtf), the q8_0 K dot products (smull,
-// addp, sadalp).
-#include <arm_neon.h>
-
+// (kernels/simd/attn_impl.h): 4 lanes; hooks (kernels/arm/attn_hooks.h) are fcvtl / fcvtn for
+// f16, the exact int8 -> f32 widening of q8_0 values (sxtl, sxtl, scvtf) and the q8_0 K dot
+// products (smull, addp, sadalp).
+#include "kernels/arm/attn_hooks.h"
 #include "kernels/simd/attn_impl.h"
-#include "kernels/arm/neon/f16_hooks.h"
 
 namespace nibble::kernels::neon {
-namespace {
 
-struct AttnHooks : F16Hooks {
-  static constexpr int kGroups = 4;  // 4 x 4 accumulators of 4 positions
-  static constexpr int kQ8Groups = 2;  // q8_0 K: 4 x 2 dot products and f32 sums
-  using I = int32x4_t;
-  // q8_0 K: per lane the exact dot product of 4 int8 (smull, smull2, addp: pairs at most
-  // 2 x 128 x 127 in int16; sadalp into the int32 sums).
-  static I q8_start(int32_t) { return vdupq_n_s32(0); }
-  static I q8_load(const uint8_t* p) {
-    return vreinterpretq_s32_s8(vld1q_s8(reinterpret_cast<const int8_t*>(p)));
-  }
-  static I q8_dot(I acc, I k, int32_t q4) {
-    const int8x16_t kk = vreinterpretq_s8_s32(k), qv = vreinterpretq_s8_s32(vdupq_n_s32(q4));
-    const int16x8_t lo = vmull_s8(vget_low_s8(kk), vget_low_s8(qv));
-    const int16x8_t hi = vmull_high_s8(kk, qv);
-    return vpadalq_s16(acc, vpaddq_s16(lo, hi));
-  }
-  static F q8_f32(I x) { return F(vcvtq_f32_s32(x)); }
-  static F load_i8(const int8_t* p) {
-    int8_t t[8] = {p[0], p[1], p[2], p[3], 0, 0, 0, 0};
-    const int16x8_t w = vmovl_s8(vld1_s8(t));
-    return F(vcvtq_f32_s32(vmovl_s16(vget_low_s16(w))));
-  }
-};
-
-}  // namespace
-
-extern const AttnOps kAttnOps = simd::make_attn_ops<AttnHooks>(Isa::neon, "neon");
+extern const AttnOps kAttnOps = simd::make_attn_ops<arm::AttnNeonHooks<false>>(Isa::neon, "neon");
 
 }  // namespace nibble::kernels::neon
