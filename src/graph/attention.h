@@ -80,7 +80,6 @@ class Attention {
   void prefill_unit(const Thread& th, const KvView& kv, const float* q, size_t q_stride,
                     int64_t pos0, int t0, int tn, int64_t kh, int64_t window, float* out,
                     size_t out_stride);
-  // f16-rounded, zero-padded query rows: heads [h0, h0 + nh) of token row q into dst.
   // Query heads [h0, h0 + nh) of one token (q: the token's row) as rows row0.. of the block
   // calls' q at `base`: rounded to f16 and zero padded (f16 K; hp_ floats a row), or quantized
   // to q8_0 (q8_0 K; head_dim / 32 AttnQ8 a row, inside the same buffer).
