@@ -360,6 +360,52 @@ TEST(Attn, ExpsumRangeEqualsBlockByBlock) {
   }
 }
 
+// The probabilities are xsimd's float exp on every SIMD table, bit for bit, including where a
+// table computes it with its own instructions (avx512: attn_exp_nonpos, vscalefps): x = s - m
+// on a dense grid of [-100, 0] and around the underflow edge (k = -126 / -127, xsimd's minlog),
+// -inf (masked lanes). Past that, 0; within 3 ulp of libm's exp where the result is normal.
+TEST(Attn, ExpsumIsXsimdExpOnEveryTable) {
+  constexpr int64_t n = 4 * kAttnBlock;
+  const float kNegInf = -std::numeric_limits<float>::infinity();
+  std::vector<float> xs;
+  for (int i = 0; i <= 100000; ++i) xs.push_back(-100.0f * static_cast<float>(i) / 100000.0f);
+  for (float edge : {-87.33654f, -87.68f, -88.02969f, -88.37626f, -88.72283f, -103.9f})
+    for (int u = -64; u <= 64; ++u) xs.push_back(edge + static_cast<float>(u) * 1e-5f);
+  xs.push_back(kNegInf);
+  const float m = 3.25f;  // s = m + x: the row's max is m itself (x = 0 is in the grid)
+  std::vector<float> first, buf(n + 16);
+  const char* first_name = nullptr;
+  for (const AttnOps* ops : attn_op_tables()) {
+    if (!isa_supported(ops->isa) || ops->isa == Isa::scalar) continue;
+    std::vector<float> p;
+    for (size_t i0 = 0; i0 < xs.size(); i0 += n) {
+      float* s = aligned(buf, n);
+      const int64_t k = std::min<int64_t>(n, static_cast<int64_t>(xs.size() - i0));
+      for (int64_t j = 0; j < k; ++j) s[j] = xs[i0 + j] == kNegInf ? kNegInf : m + xs[i0 + j];
+      ops->expsum_range(s, 0, k, m);
+      p.insert(p.end(), s, s + k);
+    }
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const float x = xs[i] == kNegInf ? kNegInf : (m + xs[i]) - m;
+      ASSERT_GE(p[i], 0.0f) << ops->name << " x " << x;
+      if (x <= -88.3763f) {
+        EXPECT_EQ(p[i], 0.0f) << ops->name << " x " << x;
+      } else if (std::exp(static_cast<double>(x)) >= 0x1p-126) {
+        const double e = std::exp(static_cast<double>(x));
+        EXPECT_LE(std::abs(p[i] - e), 3 * e * 0x1p-24) << ops->name << " x " << x;
+      }
+    }
+    if (first_name == nullptr) {
+      first = p, first_name = ops->name;
+      continue;
+    }
+    for (size_t i = 0; i < xs.size(); ++i)
+      ASSERT_EQ(std::memcmp(&p[i], &first[i], sizeof(float)), 0)
+          << ops->name << " vs " << first_name << " at s - m = " << xs[i] << ": " << p[i]
+          << " vs " << first[i];
+  }
+}
+
 // values with accumulate (a_i += the block's output, as prefill runs it) equals values stored
 // then added (as decode sums its block outputs): the same bits; rows with no position in the
 // block keep their running sums.

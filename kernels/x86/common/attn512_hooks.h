@@ -41,6 +41,10 @@ struct Attn512Hooks : avx512::F16Hooks {
     return _mm512_add_epi32(acc, _mm512_madd_epi16(p, _mm512_set1_epi16(1)));
   }
   static F q8_f32(I x) { return F(_mm512_cvtepi32_ps(x)); }
+  // e * 2^k in the lanes of keep, 0 elsewhere (k integral): vscalefps under a zero mask.
+  static F exp_scale(F e, F k, xsimd::batch_bool<float, arch> keep) {
+    return F(_mm512_maskz_scalef_ps(static_cast<__mmask16>(keep), e, k));
+  }
 };
 
 }  // namespace
