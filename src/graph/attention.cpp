@@ -15,7 +15,7 @@ using kernels::kAttnBlock;
 constexpr int kDecodeMax = 4;               // tokens per call that may take the decode schedule
 constexpr size_t kDecodeBudget = 64 << 20;  // bytes of decode scratch at most
 constexpr size_t kTileBudget = 8 << 20;     // bytes of one prefill unit's score rows at most
-constexpr int kTileRows = 128;              // query rows (tokens x group) per prefill tile
+constexpr int kTileRows = 256;              // query rows (tokens x group) per prefill tile
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 float* align64(float* p) {
