@@ -197,14 +197,11 @@ template <class H>
                                                   8, 9, 10, 11, 12, 13, 14, 15};
   B sv = acc * B(b.scale);
   if (b.softcap > 0) sv = B(b.softcap) * xsimd::tanh(sv / B(b.softcap));
-  if (lo <= gk && gk + W <= hi) {  // the whole group is in the range: no mask
-    sv.store_aligned(b.s + i * b.s_stride + gk);
-    vm = xsimd::max(vm, sv);
-    return;
+  if (gk < lo || gk + W > hi) {  // a group only partly in the range: mask the rest
+    const B idx = B::load_aligned(kIota) + B(static_cast<float>(gk));
+    const auto in = (idx >= B(static_cast<float>(lo))) & (idx < B(static_cast<float>(hi)));
+    sv = xsimd::select(in, sv, B(kNegInf));
   }
-  const B idx = B::load_aligned(kIota) + B(static_cast<float>(gk));
-  const auto in = (idx >= B(static_cast<float>(lo))) & (idx < B(static_cast<float>(hi)));
-  sv = xsimd::select(in, sv, B(kNegInf));
   sv.store_aligned(b.s + i * b.s_stride + gk);
   vm = xsimd::max(vm, sv);
 }
